@@ -1,0 +1,42 @@
+# Everything runs from the project venv, created from pinned requirements on first use.
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STACK   ?= dev
+
+REQS := requirements.txt requirements-dev.txt constraints.txt \
+        images/train/requirements.txt images/serve/requirements.txt
+
+.PHONY: venv plan test typecheck lock clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: $(REQS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+## plan: render what STACK (default dev) would create, offline, under the mock engine
+plan: venv
+	$(PY) scripts/plan.py --stack $(STACK)
+
+## test: the whole suite (program under the mock engine, images, linters, types)
+test: venv
+	$(PY) -m pytest
+	$(PY) -m pyright
+
+typecheck: venv
+	$(PY) -m pyright
+
+## lock: re-pin the transitive dependency set after changing a requirements file
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade pip
+	.venv-lock/bin/pip install --quiet -r requirements.txt -r requirements-dev.txt
+	.venv-lock/bin/pip freeze --exclude-editable | sort > constraints.txt
+	rm -rf .venv-lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache
