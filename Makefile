@@ -19,7 +19,7 @@ $(VENV)/.installed: $(REQS)
 
 ## plan: render what STACK (default dev) would create, offline, under the mock engine
 plan: venv
-	$(PY) scripts/plan.py --stack $(STACK)
+	$(PY) -m offline.plan --stack $(STACK)
 
 ## test: the whole suite (program under the mock engine, images, linters, types)
 test: venv
