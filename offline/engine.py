@@ -1,0 +1,219 @@
+"""Run the real Pulumi program offline, under the SDK's mock engine, and record it.
+
+`make plan` and the tests both go through `run_stack()`: the stack file is loaded the way
+the Pulumi CLI would pass it (scalars as strings, objects as JSON), `__main__.py` runs as
+the CLI runs it, and every resource registration is recorded with its inputs *and* its
+options (parent, provider, protect, retainOnDelete, ignoreChanges), which the SDK's stock
+mocks do not expose.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAM = ROOT / "__main__.py"
+STACKS_DIR = ROOT / "stacks"
+PROJECT = "mlops"
+ACCOUNT_ID = "123456789012"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource the program asked the engine to create."""
+
+    type: str
+    name: str
+    urn: str
+    inputs: dict[str, Any]
+    parent: str
+    provider: str
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: tuple[str, ...]
+    custom: bool
+
+    @property
+    def parent_name(self) -> str:
+        return self.parent.rsplit("::", 1)[-1] if self.parent else ""
+
+
+@dataclass
+class Recording:
+    """Everything one program run registered, invoked and exported."""
+
+    resources: list[Registration] = field(default_factory=list)
+    invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> Registration:
+        matches = [r for r in self.resources if r.name == name]
+        if len(matches) != 1:
+            raise LookupError(f"expected one resource named {name!r}, found {len(matches)}")
+        return matches[0]
+
+    def get(self, type_: str, name: str) -> Registration:
+        matches = [r for r in self.resources if r.type == type_ and r.name == name]
+        if len(matches) != 1:
+            raise LookupError(f"expected one {type_} named {name!r}, found {len(matches)}")
+        return matches[0]
+
+    def one(self, type_: str) -> Registration:
+        matches = self.of_type(type_)
+        if len(matches) != 1:
+            raise LookupError(f"expected one {type_}, found {[r.name for r in matches]}")
+        return matches[0]
+
+    def children_of(self, parent: Registration) -> list[Registration]:
+        return [r for r in self.resources if r.parent == parent.urn]
+
+
+def _fake_id(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:17]
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answers provider calls with plausible values, shaped like the real providers' outputs."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.recording = Recording()
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        resource_id = f"{args.name}-{_fake_id(args.typ, args.name)}"
+        state: dict[str, Any] = {**inputs}
+        region = inputs.get("region", self.region)
+        if args.typ == "aws:s3/bucket:Bucket":
+            bucket = inputs.get("bucket") or f"{inputs.get('bucketPrefix', args.name)}{_fake_id(args.name)}"
+            resource_id = bucket
+            state.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}", region=region)
+        elif args.typ == "aws:ecr/repository:Repository":
+            host = f"{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com"
+            state.update(
+                repositoryUrl=f"{host}/{inputs['name']}",
+                registryId=ACCOUNT_ID,
+                arn=f"arn:aws:ecr:{self.region}:{ACCOUNT_ID}:repository/{inputs['name']}",
+            )
+        elif args.typ == "docker-build:index:Image":
+            digest = "sha256:" + hashlib.sha256(json.dumps(inputs.get("tags", [])).encode()).hexdigest()
+            state.update(digest=digest, ref=f"{inputs['tags'][0].rsplit(':', 1)[0]}@{digest}")
+        elif args.typ == "aws:ec2/instance:Instance":
+            resource_id = f"i-{_fake_id(args.name)}"
+        elif args.typ == "aws:iam/role:Role":
+            state.setdefault("name", f"{args.name}-{_fake_id(args.name)[:7]}")
+        if args.typ.startswith("aws:") and "arn" not in state:
+            service = args.typ.split(":")[1].split("/")[0]
+            state["arn"] = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{args.name}/{resource_id}"
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        self.recording.invokes.append((args.token, dict(args.args)))
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = [f"{self.region}{suffix}" for suffix in "abc"]
+            return {"names": names, "zoneIds": names, "id": self.region}, []
+        if args.token == "aws:ssm/getParameter:getParameter":
+            return {"name": args.args["name"], "value": "ami-0123456789abcdef0", "type": "String",
+                    "id": args.args["name"], "arn": "", "version": 1, "insecureValue": ""}, []
+        if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            return {"userName": "AWS", "password": "mock-registry-token",
+                    "proxyEndpoint": f"https://{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com",
+                    "authorizationToken": "", "expiresAt": "", "id": self.region}, []
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci",
+                    "userId": "AIDAMOCK", "id": ACCOUNT_ID}, []
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        raise NotImplementedError(f"the offline engine has no answer for the call {args.token}")
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, also keeping each registration's resource options."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.recording = mocks.recording
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            state = self.resources[response.urn].state
+            inputs = {k: v for k, v in state.items() if k in _input_keys(request)}
+            self.recording.resources.append(
+                Registration(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    inputs=inputs,
+                    parent=request.parent,
+                    provider=request.provider,
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    ignore_changes=tuple(request.ignoreChanges),
+                    custom=bool(request.custom),
+                )
+            )
+        return response
+
+
+def _input_keys(request: Any) -> set[str]:
+    return set(request.object.fields.keys())
+
+
+def stack_config(stack: str) -> dict[str, str]:
+    """A stack file's config as the CLI hands it to the program: strings, objects as JSON."""
+    path = STACKS_DIR / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in STACKS_DIR.glob("Pulumi.*.yaml"))
+        raise SystemExit(f"no stack file {path.relative_to(ROOT)}; stacks: {', '.join(known)}")
+    document = yaml.safe_load(path.read_text()) or {}
+    return {key: _as_config_string(value) for key, value in (document.get("config") or {}).items()}
+
+
+def _as_config_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def run_program(stack: str, config: dict[str, str]) -> Recording:
+    """Run `__main__.py` under the mock engine with `config`; return what it registered.
+
+    Exceptions the program raises (a `ConfigError`, say) propagate to the caller.
+    """
+    # A fresh root Stack per run, so one run's outputs and URNs never leak into the next.
+    pulumi.runtime.settings.ROOT.set(None)
+    mocks = RecordingMocks(region=config.get("aws:region", "us-east-1"))
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config)
+    recording = mocks.recording
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        runpy.run_path(str(PROGRAM), run_name="__main__")
+        stack_resource = pulumi.runtime.get_root_resource()
+        exported: dict[str, Any] = getattr(stack_resource, "outputs", {})
+        return pulumi.Output.from_input(exported).apply(recording.outputs.update)
+
+    program()
+    return recording
+
+
+def run_stack(stack: str) -> Recording:
+    """Run the program with a stack file's config."""
+    return run_program(stack, stack_config(stack))
