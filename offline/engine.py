@@ -90,22 +90,27 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str) -> None:
         self.region = region
         self.recording = Recording()
+        self._provider_regions: dict[str, str] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = dict(args.inputs)
         resource_id = f"{args.name}-{_fake_id(args.typ, args.name)}"
         state: dict[str, Any] = {**inputs}
-        region = inputs.get("region", self.region)
+        if args.typ == "pulumi:providers:aws":
+            self._provider_regions[args.name] = inputs.get("region", self.region)
+        # A provider reference is "<urn>::<id>"; the URN ends with the provider's name.
+        provider_name = (args.provider or "").split("::")[-2] if args.provider else ""
+        region = inputs.get("region") or self._provider_regions.get(provider_name, self.region)
         if args.typ == "aws:s3/bucket:Bucket":
             bucket = inputs.get("bucket") or f"{inputs.get('bucketPrefix', args.name)}{_fake_id(args.name)}"
             resource_id = bucket
             state.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}", region=region)
         elif args.typ == "aws:ecr/repository:Repository":
-            host = f"{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com"
+            host = f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com"
             state.update(
                 repositoryUrl=f"{host}/{inputs['name']}",
                 registryId=ACCOUNT_ID,
-                arn=f"arn:aws:ecr:{self.region}:{ACCOUNT_ID}:repository/{inputs['name']}",
+                arn=f"arn:aws:ecr:{region}:{ACCOUNT_ID}:repository/{inputs['name']}",
             )
         elif args.typ == "docker-build:index:Image":
             digest = "sha256:" + hashlib.sha256(json.dumps(inputs.get("tags", [])).encode()).hexdigest()
@@ -190,14 +195,17 @@ def _as_config_string(value: Any) -> str:
     return str(value)
 
 
-def run_program(stack: str, config: dict[str, str]) -> Recording:
+def run_program(stack: str, config: dict[str, str], recording: Recording | None = None) -> Recording:
     """Run `__main__.py` under the mock engine with `config`; return what it registered.
 
-    Exceptions the program raises (a `ConfigError`, say) propagate to the caller.
+    Exceptions the program raises (a `ConfigError`, say) propagate to the caller; pass
+    your own `recording` to see what was registered before the failure.
     """
     # A fresh root Stack per run, so one run's outputs and URNs never leak into the next.
     pulumi.runtime.settings.ROOT.set(None)
     mocks = RecordingMocks(region=config.get("aws:region", "us-east-1"))
+    if recording is not None:
+        mocks.recording = recording
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(config)

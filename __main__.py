@@ -1,0 +1,84 @@
+"""The mlops stack: config -> components -> outputs. See README.md and stacks/."""
+
+from pathlib import Path
+
+import pulumi
+
+from components.compute import GpuTrainingInstance, TrainingInstanceArgs
+from components.config import StackConfig
+from components.images import ContainerImages
+from components.providers import aws_provider
+from components.registry import build_registry
+from components.storage import DataBucket, DataBucketArgs
+
+IMAGES_DIR = Path(__file__).parent / "images"
+
+
+def main() -> None:
+    cfg = StackConfig.from_pulumi()
+
+    provider = aws_provider("aws", cfg, region=cfg.aws_region)
+    backup_provider = (
+        aws_provider("aws-backup", cfg, region=cfg.storage.backup_region)
+        if cfg.storage.backup_region
+        else None
+    )
+    in_region = pulumi.ResourceOptions(providers={"aws": provider})
+
+    name_prefix = f"{cfg.project}-{cfg.stack}"
+    storage = DataBucket(
+        "data",
+        DataBucketArgs(
+            storage=cfg.storage,
+            name_prefix=name_prefix,
+            protect_data=cfg.is_prod,
+            log_access=cfg.is_prod,
+            backup_provider=backup_provider,
+        ),
+        opts=in_region,
+    )
+    registry = build_registry(
+        "registry",
+        cfg.registry,
+        repositories=("train", "serve"),
+        name_prefix=name_prefix,
+        dev=not cfg.is_prod,
+        opts=in_region,
+    )
+    images = ContainerImages(
+        "images",
+        contexts={"train": IMAGES_DIR / "train", "serve": IMAGES_DIR / "serve"},
+        registry=registry,
+        opts=in_region,
+    )
+
+    pulumi.export("bucketName", storage.bucket_name)
+    pulumi.export("bucketArn", storage.bucket_arn)
+    if storage.backup_bucket_name is not None:
+        pulumi.export("backupBucketName", storage.backup_bucket_name)
+    pulumi.export("registryUrls", registry.repository_urls)
+    pulumi.export("imageRefs", images.refs)
+
+    if cfg.compute.kind == "ec2":
+        training = GpuTrainingInstance(
+            "training",
+            TrainingInstanceArgs(
+                compute=cfg.compute,
+                training=cfg.training,
+                spot=cfg.spot,
+                single_nat_gateway=not cfg.is_prod,
+                model_name=cfg.serving.model,
+                bucket_name=storage.bucket_name,
+                bucket_arn=storage.bucket_arn,
+                bucket_kms_key_arn=storage.kms_key_arn,
+                train_image_ref=images.refs["train"],
+                train_repository_arn=registry.repository_arns["train"],
+            ),
+            opts=in_region,
+        )
+        pulumi.export("trainingInstanceId", training.instance_id)
+        pulumi.export("trainNowCommand", training.run_now_command)
+
+
+if __name__ == "__main__":
+    main()

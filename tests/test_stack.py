@@ -1,0 +1,94 @@
+"""Stack-wide behaviour: tags, providers, outputs, and what `make plan` prints."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from offline.engine import Recording
+from offline.plan import main as plan_main
+
+EXPECTED_TAGS = {
+    "dev": {"project": "mlops", "stack": "dev", "environment": "dev", "managed-by": "pulumi"},
+    "prod": {"project": "mlops", "stack": "prod", "environment": "prod", "managed-by": "pulumi"},
+}
+
+
+def aws_providers(recording: Recording) -> list[Any]:
+    return recording.of_type("pulumi:providers:aws")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_aws_provider_sets_default_tags(request: pytest.FixtureRequest, stack: str) -> None:
+    recording: Recording = request.getfixturevalue(stack)
+    for provider in aws_providers(recording):
+        assert json.loads(provider.inputs["defaultTags"])["tags"] == EXPECTED_TAGS[stack], provider.name
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_aws_resource_goes_through_a_tagging_provider(request: pytest.FixtureRequest, stack: str) -> None:
+    # The default provider would not carry the tags; no AWS resource may fall back to it.
+    recording: Recording = request.getfixturevalue(stack)
+    tagging = tuple(p.urn for p in aws_providers(recording))
+    untagged = [r.name for r in recording.resources if r.type.startswith("aws:") and not r.provider.startswith(tagging)]
+    assert untagged == []
+
+
+def test_primary_provider_uses_the_stack_region(dev: Recording) -> None:
+    assert dev.get("pulumi:providers:aws", "aws").inputs["region"] == "us-east-1"
+
+
+def test_dev_has_one_region_prod_two(dev: Recording, prod: Recording) -> None:
+    assert [p.name for p in aws_providers(dev)] == ["aws"]
+    assert sorted(p.name for p in aws_providers(prod)) == ["aws", "aws-backup"]
+
+
+def test_dev_outputs(dev: Recording) -> None:
+    outputs = dev.outputs
+    assert outputs["bucketName"].startswith("mlops-dev-data-")
+    assert outputs["bucketArn"] == f"arn:aws:s3:::{outputs['bucketName']}"
+    assert "backupBucketName" not in outputs
+    assert set(outputs["registryUrls"]) == {"train", "serve"}
+    assert outputs["registryUrls"]["train"].endswith("/mlops-dev/train")
+    assert set(outputs["imageRefs"]) == {"train", "serve"}
+    assert outputs["trainingInstanceId"].startswith("i-")
+
+
+def test_prod_exports_the_backup_bucket(prod: Recording) -> None:
+    assert prod.outputs["backupBucketName"].startswith("mlops-prod-backup-")
+
+
+def test_every_component_child_has_a_parent(dev: Recording) -> None:
+    orphans = [r.name for r in dev.resources if r.custom and r.type != "pulumi:providers:aws" and r.parent.endswith("Stack::mlops-dev")]
+    assert orphans == []
+
+
+def test_plan_prints_the_tree_and_a_count(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan_main(["--stack", "dev"]) == 0
+    printed = capsys.readouterr().out
+    assert "Stack mlops/dev" in printed
+    assert "├─ mlops:storage:DataBucket  data" in printed
+    assert "aws:s3/bucket:Bucket  data  bucketPrefix=mlops-dev-data- forceDestroy=true" in printed
+    assert "aws:ec2/instance:Instance" in printed
+    assert "resources to create:" in printed
+
+
+def test_plan_marks_protected_prod_resources(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan_main(["--stack", "prod"]) == 0
+    assert "aws:s3/bucket:Bucket  data  [PROTECTED]" in capsys.readouterr().out
+
+
+def test_plan_reports_invalid_config_without_a_traceback(capsys: pytest.CaptureFixture[str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import offline.engine as engine
+
+    (tmp_path / "Pulumi.broken.yaml").write_text("config:\n  aws:region: us-east-1\n  mlops:environment: qa\n")
+    monkeypatch.setattr(engine, "STACKS_DIR", tmp_path)
+    assert plan_main(["--stack", "broken"]) == 2
+    assert capsys.readouterr().err == 'error: mlops:environment: "qa" is invalid: Input should be \'dev\' or \'prod\'\n'
+
+
+def test_plan_names_the_known_stacks_for_an_unknown_one() -> None:
+    with pytest.raises(SystemExit, match="stacks: dev, prod"):
+        plan_main(["--stack", "staging"])

@@ -1,0 +1,192 @@
+"""The data bucket and its backups, as the program registers them for each stack."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from offline.engine import Recording, Registration
+
+BUCKET = "aws:s3/bucket:Bucket"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
+KMS_KEY = "aws:kms/key:Key"
+
+# Every bucket prod creates gets the same hardening.
+PROD_BUCKETS = ["data", "data-backup", "data-access-logs"]
+
+
+def bucket_setting(recording: Recording, type_: str, bucket: str) -> Registration:
+    """The one resource of `type_` that configures `bucket`."""
+    bucket_id = recording.get(BUCKET, bucket).inputs["bucketPrefix"]
+    matches = [r for r in recording.of_type(type_) if str(r.inputs.get("bucket", "")).startswith(bucket_id)]
+    assert len(matches) == 1, f"expected one {type_} on {bucket}, found {[m.name for m in matches]}"
+    return matches[0]
+
+
+def lifecycle_rule(recording: Recording, bucket: str, rule_id: str) -> dict[str, Any]:
+    rules = bucket_setting(recording, LIFECYCLE, bucket).inputs["rules"]
+    return next(rule for rule in rules if rule["id"] == rule_id)
+
+
+def policy_statements(recording: Recording, bucket: str) -> dict[str, dict[str, Any]]:
+    policy = json.loads(bucket_setting(recording, POLICY, bucket).inputs["policy"])
+    return {statement["Sid"]: statement for statement in policy["Statement"]}
+
+
+@pytest.mark.parametrize("bucket", PROD_BUCKETS)
+def test_bucket_is_versioned(prod: Recording, bucket: str) -> None:
+    assert bucket_setting(prod, VERSIONING, bucket).inputs["versioningConfiguration"]["status"] == "Enabled"
+
+
+def test_dev_bucket_is_versioned(dev: Recording) -> None:
+    assert bucket_setting(dev, VERSIONING, "data").inputs["versioningConfiguration"]["status"] == "Enabled"
+
+
+@pytest.mark.parametrize("bucket", ["data", "data-backup"])
+def test_bucket_uses_its_own_rotated_kms_key_with_bucket_key(prod: Recording, bucket: str) -> None:
+    rule = bucket_setting(prod, ENCRYPTION, bucket).inputs["rules"][0]
+    key = prod.get(KMS_KEY, f"{bucket}-key")
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+    assert f":{bucket}-key/" in rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
+    assert rule["bucketKeyEnabled"] is True
+    assert key.inputs["enableKeyRotation"] is True
+
+
+def test_access_log_bucket_uses_sse_s3_because_log_delivery_cannot_use_kms(prod: Recording) -> None:
+    rule = bucket_setting(prod, ENCRYPTION, "data-access-logs").inputs["rules"][0]
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+
+
+@pytest.mark.parametrize("bucket", PROD_BUCKETS)
+def test_bucket_acls_are_disabled(prod: Recording, bucket: str) -> None:
+    assert bucket_setting(prod, OWNERSHIP, bucket).inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced"
+
+
+@pytest.mark.parametrize("bucket", PROD_BUCKETS)
+@pytest.mark.parametrize("flag", ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
+def test_bucket_blocks_public_access(prod: Recording, bucket: str, flag: str) -> None:
+    assert bucket_setting(prod, PUBLIC_ACCESS, bucket).inputs[flag] is True
+
+
+@pytest.mark.parametrize("bucket", PROD_BUCKETS)
+def test_bucket_policy_denies_requests_without_tls(prod: Recording, bucket: str) -> None:
+    statement = policy_statements(prod, bucket)["DenyInsecureTransport"]
+    bucket_arn = f"arn:aws:s3:::{prod.get(BUCKET, bucket).inputs['bucketPrefix']}"
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
+    assert statement["Action"] == "s3:*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert [r.startswith(bucket_arn) for r in statement["Resource"]] == [True, True]
+    assert any(r.endswith("/*") for r in statement["Resource"])
+
+
+@pytest.mark.parametrize("bucket", PROD_BUCKETS)
+def test_incomplete_multipart_uploads_are_aborted(prod: Recording, bucket: str) -> None:
+    rule = lifecycle_rule(prod, bucket, "abort-incomplete-multipart-uploads")
+    assert rule["status"] == "Enabled"
+    assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
+
+
+@pytest.mark.parametrize(("stack", "days"), [("dev", 7), ("prod", 90)])
+def test_noncurrent_versions_expire_after_configured_days(request: pytest.FixtureRequest, stack: str, days: int) -> None:
+    recording: Recording = request.getfixturevalue(stack)
+    rule = lifecycle_rule(recording, "data", "expire-noncurrent-versions")
+    assert rule["status"] == "Enabled"
+    assert rule["noncurrentVersionExpiration"]["noncurrentDays"] == days
+
+
+@pytest.mark.parametrize(("stack", "days"), [("dev", 30), ("prod", 180)])
+def test_objects_move_to_colder_class_after_configured_days(request: pytest.FixtureRequest, stack: str, days: int) -> None:
+    recording: Recording = request.getfixturevalue(stack)
+    rule = lifecycle_rule(recording, "data", "archive-to-glacier-ir")
+    assert rule["transitions"] == [{"days": days, "storageClass": "GLACIER_IR"}]
+
+
+def test_no_archive_rule_without_archive_after_days(run_with: Any) -> None:
+    recording = run_with("dev", **{"mlops:storage": {"archiveAfterDays": None}})
+    rules = bucket_setting(recording, LIFECYCLE, "data").inputs["rules"]
+    assert "archive-to-glacier-ir" not in [rule["id"] for rule in rules]
+
+
+@pytest.mark.parametrize("bucket", PROD_BUCKETS)
+def test_prod_bucket_survives_destroy(prod: Recording, bucket: str) -> None:
+    registration = prod.get(BUCKET, bucket)
+    assert registration.protect is True
+    assert registration.inputs["forceDestroy"] is False
+
+
+def test_prod_bucket_keys_survive_destroy(prod: Recording) -> None:
+    # Deleting the key would make every object unreadable, so it is protected with the data.
+    assert prod.get(KMS_KEY, "data-key").protect is True
+    assert prod.get(KMS_KEY, "data-backup-key").protect is True
+
+
+def test_dev_bucket_tears_down_cleanly(dev: Recording) -> None:
+    registration = dev.get(BUCKET, "data")
+    assert registration.protect is False
+    assert registration.inputs["forceDestroy"] is True
+
+
+def test_prod_logs_access_to_the_log_bucket(prod: Recording) -> None:
+    logging = prod.one(LOGGING)
+    assert logging.inputs["bucket"].startswith("mlops-prod-data-")
+    assert logging.inputs["targetBucket"].startswith("mlops-prod-access-logs-")
+
+
+def test_log_bucket_admits_only_log_delivery_for_the_data_bucket(prod: Recording) -> None:
+    statement = policy_statements(prod, "data-access-logs")["AllowServerAccessLogDelivery"]
+    assert statement["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert statement["Action"] == "s3:PutObject"
+    assert statement["Condition"]["ArnLike"]["aws:SourceArn"].startswith("arn:aws:s3:::mlops-prod-data-")
+
+
+def test_dev_has_no_access_logs_or_replica(dev: Recording) -> None:
+    assert dev.of_type(LOGGING) == []
+    assert dev.of_type(REPLICATION) == []
+    assert [b.name for b in dev.of_type(BUCKET)] == ["data"]
+
+
+def test_prod_replicates_every_object_to_the_backup_region(prod: Recording) -> None:
+    rule = prod.one(REPLICATION).inputs["rules"][0]
+    assert rule["status"] == "Enabled"
+    assert rule["filter"] == {"prefix": ""}
+    assert rule["deleteMarkerReplication"] == {"status": "Enabled"}
+    assert rule["sourceSelectionCriteria"]["sseKmsEncryptedObjects"]["status"] == "Enabled"
+    assert rule["destination"]["bucket"].startswith("arn:aws:s3:::mlops-prod-backup-")
+
+
+def test_replicas_are_encrypted_with_the_backup_regions_key(prod: Recording) -> None:
+    rule = prod.one(REPLICATION).inputs["rules"][0]
+    replica_key = rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"]
+    assert ":us-west-2:" in replica_key and "data-backup-key" in replica_key
+
+
+def test_backup_bucket_is_created_through_the_backup_region_provider(prod: Recording) -> None:
+    backup_provider = prod.get("pulumi:providers:aws", "aws-backup")
+    assert backup_provider.inputs["region"] == "us-west-2"
+    for resource in prod.resources:
+        if resource.name.startswith("data-backup") and resource.custom:
+            assert resource.provider.startswith(backup_provider.urn), resource.name
+
+
+def test_replication_role_can_only_read_source_and_write_replica(prod: Recording) -> None:
+    policy = json.loads(prod.get("aws:iam/rolePolicy:RolePolicy", "data-replication").inputs["policy"])
+    writes = next(s for s in policy["Statement"] if s["Sid"] == "WriteReplicas")
+    assert writes["Resource"].startswith("arn:aws:s3:::mlops-prod-backup-")
+    actions = {a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert not any(a.endswith("*") for a in actions)
+
+
+def test_dev_replicates_when_given_a_backup_region(run_with: Any) -> None:
+    recording = run_with("dev", **{"mlops:storage": {"backupRegion": "eu-west-1"}})
+    assert recording.get("pulumi:providers:aws", "aws-backup").inputs["region"] == "eu-west-1"
+    assert len(recording.of_type(REPLICATION)) == 1
