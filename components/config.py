@@ -163,6 +163,8 @@ class TrainingConfig(_Section):
     @classmethod
     def _data_uri(cls, value: str) -> str:
         scheme, separator, rest = value.partition("://")
+        if not value.isprintable() or " " in value:
+            raise ValueError("must be one line without spaces or control characters")
         if value.startswith("builtin:"):
             if value.removeprefix("builtin:") not in BUILTIN_DATASETS:
                 raise ValueError(f"builtin data sets are {', '.join(BUILTIN_DATASETS)}")

@@ -34,7 +34,11 @@ class Registration:
     type: str
     name: str
     urn: str
+    id: str
+    """The id the engine gave it (offline: `<name>-<hash>`, a bucket's name, `i-...`)."""
     inputs: dict[str, Any]
+    state: dict[str, Any]
+    """Inputs plus what the engine computed (arn, generated name, ...)."""
     parent: str
     provider: str
     protect: bool
@@ -117,7 +121,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state.update(digest=digest, ref=f"{inputs['tags'][0].rsplit(':', 1)[0]}@{digest}")
         elif args.typ == "aws:ec2/instance:Instance":
             resource_id = f"i-{_fake_id(args.name)}"
-        elif args.typ == "aws:iam/role:Role":
+        elif args.typ in ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"):
             state.setdefault("name", f"{args.name}-{_fake_id(args.name)[:7]}")
         if args.typ.startswith("aws:") and "arn" not in state:
             service = args.typ.split(":")[1].split("/")[0]
@@ -139,6 +143,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci",
                     "userId": "AIDAMOCK", "id": ACCOUNT_ID}, []
+        if args.token == "aws:index/getRegion:getRegion":
+            region = args.args.get("region") or self.region
+            return {"region": region, "name": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com",
+                    "description": region}, []
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         raise NotImplementedError(f"the offline engine has no answer for the call {args.token}")
@@ -161,7 +169,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     type=request.type,
                     name=request.name,
                     urn=response.urn,
+                    id=response.id,
                     inputs=inputs,
+                    state=dict(state),
                     parent=request.parent,
                     provider=request.provider,
                     protect=bool(request.protect),
