@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import assumable_by
 from components.config import ComputeConfig, TrainingConfig
 from components.network import NetworkArgs, TrainingNetwork
 
@@ -76,14 +76,7 @@ class GpuTrainingInstance(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             description="The GPU training instance: SSM, the data bucket, pulls of the train image.",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
-                    ],
-                }
-            ),
+            assume_role_policy=assumable_by("ec2.amazonaws.com"),
             opts=child,
         )
         partition = aws.get_partition_output(opts=lookup).partition

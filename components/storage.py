@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import assumable_by
 from components.bucket import HardenedBucket, HardenedBucketArgs
 from components.config import StorageConfig
 
@@ -97,14 +98,7 @@ class DataBucket(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-replication",
-            assume_role_policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole"}
-                    ],
-                }
-            ),
+            assume_role_policy=assumable_by("s3.amazonaws.com"),
             opts=child,
         )
         aws.iam.RolePolicy(
