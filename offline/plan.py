@@ -55,9 +55,10 @@ def _instance(inputs: dict[str, Any]) -> dict[str, Any]:
         "ami": inputs.get("ami"),
         "market": _get(inputs, "instanceMarketOptions", "marketType") or "on-demand",
         "publicIp": inputs.get("associatePublicIpAddress"),
-        "imds": _get(inputs, "metadataOptions", "httpTokens"),
-        "rootVolume": f"{_get(inputs, 'rootBlockDevice', 'volumeType')} "
-        f"encrypted={_get(inputs, 'rootBlockDevice', 'encrypted')}",
+        "imdsTokens": _get(inputs, "metadataOptions", "httpTokens"),
+        "imdsHopLimit": _get(inputs, "metadataOptions", "httpPutResponseHopLimit"),
+        "rootVolume": _get(inputs, "rootBlockDevice", "volumeType"),
+        "rootEncrypted": _get(inputs, "rootBlockDevice", "encrypted"),
     }
 
 
@@ -90,11 +91,10 @@ SETTINGS: dict[str, Settings] = {
         "encryption": _get(i, "encryptionConfigurations", 0, "encryptionType"),
     },
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": lambda i: {
-        "keepNewest": [rule["selection"]["countNumber"] for rule in json.loads(i.get("policy", "{}")).get("rules", [])]
+        "keep": ", ".join(rule["description"] for rule in json.loads(i.get("policy", "{}")).get("rules", []))
     },
     "docker-build:index:Image": lambda i: {"tags": i.get("tags"), "platforms": i.get("platforms"), "push": i.get("push")},
     "aws:ec2/instance:Instance": _instance,
-    "aws:ec2/natGateway:NatGateway": lambda i: {"subnet": "public"},
     "aws:ec2/vpcEndpoint:VpcEndpoint": lambda i: {"service": i.get("serviceName"), "type": i.get("vpcEndpointType")},
     "aws:ec2/securityGroup:SecurityGroup": lambda i: {"ingress": len(i.get("ingress") or []), "egress": [
         f"{e.get('protocol')}/{e.get('toPort')}" for e in i.get("egress") or []
