@@ -275,8 +275,12 @@ def library_versions() -> dict[str, str]:
 
 
 def new_version_id(now: datetime, model_sha256: str) -> str:
-    """Sortable by time, unique per model content: 20260101T030000Z-1a2b3c4d."""
-    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{model_sha256[:8]}"
+    """Sortable by time, unique per run, naming the content: 20260101T030000123456Z-1a2b3c4d.
+
+    Microseconds keep two runs in the same second apart, so a re-run never rewrites
+    a version that LATEST may already point at.
+    """
+    return f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{model_sha256[:8]}"
 
 
 def run(args: argparse.Namespace) -> int:
