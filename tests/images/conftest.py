@@ -11,12 +11,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import httpx
 import pytest
 from moto.server import ThreadedMotoServer
+from sklearn.datasets import load_iris
+from sklearn.utils import Bunch
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN = REPO / "images" / "train" / "train.py"
@@ -24,6 +26,11 @@ SERVER = REPO / "images" / "serve" / "server.py"
 HEALTHCHECK = REPO / "images" / "serve" / "healthcheck.py"
 # A bound on waiting for processes to come up, so a broken start fails instead of hanging.
 STARTUP_BOUND_SECONDS = 60.0
+
+
+def iris() -> Bunch:
+    """The iris data set (load_iris's stubs also allow the return_X_y tuple)."""
+    return cast(Bunch, load_iris())
 
 
 def free_port() -> int:
@@ -145,31 +152,46 @@ class Server:
             self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=STARTUP_BOUND_SECONDS)
 
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def launch_server(
+    model_uri: str, log: Path, *, workers: int = 2, wait_for: str = "/v2/health/ready", env: dict[str, str] | None = None
+) -> Server:
+    """Start the real server.py on a free loopback port and wait until wait_for answers 200."""
+    port = free_port()
+    server_env = dict(env or base_env())
+    server_env.setdefault("MODEL_NAME", "iris")
+    server_env["MODEL_URI"] = model_uri
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, str(SERVER), "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+            env=server_env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(process=process, port=port, log=log)
+    try:
+        wait_until(lambda: server.answers(wait_for, 200), f"{wait_for} on the server ({log})")
+    except BaseException:
+        server.kill()
+        raise
+    return server
+
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    """Start the real server.py as a subprocess on a free loopback port; stopped at teardown."""
+    """launch_server for one test; whatever it started is killed at teardown."""
     started: list[Server] = []
 
-    def start(model_uri: str, *, workers: int = 2, wait_for: str = "/v2/health/ready", env: dict[str, str] | None = None) -> Server:
-        port = free_port()
-        log = tmp_path / f"server-{port}.log"
-        server_env = dict(env or base_env())
-        server_env.update(MODEL_URI=model_uri, MODEL_NAME="iris")
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                [sys.executable, str(SERVER), "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-                env=server_env,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
-        server = Server(process=process, port=port, log=log)
+    def start(model_uri: str, **options: Any) -> Server:
+        server = launch_server(model_uri, tmp_path / f"server-{len(started)}.log", **options)
         started.append(server)
-        wait_until(lambda: server.answers(wait_for, 200), f"{wait_for} on the server ({log})")
         return server
 
     yield start
     for server in started:
-        if server.process.poll() is None:
-            server.process.kill()
-            server.process.wait()
+        server.kill()
