@@ -127,6 +127,7 @@ def train_model(output: Path) -> Path:
     subprocess.run(
         [sys.executable, str(TRAIN), "--data", f"builtin:{MODEL}", "--model", MODEL, "--output", output.as_uri()],
         check=True,
+        stdout=sys.stderr,  # progress goes with the other progress lines; stdout is the report
     )
     version = (output / MODEL / "LATEST").read_text().strip()
     return output / MODEL / version / "model.joblib"
@@ -141,7 +142,8 @@ def free_port() -> int:
 
 
 def request_rows(rows: int) -> np.ndarray:
-    return np.resize(load_iris().data, (rows, 4))
+    features, _labels = load_iris(return_X_y=True)
+    return np.resize(features, (rows, 4))
 
 
 def infer_request(rows: int) -> bytes:
