@@ -149,14 +149,18 @@ class ModelServer:
     def try_load(self) -> bool:
         try:
             model = load_model(self.settings.model_uri)
+            predict = sklearn_predict(model)
+            # One prediction at load time: a model that cannot predict never becomes
+            # ready, and the output datatype for model metadata is known.
+            self._output_datatype = output_datatype(predict(np.zeros((1, model.n_features))))
         except LoadError as exc:
             self.load_error = str(exc)
             log.error("model not loaded: %s", exc)
             return False
-        predict = sklearn_predict(model)
-        # One prediction at load time: a model that cannot predict never becomes ready,
-        # and the output datatype for model metadata is known.
-        self._output_datatype = output_datatype(predict(np.zeros((1, model.n_features))))
+        except Exception as exc:  # e.g. pickled by an incompatible scikit-learn: not ready, not a crash
+            self.load_error = f"model cannot predict: {type(exc).__name__}: {exc}"
+            log.error("model not loaded: %s", self.load_error)
+            return False
         self.batcher = MicroBatcher(predict, self.settings.max_batch_rows, self.settings.model_name)
         self.model = model
         self.load_error = None

@@ -85,7 +85,10 @@ def load_model(model_uri: str) -> LoadedModel:
     # Checked before unpickling: bytes that are not the ones trained are never executed.
     if actual != metadata.sha256:
         raise LoadError(f"sha256 mismatch for {version_uri}/{MODEL_FILE}: metadata says {metadata.sha256}, got {actual}")
-    estimator = joblib.load(io.BytesIO(model_bytes))
+    try:
+        estimator = joblib.load(io.BytesIO(model_bytes))
+    except Exception as exc:  # verified bytes that still won't unpickle, e.g. a library mismatch
+        raise LoadError(f"cannot unpickle {version_uri}/{MODEL_FILE}: {type(exc).__name__}: {exc}") from None
     n_features = getattr(estimator, "n_features_in_", None)
     if not isinstance(n_features, int) or not hasattr(estimator, "predict"):
         raise LoadError(f"{version_uri}/{MODEL_FILE} is not a fitted scikit-learn predictor")

@@ -84,7 +84,7 @@ def _s3_client() -> Any:
 
 def _s3_error(exc: Exception, uri: str, what: str) -> TrainError:
     """Turn a botocore failure into the reason a person needs, without a traceback."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    from botocore.exceptions import ClientError, NoCredentialsError
 
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
@@ -96,9 +96,7 @@ def _s3_error(exc: Exception, uri: str, what: str) -> TrainError:
         return TrainError(ExitCode.STORAGE_UNAVAILABLE, f"S3 error {code}: {uri}: {error.get('Message', '')}")
     if isinstance(exc, NoCredentialsError):
         return TrainError(ExitCode.STORAGE_UNAVAILABLE, f"no AWS credentials for {uri}")
-    if isinstance(exc, BotoCoreError):
-        return TrainError(ExitCode.STORAGE_UNAVAILABLE, f"S3 unavailable for {uri}: {exc}")
-    raise exc
+    return TrainError(ExitCode.STORAGE_UNAVAILABLE, f"S3 unavailable for {uri}: {exc}")
 
 
 def _split_s3(uri: str) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import signal
 import socket
@@ -224,6 +225,18 @@ def test_sha256_mismatch_is_refused(start_server: StartServer, trained_models: P
     assert "sha256 mismatch" in ready.json()["reason"]
     assert server.post("/v2/models/iris/infer", content=infer_body([[5.1, 3.5, 1.4, 0.2]])).status_code == 503
     assert server.answers("/v2/health/live", 200)
+
+
+def test_verified_bytes_that_are_no_model_are_refused_without_a_crash(start_server: StartServer, tmp_path: Path) -> None:
+    version = tmp_path / "models" / "iris" / "v1"
+    version.mkdir(parents=True)
+    (version / "model.joblib").write_bytes(b"not a pickle")
+    metadata = {"model": "iris", "version": "v1", "sha256": hashlib.sha256(b"not a pickle").hexdigest()}
+    (version / "metadata.json").write_bytes(orjson.dumps(metadata))
+    server = start_server(version.as_uri(), workers=1, wait_for="/v2/health/live")
+    ready = server.get("/v2/health/ready")
+    assert ready.status_code == 503
+    assert "cannot unpickle" in ready.json()["reason"]
 
 
 def test_container_healthcheck_follows_readiness(start_server: StartServer, trained_models: Path, tmp_path: Path) -> None:
