@@ -365,6 +365,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10, help="seconds per measured wrk run (default 10)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of wrk before each measured run (default 2)")
+    parser.add_argument("--predict-seconds", type=float, default=5.0, help="seconds per in-process predict measurement (default 5)")
     parser.add_argument("--starts", type=int, default=3, help="fresh starts timed per server; the median counts (default 3)")
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="our server's workers (default: CPUs)")
     parser.add_argument(
@@ -390,9 +391,9 @@ def main() -> int:
         for processes in sorted({1, args.workers}):
             for fast in (False, True):
                 config = "server's sklearn config" if fast else "default sklearn config"
-                limits[f"calls/s at 1 row, {processes} proc, {config}"] = predict_limit(model_file, 1, processes, 3.0, fast)
+                limits[f"calls/s at 1 row, {processes} proc, {config}"] = predict_limit(model_file, 1, processes, args.predict_seconds, fast)
                 limits[f"rows/s at {BATCH_ROWS} rows, {processes} proc, {config}"] = BATCH_ROWS * predict_limit(
-                    model_file, BATCH_ROWS, processes, 3.0, fast
+                    model_file, BATCH_ROWS, processes, args.predict_seconds, fast
                 )
     report(ours, theirs, limits, args)
     return 0
