@@ -194,3 +194,10 @@ def test_bad_arguments_exit_with_usage_code(tmp_path: Path) -> None:
     result = run_train("--data", "builtin:iris", "--model", "a/b", "--output", tmp_path.as_uri())
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_unwritable_output_is_a_clean_failure(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the output folder should go")
+    result = run_train("--data", "builtin:iris", "--model", "iris", "--output", (blocker / "models").as_uri())
+    assert_clean_failure(result, 7, "cannot write")
