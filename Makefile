@@ -21,8 +21,16 @@ $(VENV)/.installed: $(REQS)
 plan: venv
 	$(PY) -m offline.plan --stack $(STACK)
 
+# checkov pins an old `packaging`, so it lives in a venv of its own; the Dockerfile
+# tests run it from here and fail (not skip) if it is missing.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed:
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==3.3.30
+	touch $@
+
 ## test: the whole suite (program under the mock engine, images, linters, types)
-test: venv
+test: venv $(CHECKOV_VENV)/.installed
 	$(PY) -m pytest
 	$(PY) -m pyright
 
@@ -37,6 +45,11 @@ lock:
 	.venv-lock/bin/pip install --quiet -r requirements.txt -r requirements-dev.txt
 	.venv-lock/bin/pip freeze --exclude-editable | sort > constraints.txt
 	rm -rf .venv-lock
+
+## bench: the serving benchmark against MLServer (installs wrk and .venv-mlserver if missing)
+.PHONY: bench
+bench: venv
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

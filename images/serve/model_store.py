@@ -1,0 +1,95 @@
+"""Fetch a trained model from file:// or s3://, resolve LATEST, and verify its sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import joblib
+from pydantic import BaseModel, ConfigDict, Field
+
+LATEST = "LATEST"
+MODEL_FILE = "model.joblib"
+METADATA_FILE = "metadata.json"
+
+
+class LoadError(Exception):
+    """A model that must not be served: missing, unreadable or not the bytes that were trained."""
+
+
+class ModelMetadata(BaseModel):
+    """The part of the training job's metadata.json that the server relies on."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(description="model name, the folder under the output prefix")
+    version: str = Field(description="version id written by the training job")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of model.joblib")
+    features: list[str] = Field(default_factory=list, description="feature names, in column order")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    estimator: Any
+    metadata: ModelMetadata
+    n_features: int
+    uri: str
+
+
+def _read(uri: str) -> bytes:
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        try:
+            return Path(parsed.path).read_bytes()
+        except OSError as exc:
+            raise LoadError(f"cannot read {uri}: {exc.strerror}") from None
+    if parsed.scheme == "s3":
+        import boto3  # boto3 reads AWS_* and AWS_ENDPOINT_URL(_S3) itself
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            response = boto3.client("s3").get_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))
+            return response["Body"].read()
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            raise LoadError(f"cannot read {uri}: {code}") from None
+        except BotoCoreError as exc:
+            raise LoadError(f"cannot read {uri}: {exc}") from None
+    raise LoadError(f"unsupported MODEL_URI scheme {parsed.scheme!r}: {uri} (use s3:// or file://)")
+
+
+def resolve_version_uri(model_uri: str) -> str:
+    """``.../<model>/LATEST`` names the promoted version; anything else is a version folder."""
+    model_uri = model_uri.rstrip("/")
+    if model_uri.rsplit("/", 1)[-1] != LATEST:
+        return model_uri
+    version = _read(model_uri).decode().strip()
+    if not version or "/" in version:
+        raise LoadError(f"{model_uri} does not name a version: {version!r}")
+    return f"{model_uri.rsplit('/', 1)[0]}/{version}"
+
+
+def load_model(model_uri: str) -> LoadedModel:
+    version_uri = resolve_version_uri(model_uri)
+    metadata_bytes = _read(f"{version_uri}/{METADATA_FILE}")
+    try:
+        metadata = ModelMetadata.model_validate_json(metadata_bytes)
+    except ValueError as exc:
+        raise LoadError(f"invalid {version_uri}/{METADATA_FILE}: {exc}") from None
+    model_bytes = _read(f"{version_uri}/{MODEL_FILE}")
+    actual = hashlib.sha256(model_bytes).hexdigest()
+    # Checked before unpickling: bytes that are not the ones trained are never executed.
+    if actual != metadata.sha256:
+        raise LoadError(f"sha256 mismatch for {version_uri}/{MODEL_FILE}: metadata says {metadata.sha256}, got {actual}")
+    try:
+        estimator = joblib.load(io.BytesIO(model_bytes))
+    except Exception as exc:  # verified bytes that still won't unpickle, e.g. a library mismatch
+        raise LoadError(f"cannot unpickle {version_uri}/{MODEL_FILE}: {type(exc).__name__}: {exc}") from None
+    n_features = getattr(estimator, "n_features_in_", None)
+    if not isinstance(n_features, int) or not hasattr(estimator, "predict"):
+        raise LoadError(f"{version_uri}/{MODEL_FILE} is not a fitted scikit-learn predictor")
+    return LoadedModel(estimator=estimator, metadata=metadata, n_features=n_features, uri=version_uri)

@@ -1,0 +1,197 @@
+"""Fixtures for the image tests: S3 on loopback (moto), the real training CLI, the real server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import boto3
+import httpx
+import pytest
+from moto.server import ThreadedMotoServer
+from sklearn.datasets import load_iris
+from sklearn.utils import Bunch
+
+REPO = Path(__file__).resolve().parents[2]
+TRAIN = REPO / "images" / "train" / "train.py"
+SERVER = REPO / "images" / "serve" / "server.py"
+HEALTHCHECK = REPO / "images" / "serve" / "healthcheck.py"
+# A bound on waiting for processes to come up, so a broken start fails instead of hanging.
+STARTUP_BOUND_SECONDS = 60.0
+
+
+def iris() -> Bunch:
+    """The iris data set (load_iris's stubs also allow the return_X_y tuple)."""
+    return cast(Bunch, load_iris())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(condition: Callable[[], bool], what: str, bound: float = STARTUP_BOUND_SECONDS) -> None:
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    pytest.fail(f"gave up waiting {bound:.0f}s for {what}")
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    """The test process's environment without anything that could reach real AWS."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Moto:
+    endpoint: str
+
+    def client(self, service: str, **credentials: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=credentials.get("key", "testing"),
+            aws_secret_access_key=credentials.get("secret", "testing"),
+        )
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return base_env(AWS_ENDPOINT_URL=self.endpoint, **extra)
+
+    def enforce_iam(self, enabled: bool) -> None:
+        """moto's switch for checking every request against IAM (off by default)."""
+        count = "0" if enabled else "inf"
+        httpx.post(f"{self.endpoint}/moto-api/reset-auth", content=count).raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[Moto]:
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield Moto(endpoint=f"http://127.0.0.1:{port}")
+    server.stop()
+
+
+@pytest.fixture
+def bucket(moto: Moto, request: pytest.FixtureRequest) -> str:
+    """A fresh, versioned bucket per test, as the platform's data bucket is versioned."""
+    name = "t-" + request.node.name.lower().replace("_", "-").replace("[", "-").replace("]", "")[:50]
+    s3 = moto.client("s3")
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    return name
+
+
+def run_train(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(TRAIN), *args],
+        env=env or base_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def trained_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An iris model trained by the real CLI into a file:// output, shared read-only."""
+    output = tmp_path_factory.mktemp("models")
+    result = run_train("--data", "builtin:iris", "--model", "iris", "--output", output.as_uri())
+    assert result.returncode == 0, result.stderr
+    return output
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(self.url + path, timeout=10)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.post(self.url + path, timeout=10, **kwargs)
+
+    def answers(self, path: str, status: int) -> bool:
+        if self.process.poll() is not None:
+            pytest.fail(f"server exited with {self.process.returncode}:\n{self.log.read_text()}")
+        try:
+            return self.get(path).status_code == status
+        except httpx.TransportError:
+            return False
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=STARTUP_BOUND_SECONDS)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def launch_server(
+    model_uri: str, log: Path, *, workers: int = 2, wait_for: str = "/v2/health/ready", env: dict[str, str] | None = None
+) -> Server:
+    """Start the real server.py on a free loopback port and wait until wait_for answers 200."""
+    port = free_port()
+    server_env = dict(env or base_env())
+    server_env.setdefault("MODEL_NAME", "iris")
+    server_env["MODEL_URI"] = model_uri
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, str(SERVER), "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+            env=server_env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(process=process, port=port, log=log)
+    try:
+        wait_until(lambda: server.answers(wait_for, 200), f"{wait_for} on the server ({log})")
+    except BaseException:
+        server.kill()
+        raise
+    return server
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """launch_server for one test; whatever it started is killed at teardown."""
+    started: list[Server] = []
+
+    def start(model_uri: str, **options: Any) -> Server:
+        server = launch_server(model_uri, tmp_path / f"server-{len(started)}.log", **options)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.kill()

@@ -1,0 +1,273 @@
+"""The model server, run for real as a subprocess on loopback, spoken to over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import orjson
+import pytest
+
+from .conftest import iris, HEALTHCHECK, Moto, Server, base_env, launch_server, run_train, wait_until
+
+StartServer = Callable[..., Server]
+
+
+def latest_uri(models: Path) -> str:
+    return f"{models.as_uri()}/iris/LATEST"
+
+
+def promoted_model(models: Path) -> Any:
+    version = (models / "iris" / "LATEST").read_text().strip()
+    return joblib.load(models / "iris" / version / "model.joblib")
+
+
+def infer_body(rows: list[list[float]], **extra: Any) -> bytes:
+    tensor = {"name": "input-0", "shape": [len(rows), len(rows[0])], "datatype": "FP64", "data": rows}
+    return orjson.dumps({"inputs": [tensor], **extra})
+
+
+@pytest.fixture(scope="module")
+def server(trained_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One two-worker server for the read-only tests, with a small body limit to test 413."""
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    running = launch_server(latest_uri(trained_models), log, env=base_env(MAX_BODY_BYTES="65536"))
+    yield running
+    assert running.stop() == 0
+
+
+# --- the protocol, happy paths --------------------------------------------------------
+
+
+def test_live_and_ready(server: Server) -> None:
+    assert server.get("/v2/health/live").json() == {"live": True}
+    assert server.get("/v2/health/ready").json() == {"ready": True}
+    assert server.get("/v2/models/iris/ready").status_code == 200
+
+
+def test_server_metadata(server: Server) -> None:
+    body = server.get("/v2").json()
+    assert body["name"] and body["version"] and body["extensions"] == []
+
+
+def test_model_metadata_describes_the_tensors(server: Server, trained_models: Path) -> None:
+    version = (trained_models / "iris" / "LATEST").read_text().strip()
+    body = server.get("/v2/models/iris").json()
+    assert body["name"] == "iris"
+    assert body["versions"] == [version]
+    assert body["inputs"] == [{"name": "input-0", "datatype": "FP64", "shape": [-1, 4]}]
+    assert body["outputs"] == [{"name": "predict", "datatype": "INT64", "shape": [-1]}]
+
+
+def test_single_row_infer_matches_the_model_and_echoes_id(server: Server, trained_models: Path) -> None:
+    row = [6.7, 3.0, 5.2, 2.3]
+    response = server.post("/v2/models/iris/infer", content=infer_body([row], id="req-1"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["id"] == "req-1"
+    assert body["model_name"] == "iris"
+    assert body["model_version"] == (trained_models / "iris" / "LATEST").read_text().strip()
+    expected = promoted_model(trained_models).predict(np.array([row])).tolist()
+    assert body["outputs"] == [{"name": "predict", "shape": [1], "datatype": "INT64", "data": expected}]
+
+
+def test_batch_of_256_rows_matches_in_process_predict(server: Server, trained_models: Path) -> None:
+    rows = np.resize(iris().data, (256, 4))
+    flat = {"inputs": [{"name": "x", "shape": [256, 4], "datatype": "FP32", "data": rows.ravel().tolist()}]}
+    response = server.post("/v2/models/iris/infer", content=orjson.dumps(flat))
+    assert response.status_code == 200, response.text
+    output = response.json()["outputs"][0]
+    assert output["shape"] == [256]
+    assert output["data"] == promoted_model(trained_models).predict(rows).tolist()
+
+
+def test_versioned_infer_path(server: Server, trained_models: Path) -> None:
+    version = (trained_models / "iris" / "LATEST").read_text().strip()
+    ok = server.post(f"/v2/models/iris/versions/{version}/infer", content=infer_body([[5.1, 3.5, 1.4, 0.2]]))
+    assert ok.status_code == 200
+    assert server.post("/v2/models/iris/versions/nope/infer", content=infer_body([[5.1, 3.5, 1.4, 0.2]])).status_code == 404
+
+
+def test_concurrent_requests_each_get_their_own_rows(server: Server, trained_models: Path) -> None:
+    """Requests merged into one predict call must be split back correctly."""
+    import concurrent.futures
+
+    import httpx
+
+    rows = iris().data[::5]
+    expected = promoted_model(trained_models).predict(rows).tolist()
+
+    def one(i: int) -> tuple[int, list[int]]:
+        body = httpx.post(f"{server.url}/v2/models/iris/infer", content=infer_body([rows[i].tolist()], id=str(i)), timeout=10).json()
+        return int(body["id"]), body["outputs"][0]["data"]
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        answers = dict(pool.map(one, range(len(rows))))
+    assert [answers[i][0] for i in range(len(rows))] == expected
+
+
+# --- bad input: always a 4xx with a reason ---------------------------------------------
+
+GOOD_TENSOR: dict[str, Any] = {"name": "x", "shape": [1, 4], "datatype": "FP64", "data": [1.0, 2.0, 3.0, 4.0]}
+
+
+def tensor(**changes: Any) -> bytes:
+    body = {**GOOD_TENSOR, **changes}
+    return orjson.dumps({"inputs": [{k: v for k, v in body.items() if v is not None}]})
+
+
+def without(field: str) -> bytes:
+    return orjson.dumps({"inputs": [{k: v for k, v in GOOD_TENSOR.items() if k != field}]})
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "reason"),
+    [
+        pytest.param(b"{not json", 400, "not valid JSON", id="not-json"),
+        pytest.param(b"[1, 2]", 400, "JSON object", id="json-array"),
+        pytest.param(b"{}", 400, "'inputs'", id="no-inputs"),
+        pytest.param(orjson.dumps({"inputs": []}), 400, "'inputs'", id="empty-inputs"),
+        pytest.param(without("data"), 400, "missing data", id="missing-data"),
+        pytest.param(without("shape"), 400, "missing shape", id="missing-shape"),
+        pytest.param(without("datatype"), 400, "missing datatype", id="missing-datatype"),
+        pytest.param(without("name"), 400, "missing name", id="missing-name"),
+        pytest.param(tensor(shape=[1, 3], data=[1.0, 2.0, 3.0]), 400, "4 features", id="wrong-feature-count"),
+        pytest.param(tensor(shape=[4]), 400, "shape must be", id="one-dimensional-shape"),
+        pytest.param(tensor(shape=[1, -4]), 400, "shape must be", id="negative-shape"),
+        pytest.param(tensor(shape=[2, 4]), 400, "has 4 values but shape [2, 4] needs 8", id="data-shorter-than-shape"),
+        pytest.param(tensor(data=[[1.0, 2.0], [3.0]]), 400, "ragged", id="ragged-data"),
+        pytest.param(tensor(datatype="FLOAT"), 400, "not a v2 datatype", id="unknown-datatype"),
+        pytest.param(tensor(datatype="BYTES"), 400, "not supported", id="bytes-datatype"),
+        pytest.param(tensor(data=["a", "b", "c", "d"]), 400, "does not hold FP64", id="strings-as-fp64"),
+        pytest.param(tensor(datatype="INT32"), 400, "does not hold INT32", id="floats-as-int32"),
+        pytest.param(tensor(data=[1.0, None, 3.0, 4.0]), 400, "does not hold FP64", id="null-value"),
+        pytest.param(orjson.dumps({"inputs": [GOOD_TENSOR, GOOD_TENSOR]}), 400, "one input tensor", id="two-inputs"),
+        pytest.param(orjson.dumps({"inputs": [GOOD_TENSOR], "outputs": [{"name": "proba"}]}), 400, "unknown outputs", id="unknown-output"),
+        pytest.param(b"x" * 70_000, 413, "over the limit", id="oversized-body"),
+    ],
+)
+def test_bad_input_gets_a_4xx_with_the_reason(server: Server, body: bytes, status: int, reason: str) -> None:
+    response = server.post("/v2/models/iris/infer", content=body)
+    assert response.status_code == status, response.text
+    assert reason in response.json()["error"]
+
+
+def test_oversized_chunked_body_without_length_gets_413(server: Server) -> None:
+    response = server.post("/v2/models/iris/infer", content=iter([b"x" * 40_000, b"x" * 40_000]))
+    assert response.status_code == 413, response.text
+
+
+def test_unknown_model_gets_404(server: Server) -> None:
+    response = server.post("/v2/models/nope/infer", content=tensor())
+    assert response.status_code == 404
+    assert "unknown model 'nope'" in response.json()["error"]
+    assert server.get("/v2/models/nope").status_code == 404
+
+
+def test_metrics_count_requests_across_workers(start_server: StartServer, trained_models: Path) -> None:
+    server = start_server(latest_uri(trained_models), workers=2)
+    for _ in range(20):
+        assert server.post("/v2/models/iris/infer", content=infer_body([[5.1, 3.5, 1.4, 0.2]])).status_code == 200
+    for _ in range(3):
+        assert server.post("/v2/models/iris/infer", content=b"{").status_code == 400
+    metrics = server.get("/metrics").text
+    assert 'inference_requests_total{code="200",model="iris"} 20.0' in metrics
+    assert 'inference_requests_total{code="400",model="iris"} 3.0' in metrics
+    assert 'inference_rows_total{model="iris"} 20.0' in metrics
+
+
+# --- loading, readiness, shutdown -------------------------------------------------------
+
+
+def test_serves_the_promoted_model_from_s3(start_server: StartServer, moto: Moto, bucket: str) -> None:
+    trained = run_train("--data", "builtin:iris", "--model", "iris", "--output", f"s3://{bucket}/models", env=moto.env())
+    assert trained.returncode == 0, trained.stderr
+    server = start_server(f"s3://{bucket}/models/iris/LATEST", env=moto.env())
+    version = moto.client("s3").get_object(Bucket=bucket, Key="models/iris/LATEST")["Body"].read().decode().strip()
+    response = server.post("/v2/models/iris/infer", content=infer_body([[5.1, 3.5, 1.4, 0.2]]))
+    assert response.status_code == 200
+    assert response.json()["model_version"] == version
+
+
+def test_not_ready_until_the_model_exists_then_ready(start_server: StartServer, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    # One worker, so every probe below asks the same process.
+    server = start_server(latest_uri(models), workers=1, wait_for="/v2/health/live")
+    ready = server.get("/v2/health/ready")
+    assert ready.status_code == 503
+    assert "LATEST" in ready.json()["reason"]
+    assert server.post("/v2/models/iris/infer", content=infer_body([[5.1, 3.5, 1.4, 0.2]])).status_code == 503
+
+    trained = run_train("--data", "builtin:iris", "--model", "iris", "--output", models.as_uri())
+    assert trained.returncode == 0, trained.stderr
+    wait_until(lambda: server.answers("/v2/health/ready", 200), "the server to load the newly promoted model")
+    assert server.post("/v2/models/iris/infer", content=infer_body([[5.1, 3.5, 1.4, 0.2]])).status_code == 200
+
+
+def test_sha256_mismatch_is_refused(start_server: StartServer, trained_models: Path, tmp_path: Path) -> None:
+    tampered = tmp_path / "models"
+    shutil.copytree(trained_models, tampered)
+    version = (tampered / "iris" / "LATEST").read_text().strip()
+    with (tampered / "iris" / version / "model.joblib").open("ab") as model_file:
+        model_file.write(b"\0")
+    server = start_server(latest_uri(tampered), workers=1, wait_for="/v2/health/live")
+    ready = server.get("/v2/health/ready")
+    assert ready.status_code == 503
+    assert "sha256 mismatch" in ready.json()["reason"]
+    assert server.post("/v2/models/iris/infer", content=infer_body([[5.1, 3.5, 1.4, 0.2]])).status_code == 503
+    assert server.answers("/v2/health/live", 200)
+
+
+def test_verified_bytes_that_are_no_model_are_refused_without_a_crash(start_server: StartServer, tmp_path: Path) -> None:
+    version = tmp_path / "models" / "iris" / "v1"
+    version.mkdir(parents=True)
+    (version / "model.joblib").write_bytes(b"not a pickle")
+    metadata = {"model": "iris", "version": "v1", "sha256": hashlib.sha256(b"not a pickle").hexdigest()}
+    (version / "metadata.json").write_bytes(orjson.dumps(metadata))
+    server = start_server(version.as_uri(), workers=1, wait_for="/v2/health/live")
+    ready = server.get("/v2/health/ready")
+    assert ready.status_code == 503
+    assert "cannot unpickle" in ready.json()["reason"]
+
+
+def test_container_healthcheck_follows_readiness(start_server: StartServer, trained_models: Path, tmp_path: Path) -> None:
+    ready_server = start_server(latest_uri(trained_models), workers=1)
+    unready_server = start_server(latest_uri(tmp_path / "empty"), workers=1, wait_for="/v2/health/live")
+
+    def healthcheck(port: int) -> int:
+        return subprocess.run([sys.executable, str(HEALTHCHECK)], env=base_env(PORT=str(port)), timeout=30).returncode
+
+    assert healthcheck(ready_server.port) == 0
+    assert healthcheck(unready_server.port) == 1
+
+
+def test_sigterm_finishes_the_request_in_flight_and_exits_zero(start_server: StartServer, trained_models: Path) -> None:
+    server = start_server(latest_uri(trained_models), workers=2)
+    body = infer_body([[5.1, 3.5, 1.4, 0.2]], id="in-flight")
+    head = (
+        "POST /v2/models/iris/infer HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as conn:
+        conn.sendall(head)
+        # The server says "100 Continue" only once the app is reading this request's body,
+        # so from here on the request is in flight inside a worker.
+        assert conn.recv(1024).startswith(b"HTTP/1.1 100 Continue")
+        server.process.send_signal(signal.SIGTERM)
+        conn.sendall(body)
+        response = b""
+        while chunk := conn.recv(65536):
+            response += chunk
+    status_line, _, rest = response.partition(b"\r\n")
+    assert status_line == b"HTTP/1.1 200 OK", response
+    assert orjson.loads(rest.split(b"\r\n\r\n", 1)[1])["id"] == "in-flight"
+    assert server.process.wait(timeout=60) == 0

@@ -1,0 +1,203 @@
+"""The training CLI, run for real: builtin data, S3 on loopback, the gate and every failure."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pytest
+
+from .conftest import iris, Moto, base_env, run_train
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+def iris_csv(label: str = "species") -> bytes:
+    """Iris as a CSV with a header and string class names, as a user would upload it."""
+    data_set = iris()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*data_set.feature_names, label])
+    for row, target in zip(data_set.data, data_set.target):
+        writer.writerow([*row, data_set.target_names[target]])
+    return out.getvalue().encode()
+
+
+def promoted_version(model_dir: Path) -> str:
+    return (model_dir / "LATEST").read_text().strip()
+
+
+def test_builtin_iris_writes_model_metadata_and_latest(tmp_path: Path) -> None:
+    result = run_train(
+        "--data", "builtin:iris", "--model", "iris", "--output", tmp_path.as_uri(),
+        env=base_env(IMAGE_TAG="sha-abc123"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    version_dir = tmp_path / "iris" / promoted_version(tmp_path / "iris")
+    model_bytes = (version_dir / "model.joblib").read_bytes()
+    metadata = read_json(version_dir / "metadata.json")
+    assert metadata["sha256"] == hashlib.sha256(model_bytes).hexdigest()
+    assert metadata["version"] == version_dir.name
+    assert metadata["image_tag"] == "sha-abc123"
+    assert metadata["data"]["uri"] == "builtin:iris"
+    assert set(metadata["libraries"]) >= {"python", "scikit-learn", "numpy", "joblib"}
+    assert datetime.fromisoformat(metadata["created_at"]).tzinfo is not None
+    assert metadata["metrics"]["accuracy"] >= metadata["gate"]["min_accuracy"]
+
+
+def test_trained_model_predicts_far_above_chance(tmp_path: Path) -> None:
+    assert run_train("--data", "builtin:iris", "--model", "iris", "--output", tmp_path.as_uri()).returncode == 0
+    version_dir = tmp_path / "iris" / promoted_version(tmp_path / "iris")
+    model = joblib.load(version_dir / "model.joblib")
+    data_set = iris()
+    # On all of iris (train and held-out split together) a working model is far above chance.
+    assert (model.predict(data_set.data) == data_set.target).mean() > 0.9
+
+
+def test_same_inputs_give_the_same_model_and_a_safe_rerun(tmp_path: Path) -> None:
+    args = ("--data", "builtin:wine", "--model", "wine", "--output", tmp_path.as_uri())
+    first, second = run_train(*args), run_train(*args)
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    versions = sorted(p for p in (tmp_path / "wine").iterdir() if p.is_dir())
+    metadatas = [read_json(v / "metadata.json") for v in versions]
+    assert {m["sha256"] for m in metadatas} == {metadatas[0]["sha256"]}
+    assert {m["metrics"]["accuracy"] for m in metadatas} == {metadatas[0]["metrics"]["accuracy"]}
+    for version in versions:  # every version folder is complete and self-consistent
+        assert hashlib.sha256((version / "model.joblib").read_bytes()).hexdigest() == read_json(version / "metadata.json")["sha256"]
+    assert promoted_version(tmp_path / "wine") == versions[-1].name
+
+
+def test_s3_csv_with_named_label_records_object_version(moto: Moto, bucket: str) -> None:
+    s3 = moto.client("s3")
+    put = s3.put_object(Bucket=bucket, Key="data/iris.csv", Body=iris_csv())
+    result = run_train(
+        "--data", f"s3://{bucket}/data/iris.csv", "--label", "species",
+        "--model", "iris", "--output", f"s3://{bucket}/models", env=moto.env(),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    version = s3.get_object(Bucket=bucket, Key="models/iris/LATEST")["Body"].read().decode().strip()
+    model_bytes = s3.get_object(Bucket=bucket, Key=f"models/iris/{version}/model.joblib")["Body"].read()
+    metadata = json.loads(s3.get_object(Bucket=bucket, Key=f"models/iris/{version}/metadata.json")["Body"].read())
+    assert metadata["data"]["uri"] == f"s3://{bucket}/data/iris.csv"
+    assert metadata["data"]["version_id"] == put["VersionId"]
+    assert metadata["data"]["etag"] == put["ETag"].strip('"')
+    assert metadata["data"]["label"] == "species"
+    assert metadata["sha256"] == hashlib.sha256(model_bytes).hexdigest()
+    assert metadata["classes"] == ["setosa", "versicolor", "virginica"]
+
+
+def test_file_csv_uses_a_target_column_by_default(tmp_path: Path) -> None:
+    data = tmp_path / "iris.csv"
+    data.write_bytes(iris_csv(label="target"))
+    result = run_train("--data", data.as_uri(), "--model", "iris", "--output", (tmp_path / "out").as_uri())
+    assert result.returncode == 0, result.stderr
+    metadata = read_json(tmp_path / "out" / "iris" / promoted_version(tmp_path / "out" / "iris") / "metadata.json")
+    assert metadata["data"]["label"] == "target"
+    assert metadata["data"]["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+
+
+def test_below_the_gate_is_stored_but_not_promoted(tmp_path: Path) -> None:
+    output = tmp_path.as_uri()
+    assert run_train("--data", "builtin:iris", "--model", "iris", "--output", output, "--min-accuracy", "0.5").returncode == 0
+    promoted_before = promoted_version(tmp_path / "iris")
+    accuracy = read_json(tmp_path / "iris" / promoted_before / "metadata.json")["metrics"]["accuracy"]
+    assert accuracy < 1.0, "the gate below needs a model that is not perfect"
+
+    result = run_train("--data", "builtin:iris", "--model", "iris", "--output", output, "--min-accuracy", str(accuracy + 0.01))
+    assert result.returncode == 6
+    assert "not promoted" in result.stderr
+    assert promoted_version(tmp_path / "iris") == promoted_before
+    versions = [p.name for p in (tmp_path / "iris").iterdir() if p.is_dir()]
+    assert len(versions) == 2  # the failed candidate is kept for inspection
+
+
+def assert_clean_failure(result: Any, code: int, reason: str) -> None:
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == code, result.stderr
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("train: error: ") and reason in lines[0], lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("make_data_uri", "code", "reason"),
+    [
+        pytest.param(lambda d: (d / "absent.csv").as_uri(), 3, "data not found", id="missing-file"),
+        pytest.param(lambda d: "builtin:no_such_set", 3, "data not found", id="unknown-builtin"),
+        pytest.param(lambda d: d / "nolabel.csv", 5, "label column 'species' not in", id="missing-label"),
+        pytest.param(lambda d: d / "garbage.csv", 5, "unreadable CSV", id="not-utf8"),
+        pytest.param(lambda d: d / "text.csv", 5, "non-numeric feature", id="non-numeric"),
+        pytest.param(lambda d: d, 5, "cannot read", id="a-directory"),
+    ],
+)
+def test_bad_local_data_fails_in_one_line_and_promotes_nothing(
+    tmp_path: Path, make_data_uri: Any, code: int, reason: str
+) -> None:
+    (tmp_path / "nolabel.csv").write_bytes(iris_csv(label="kind"))
+    (tmp_path / "garbage.csv").write_bytes(b"\xff\xfe\x00\x81" * 100)
+    (tmp_path / "text.csv").write_text("a,b,species\n1,x,y\n2,3,z\n")
+    data = make_data_uri(tmp_path)
+    data_uri = data.as_uri() if isinstance(data, Path) else data
+    output = tmp_path / "out"
+    result = run_train("--data", data_uri, "--label", "species", "--model", "m", "--output", output.as_uri())
+    assert_clean_failure(result, code, reason)
+    assert not output.exists()
+
+
+def test_missing_s3_object_is_data_not_found(moto: Moto, bucket: str) -> None:
+    result = run_train(
+        "--data", f"s3://{bucket}/x.csv", "--model", "m", "--output", f"s3://{bucket}/models", env=moto.env()
+    )  # fmt: skip
+    assert_clean_failure(result, 3, f"data not found: s3://{bucket}/x.csv")
+    assert moto.client("s3").list_objects_v2(Bucket=bucket, Prefix="models/").get("KeyCount") == 0
+
+
+def test_s3_access_denied_is_a_clean_failure(moto: Moto, bucket: str) -> None:
+    """A real IAM denial: moto checks requests against IAM once enforcement is on.
+
+    The caller is an IAM user whose only permission is listing the bucket, so the
+    GetObject for the data set is refused by policy evaluation, not by a fake.
+    """
+    moto.client("s3").put_object(Bucket=bucket, Key="data/iris.csv", Body=iris_csv())
+    iam = moto.client("iam")
+    iam.create_user(UserName="list-only")
+    iam.put_user_policy(
+        UserName="list-only",
+        PolicyName="list-only",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}
+        ),
+    )
+    key = iam.create_access_key(UserName="list-only")["AccessKey"]
+    env = moto.env(AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+    moto.enforce_iam(True)
+    try:
+        result = run_train(
+            "--data", f"s3://{bucket}/data/iris.csv", "--label", "species",
+            "--model", "iris", "--output", f"s3://{bucket}/models", env=env,
+        )  # fmt: skip
+    finally:
+        moto.enforce_iam(False)
+    assert_clean_failure(result, 4, f"access denied (AccessDenied): s3://{bucket}/data/iris.csv")
+    assert moto.client("s3").list_objects_v2(Bucket=bucket, Prefix="models/").get("KeyCount") == 0
+
+
+def test_bad_arguments_exit_with_usage_code(tmp_path: Path) -> None:
+    result = run_train("--data", "builtin:iris", "--model", "a/b", "--output", tmp_path.as_uri())
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_unwritable_output_is_a_clean_failure(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the output folder should go")
+    result = run_train("--data", "builtin:iris", "--model", "iris", "--output", (blocker / "models").as_uri())
+    assert_clean_failure(result, 7, "cannot write")
