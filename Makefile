@@ -24,9 +24,9 @@ plan: venv
 # checkov pins an old `packaging`, so it lives in a venv of its own; the Dockerfile
 # tests run it from here and fail (not skip) if it is missing.
 CHECKOV_VENV := .venv-checkov
-$(CHECKOV_VENV)/.installed:
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt constraints-checkov.txt
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet checkov==3.3.30
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt -c constraints-checkov.txt
 	touch $@
 
 ## test: the whole suite (program under the mock engine, images, linters, types)
@@ -39,12 +39,18 @@ typecheck: venv
 
 ## lock: re-pin the transitive dependency set after changing a requirements file
 lock:
+	$(call freeze,constraints.txt,-r requirements.txt -r requirements-dev.txt)
+	$(call freeze,constraints-checkov.txt,-r requirements-checkov.txt)
+
+# $(call freeze,OUT,PIP-ARGS): resolve PIP-ARGS in a scratch venv and pin the result in OUT.
+define freeze
 	rm -rf .venv-lock
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install --quiet --upgrade pip
-	.venv-lock/bin/pip install --quiet -r requirements.txt -r requirements-dev.txt
-	.venv-lock/bin/pip freeze --exclude-editable | sort > constraints.txt
+	.venv-lock/bin/pip install --quiet $(2)
+	.venv-lock/bin/pip freeze --exclude-editable | sort > $(1)
 	rm -rf .venv-lock
+endef
 
 ## bench: the serving benchmark against MLServer (installs wrk and .venv-mlserver if missing)
 .PHONY: bench
@@ -52,4 +58,4 @@ bench: venv
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .venv-mlserver .pytest_cache
