@@ -31,8 +31,8 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt constraints-checkov.txt
 
 ## test: the whole suite (program under the mock engine, images, linters, types)
 test: venv $(CHECKOV_VENV)/.installed
-	$(PY) -m pytest
 	$(PY) -m pyright
+	$(PY) -m pytest
 
 typecheck: venv
 	$(PY) -m pyright
