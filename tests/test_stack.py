@@ -6,8 +6,9 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 
-from offline.engine import Recording
+from offline.engine import ROOT, Recording
 from offline.plan import main as plan_main
 
 EXPECTED_TAGS = {
@@ -92,3 +93,16 @@ def test_plan_reports_invalid_config_without_a_traceback(capsys: pytest.CaptureF
 def test_plan_names_the_known_stacks_for_an_unknown_one() -> None:
     with pytest.raises(SystemExit, match="stacks: dev, prod"):
         plan_main(["--stack", "staging"])
+
+
+def test_project_declares_config_with_types_pulumi_accepts() -> None:
+    # The Pulumi CLI rejects a project whose config declarations lack a type or use an
+    # unsupported one; only the mlops: keys may be declared, without their namespace.
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == "mlops"
+    assert project["stackConfigDir"] == "stacks"
+    declarations = project["config"]
+    assert declarations["environment"]["type"] == "string"
+    for key, declaration in declarations.items():
+        assert ":" not in key, key
+        assert declaration["type"] in {"string", "integer", "boolean", "array"}, key
