@@ -26,7 +26,6 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 PROJECT = "mlops"
-SECTIONS = ("storage", "registry", "compute", "serving", "training")
 
 # x86_64 EC2 families with NVIDIA GPUs, which is what the Deep Learning AMI and the
 # NVIDIA container runtime support (g4ad is AMD, g5g is Arm).
@@ -118,7 +117,7 @@ class ComputeConfig(_Section):
     @model_validator(mode="after")
     def _node_bounds(self) -> ComputeConfig:
         if self.min_nodes > self.max_nodes:
-            raise _KeyError("minNodes", self.min_nodes, f"must be <= maxNodes ({self.max_nodes})")
+            raise _BrokenRule("minNodes", self.min_nodes, f"must be <= maxNodes ({self.max_nodes})")
         return self
 
 
@@ -147,7 +146,7 @@ class ServingConfig(_Section):
     @model_validator(mode="after")
     def _replica_bounds(self) -> ServingConfig:
         if self.min_replicas > self.max_replicas:
-            raise _KeyError("minReplicas", self.min_replicas, f"must be <= maxReplicas ({self.max_replicas})")
+            raise _BrokenRule("minReplicas", self.min_replicas, f"must be <= maxReplicas ({self.max_replicas})")
         return self
 
 
@@ -212,19 +211,21 @@ class StackConfig(BaseModel):
 
     @model_validator(mode="after")
     def _environment_rules(self) -> StackConfig:
-        if self.registry.kind == "artifact-registry" or self.compute.kind == "gke":
-            unsupported = "registry.kind" if self.registry.kind == "artifact-registry" else "compute.kind"
-            value = self.registry.kind if unsupported == "registry.kind" else self.compute.kind
-            raise _KeyError(unsupported, value, "is not supported by this program yet (GKE is planned); use ecr / ec2")
+        for key, value, planned in (
+            ("registry.kind", self.registry.kind, "artifact-registry"),
+            ("compute.kind", self.compute.kind, "gke"),
+        ):
+            if value == planned:
+                raise _BrokenRule(key, value, "is not supported by this program yet (GKE is planned); use ecr / ec2")
         if self.storage.backup_region == self.aws_region:
-            raise _KeyError(
+            raise _BrokenRule(
                 "storage.backupRegion", self.aws_region, "must differ from aws:region, or the backup shares its fate"
             )
         if self.is_prod:
             if self.storage.backup_region is None:
-                raise _KeyError("storage.backupRegion", None, "is required in prod (an AWS region other than aws:region)")
+                raise _BrokenRule("storage.backupRegion", None, "is required in prod (an AWS region other than aws:region)")
             if self.serving.min_replicas < 2:
-                raise _KeyError(
+                raise _BrokenRule(
                     "serving.minReplicas", self.serving.min_replicas, "must be >= 2 in prod, so a rollout or a node loss keeps serving"
                 )
         return self
@@ -263,7 +264,7 @@ class StackConfig(BaseModel):
             raise ConfigError(_describe(error.errors()[0], raw)) from None
 
 
-class _KeyError(ValueError):
+class _BrokenRule(ValueError):
     """A cross-field rule broken: carries the key (relative to its section) and the value."""
 
     def __init__(self, key: str, value: Any, reason: str) -> None:
@@ -292,10 +293,9 @@ def _describe(error: Any, raw: dict[str, Any]) -> str:
     """One line: the key as written in YAML, the bad value, what is allowed."""
     location = [str(part) for part in error["loc"]]
     cause = error.get("ctx", {}).get("error")
-    if isinstance(cause, _KeyError):
-        key = ".".join([*location, cause.key]) if location else cause.key
-        prefix = "" if key.startswith("aws:") else f"{PROJECT}:"
-        return f"{prefix}{key}: {_show(cause.value)} {cause.reason}"
+    if isinstance(cause, _BrokenRule):
+        key = ".".join([*location, cause.key])
+        return f"{PROJECT}:{key}: {_show(cause.value)} {cause.reason}"
     key = f"{PROJECT}:{'.'.join(location)}"
     if error["type"] == "extra_forbidden":
         section = location[0]
@@ -320,13 +320,13 @@ def _show(value: Any) -> str:
     return "(unset)" if value is None else json.dumps(value)
 
 
-_SECTION_MODELS: dict[str, type[BaseModel]] = {
-    "storage": StorageConfig,
-    "registry": RegistryConfig,
-    "compute": ComputeConfig,
-    "serving": ServingConfig,
-    "training": TrainingConfig,
+# The object-valued keys, e.g. {"storage": StorageConfig}, as StackConfig declares them.
+_SECTION_MODELS: dict[str, type[_Section]] = {
+    name: field.annotation
+    for name, field in StackConfig.model_fields.items()
+    if isinstance(field.annotation, type) and issubclass(field.annotation, _Section)
 }
+SECTIONS = tuple(_SECTION_MODELS)
 
 
 def cron_to_on_calendar(schedule: str) -> str:

@@ -27,11 +27,16 @@ def context_hash(context: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in context.rglob("*") if p.is_file()):
         relative = path.relative_to(context).as_posix()
-        if any(fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(part, pattern)
-               for pattern in patterns for part in relative.split("/")):
+        if _ignored(relative, patterns):
             continue
         digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def _ignored(relative: str, patterns: list[str]) -> bool:
+    """Whether the path, or any folder or file name in it, matches an ignore pattern."""
+    candidates = [relative, *relative.split("/")]
+    return any(fnmatch.fnmatch(candidate, pattern) for pattern in patterns for candidate in candidates)
 
 
 def _dockerignore(context: Path) -> list[str]:

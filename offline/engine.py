@@ -3,7 +3,7 @@
 `make plan` and the tests both go through `run_stack()`: the stack file is loaded the way
 the Pulumi CLI would pass it (scalars as strings, objects as JSON), `__main__.py` runs as
 the CLI runs it, and every resource registration is recorded with its inputs *and* its
-options (parent, provider, protect, retainOnDelete, ignoreChanges), which the SDK's stock
+options (parent, provider, protect, retainOnDelete), which the SDK's stock
 mocks do not expose.
 """
 
@@ -25,6 +25,7 @@ PROGRAM = ROOT / "__main__.py"
 STACKS_DIR = ROOT / "stacks"
 PROJECT = "mlops"
 ACCOUNT_ID = "123456789012"
+MOCK_AMI_ID = "ami-0123456789abcdef0"  # the offline answer for any AMI lookup
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,7 @@ class Registration:
     provider: str
     protect: bool
     retain_on_delete: bool
-    ignore_changes: tuple[str, ...]
     custom: bool
-
-    @property
-    def parent_name(self) -> str:
-        return self.parent.rsplit("::", 1)[-1] if self.parent else ""
 
 
 @dataclass
@@ -103,7 +99,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.typ == "pulumi:providers:aws":
             self._provider_regions[args.name] = inputs.get("region", self.region)
         # A provider reference is "<urn>::<id>"; the URN ends with the provider's name.
-        provider_name = (args.provider or "").split("::")[-2] if args.provider else ""
+        provider_name = args.provider.split("::")[-2] if args.provider else ""
         region = inputs.get("region") or self._provider_regions.get(provider_name, self.region)
         if args.typ == "aws:s3/bucket:Bucket":
             bucket = inputs.get("bucket") or f"{inputs.get('bucketPrefix', args.name)}{_fake_id(args.name)}"
@@ -134,15 +130,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
             names = [f"{self.region}{suffix}" for suffix in "abc"]
             return {"names": names, "zoneIds": names, "id": self.region}, []
         if args.token == "aws:ssm/getParameter:getParameter":
-            return {"name": args.args["name"], "value": "ami-0123456789abcdef0", "type": "String",
+            return {"name": args.args["name"], "value": MOCK_AMI_ID, "type": "String",
                     "id": args.args["name"], "arn": "", "version": 1, "insecureValue": ""}, []
         if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return {"userName": "AWS", "password": "mock-registry-token",
                     "proxyEndpoint": f"https://{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com",
                     "authorizationToken": "", "expiresAt": "", "id": self.region}, []
-        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci",
-                    "userId": "AIDAMOCK", "id": ACCOUNT_ID}, []
         if args.token == "aws:index/getRegion:getRegion":
             region = args.args.get("region") or self.region
             return {"region": region, "name": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com",
@@ -176,7 +169,6 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     provider=request.provider,
                     protect=bool(request.protect),
                     retain_on_delete=bool(request.retainOnDelete),
-                    ignore_changes=tuple(request.ignoreChanges),
                     custom=bool(request.custom),
                 )
             )
@@ -195,6 +187,24 @@ def stack_config(stack: str) -> dict[str, str]:
         raise SystemExit(f"no stack file {path.relative_to(ROOT)}; stacks: {', '.join(known)}")
     document = yaml.safe_load(path.read_text()) or {}
     return {key: _as_config_string(value) for key, value in (document.get("config") or {}).items()}
+
+
+def stack_config_with(stack: str, changes: dict[str, Any]) -> dict[str, str]:
+    """A stack file's config with some settings changed.
+
+    `{"mlops:serving": {"minReplicas": 1}}` changes one field of an object key and keeps
+    the others; a value of None removes that field or key.
+    """
+    config = stack_config(stack)
+    for key, value in changes.items():
+        if value is None:
+            config.pop(key, None)
+        elif isinstance(value, dict):
+            merged = {**json.loads(config.get(key, "{}")), **value}
+            config[key] = json.dumps({k: v for k, v in merged.items() if v is not None})
+        else:
+            config[key] = str(value)
+    return config
 
 
 def _as_config_string(value: Any) -> str:

@@ -113,6 +113,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _show(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def _describe(resource: Registration) -> str:
     settings = SETTINGS.get(resource.type, lambda _: {})(_plain(resource.inputs))
     shown = {k: v for k, v in settings.items() if v is not None}
@@ -121,7 +125,7 @@ def _describe(resource: Registration) -> str:
     if flags:
         parts.append(f"[{', '.join(flags)}]")
     if shown:
-        parts.append(" ".join(f"{k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in shown.items()))
+        parts.append(" ".join(f"{k}={_show(v)}" for k, v in shown.items()))
     return "  ".join(parts)
 
 
@@ -147,7 +151,7 @@ def render(stack: str, recording: Recording) -> str:
     walk(roots, "")
     lines += ["", "Outputs:"]
     for key, value in recording.outputs.items():
-        lines.append(f"  {key}: {json.dumps(value) if not isinstance(value, str) else value}")
+        lines.append(f"  {key}: {_show(value)}")
     counts = Counter(r.type for r in recording.resources if r.custom)
     lines += ["", f"{sum(counts.values())} resources to create:"]
     lines += [f"  {count:3d}  {type_}" for type_, count in sorted(counts.items())]

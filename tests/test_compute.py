@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from components.compute import DLAMI_PARAMETER, render_user_data
-from offline.engine import ACCOUNT_ID, Recording, Registration
-
-RunWith = Callable[..., Recording]
+from offline.engine import ACCOUNT_ID, MOCK_AMI_ID, Recording, Registration
+from tests.support import RunWith
 
 INSTANCE = "aws:ec2/instance:Instance"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 COMPONENT = "mlops:compute:GpuTrainingInstance"
-MOCK_AMI = "ami-0123456789abcdef0"  # what the offline engine answers for the SSM parameter
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-dev/train@sha256:abc123"
 
 
@@ -79,7 +76,7 @@ def test_every_training_resource_uses_the_explicit_provider(dev: Recording) -> N
 def test_ami_is_looked_up_not_hard_coded(dev: Recording) -> None:
     lookups = [args["name"] for token, args in dev.invokes if token == "aws:ssm/getParameter:getParameter"]
     assert lookups == [DLAMI_PARAMETER]
-    assert instance(dev)["ami"] == MOCK_AMI
+    assert instance(dev)["ami"] == MOCK_AMI_ID
 
 
 def test_instance_type_comes_from_the_stack(dev: Recording, prod: Recording) -> None:

@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, StackConfig, cron_to_on_calendar
-from offline.engine import Recording, run_program
-from tests.conftest import changed_config
+from offline.engine import Recording, run_program, stack_config_with
 
 # (case, stack, changes, the message must contain all of these)
 INVALID: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
@@ -38,11 +37,13 @@ INVALID: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
 ]
 
 
-@pytest.mark.parametrize(("case", "stack", "changes", "expected"), INVALID, ids=[c[0] for c in INVALID])
-def test_invalid_config_fails_before_any_resource(case: str, stack: str, changes: dict[str, Any], expected: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("stack", "changes", "expected"), [pytest.param(*rest, id=case) for case, *rest in INVALID]
+)
+def test_invalid_config_fails_before_any_resource(stack: str, changes: dict[str, Any], expected: tuple[str, ...]) -> None:
     recording = Recording()
     with pytest.raises(ConfigError) as raised:
-        run_program(stack, changed_config(stack, changes), recording)
+        run_program(stack, stack_config_with(stack, changes), recording)
     message = str(raised.value)
     assert "\n" not in message, "one line"
     for fragment in expected:

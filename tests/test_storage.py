@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from offline.engine import Recording, Registration
+from tests.support import RunWith
 
 BUCKET = "aws:s3/bucket:Bucket"
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
@@ -26,8 +27,8 @@ PROD_BUCKETS = ["data", "data-backup", "data-access-logs"]
 
 def bucket_setting(recording: Recording, type_: str, bucket: str) -> Registration:
     """The one resource of `type_` that configures `bucket`."""
-    bucket_id = recording.get(BUCKET, bucket).inputs["bucketPrefix"]
-    matches = [r for r in recording.of_type(type_) if str(r.inputs.get("bucket", "")).startswith(bucket_id)]
+    bucket_id = recording.get(BUCKET, bucket).id
+    matches = [r for r in recording.of_type(type_) if r.inputs.get("bucket") == bucket_id]
     assert len(matches) == 1, f"expected one {type_} on {bucket}, found {[m.name for m in matches]}"
     return matches[0]
 
@@ -56,7 +57,7 @@ def test_bucket_uses_its_own_rotated_kms_key_with_bucket_key(prod: Recording, bu
     rule = bucket_setting(prod, ENCRYPTION, bucket).inputs["rules"][0]
     key = prod.get(KMS_KEY, f"{bucket}-key")
     assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
-    assert f":{bucket}-key/" in rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
+    assert rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == key.state["arn"]
     assert rule["bucketKeyEnabled"] is True
     assert key.inputs["enableKeyRotation"] is True
 
@@ -80,13 +81,12 @@ def test_bucket_blocks_public_access(prod: Recording, bucket: str, flag: str) ->
 @pytest.mark.parametrize("bucket", PROD_BUCKETS)
 def test_bucket_policy_denies_requests_without_tls(prod: Recording, bucket: str) -> None:
     statement = policy_statements(prod, bucket)["DenyInsecureTransport"]
-    bucket_arn = f"arn:aws:s3:::{prod.get(BUCKET, bucket).inputs['bucketPrefix']}"
+    bucket_arn = prod.get(BUCKET, bucket).state["arn"]
     assert statement["Effect"] == "Deny"
     assert statement["Principal"] == "*"
     assert statement["Action"] == "s3:*"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert [r.startswith(bucket_arn) for r in statement["Resource"]] == [True, True]
-    assert any(r.endswith("/*") for r in statement["Resource"])
+    assert statement["Resource"] == [bucket_arn, f"{bucket_arn}/*"]
 
 
 @pytest.mark.parametrize("bucket", PROD_BUCKETS)
@@ -111,7 +111,7 @@ def test_objects_move_to_colder_class_after_configured_days(request: pytest.Fixt
     assert rule["transitions"] == [{"days": days, "storageClass": "GLACIER_IR"}]
 
 
-def test_no_archive_rule_without_archive_after_days(run_with: Any) -> None:
+def test_no_archive_rule_without_archive_after_days(run_with: RunWith) -> None:
     recording = run_with("dev", **{"mlops:storage": {"archiveAfterDays": None}})
     rules = bucket_setting(recording, LIFECYCLE, "data").inputs["rules"]
     assert "archive-to-glacier-ir" not in [rule["id"] for rule in rules]
@@ -138,15 +138,16 @@ def test_dev_bucket_tears_down_cleanly(dev: Recording) -> None:
 
 def test_prod_logs_access_to_the_log_bucket(prod: Recording) -> None:
     logging = prod.one(LOGGING)
-    assert logging.inputs["bucket"].startswith("mlops-prod-data-")
-    assert logging.inputs["targetBucket"].startswith("mlops-prod-access-logs-")
+    assert logging.inputs["bucket"] == prod.get(BUCKET, "data").id
+    assert logging.inputs["targetBucket"] == prod.get(BUCKET, "data-access-logs").id
 
 
 def test_log_bucket_admits_only_log_delivery_for_the_data_bucket(prod: Recording) -> None:
     statement = policy_statements(prod, "data-access-logs")["AllowServerAccessLogDelivery"]
     assert statement["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert statement["Action"] == "s3:PutObject"
-    assert statement["Condition"]["ArnLike"]["aws:SourceArn"].startswith("arn:aws:s3:::mlops-prod-data-")
+    assert statement["Resource"] == prod.get(BUCKET, "data-access-logs").state["arn"] + "/*"
+    assert statement["Condition"] == {"ArnLike": {"aws:SourceArn": prod.get(BUCKET, "data").state["arn"]}}
 
 
 def test_dev_has_no_access_logs_or_replica(dev: Recording) -> None:
@@ -161,13 +162,14 @@ def test_prod_replicates_every_object_to_the_backup_region(prod: Recording) -> N
     assert rule["filter"] == {"prefix": ""}
     assert rule["deleteMarkerReplication"] == {"status": "Enabled"}
     assert rule["sourceSelectionCriteria"]["sseKmsEncryptedObjects"]["status"] == "Enabled"
-    assert rule["destination"]["bucket"].startswith("arn:aws:s3:::mlops-prod-backup-")
+    assert rule["destination"]["bucket"] == prod.get(BUCKET, "data-backup").state["arn"]
 
 
 def test_replicas_are_encrypted_with_the_backup_regions_key(prod: Recording) -> None:
     rule = prod.one(REPLICATION).inputs["rules"][0]
     replica_key = rule["destination"]["encryptionConfiguration"]["replicaKmsKeyId"]
-    assert ":us-west-2:" in replica_key and "data-backup-key" in replica_key
+    assert replica_key == prod.get(KMS_KEY, "data-backup-key").state["arn"]
+    assert ":us-west-2:" in replica_key
 
 
 def test_backup_bucket_is_created_through_the_backup_region_provider(prod: Recording) -> None:
@@ -181,12 +183,12 @@ def test_backup_bucket_is_created_through_the_backup_region_provider(prod: Recor
 def test_replication_role_can_only_read_source_and_write_replica(prod: Recording) -> None:
     policy = json.loads(prod.get("aws:iam/rolePolicy:RolePolicy", "data-replication").inputs["policy"])
     writes = next(s for s in policy["Statement"] if s["Sid"] == "WriteReplicas")
-    assert writes["Resource"].startswith("arn:aws:s3:::mlops-prod-backup-")
+    assert writes["Resource"] == prod.get(BUCKET, "data-backup").state["arn"] + "/*"
     actions = {a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert not any(a.endswith("*") for a in actions)
 
 
-def test_dev_replicates_when_given_a_backup_region(run_with: Any) -> None:
+def test_dev_replicates_when_given_a_backup_region(run_with: RunWith) -> None:
     recording = run_with("dev", **{"mlops:storage": {"backupRegion": "eu-west-1"}})
     assert recording.get("pulumi:providers:aws", "aws-backup").inputs["region"] == "eu-west-1"
     assert len(recording.of_type(REPLICATION)) == 1
