@@ -2,49 +2,109 @@
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
+import posixpath
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import pulumi
 import pulumi_docker_build as docker_build
 
-from components.registry import CACHE_TAG_PREFIX, ContainerRegistry
+from components.registry import CACHE_TAG_PREFIX, RELEASE_TAG_PREFIX, ContainerRegistry
 
 PLATFORM = docker_build.Platform.LINUX_AMD64
-# Never part of an image, whatever .dockerignore says; they change on every local test run.
-ALWAYS_IGNORED = ("__pycache__", "*.pyc", ".pytest_cache")
 
 
 def context_hash(context: Path) -> str:
-    """A sha256 over the build context's file names and contents, as Docker would send it.
+    """A sha256 over the Dockerfile and every file the build would send, names and contents.
 
-    The same sources always give the same tag, and any change gives a new one, which is
-    what an immutable registry tag needs.
+    The files are chosen the way Docker chooses them from `.dockerignore`: patterns apply
+    in order, `!` re-includes, and the last matching pattern wins. The Dockerfile counts
+    even if ignored, since it defines the build. Same sources, same hash; any change to a
+    sent file, a new hash; a change to an ignored file, none.
     """
-    patterns = [*ALWAYS_IGNORED, *_dockerignore(context)]
+    matcher = DockerIgnore.read(context)
     digest = hashlib.sha256()
+    dockerfile = context / "Dockerfile"
+    digest.update(b"Dockerfile\0" + dockerfile.read_bytes() + b"\0")
     for path in sorted(p for p in context.rglob("*") if p.is_file()):
         relative = path.relative_to(context).as_posix()
-        if _ignored(relative, patterns):
+        if relative == "Dockerfile" or matcher.excludes(relative):
             continue
         digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def _ignored(relative: str, patterns: list[str]) -> bool:
-    """Whether the path, or any folder or file name in it, matches an ignore pattern."""
-    candidates = [relative, *relative.split("/")]
-    return any(fnmatch.fnmatch(candidate, pattern) for pattern in patterns for candidate in candidates)
+def release_tag(context: Path) -> str:
+    """The immutable tag an image is pushed under: the prefix and 16 hex of its content hash."""
+    return RELEASE_TAG_PREFIX + context_hash(context)[:16]
 
 
-def _dockerignore(context: Path) -> list[str]:
-    ignore_file = context / ".dockerignore"
-    if not ignore_file.exists():
-        return []
-    lines = (line.strip() for line in ignore_file.read_text().splitlines())
-    return [line.rstrip("/") for line in lines if line and not line.startswith(("#", "!"))]
+class DockerIgnore:
+    """`.dockerignore` matching as BuildKit does it (moby/patternmatcher).
+
+    Each line is a pattern; `#` lines are comments; a leading `!` re-includes. Patterns are
+    cleaned paths relative to the context: `*` and `?` stop at `/`, `**` spans folders. A
+    path is excluded when the last pattern that matches it, or one of its parent folders,
+    is an exclusion.
+    """
+
+    def __init__(self, lines: list[str]) -> None:
+        self.patterns: list[tuple[re.Pattern[str], bool]] = []
+        for line in lines:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            reinclude = line.startswith("!")
+            pattern = posixpath.normpath(line.removeprefix("!").strip())
+            if len(pattern) > 1:
+                pattern = pattern.lstrip("/")
+            self.patterns.append((re.compile(_pattern_regex(pattern)), reinclude))
+
+    @classmethod
+    def read(cls, context: Path) -> DockerIgnore:
+        ignore_file = context / ".dockerignore"
+        return cls(ignore_file.read_text().splitlines() if ignore_file.exists() else [])
+
+    def excludes(self, relative: str) -> bool:
+        parents = relative.split("/")[:-1]
+        candidates = [relative, *("/".join(parents[: i + 1]) for i in range(len(parents)))]
+        excluded = False
+        for regex, reinclude in self.patterns:
+            # Only a pattern that could flip the verdict needs checking, as in BuildKit.
+            if reinclude != excluded:
+                continue
+            if any(regex.match(candidate) for candidate in candidates):
+                excluded = not reinclude
+        return excluded
+
+
+def _pattern_regex(pattern: str) -> str:
+    """A `.dockerignore` pattern as an anchored regular expression."""
+    regex, index = "^", 0
+    while index < len(pattern):
+        char = pattern[index]
+        if pattern.startswith("**", index):
+            index += 2
+            if pattern.startswith("/", index):
+                index += 1
+            regex += ".*" if index >= len(pattern) else "(.*/)?"
+            continue
+        if char == "*":
+            regex += "[^/]*"
+        elif char == "?":
+            regex += "[^/]"
+        elif char == "[" and (close := pattern.find("]", index + 1)) != -1:
+            regex += pattern[index : close + 1]  # a class, with ^ for negation, as in Go
+            index = close
+        elif char == "\\" and index + 1 < len(pattern):
+            index += 1
+            regex += re.escape(pattern[index])
+        else:
+            regex += re.escape(char)
+        index += 1
+    return regex + "$"
 
 
 class ContainerImages(pulumi.ComponentResource):
@@ -71,7 +131,7 @@ class ContainerImages(pulumi.ComponentResource):
             if not (context / "Dockerfile").is_file():
                 raise ValueError(f"no Dockerfile in the {image} build context {context}")
             repository = registry.repository_urls[image]
-            tag = context_hash(context)[:16]
+            tag = release_tag(context)
             cache_ref = pulumi.Output.concat(repository, f":{CACHE_TAG_PREFIX}")
             built = docker_build.Image(
                 f"{name}-{image}",

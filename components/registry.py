@@ -18,6 +18,9 @@ from components.config import RegistryConfig
 
 # The build cache is pushed under tags with this prefix; it is the one mutable tag.
 CACHE_TAG_PREFIX = "buildcache"
+# Every release tag starts with this, which no cache tag does, so retention can count
+# releases apart from the cache.
+RELEASE_TAG_PREFIX = "src-"
 
 
 @dataclass(frozen=True)
@@ -103,12 +106,29 @@ class EcrRegistry(ContainerRegistry):
 
 
 def lifecycle_policy(keep_images: int) -> str:
-    """ECR lifecycle policy: one build cache image, and the newest `keep_images` others."""
+    """ECR lifecycle policy: the newest `keep_images` releases, the current build cache.
+
+    Every build moves the cache tag to a new manifest and leaves the old one untagged, and
+    buildx pushes untagged attestation manifests too, so untagged images go after a day.
+    Releases are selected by their own tag prefix: a rule matching every tag would count
+    the cache image among the releases and keep one release fewer.
+    """
     return json.dumps(
         {
             "rules": [
                 {
                     "rulePriority": 1,
+                    "description": "Expire untagged images (superseded build caches) after a day",
+                    "selection": {
+                        "tagStatus": "untagged",
+                        "countType": "sinceImagePushed",
+                        "countUnit": "days",
+                        "countNumber": 1,
+                    },
+                    "action": {"type": "expire"},
+                },
+                {
+                    "rulePriority": 2,
                     "description": "Keep only the current build cache",
                     "selection": {
                         "tagStatus": "tagged",
@@ -119,9 +139,14 @@ def lifecycle_policy(keep_images: int) -> str:
                     "action": {"type": "expire"},
                 },
                 {
-                    "rulePriority": 2,
-                    "description": f"Keep the newest {keep_images} images",
-                    "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep_images},
+                    "rulePriority": 3,
+                    "description": f"Keep the newest {keep_images} releases",
+                    "selection": {
+                        "tagStatus": "tagged",
+                        "tagPrefixList": [RELEASE_TAG_PREFIX],
+                        "countType": "imageCountMoreThan",
+                        "countNumber": keep_images,
+                    },
                     "action": {"type": "expire"},
                 },
             ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
 
-from components.images import context_hash
+from components.images import context_hash, release_tag
 from offline.engine import Recording
 
 IMAGE = "docker-build:index:Image"
@@ -14,6 +16,7 @@ SECRET_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
 IMAGES = ["train", "serve"]
 IMAGES_DIR = Path(__file__).resolve().parent.parent / "images"
+EMPTY_INPUT_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 @pytest.mark.parametrize("image", IMAGES)
@@ -30,8 +33,13 @@ def test_image_tag_is_the_content_hash_never_latest(dev: Recording, image: str) 
     [tag] = dev.get(IMAGE, f"images-{image}").inputs["tags"]
     repository, _, version = tag.rpartition(":")
     assert repository.endswith(f"/mlops-dev/{image}")
-    assert version == context_hash(IMAGES_DIR / image)[:16]
-    assert version != "latest"
+    assert version == "src-" + context_hash(IMAGES_DIR / image)[:16]
+
+
+def test_each_image_has_its_own_tag(dev: Recording) -> None:
+    tags = {image: dev.get(IMAGE, f"images-{image}").inputs["buildArgs"]["IMAGE_TAG"] for image in IMAGES}
+    assert tags["train"] != tags["serve"]
+    assert EMPTY_INPUT_SHA256[:16] not in tags["train"] + tags["serve"], "a tag over no files at all"
 
 
 @pytest.mark.parametrize("image", IMAGES)
@@ -40,22 +48,88 @@ def test_image_knows_its_own_tag(dev: Recording, image: str) -> None:
     assert inputs["tags"][0].endswith(":" + inputs["buildArgs"]["IMAGE_TAG"])
 
 
-def test_content_hash_changes_with_content_and_ignores_caches(tmp_path: Path) -> None:
-    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
-    before = context_hash(tmp_path)
-    (tmp_path / "__pycache__").mkdir()
-    (tmp_path / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
-    assert context_hash(tmp_path) == before
-    (tmp_path / "app.py").write_text("print('hi')\n")
-    assert context_hash(tmp_path) != before
+# --- the content hash follows .dockerignore as Docker does ---------------------------------
 
 
-def test_content_hash_honours_dockerignore(tmp_path: Path) -> None:
-    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
-    (tmp_path / ".dockerignore").write_text("# local files\n*.md\n")
-    before = context_hash(tmp_path)
-    (tmp_path / "NOTES.md").write_text("not in the image\n")
-    assert context_hash(tmp_path) == before
+def make_context(root: Path, files: dict[str, str], dockerignore: str | None = None) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "Dockerfile").write_text("FROM scratch\nCOPY . /app\n")
+    if dockerignore is not None:
+        (root / ".dockerignore").write_text(dockerignore)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def changes_hash(context: Path, name: str, text: str = "changed\n") -> bool:
+    before = context_hash(context)
+    (context / name).parent.mkdir(parents=True, exist_ok=True)
+    (context / name).write_text(text)
+    return context_hash(context) != before
+
+
+ALLOWLIST = "# only what the Dockerfile copies\n*\n!app.py\n!lib/**\n"
+
+
+def test_allowlist_sends_the_listed_files(tmp_path: Path) -> None:
+    context = make_context(tmp_path, {"app.py": "v1\n", "lib/util/x.py": "v1\n"}, ALLOWLIST)
+    assert changes_hash(context, "app.py")
+    assert changes_hash(context, "lib/util/x.py")
+
+
+def test_allowlist_ignores_everything_else(tmp_path: Path) -> None:
+    context = make_context(tmp_path, {"app.py": "v1\n", "NOTES.md": "v1\n"}, ALLOWLIST)
+    assert not changes_hash(context, "NOTES.md")
+    assert not changes_hash(context, "sub/app.py"), "!app.py re-includes the top-level file only"
+    assert not changes_hash(context, ".dockerignore", ALLOWLIST + "# reworded\n")
+
+
+def test_denylist_ignores_matching_files_and_folders(tmp_path: Path) -> None:
+    context = make_context(tmp_path, {"app.py": "v1\n"}, "*.md\nbuild\n**/*.log\n")
+    assert not changes_hash(context, "README.md")
+    assert not changes_hash(context, "build/out/artifact.bin"), "an ignored folder ignores what is under it"
+    assert not changes_hash(context, "deep/down/run.log")
+    assert changes_hash(context, "docs/README.md"), "*.md matches at the top level only"
+    assert changes_hash(context, "app.py")
+
+
+def test_without_dockerignore_every_file_counts(tmp_path: Path) -> None:
+    context = make_context(tmp_path, {"app.py": "v1\n"})
+    assert changes_hash(context, "__pycache__/app.cpython-311.pyc")
+
+
+def test_last_matching_line_wins(tmp_path: Path) -> None:
+    reincluded = make_context(tmp_path / "a", {"keep.py": "v1\n"}, "*.py\n!keep.py\n")
+    assert changes_hash(reincluded, "keep.py")
+    assert not changes_hash(reincluded, "other.py")
+    excluded_again = make_context(tmp_path / "b", {"keep.py": "v1\n"}, "!keep.py\n*.py\n")
+    assert not changes_hash(excluded_again, "keep.py")
+
+
+def test_dockerfile_counts_even_when_ignored(tmp_path: Path) -> None:
+    context = make_context(tmp_path, {"app.py": "v1\n"}, "*\n!app.py\n")
+    assert changes_hash(context, "Dockerfile", "FROM scratch\nCOPY app.py /app/\n")
+
+
+def test_a_served_file_changes_only_the_serve_tag(tmp_path: Path) -> None:
+    shutil.copytree(IMAGES_DIR, tmp_path / "images", ignore=shutil.ignore_patterns("__pycache__"))
+    before = {image: release_tag(tmp_path / "images" / image) for image in IMAGES}
+    with (tmp_path / "images" / "serve" / "app.py").open("a") as app:
+        app.write("# a change\n")
+    after = {image: release_tag(tmp_path / "images" / image) for image in IMAGES}
+    assert after["serve"] != before["serve"]
+    assert after["train"] == before["train"]
+
+
+def test_a_file_outside_the_allowlist_changes_no_tag(tmp_path: Path) -> None:
+    shutil.copytree(IMAGES_DIR, tmp_path / "images", ignore=shutil.ignore_patterns("__pycache__"))
+    before = {image: release_tag(tmp_path / "images" / image) for image in IMAGES}
+    for image in IMAGES:
+        (tmp_path / "images" / image / "NOTES.md").write_text("not sent to the build\n")
+        (tmp_path / "images" / image / "__pycache__").mkdir(exist_ok=True)
+        (tmp_path / "images" / image / "__pycache__" / "x.pyc").write_bytes(b"\0")
+    assert {image: release_tag(tmp_path / "images" / image) for image in IMAGES} == before
 
 
 @pytest.mark.parametrize("image", IMAGES)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
+from components.registry import CACHE_TAG_PREFIX, RELEASE_TAG_PREFIX
 from offline.engine import Recording
+from tests.ecr_lifecycle import StoredImage, build_history, expired_by
 
 REPOSITORY = "aws:ecr/repository:Repository"
 LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
@@ -38,23 +41,80 @@ def test_images_are_encrypted_with_a_rotated_kms_key(dev: Recording, image: str)
     assert dev.get("aws:kms/key:Key", "registry-key").inputs["enableKeyRotation"] is True
 
 
+def policy_of(recording: Recording, image: str) -> dict[str, Any]:
+    return json.loads(recording.get(LIFECYCLE, f"registry-{image}-lifecycle").inputs["policy"])
+
+
+def surviving(policy: dict[str, Any], builds: int) -> list[StoredImage]:
+    """What the repository keeps after `builds` daily builds and a lifecycle run half a day later."""
+    images = build_history(builds, release_prefix=RELEASE_TAG_PREFIX, cache_tag=CACHE_TAG_PREFIX)
+    expired = expired_by(policy, images, today=builds - 0.5)
+    return [image for image in images if image.digest not in expired]
+
+
 @pytest.mark.parametrize(("stack", "keep"), [("dev", 10), ("prod", 50)])
-def test_lifecycle_keeps_the_newest_images(request: pytest.FixtureRequest, stack: str, keep: int) -> None:
+def test_lifecycle_keeps_exactly_keep_images_releases(request: pytest.FixtureRequest, stack: str, keep: int) -> None:
     recording: Recording = request.getfixturevalue(stack)
     for image in IMAGES:
-        policy = json.loads(recording.get(LIFECYCLE, f"registry-{image}-lifecycle").inputs["policy"])
-        keep_newest = policy["rules"][-1]
-        assert keep_newest["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep}
-        assert keep_newest["action"] == {"type": "expire"}
+        kept = surviving(policy_of(recording, image), builds=keep + 40)
+        releases = [i for i in kept if any(t.startswith(RELEASE_TAG_PREFIX) for t in i.tags)]
+        assert len(releases) == keep, image
+        newest = sorted(i.pushed_day for i in releases)
+        assert newest == list(range(40, keep + 40)), "the newest releases are the ones kept"
 
 
-def test_lifecycle_keeps_one_build_cache(dev: Recording) -> None:
-    policy = json.loads(dev.get(LIFECYCLE, "registry-train-lifecycle").inputs["policy"])
-    cache_rule = policy["rules"][0]
-    assert cache_rule["selection"]["tagPrefixList"] == ["buildcache"]
-    assert cache_rule["selection"]["countNumber"] == 1
+def test_lifecycle_keeps_only_the_current_build_cache(dev: Recording) -> None:
+    builds = 30
+    kept = surviving(policy_of(dev, "train"), builds)
+    caches = [i for i in kept if CACHE_TAG_PREFIX in i.tags]
+    assert [i.pushed_day for i in caches] == [builds - 1]
+
+
+def test_superseded_caches_expire_after_a_day(dev: Recording) -> None:
+    kept = surviving(policy_of(dev, "train"), builds=30)
+    assert [i for i in kept if not i.tags] == [], "untagged manifests older than a day are expired"
+    rule = next(r for r in policy_of(dev, "train")["rules"] if r["selection"]["tagStatus"] == "untagged")
+    assert rule["selection"] == {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 1}
+
+
+def test_a_catch_all_rule_would_keep_one_release_fewer() -> None:
+    # The model reproduces the flaw this policy fixes: a rule over every tag counts the
+    # cache among the releases, because the cache rule only shields it from expiry.
+    catch_all = {
+        "rules": [
+            {"rulePriority": 1, "selection": {"tagStatus": "tagged", "tagPrefixList": [CACHE_TAG_PREFIX],
+                                              "countType": "imageCountMoreThan", "countNumber": 1}},
+            {"rulePriority": 2, "selection": {"tagStatus": "tagged", "tagPatternList": ["*"],
+                                              "countType": "imageCountMoreThan", "countNumber": 10}},
+        ]
+    }
+    kept = surviving(catch_all, builds=50)
+    assert len([i for i in kept if any(t.startswith(RELEASE_TAG_PREFIX) for t in i.tags)]) == 9
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_lifecycle_rules_are_valid_for_ecr(request: pytest.FixtureRequest, stack: str) -> None:
+    rules = policy_of(request.getfixturevalue(stack), "train")["rules"]
+    priorities = [rule["rulePriority"] for rule in rules]
+    assert priorities == sorted(set(priorities)), "unique, in ascending order (ECR reorders otherwise)"
+    statuses = [rule["selection"]["tagStatus"] for rule in rules]
+    assert statuses.count("untagged") <= 1, "ECR allows one rule over untagged images"
+    if "any" in statuses:
+        assert statuses.index("any") == len(rules) - 1, "an `any` rule must have the highest priority number"
+    prefixes = [p for rule in rules for p in rule["selection"].get("tagPrefixList", [])]
+    assert len(prefixes) == len(set(prefixes)), "tag prefixes must be unique across rules"
+    for rule in rules:
+        if rule["selection"]["tagStatus"] == "tagged":
+            assert rule["selection"].get("tagPrefixList") or rule["selection"].get("tagPatternList")
+        assert rule["action"] == {"type": "expire"}
+
+
+def test_release_tags_never_look_like_the_cache_tag() -> None:
+    assert not RELEASE_TAG_PREFIX.startswith(CACHE_TAG_PREFIX)
+    assert not CACHE_TAG_PREFIX.startswith(RELEASE_TAG_PREFIX)
 
 
 def test_dev_repositories_are_deleted_with_the_stack(dev: Recording, prod: Recording) -> None:
     assert all(r.inputs["forceDelete"] is True for r in dev.of_type(REPOSITORY))
     assert all(r.inputs["forceDelete"] is False for r in prod.of_type(REPOSITORY))
+
