@@ -4,35 +4,50 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 STACK   ?= dev
 
-REQS := requirements.txt requirements-dev.txt constraints.txt \
-        images/train/requirements.txt images/serve/requirements.txt
+# Two layers in one venv: the program's requirements (all `make plan` needs, and what
+# `pulumi up` installs), then the test toolchain and the images' code on top.
+PROGRAM_INSTALLED := $(VENV)/.installed-program
+DEV_INSTALLED     := $(VENV)/.installed-dev
+DEV_REQS := requirements-dev.txt images/train/requirements.txt images/serve/requirements.txt
 
-.PHONY: venv plan test typecheck lock clean
+.PHONY: venv plan test typecheck lock clean schema
 
-venv: $(VENV)/.installed
+venv: $(DEV_INSTALLED)
 
-$(VENV)/.installed: $(REQS)
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt -c constraints.txt
-	touch $@
+$(PROGRAM_INSTALLED): requirements.txt constraints.txt
+	@test -x $(PY) || { echo "make: creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "make: installing the program's pinned requirements into $(VENV) (first run only, about a minute)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	@touch $@
+
+$(DEV_INSTALLED): $(PROGRAM_INSTALLED) $(DEV_REQS)
+	@echo "make: installing the test toolchain into $(VENV) (first run only, one to two minutes)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	@touch $@
 
 ## plan: render what STACK (default dev) would create, offline, under the mock engine
-plan: venv
-	$(PY) -m offline.plan --stack $(STACK)
+plan: $(PROGRAM_INSTALLED)
+	@$(PY) -m offline.plan --stack $(STACK)
+
+## schema: regenerate stacks/stack-config.schema.json from the config model
+schema: $(PROGRAM_INSTALLED)
+	@$(PY) -m offline.schema
 
 # checkov pins an old `packaging`, so it lives in a venv of its own; the Dockerfile
 # tests run it from here and fail (not skip) if it is missing.
 CHECKOV_VENV := .venv-checkov
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt constraints-checkov.txt
-	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt -c constraints-checkov.txt
-	touch $@
+	@echo "make: installing checkov into $(CHECKOV_VENV) (first run only, about a minute)"
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	@$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt -c constraints-checkov.txt
+	@touch $@
 
 ## test: the whole suite (program under the mock engine, images, linters, types)
 test: venv $(CHECKOV_VENV)/.installed
-	$(PY) -m pyright
-	$(PY) -m pytest
+	@echo "make: type-checking with pyright"
+	@$(PY) -m pyright
+	@$(PY) -m pytest
 
 typecheck: venv
 	$(PY) -m pyright

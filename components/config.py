@@ -8,13 +8,16 @@ names the key as written in the stack file, the bad value and what is allowed.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from enum import StrEnum
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import pulumi
 from croniter import croniter
+from pulumi_aws import Region
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -32,14 +35,29 @@ PROJECT = "mlops"
 GPU_INSTANCE_FAMILIES = (
     "g4dn", "g5", "g6", "g6e", "gr6", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en",
 )
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+# The regions of the commercial `aws` partition, as the provider SDK lists them. The
+# program's ARNs and service principals assume that partition (not aws-cn, aws-us-gov).
+AWS_REGIONS = tuple(
+    sorted(r.value for r in Region if not r.value.startswith(("cn-", "us-gov-", "eusc-")) and "-iso" not in r.value)
+)
 _MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "digits")
 _CRON_DAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 
 
 class ConfigError(pulumi.RunError):
-    """Invalid stack configuration; raised before any resource is registered."""
+    """Invalid stack configuration; raised before any resource is registered.
+
+    Carries every problem found, one line each, so a user fixes them all in one pass.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        if len(problems) == 1:
+            super().__init__(problems[0])
+        else:
+            lines = "\n".join(f"  {problem}" for problem in problems)
+            super().__init__(f"{len(problems)} problems in the stack config:\n{lines}")
 
 
 class Environment(StrEnum):
@@ -63,6 +81,7 @@ class StorageConfig(_Section):
     backup_region: str | None = Field(
         default=None,
         description="Replicate every object to a bucket in this AWS region. Required in prod.",
+        json_schema_extra={"enum": [*AWS_REGIONS, None]},
     )
     noncurrent_version_days: int = Field(
         default=30, ge=1, description="Days a superseded object version is kept before it expires."
@@ -75,10 +94,8 @@ class StorageConfig(_Section):
 
     @field_validator("backup_region")
     @classmethod
-    def _region_shape(cls, value: str | None) -> str | None:
-        if value is not None and not _REGION.match(value):
-            raise ValueError(f"'{value}' is not an AWS region name (for example us-west-2)")
-        return value
+    def _known_region(cls, value: str | None) -> str | None:
+        return None if value is None else check_region(value)
 
 
 class RegistryConfig(_Section):
@@ -194,6 +211,11 @@ class StackConfig(BaseModel):
     stack: str
     aws_region: str
     environment: Environment
+    teardown: bool = Field(
+        default=False,
+        description="true lifts prod's protection so `pulumi destroy` can delete the data and "
+        "images; set by `make teardown`, never by hand in a stack file.",
+    )
     storage: StorageConfig = StorageConfig()
     registry: RegistryConfig = RegistryConfig()
     compute: ComputeConfig = ComputeConfig()
@@ -205,63 +227,109 @@ class StackConfig(BaseModel):
         return self.environment is Environment.PROD
 
     @property
+    def protect_data(self) -> bool:
+        """prod keeps its data and images through `pulumi destroy`, unless tearing down."""
+        return self.is_prod and not self.teardown
+
+    @property
+    def key_deletion_window_days(self) -> int:
+        """How long a deleted KMS key stays restorable: prod's data deserves the longest undo."""
+        return 30 if self.is_prod else 7
+
+    @property
     def spot(self) -> bool:
         """Spot capacity: as configured, else dev uses spot and prod on-demand."""
         return self.compute.spot if self.compute.spot is not None else not self.is_prod
 
+    @field_validator("aws_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        return check_region(value)
+
+    @field_validator("teardown", mode="before")
+    @classmethod
+    def _true_or_false(cls, value: Any) -> Any:
+        # The CLI hands scalars over as text; a switch this dangerous takes only true or false.
+        if value in ("true", "false"):
+            return value == "true"
+        if not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
+
     @model_validator(mode="after")
     def _environment_rules(self) -> StackConfig:
+        broken: list[_BrokenRule] = []
         for key, value, planned in (
             ("registry.kind", self.registry.kind, "artifact-registry"),
             ("compute.kind", self.compute.kind, "gke"),
         ):
             if value == planned:
-                raise _BrokenRule(key, value, "is not supported by this program yet (GKE is planned); use ecr / ec2")
+                broken.append(
+                    _BrokenRule(key, value, "is not supported by this program yet (GKE is planned); use ecr / ec2")
+                )
         if self.storage.backup_region == self.aws_region:
-            raise _BrokenRule(
-                "storage.backupRegion", self.aws_region, "must differ from aws:region, or the backup shares its fate"
+            broken.append(
+                _BrokenRule(
+                    "storage.backupRegion", self.aws_region, "must differ from aws:region, or the backup shares its fate"
+                )
             )
         if self.is_prod:
             if self.storage.backup_region is None:
-                raise _BrokenRule("storage.backupRegion", None, "is required in prod (an AWS region other than aws:region)")
-            if self.serving.min_replicas < 2:
-                raise _BrokenRule(
-                    "serving.minReplicas", self.serving.min_replicas, "must be >= 2 in prod, so a rollout or a node loss keeps serving"
+                broken.append(
+                    _BrokenRule("storage.backupRegion", None, "is required in prod (an AWS region other than aws:region)")
                 )
+            if self.serving.min_replicas < 2:
+                broken.append(
+                    _BrokenRule(
+                        "serving.minReplicas",
+                        self.serving.min_replicas,
+                        "must be >= 2 in prod, so a rollout or a node loss keeps serving",
+                    )
+                )
+        if broken:
+            raise _BrokenRules(broken)
         return self
 
     @classmethod
     def from_pulumi(cls) -> StackConfig:
         """Read and validate the stack's config. The only caller of `pulumi.Config`."""
-        raw: dict[str, Any] = {}
-        for key in _configured_keys(PROJECT):
-            if key != "environment" and key not in SECTIONS:
-                raise ConfigError(
-                    f"{PROJECT}:{key}: unknown key; allowed keys are environment, {', '.join(SECTIONS)}"
-                )
+        problems = [
+            _unknown_top_level_key(key) for key in sorted(_configured_keys(PROJECT)) if key not in TOP_LEVEL_KEYS
+        ]
         config = pulumi.Config(PROJECT)
-        environment = config.get("environment")
-        if environment is None:
-            raise ConfigError(f"{PROJECT}:environment: missing; set it to dev or prod")
-        raw["environment"] = environment
+        raw: dict[str, Any] = {}
+        for key in SCALAR_KEYS:
+            value = config.get(key)
+            if value is not None:
+                raw[key] = value
         for section in SECTIONS:
             value = config.get(section)
-            if value is not None:
-                raw[section] = _parse_object(section, value)
+            if value is None:
+                continue
+            parsed = _parse_object(value)
+            if parsed is None:
+                problems.append(f"{PROJECT}:{section}: must be an object of settings, got {value!r}")
+            else:
+                raw[section] = parsed
         region = pulumi.Config("aws").get("region")
-        if not region:
-            raise ConfigError("aws:region: missing; set the AWS region to deploy to (for example us-east-1)")
-        return cls.parse(raw, project=pulumi.get_project(), stack=pulumi.get_stack(), aws_region=region)
+        try:
+            parsed = cls.parse(raw, project=pulumi.get_project(), stack=pulumi.get_stack(), aws_region=region)
+        except ConfigError as error:
+            raise ConfigError(problems + error.problems) from None
+        if problems:
+            raise ConfigError(problems)
+        return parsed
 
     @classmethod
-    def parse(cls, raw: dict[str, Any], *, project: str, stack: str, aws_region: str) -> StackConfig:
+    def parse(cls, raw: dict[str, Any], *, project: str, stack: str, aws_region: str | None) -> StackConfig:
         """Validate the `mlops:` values (objects already decoded) into a StackConfig."""
+        given = {**raw, "project": project, "stack": stack}
+        if aws_region is not None:
+            given["aws_region"] = aws_region
         try:
-            return cls.model_validate(
-                {**raw, "project": project, "stack": stack, "aws_region": aws_region}
-            )
+            return cls.model_validate(given)
         except ValidationError as error:
-            raise ConfigError(_describe(error.errors()[0], raw)) from None
+            raise ConfigError([line for problem in error.errors() for line in _describe(problem, raw)]) from None
 
 
 class _BrokenRule(ValueError):
@@ -272,6 +340,23 @@ class _BrokenRule(ValueError):
         super().__init__(f"{key}={value!r} {reason}")
 
 
+class _BrokenRules(ValueError):
+    """Every stack-wide rule that is broken, reported together."""
+
+    def __init__(self, rules: list[_BrokenRule]) -> None:
+        self.rules = rules
+        super().__init__("; ".join(str(rule) for rule in rules))
+
+
+def check_region(value: str) -> str:
+    """`value` if it is a region of the aws partition, else a ValueError that suggests one."""
+    if value not in AWS_REGIONS:
+        close = difflib.get_close_matches(value, AWS_REGIONS, n=1)
+        hint = f"; did you mean {close[0]}?" if close else f" (for example us-east-1; known: {', '.join(AWS_REGIONS)})"
+        raise ValueError(f"'{value}' is not an AWS region{hint}")
+    return value
+
+
 def _configured_keys(namespace: str) -> set[str]:
     """Every key set under `namespace:` in the stack, wherever the engine put it."""
     every = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
@@ -279,34 +364,74 @@ def _configured_keys(namespace: str) -> set[str]:
     return {key.removeprefix(prefix) for key in every if key.startswith(prefix)}
 
 
-def _parse_object(section: str, value: str) -> Any:
+def _unknown_top_level_key(key: str) -> str:
+    section, dot, field = key.partition(".")
+    if dot and section in SECTIONS:
+        # `pulumi config set mlops:storage.backupRegion x` without --path makes a flat key.
+        return (
+            f"{PROJECT}:{key}: is set as one flat key, so the program never sees it; set nested "
+            f"settings with --path: `pulumi config set --path '{PROJECT}:{key}' <value>`, which "
+            f"writes {field} under {PROJECT}:{section}"
+        )
+    return f"{PROJECT}:{key}: unknown key{_did_you_mean(key, TOP_LEVEL_KEYS)}; allowed keys are {', '.join(TOP_LEVEL_KEYS)}"
+
+
+def _did_you_mean(key: str, allowed: Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, list(allowed), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _parse_object(value: str) -> dict[str, Any] | None:
     try:
         parsed = json.loads(value)
     except json.JSONDecodeError:
-        parsed = None
-    if not isinstance(parsed, dict):
-        raise ConfigError(f"{PROJECT}:{section}: must be an object of settings, got {value!r}")
-    return parsed
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
-def _describe(error: Any, raw: dict[str, Any]) -> str:
-    """One line: the key as written in YAML, the bad value, what is allowed."""
+# Where pydantic names a StackConfig field, the stack file names this key.
+_KEY_NAMES = {"aws_region": "aws:region"}
+
+
+def _describe(error: Any, raw: dict[str, Any]) -> list[str]:
+    """One line per problem: the key as written in YAML, the bad value, what is allowed."""
     location = [str(part) for part in error["loc"]]
     cause = error.get("ctx", {}).get("error")
-    if isinstance(cause, _BrokenRule):
-        key = ".".join([*location, cause.key])
-        return f"{PROJECT}:{key}: {_show(cause.value)} {cause.reason}"
-    key = f"{PROJECT}:{'.'.join(location)}"
+    rules = cause.rules if isinstance(cause, _BrokenRules) else [cause] if isinstance(cause, _BrokenRule) else []
+    if rules:
+        return [f"{PROJECT}:{'.'.join([*location, rule.key])}: {_show(rule.value)} {rule.reason}" for rule in rules]
+    dotted = ".".join(location)
+    key = _KEY_NAMES.get(dotted, f"{PROJECT}:{dotted}")
     if error["type"] == "extra_forbidden":
         section = location[0]
-        allowed = ", ".join(
-            field.alias or name for name, field in _SECTION_MODELS[section].model_fields.items()
-        )
-        return f"{key}: unknown key; allowed keys in {PROJECT}:{section} are {allowed}"
+        allowed = [field.alias or name for name, field in _SECTION_MODELS[section].model_fields.items()]
+        return [
+            f"{key}: unknown key{_did_you_mean(location[-1], allowed)}; "
+            f"allowed keys in {PROJECT}:{section} are {', '.join(allowed)}"
+        ]
     if error["type"] == "missing":
-        return f"{key}: missing"
+        return [f"{key}: missing; {_MISSING_HINTS.get(key, 'set it in the stack file')}"]
     message = str(cause) if isinstance(cause, ValueError) else error["msg"]
-    return f"{key}: {_show(_lookup(raw, location))} is invalid: {message}"
+    value = _lookup(raw, location) if dotted not in _KEY_NAMES else error.get("input")
+    return [f"{key}: {_show(value)} is invalid: {message}{_unquote_hint(error)}"]
+
+
+_MISSING_HINTS = {
+    f"{PROJECT}:environment": "set it to dev or prod",
+    "aws:region": "set the AWS region to deploy to (for example us-east-1)",
+}
+
+
+def _unquote_hint(error: Any) -> str:
+    """A number or boolean written in quotes is a string to YAML: say how to write it."""
+    value = error.get("input")
+    if not isinstance(value, str):
+        return ""
+    if error["type"] in ("int_type", "int_parsing") and re.fullmatch(r"-?\d+", value.strip()):
+        return f"; write it as a YAML number, {value.strip()}, without quotes"
+    if error["type"] in ("bool_type", "bool_parsing") and value.strip().lower() in ("true", "false"):
+        return f"; write it as a YAML boolean, {value.strip().lower()}, without quotes"
+    return ""
 
 
 def _lookup(raw: dict[str, Any], location: list[str]) -> Any:
@@ -327,6 +452,9 @@ _SECTION_MODELS: dict[str, type[_Section]] = {
     if isinstance(field.annotation, type) and issubclass(field.annotation, _Section)
 }
 SECTIONS = tuple(_SECTION_MODELS)
+# The scalar keys of the mlops: namespace, e.g. mlops:environment.
+SCALAR_KEYS = ("environment", "teardown")
+TOP_LEVEL_KEYS = (*SCALAR_KEYS, *SECTIONS)
 
 
 def cron_to_on_calendar(schedule: str) -> str:

@@ -179,14 +179,47 @@ def _input_keys(request: Any) -> set[str]:
     return set(request.object.fields.keys())
 
 
+class StackFileError(Exception):
+    """A stack file that is not valid YAML, as one `file:line:column: problem` line."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML as the Pulumi CLI reads it: a key given twice in one mapping is an error."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def stack_config(stack: str) -> dict[str, str]:
     """A stack file's config as the CLI hands it to the program: strings, objects as JSON."""
     path = STACKS_DIR / f"Pulumi.{stack}.yaml"
     if not path.exists():
         known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in STACKS_DIR.glob("Pulumi.*.yaml"))
-        raise SystemExit(f"no stack file {path.relative_to(ROOT)}; stacks: {', '.join(known)}")
-    document = yaml.safe_load(path.read_text()) or {}
-    return {key: _as_config_string(value) for key, value in (document.get("config") or {}).items()}
+        raise SystemExit(f"no stack file {_shown(path)}; stacks: {', '.join(known)}")
+    try:
+        document = yaml.load(path.read_text(), Loader=_UniqueKeyLoader) or {}
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{_shown(path)}:{mark.line + 1}:{mark.column + 1}" if mark else _shown(path)
+        context = f" ({error.context})" if error.context else ""
+        raise StackFileError(f"{where}: {error.problem}{context}") from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(config, dict):
+        raise StackFileError(f"{_shown(path)}: needs a `config:` mapping of settings")
+    return {key: _as_config_string(value) for key, value in config.items()}
+
+
+def _shown(path: Path) -> str:
+    """The path as a user would type it: relative to the project when it is inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def stack_config_with(stack: str, changes: dict[str, Any]) -> dict[str, str]:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from components.config import ConfigError
-from offline.engine import Recording, Registration, run_stack
+from offline.engine import Recording, Registration, StackFileError, run_stack
 
 Settings = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -164,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         recording = run_stack(args.stack)
+    except StackFileError as error:
+        print(error, file=sys.stderr)
+        return 2
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -18,10 +18,18 @@ INVALID: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
     ("noncurrent days below 1", "dev", {"mlops:storage": {"noncurrentVersionDays": 0}}, ("mlops:storage.noncurrentVersionDays", "0", "greater than or equal to 1")),
     ("archive before S3 allows it", "dev", {"mlops:storage": {"archiveAfterDays": 7}}, ("mlops:storage.archiveAfterDays", "7", "greater than or equal to 30")),
     ("a number given as text", "dev", {"mlops:registry": {"keepImages": "ten"}}, ("mlops:registry.keepImages", '"ten"', "valid integer")),
+    ("a number in quotes", "dev", {"mlops:registry": {"keepImages": "10"}}, ("mlops:registry.keepImages", '"10"', "write it as a YAML number, 10, without quotes")),
+    ("a boolean in quotes", "dev", {"mlops:compute": {"spot": "false"}}, ("mlops:compute.spot", '"false"', "write it as a YAML boolean, false, without quotes")),
+    ("mistyped aws:region", "dev", {"aws:region": "us-east1"}, ("aws:region", '"us-east1"', "not an AWS region", "did you mean us-east-1?")),
+    ("region of another partition", "dev", {"aws:region": "cn-north-1"}, ("aws:region", '"cn-north-1"', "not an AWS region")),
+    ("backup region that is no region", "dev", {"mlops:storage": {"backupRegion": "uswest2"}}, ("mlops:storage.backupRegion", '"uswest2"', "not an AWS region", "did you mean us-west-2?")),
+    ("teardown that is not a boolean", "prod", {"mlops:teardown": "yes"}, ("mlops:teardown", '"yes"', "must be true or false")),
+    ("nested key set flat, without --path", "dev", {"mlops:storage.backupRegion": "us-west-2"}, ("mlops:storage.backupRegion", "flat key", "pulumi config set --path 'mlops:storage.backupRegion' <value>", "under mlops:storage")),
     ("replicas min > max", "dev", {"mlops:serving": {"minReplicas": 3, "maxReplicas": 2}}, ("mlops:serving.minReplicas", "3", "maxReplicas (2)")),
     ("nodes min > max", "dev", {"mlops:compute": {"minNodes": 3, "maxNodes": 1}}, ("mlops:compute.minNodes", "3", "maxNodes (1)")),
-    ("mistyped key in a section", "dev", {"mlops:serving": {"minReplica": 2}}, ("mlops:serving.minReplica", "unknown key", "minReplicas")),
-    ("mistyped top-level key", "dev", {"mlops:trainig": {"gpus": 1}}, ("mlops:trainig", "unknown key", "training")),
+    ("mistyped key in a section", "dev", {"mlops:serving": {"minReplica": 2}}, ("mlops:serving.minReplica", "unknown key (did you mean minReplicas?)", "allowed keys in mlops:serving")),
+    ("mistyped top-level key", "dev", {"mlops:trainig": {"gpus": 1}}, ("mlops:trainig", "unknown key (did you mean training?)", "allowed keys are")),
+    ("unknown key nothing like a known one", "dev", {"mlops:zzz": "1"}, ("mlops:zzz", "unknown key; allowed keys are environment, teardown, storage")),
     ("cron that does not parse", "dev", {"mlops:training": {"schedule": "every day"}}, ("mlops:training.schedule", '"every day"', "5-field cron")),
     ("cron out of range", "dev", {"mlops:training": {"schedule": "0 25 * * *"}}, ("mlops:training.schedule", '"0 25 * * *"', "5-field cron")),
     ("training data with a newline", "dev", {"mlops:training": {"data": "datasets/a.csv\nrm -rf /"}}, ("mlops:training.data", "one line")),
@@ -32,7 +40,7 @@ INVALID: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
     ("prod backup in the same region", "prod", {"mlops:storage": {"backupRegion": "us-east-1"}}, ("mlops:storage.backupRegion", '"us-east-1"', "must differ from aws:region")),
     ("prod with one serving replica", "prod", {"mlops:serving": {"minReplicas": 1}}, ("mlops:serving.minReplicas", "1", ">= 2 in prod")),
     ("missing environment", "dev", {"mlops:environment": None}, ("mlops:environment", "missing", "dev or prod")),
-    ("missing region", "dev", {"aws:region": None}, ("aws:region", "missing")),
+    ("missing region", "dev", {"aws:region": None}, ("aws:region", "missing", "for example us-east-1")),
     ("section that is not an object", "dev", {"mlops:storage": "30"}, ("mlops:storage", "must be an object")),
 ]
 
@@ -86,3 +94,46 @@ def test_cron_with_both_day_fields_is_refused() -> None:
     # cron ORs day-of-month with day-of-week, systemd ANDs them: no exact translation.
     with pytest.raises(ValueError, match="both day-of-month and day-of-week"):
         cron_to_on_calendar("0 3 1 * 1")
+
+
+def test_every_invalid_key_is_reported_in_one_run() -> None:
+    changes = {
+        "aws:region": "us-east1",
+        "mlops:storage": {"noncurrentVersionDays": 0},
+        "mlops:registry": {"keepImages": "10", "kindd": "ecr"},
+        "mlops:serving.minReplicas": 2,
+    }
+    with pytest.raises(ConfigError) as raised:
+        run_program("dev", stack_config_with("dev", changes), Recording())
+    problems = raised.value.problems
+    keys = sorted(problem.split(": ", 1)[0] for problem in problems)
+    assert keys == [
+        "aws:region",
+        "mlops:registry.keepImages",
+        "mlops:registry.kindd",
+        "mlops:serving.minReplicas",
+        "mlops:storage.noncurrentVersionDays",
+    ]
+    assert str(raised.value).startswith("5 problems in the stack config:\n")
+    assert all(f"  {problem}" in str(raised.value).splitlines() for problem in problems)
+
+
+def test_every_broken_prod_rule_is_reported_in_one_run() -> None:
+    changes = {"mlops:storage": {"backupRegion": None}, "mlops:serving": {"minReplicas": 1}}
+    with pytest.raises(ConfigError) as raised:
+        run_program("prod", stack_config_with("prod", changes), Recording())
+    assert [problem.split(": ", 1)[0] for problem in raised.value.problems] == [
+        "mlops:storage.backupRegion",
+        "mlops:serving.minReplicas",
+    ]
+
+
+def test_teardown_lifts_protection_only_when_asked() -> None:
+    def parse(**raw: Any) -> StackConfig:
+        prod = {"environment": "prod", "storage": {"backupRegion": "us-west-2"}, "serving": {"minReplicas": 2}}
+        return StackConfig.parse({**prod, **raw}, project="mlops", stack="prod", aws_region="us-east-1")
+
+    assert parse().protect_data is True
+    assert parse(teardown="false").protect_data is True
+    assert parse(teardown="true").protect_data is False
+    assert parse(teardown="true").key_deletion_window_days == 30, "a teardown keeps prod's undo window on keys"

@@ -90,6 +90,46 @@ def test_plan_reports_invalid_config_without_a_traceback(capsys: pytest.CaptureF
     assert capsys.readouterr().err == 'error: mlops:environment: "qa" is invalid: Input should be \'dev\' or \'prod\'\n'
 
 
+def broken_stack_file(mistake: str) -> tuple[str, str]:
+    """The dev stack file with one mistake, and the `line:column: problem` it must report."""
+    lines = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text().splitlines(keepends=True)
+
+    def index(key: str) -> int:
+        return next(i for i, line in enumerate(lines) if line.lstrip().startswith(key))
+
+    if mistake == "tab":
+        at = index("noncurrentVersionDays:")
+        lines[at] = "\t" + lines[at].lstrip()
+        expected = f"{at + 1}:1: found character '\\t' that cannot start any token"
+    elif mistake == "indent":
+        at = index("keepImages:")
+        lines[at] = "  " + lines[at]
+        expected = f"{at + 1}:7: expected <block end>, but found '<block mapping start>'"
+    else:
+        at = index("spot:") + 1
+        lines.insert(at, "    spot: false\n")
+        expected = f"{at + 1}:5: key 'spot' is given twice in one mapping"
+    return "".join(lines), expected
+
+
+@pytest.mark.parametrize("mistake", ["tab", "indent", "duplicate"])
+def test_plan_reports_a_yaml_mistake_as_one_line_with_file_and_position(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch, mistake: str
+) -> None:
+    import offline.engine as engine
+
+    text, expected = broken_stack_file(mistake)
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    (stacks / "Pulumi.dev.yaml").write_text(text)
+    monkeypatch.setattr(engine, "ROOT", tmp_path)
+    monkeypatch.setattr(engine, "STACKS_DIR", stacks)
+    assert plan_main(["--stack", "dev"]) == 2
+    printed = capsys.readouterr().err
+    assert printed.count("\n") == 1, printed
+    assert printed.startswith(f"stacks/Pulumi.dev.yaml:{expected}"), printed
+
+
 def test_plan_names_the_known_stacks_for_an_unknown_one() -> None:
     with pytest.raises(SystemExit, match="stacks: dev, prod"):
         plan_main(["--stack", "staging"])
