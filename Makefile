@@ -10,7 +10,7 @@ PROGRAM_INSTALLED := $(VENV)/.installed-program
 DEV_INSTALLED     := $(VENV)/.installed-dev
 DEV_REQS := requirements-dev.txt images/train/requirements.txt images/serve/requirements.txt
 
-.PHONY: venv plan test typecheck lock clean schema
+.PHONY: venv plan test typecheck lock clean schema teardown
 
 venv: $(DEV_INSTALLED)
 
@@ -33,6 +33,11 @@ plan: $(PROGRAM_INSTALLED)
 ## schema: regenerate stacks/stack-config.schema.json from the config model
 schema: $(PROGRAM_INSTALLED)
 	@$(PY) -m offline.schema
+
+## teardown: delete STACK and its data, in two steps; asks for the stack name twice
+teardown:
+	@if [ "$(origin STACK)" = "file" ]; then echo "make teardown needs the stack named: make teardown STACK=prod" >&2; exit 2; fi
+	@scripts/teardown.sh $(STACK)
 
 # checkov pins an old `packaging`, so it lives in a venv of its own; the Dockerfile
 # tests run it from here and fail (not skip) if it is missing.

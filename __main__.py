@@ -31,7 +31,8 @@ def main() -> None:
         DataBucketArgs(
             storage=cfg.storage,
             name_prefix=name_prefix,
-            protect_data=cfg.is_prod,
+            protect_data=cfg.protect_data,
+            key_deletion_window_days=cfg.key_deletion_window_days,
             log_access=cfg.is_prod,
             backup_provider=backup_provider,
         ),
@@ -42,7 +43,8 @@ def main() -> None:
         cfg.registry,
         repositories=("train", "serve"),
         name_prefix=name_prefix,
-        dev=not cfg.is_prod,
+        keep_through_destroy=cfg.protect_data,
+        key_deletion_window_days=cfg.key_deletion_window_days,
         opts=in_region,
     )
     images = ContainerImages(

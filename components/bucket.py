@@ -10,7 +10,6 @@ import pulumi_aws as aws
 
 # Multipart uploads a crashed writer abandons still cost storage until aborted.
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
-KMS_DELETION_WINDOW_DAYS = {True: 30, False: 7}
 
 
 @dataclass(frozen=True)
@@ -23,6 +22,8 @@ class HardenedBucketArgs:
     """Move current objects to Glacier Instant Retrieval after N days; None keeps them in Standard."""
     protect: bool
     """Refuse `pulumi destroy` (prod); otherwise the bucket is emptied and deleted with the stack."""
+    key_deletion_window_days: int
+    """Days a deleted KMS key can still be restored (7 to 30): the undo window for the data."""
     encryption: Literal["kms", "s3"] = "kms"
     """kms: SSE-KMS with a customer-managed, rotated key and a bucket key. s3: SSE-S3, only
     for the access-log bucket, because S3 server access logging cannot write to SSE-KMS buckets."""
@@ -53,7 +54,7 @@ class HardenedBucket(pulumi.ComponentResource):
                 f"{name}-key",
                 description=f"Encrypts objects in the {args.name_prefix} bucket",
                 enable_key_rotation=True,
-                deletion_window_in_days=KMS_DELETION_WINDOW_DAYS[args.protect],
+                deletion_window_in_days=args.key_deletion_window_days,
                 opts=child,
             )
             aws.kms.Alias(
@@ -66,7 +67,8 @@ class HardenedBucket(pulumi.ComponentResource):
         self.bucket = aws.s3.Bucket(
             name,
             bucket_prefix=f"{args.name_prefix}-",
-            # dev: `pulumi destroy` empties and deletes the bucket; prod: protected instead.
+            # Unprotected (dev, or prod in teardown): `pulumi destroy` empties and deletes the
+            # bucket, every version included; S3 refuses to delete a bucket that is not empty.
             force_destroy=not args.protect,
             opts=child,
         )

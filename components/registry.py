@@ -48,9 +48,12 @@ class EcrRegistryArgs:
     name_prefix: str
     """Repository names are `<name_prefix>/<image>`, e.g. `mlops-dev/train`."""
     keep_images: int
-    """Expire all but the newest N images per repository."""
+    """Keep the newest N releases per repository."""
     force_delete: bool
-    """dev: `pulumi destroy` deletes repositories that still hold images."""
+    """`pulumi destroy` deletes repositories that still hold images (dev, or a prod teardown):
+    ECR refuses to delete a repository that is not empty, and the build cache always is."""
+    key_deletion_window_days: int
+    """Days a deleted registry key can still be restored."""
 
 
 class EcrRegistry(ContainerRegistry):
@@ -63,7 +66,7 @@ class EcrRegistry(ContainerRegistry):
             f"{name}-key",
             description=f"Encrypts the {args.name_prefix} container images",
             enable_key_rotation=True,
-            deletion_window_in_days=7 if args.force_delete else 30,
+            deletion_window_in_days=args.key_deletion_window_days,
             opts=child,
         )
         self.repository_urls = {}
@@ -160,7 +163,8 @@ def build_registry(
     *,
     repositories: Sequence[str],
     name_prefix: str,
-    dev: bool,
+    keep_through_destroy: bool,
+    key_deletion_window_days: int,
     opts: pulumi.ResourceOptions | None = None,
 ) -> ContainerRegistry:
     """The registry of the configured kind."""
@@ -168,7 +172,11 @@ def build_registry(
         return EcrRegistry(
             name,
             EcrRegistryArgs(
-                repositories=repositories, name_prefix=name_prefix, keep_images=cfg.keep_images, force_delete=dev
+                repositories=repositories,
+                name_prefix=name_prefix,
+                keep_images=cfg.keep_images,
+                force_delete=not keep_through_destroy,
+                key_deletion_window_days=key_deletion_window_days,
             ),
             opts,
         )

@@ -20,6 +20,8 @@ class DataBucketArgs:
     """Physical names start with this, e.g. `mlops-dev`."""
     protect_data: bool
     """prod: `pulumi destroy` cannot delete the buckets or their keys."""
+    key_deletion_window_days: int
+    """Days a deleted bucket key can still be restored."""
     log_access: bool
     """prod: server access logs go to a log bucket."""
     backup_provider: aws.Provider | None
@@ -42,6 +44,7 @@ class DataBucket(pulumi.ComponentResource):
             noncurrent_version_days=args.storage.noncurrent_version_days,
             archive_after_days=args.storage.archive_after_days,
             protect=args.protect_data,
+            key_deletion_window_days=args.key_deletion_window_days,
         )
 
         data = HardenedBucket(name, hardening, opts=pulumi.ResourceOptions(parent=self))

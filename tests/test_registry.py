@@ -9,6 +9,7 @@ import pytest
 
 from components.registry import CACHE_TAG_PREFIX, RELEASE_TAG_PREFIX
 from offline.engine import Recording
+from tests.support import RunWith
 from tests.ecr_lifecycle import StoredImage, build_history, expired_by
 
 REPOSITORY = "aws:ecr/repository:Repository"
@@ -118,3 +119,13 @@ def test_dev_repositories_are_deleted_with_the_stack(dev: Recording, prod: Recor
     assert all(r.inputs["forceDelete"] is True for r in dev.of_type(REPOSITORY))
     assert all(r.inputs["forceDelete"] is False for r in prod.of_type(REPOSITORY))
 
+
+def test_prod_teardown_lets_destroy_delete_non_empty_repositories(run_with: RunWith) -> None:
+    teardown = run_with("prod", **{"mlops:teardown": "true"})
+    assert [r.inputs["forceDelete"] for r in teardown.of_type(REPOSITORY)] == [True, True]
+
+
+@pytest.mark.parametrize(("stack", "days"), [("dev", 7), ("prod", 30)])
+def test_registry_key_deletion_window(request: pytest.FixtureRequest, stack: str, days: int) -> None:
+    key = request.getfixturevalue(stack).get("aws:kms/key:Key", "registry-key")
+    assert key.inputs["deletionWindowInDays"] == days

@@ -130,6 +130,26 @@ def test_prod_bucket_keys_survive_destroy(prod: Recording) -> None:
     assert prod.get(KMS_KEY, "data-backup-key").protect is True
 
 
+def test_prod_replication_survives_destroy(prod: Recording) -> None:
+    assert prod.one(REPLICATION).protect is True
+
+
+def test_prod_teardown_lifts_protection_and_empties_buckets_on_destroy(run_with: RunWith) -> None:
+    teardown = run_with("prod", **{"mlops:teardown": "true"})
+    for bucket in PROD_BUCKETS:
+        registration = teardown.get(BUCKET, bucket)
+        assert registration.protect is False, bucket
+        assert registration.inputs["forceDestroy"] is True, bucket
+    assert [k.protect for k in teardown.of_type(KMS_KEY)] == [False] * len(teardown.of_type(KMS_KEY))
+    assert teardown.one(REPLICATION).protect is False
+    assert not any(r.protect for r in teardown.resources), "nothing may block the destroy that follows"
+
+
+def test_prod_teardown_keeps_the_30_day_key_undo_window(run_with: RunWith) -> None:
+    teardown = run_with("prod", **{"mlops:teardown": "true"})
+    assert teardown.get(KMS_KEY, "data-key").inputs["deletionWindowInDays"] == 30
+
+
 def test_dev_bucket_tears_down_cleanly(dev: Recording) -> None:
     registration = dev.get(BUCKET, "data")
     assert registration.protect is False
