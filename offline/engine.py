@@ -45,6 +45,8 @@ class Registration:
     protect: bool
     retain_on_delete: bool
     custom: bool
+    dependencies: tuple[str, ...] = ()
+    """URNs of the resources this one must wait for (`depends_on`)."""
 
 
 @dataclass
@@ -115,6 +117,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif args.typ == "docker-build:index:Image":
             digest = "sha256:" + hashlib.sha256(json.dumps(inputs.get("tags", [])).encode()).hexdigest()
             state.update(digest=digest, ref=f"{inputs['tags'][0].rsplit(':', 1)[0]}@{digest}")
+        elif args.typ == "aws:kms/key:Key":
+            digits = _fake_id(args.typ, args.name, "key") + _fake_id(args.name, "key")
+            key_id = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:32]}"
+            resource_id = key_id
+            state.update(keyId=key_id, arn=f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{key_id}")
         elif args.typ == "aws:ec2/instance:Instance":
             resource_id = f"i-{_fake_id(args.name)}"
         elif args.typ in ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"):
@@ -170,6 +177,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     protect=bool(request.protect),
                     retain_on_delete=bool(request.retainOnDelete),
                     custom=bool(request.custom),
+                    dependencies=tuple(request.dependencies),
                 )
             )
         return response

@@ -38,8 +38,9 @@ def test_images_are_scanned_on_push(dev: Recording, image: str) -> None:
 def test_images_are_encrypted_with_a_rotated_kms_key(dev: Recording, image: str) -> None:
     [encryption] = dev.get(REPOSITORY, f"registry-{image}").inputs["encryptionConfigurations"]
     assert encryption["encryptionType"] == "KMS"
-    assert ":registry-key/" in encryption["kmsKey"]
-    assert dev.get("aws:kms/key:Key", "registry-key").inputs["enableKeyRotation"] is True
+    key = dev.get("aws:kms/key:Key", "registry-key")
+    assert encryption["kmsKey"] == key.state["arn"]
+    assert key.inputs["enableKeyRotation"] is True
 
 
 def policy_of(recording: Recording, image: str) -> dict[str, Any]:

@@ -104,6 +104,20 @@ def test_noncurrent_versions_expire_after_configured_days(request: pytest.Fixtur
     assert rule["noncurrentVersionExpiration"]["noncurrentDays"] == days
 
 
+@pytest.mark.parametrize("bucket", PROD_BUCKETS)
+def test_delete_markers_left_without_versions_are_removed(prod: Recording, bucket: str) -> None:
+    rule = lifecycle_rule(prod, bucket, "expire-noncurrent-versions")
+    assert rule["expiration"] == {"expiredObjectDeleteMarker": True}
+
+
+@pytest.mark.parametrize(("stack", "days"), [("dev", 7), ("prod", 30)])
+def test_bucket_key_deletion_window(request: pytest.FixtureRequest, stack: str, days: int) -> None:
+    recording: Recording = request.getfixturevalue(stack)
+    keys = [k for k in recording.of_type(KMS_KEY) if k.name in ("data-key", "data-backup-key")]
+    assert keys
+    assert {k.inputs["deletionWindowInDays"] for k in keys} == {days}
+
+
 @pytest.mark.parametrize(("stack", "days"), [("dev", 30), ("prod", 180)])
 def test_objects_move_to_colder_class_after_configured_days(request: pytest.FixtureRequest, stack: str, days: int) -> None:
     recording: Recording = request.getfixturevalue(stack)
@@ -202,13 +216,72 @@ def test_backup_bucket_is_created_through_the_backup_region_provider(prod: Recor
 
 def test_replication_role_can_only_read_source_and_write_replica(prod: Recording) -> None:
     policy = json.loads(prod.get("aws:iam/rolePolicy:RolePolicy", "data-replication").inputs["policy"])
-    writes = next(s for s in policy["Statement"] if s["Sid"] == "WriteReplicas")
-    assert writes["Resource"] == prod.get(BUCKET, "data-backup").state["arn"] + "/*"
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    source_arn = prod.get(BUCKET, "data").state["arn"]
+    assert statements["ReadReplicationConfiguration"]["Resource"] == source_arn
+    assert statements["ReadSourceVersions"]["Resource"] == f"{source_arn}/*"
+    assert statements["WriteReplicas"]["Resource"] == prod.get(BUCKET, "data-backup").state["arn"] + "/*"
     actions = {a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert not any(a.endswith("*") for a in actions)
+
+
+def test_replication_role_uses_only_the_two_bucket_keys(prod: Recording) -> None:
+    policy = json.loads(prod.get("aws:iam/rolePolicy:RolePolicy", "data-replication").inputs["policy"])
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert statements["DecryptSource"] == {
+        "Sid": "DecryptSource",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": prod.get(KMS_KEY, "data-key").state["arn"],
+    }
+    assert statements["EncryptReplicas"]["Resource"] == prod.get(KMS_KEY, "data-backup-key").state["arn"]
+    assert sorted(statements["EncryptReplicas"]["Action"]) == ["kms:Encrypt", "kms:GenerateDataKey"]
+
+
+def test_replication_role_is_assumed_only_by_s3(prod: Recording) -> None:
+    trust = json.loads(prod.get("aws:iam/role:Role", "data-replication").inputs["assumeRolePolicy"])
+    assert trust["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+
+
+def test_replication_writes_the_replica_through_the_role(prod: Recording) -> None:
+    replication = prod.one(REPLICATION).inputs
+    assert replication["role"] == prod.get("aws:iam/role:Role", "data-replication").state["arn"]
+    assert replication["bucket"] == prod.get(BUCKET, "data").id
 
 
 def test_dev_replicates_when_given_a_backup_region(run_with: RunWith) -> None:
     recording = run_with("dev", **{"mlops:storage": {"backupRegion": "eu-west-1"}})
     assert recording.get("pulumi:providers:aws", "aws-backup").inputs["region"] == "eu-west-1"
     assert len(recording.of_type(REPLICATION)) == 1
+
+
+@pytest.mark.parametrize(
+    ("setting", "waits_for", "why"),
+    [
+        (LIFECYCLE, VERSIONING, "rules on noncurrent versions need versioning first"),
+        (POLICY, PUBLIC_ACCESS, "S3 rejects a policy write that races the public-access block"),
+    ],
+)
+def test_bucket_settings_wait_for_what_they_need(prod: Recording, setting: str, waits_for: str, why: str) -> None:
+    for bucket in PROD_BUCKETS:
+        needed = bucket_setting(prod, waits_for, bucket).urn
+        assert needed in bucket_setting(prod, setting, bucket).dependencies, f"{bucket}: {why}"
+
+
+def test_replication_waits_for_versioning_on_both_buckets(prod: Recording) -> None:
+    dependencies = prod.one(REPLICATION).dependencies
+    for bucket in ("data", "data-backup"):
+        assert bucket_setting(prod, VERSIONING, bucket).urn in dependencies
+
+
+@pytest.mark.parametrize(("key", "alias"), [("data-key", "alias/mlops-prod-data"), ("data-backup-key", "alias/mlops-prod-backup")])
+def test_bucket_key_has_a_stable_alias(prod: Recording, key: str, alias: str) -> None:
+    registration = prod.get("aws:kms/alias:Alias", f"{key}-alias")
+    assert registration.inputs["name"] == alias
+    assert registration.inputs["targetKeyId"] == prod.get(KMS_KEY, key).state["keyId"]
+
+
+def test_access_logs_go_under_their_own_prefix(prod: Recording) -> None:
+    assert prod.one(LOGGING).inputs["targetPrefix"] == "s3-access/"
