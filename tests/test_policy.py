@@ -339,3 +339,21 @@ def test_policy_pack_has_one_policy_per_rule_with_its_enforcement_level() -> Non
         level = EnforcementLevel.MANDATORY if rule.severity == "mandatory" else EnforcementLevel.ADVISORY
         assert policy.enforcement_level == level
         assert isinstance(policy, StackValidationPolicy) == isinstance(rule, StackRule)
+
+
+# --- the offline runner ------------------------------------------------------------------
+
+
+def test_offline_check_takes_the_environment_from_the_stack_file() -> None:
+    from policy.check import stack_environment
+
+    assert (stack_environment("dev"), stack_environment("prod")) == ("dev", "prod")
+
+
+def test_markdown_report_has_one_row_per_violation() -> None:
+    from policy.check import markdown
+
+    violations = [Violation("s3-tls-only", "mandatory", "urn:pulumi:prod::mlops::aws:s3/bucketPolicy:BucketPolicy::data-policy", "a|b")]
+    table = markdown(violations)
+    assert table.splitlines()[2] == "| `s3-tls-only` | mandatory | `data-policy` | a\\|b |"
+    assert markdown([]) == "No policy violations.\n"
