@@ -335,8 +335,8 @@ def check_no_public_ip_on_launch(inputs: Mapping[str, Any], _: Context) -> str |
     return None
 
 
-def check_encrypted_volumes(inputs: Mapping[str, Any], _: Context) -> str | None:
-    if "rootBlockDevice" in inputs or "ami" in inputs:  # an Instance
+def check_encrypted_volumes(inputs: Mapping[str, Any], context: Context) -> str | None:
+    if context.type in INSTANCE:
         if not _truthy(_get(inputs, "rootBlockDevice", "encrypted")):
             return "rootBlockDevice.encrypted is not true; set it (the AMI's default may be unencrypted)"
         for device in _items(inputs.get("ebsBlockDevices")):
@@ -600,13 +600,20 @@ def _identities(resource: ResourceView) -> set[str]:
 
 
 def _pointed_at(
-    source: ResourceView, prop: str, values: Iterable[Any], targets: Sequence[ResourceView]
+    source: ResourceView, prop: str, values: Callable[[], Iterable[Any]], targets: Sequence[ResourceView]
 ) -> list[ResourceView]:
-    """The `targets` that `source`'s input `prop` refers to: by dependency, else by value."""
+    """The `targets` that `source`'s input `prop` refers to: by dependency, else by value.
+
+    `values` is only called without dependencies, as reading a value may fail while it is
+    unknown in a preview (then nothing is linked by value).
+    """
     refs = _refs(source)
     if refs is not None and refs.get(prop):
         return [t for t in targets if t.urn in refs[prop]]
-    wanted = {v for v in values if isinstance(v, str)}
+    try:
+        wanted = {v for v in values() if isinstance(v, str)}
+    except Exception:  # noqa: BLE001 - CrossGuard's unknown-value proxy raises its own error
+        return []
     return [t for t in targets if _identities(t) & wanted]
 
 
@@ -623,7 +630,7 @@ def _bucket_settings(resources: Sequence[ResourceView], buckets: Sequence[Resour
     for resource in resources:
         for kind, types in kinds.items():
             if resource.type in types:
-                for bucket in _pointed_at(resource, "bucket", [_value(resource, "bucket")], buckets):
+                for bucket in _pointed_at(resource, "bucket", lambda r=resource: [r.inputs.get("bucket")], buckets):
                     found[bucket.urn].add(kind)
     return found
 
@@ -662,8 +669,10 @@ def check_prod_data_protected(resources: Sequence[ResourceView], context: Contex
     data_keys: dict[str, ResourceView] = {}
     for resource in resources:
         if resource.type in SSE_CONFIG:
-            values = [_get(rule, "applyServerSideEncryptionByDefault", "kmsMasterKeyId") for rule in _sse_rules(resource)]
-            for key in _pointed_at(resource, "rules", values, keys):
+            def key_ids(r: ResourceView = resource) -> list[Any]:
+                return [_get(rule, "applyServerSideEncryptionByDefault", "kmsMasterKeyId") for rule in _sse_rules(r)]
+
+            for key in _pointed_at(resource, "rules", key_ids, keys):
                 data_keys[key.urn] = key
     for bucket in buckets:
         if not bucket.protect:

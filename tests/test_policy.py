@@ -267,6 +267,24 @@ def test_guards_link_to_their_bucket_by_dependency_when_the_name_is_unknown() ->
     assert stack_violations("s3-bucket-guarded", resources, environment="dev") == []
 
 
+def test_stack_rules_run_on_crossguard_props_with_unknown_values() -> None:
+    # A real preview: CrossGuard's proxy raises on reading an unknown value (the bucket's
+    # name, the key's ARN); the property dependencies must be enough to link them.
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+    def unknown(inputs: Mapping[str, Any]) -> Mapping[str, Any]:
+        text = json.dumps(inputs).replace('"urn:key"', json.dumps(UNKNOWN_STRING_VALUE))
+        masked = {k: (UNKNOWN_STRING_VALUE if k == "bucket" else v) for k, v in json.loads(text).items()}
+        return unknown_checking_proxy(masked)
+
+    resources = [replace(r, inputs=unknown(r.inputs)) for r in bucket_with_guards(protect=False)]
+    violations = [v for v in evaluate(resources, environment="prod") if v.rule in ("s3-bucket-guarded", "prod-data-protected")]
+    assert sorted((v.rule, v.urn) for v in violations) == [
+        ("prod-data-protected", "urn:bucket"),
+        ("prod-data-protected", "urn:key"),
+    ]
+
+
 def test_protected_prod_bucket_and_key_pass() -> None:
     assert stack_violations("prod-data-protected", bucket_with_guards(), environment="prod") == []
 
