@@ -16,13 +16,13 @@ venv: $(DEV_INSTALLED)
 
 $(PROGRAM_INSTALLED): requirements.txt constraints.txt
 	@test -x $(PY) || { echo "make: creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
-	@echo "make: installing the program's pinned requirements into $(VENV) (first run only, about a minute)"
+	@echo "make: installing the program's pinned requirements into $(VENV) (about a minute on a fresh clone)"
 	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	@touch $@
 
 $(DEV_INSTALLED): $(PROGRAM_INSTALLED) $(DEV_REQS)
-	@echo "make: installing the test toolchain into $(VENV) (first run only, one to two minutes)"
+	@echo "make: installing the test toolchain into $(VENV) (one to two minutes on a fresh clone)"
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	@touch $@
 
@@ -43,7 +43,7 @@ teardown:
 # tests run it from here and fail (not skip) if it is missing.
 CHECKOV_VENV := .venv-checkov
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt constraints-checkov.txt
-	@echo "make: installing checkov into $(CHECKOV_VENV) (first run only, about a minute)"
+	@echo "make: installing checkov into $(CHECKOV_VENV) (about a minute on a fresh clone)"
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	@$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt -c constraints-checkov.txt
 	@touch $@

@@ -1,0 +1,377 @@
+"""The policy rules: each rule on a compliant and a non-compliant input, then on the real stacks.
+
+The rules are plain functions (policy/rules.py), so they run here without the Pulumi CLI;
+the CrossGuard pack (policy/__main__.py) is only checked for wiring, never built, because
+building a PolicyPack starts a server and blocks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from offline.engine import Recording
+from policy.rules import RULES, RULES_BY_NAME, Resource, ResourceRule, StackRule, Violation, evaluate, mandatory
+
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+BUCKET = "aws:s3/bucket:Bucket"
+PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+KEY = "aws:kms/key:Key"
+REPO = "aws:ecr/repository:Repository"
+INSTANCE = "aws:ec2/instance:Instance"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+SUBNET = "aws:ec2/subnet:Subnet"
+SG = "aws:ec2/securityGroup:SecurityGroup"
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ROLE = "aws:iam/role:Role"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+CRONJOB = "kubernetes:batch/v1:CronJob"
+
+DIGEST = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-dev/serve@sha256:" + "a" * 64
+TLS_ONLY = {
+    "Sid": "DenyInsecureTransport",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+
+
+def violations_of(rule: str, type_: str, inputs: Mapping[str, Any], *, environment: str = "dev") -> list[Violation]:
+    """What one rule says about one resource with these inputs."""
+    resource = Resource(type=type_, name="r", urn=f"urn:pulumi:dev::mlops::{type_}::r", inputs=inputs)
+    return [v for v in evaluate([resource], environment=environment) if v.rule == rule]
+
+
+def document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(action: Any, resource: Any, sid: str = "S") -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": action, "Resource": resource}
+
+
+def ingress(**rule: Any) -> dict[str, Any]:
+    return {"ingress": [{"protocol": "tcp", "fromPort": 443.0, "toPort": 443.0, **rule}]}
+
+
+def pod(*, container: Mapping[str, Any] | None = None, pod_security: Mapping[str, Any] | None = None,
+        **spec: Any) -> dict[str, Any]:
+    """A Deployment's inputs with one hardened container; override parts to break one property."""
+    hardened = {
+        "name": "server",
+        "image": DIGEST,
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "resources": {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "500m", "memory": "512Mi"}},
+    }
+    security = {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}}
+    return {
+        "spec": {
+            "template": {
+                "spec": {
+                    "securityContext": {**security, **(pod_security or {})},
+                    "containers": [{**hardened, **(container or {})}],
+                    **spec,
+                }
+            }
+        }
+    }
+
+
+def container_security(**changes: Any) -> dict[str, Any]:
+    return {
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+            **changes,
+        }
+    }
+
+
+# (rule, resource type, inputs) that the rule accepts, and that it rejects. Every rule
+# appears in both tables (checked below).
+ACCEPTED: dict[str, tuple[str, str, Mapping[str, Any]]] = {
+    "sse-kms": ("s3-encryption", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}, "bucketKeyEnabled": True}]}),
+    "sse-s3": ("s3-encryption", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}),
+    "bucket-key-with-kms": ("s3-bucket-key", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}, "bucketKeyEnabled": True}]}),
+    "all-four-public-access-flags": ("s3-public-access-block", PAB, {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True}),
+    "deny-without-tls": ("s3-tls-only", POLICY, {"policy": document(TLS_ONLY)}),
+    "policy-grants-a-service-with-condition": ("s3-no-public-policy", POLICY, {"policy": document(TLS_ONLY, {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"})}),
+    "owner-enforced": ("s3-ownership-enforced", OWNERSHIP, {"rule": {"objectOwnership": "BucketOwnerEnforced"}}),
+    "no-acl": ("s3-no-public-acl", BUCKET, {"bucketPrefix": "b-"}),
+    "versioning-enabled": ("s3-versioning", VERSIONING, {"versioningConfiguration": {"status": "Enabled"}}),
+    "immutable-tags": ("ecr-immutable-tags", REPO, {"imageTagMutability": "IMMUTABLE"}),
+    "immutable-tags-with-cache-exclusion": ("ecr-immutable-tags", REPO, {"imageTagMutability": "IMMUTABLE_WITH_EXCLUSION"}),
+    "scan-on-push": ("ecr-scan-on-push", REPO, {"imageScanningConfiguration": {"scanOnPush": True}}),
+    "rotated-key": ("kms-key-rotation", KEY, {"enableKeyRotation": True}),
+    "asymmetric-key-without-rotation": ("kms-key-rotation", KEY, {"keySpec": "RSA_2048"}),
+    "instance-imdsv2": ("ec2-imdsv2", INSTANCE, {"metadataOptions": {"httpTokens": "required"}}),
+    "launch-template-imdsv2": ("ec2-imdsv2", LAUNCH_TEMPLATE, {"metadataOptions": {"httpTokens": "required"}}),
+    "instance-private": ("ec2-instance-no-public-ip", INSTANCE, {"associatePublicIpAddress": False}),
+    "subnet-private": ("ec2-no-public-ip-on-launch", SUBNET, {"mapPublicIpOnLaunch": False}),
+    "instance-root-encrypted": ("ec2-encrypted-volumes", INSTANCE, {"ami": "ami-1", "rootBlockDevice": {"encrypted": True}}),
+    "launch-template-ebs-encrypted": ("ec2-encrypted-volumes", LAUNCH_TEMPLATE, {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true"}}]}),
+    "ingress-from-vpc": ("ec2-no-internet-ingress", SG, ingress(cidrBlocks=["10.0.0.0/16"])),
+    "no-ingress": ("ec2-no-internet-ingress", SG, {"ingress": []}),
+    "https-ingress": ("ec2-no-ssh-ingress", SG, ingress(cidrBlocks=["10.0.0.0/16"])),
+    "named-actions": ("iam-no-wildcard-action", ROLE_POLICY, {"policy": document(allow(["s3:GetObject"], "arn:aws:s3:::b/*"))}),
+    "deny-with-wildcard-action": ("iam-no-wildcard-action", ROLE_POLICY, {"policy": document(TLS_ONLY)}),
+    "scoped-resource": ("iam-no-wildcard-resource", ROLE_POLICY, {"policy": document(allow("s3:GetObject", "arn:aws:s3:::b/*"))}),
+    "registry-login-on-star": ("iam-no-wildcard-resource", ROLE_POLICY, {"policy": document(allow("ecr:GetAuthorizationToken", "*"))}),
+    "scoped-managed-policy": ("iam-no-admin-policy", ATTACHMENT, {"policyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"}),
+    "non-root": ("k8s-run-as-non-root", DEPLOYMENT, pod()),
+    "no-escalation": ("k8s-no-privilege-escalation", DEPLOYMENT, pod()),
+    "read-only-root": ("k8s-read-only-root-filesystem", DEPLOYMENT, pod()),
+    "drops-all": ("k8s-drop-all-capabilities", DEPLOYMENT, pod()),
+    "runtime-default-seccomp": ("k8s-seccomp-runtime-default", DEPLOYMENT, pod()),
+    "limits": ("k8s-resource-limits", DEPLOYMENT, pod()),
+    "digest": ("k8s-image-digest", DEPLOYMENT, pod()),
+    "unprivileged": ("k8s-no-privileged-or-host", DEPLOYMENT, pod()),
+    "cronjob-hardened": ("k8s-run-as-non-root", CRONJOB, {"spec": {"jobTemplate": pod()}}),
+}
+
+REJECTED: dict[str, tuple[str, str, Mapping[str, Any]]] = {
+    "no-encryption-rule": ("s3-encryption", SSE, {"rules": []}),
+    "unknown-algorithm": ("s3-encryption", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "none"}}]}),
+    "kms-without-bucket-key": ("s3-bucket-key", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]}),
+    "one-public-access-flag-off": ("s3-public-access-block", PAB, {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": False}),
+    "no-tls-statement": ("s3-tls-only", POLICY, {"policy": document(allow("s3:GetObject", "arn:aws:s3:::b/*"))}),
+    "tls-statement-for-one-principal": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Principal": {"AWS": "arn:aws:iam::1:root"}})}),
+    "public-read-policy": ("s3-no-public-policy", POLICY, {"policy": document({"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"})}),
+    "acls-enabled": ("s3-ownership-enforced", OWNERSHIP, {"rule": {"objectOwnership": "ObjectWriter"}}),
+    "public-read-acl": ("s3-no-public-acl", BUCKET, {"acl": "public-read"}),
+    "versioning-suspended": ("s3-versioning", VERSIONING, {"versioningConfiguration": {"status": "Suspended"}}),
+    "mutable-tags": ("ecr-immutable-tags", REPO, {"imageTagMutability": "MUTABLE"}),
+    "default-mutability": ("ecr-immutable-tags", REPO, {}),
+    "no-scan": ("ecr-scan-on-push", REPO, {"imageScanningConfiguration": {"scanOnPush": False}}),
+    "no-rotation": ("kms-key-rotation", KEY, {"enableKeyRotation": False}),
+    "instance-imdsv1": ("ec2-imdsv2", INSTANCE, {"metadataOptions": {"httpTokens": "optional"}}),
+    "launch-template-without-metadata-options": ("ec2-imdsv2", LAUNCH_TEMPLATE, {}),
+    "instance-public-ip": ("ec2-instance-no-public-ip", INSTANCE, {"associatePublicIpAddress": True}),
+    "subnet-public-ip": ("ec2-no-public-ip-on-launch", SUBNET, {"mapPublicIpOnLaunch": True}),
+    "launch-template-public-ip": ("ec2-no-public-ip-on-launch", LAUNCH_TEMPLATE, {"networkInterfaces": [{"associatePublicIpAddress": "true"}]}),
+    "instance-root-unencrypted": ("ec2-encrypted-volumes", INSTANCE, {"ami": "ami-1", "rootBlockDevice": {"encrypted": False}}),
+    "launch-template-ebs-unencrypted": ("ec2-encrypted-volumes", LAUNCH_TEMPLATE, {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"volumeSize": 100}}]}),
+    "ingress-from-anywhere": ("ec2-no-internet-ingress", SG, ingress(cidrBlocks=["0.0.0.0/0"])),
+    "ipv6-ingress-from-anywhere": ("ec2-no-internet-ingress", SG, ingress(ipv6CidrBlocks=["::/0"])),
+    "rule-ingress-from-anywhere": ("ec2-no-internet-ingress", SG_RULE, {"type": "ingress", "protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}),
+    "vpc-ingress-rule-from-anywhere": ("ec2-no-internet-ingress", INGRESS_RULE, {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0"}),
+    "ssh-from-vpc": ("ec2-no-ssh-ingress", SG, ingress(fromPort=22.0, toPort=22.0, cidrBlocks=["10.0.0.0/16"])),
+    "all-ports-from-vpc": ("ec2-no-ssh-ingress", SG, ingress(protocol="-1", fromPort=0.0, toPort=0.0, cidrBlocks=["10.0.0.0/16"])),
+    "star-action": ("iam-no-wildcard-action", ROLE_POLICY, {"policy": document(allow("*", "arn:aws:s3:::b"))}),
+    "service-star-action": ("iam-no-wildcard-action", ROLE_POLICY, {"policy": document(allow("s3:*", "arn:aws:s3:::b"))}),
+    "inline-role-policy-star-action": ("iam-no-wildcard-action", ROLE, {"inlinePolicies": [{"name": "p", "policy": document(allow("*", "arn:aws:s3:::b"))}]}),
+    "star-resource": ("iam-no-wildcard-resource", ROLE_POLICY, {"policy": document(allow("s3:GetObject", "*"))}),
+    "registry-login-with-pull-on-star": ("iam-no-wildcard-resource", ROLE_POLICY, {"policy": document(allow(["ecr:GetAuthorizationToken", "ecr:BatchGetImage"], "*"))}),
+    "administrator-access": ("iam-no-admin-policy", ATTACHMENT, {"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+    "root-user": ("k8s-run-as-non-root", DEPLOYMENT, pod(pod_security={"runAsNonRoot": False})),
+    "container-overrides-non-root": ("k8s-run-as-non-root", DEPLOYMENT, pod(container=container_security(runAsNonRoot=False))),
+    "escalation-allowed": ("k8s-no-privilege-escalation", DEPLOYMENT, pod(container=container_security(allowPrivilegeEscalation=True))),
+    "writable-root": ("k8s-read-only-root-filesystem", DEPLOYMENT, pod(container=container_security(readOnlyRootFilesystem=False))),
+    "keeps-capabilities": ("k8s-drop-all-capabilities", DEPLOYMENT, pod(container=container_security(capabilities={"drop": ["NET_RAW"]}))),
+    "unconfined-seccomp": ("k8s-seccomp-runtime-default", DEPLOYMENT, pod(pod_security={"seccompProfile": {"type": "Unconfined"}})),
+    "no-memory-limit": ("k8s-resource-limits", DEPLOYMENT, pod(container={"resources": {"limits": {"cpu": "1"}}})),
+    "tag-not-digest": ("k8s-image-digest", DEPLOYMENT, pod(container={"image": "registry/serve:latest"})),
+    "host-network": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(hostNetwork=True)),
+    "privileged-container": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(container=container_security(privileged=True))),
+    "cronjob-root": ("k8s-run-as-non-root", CRONJOB, {"spec": {"jobTemplate": pod(pod_security={"runAsNonRoot": False})}}),
+}
+
+
+@pytest.mark.parametrize("case", ACCEPTED)
+def test_rule_accepts_compliant_input(case: str) -> None:
+    rule, type_, inputs = ACCEPTED[case]
+    assert violations_of(rule, type_, inputs) == []
+
+
+@pytest.mark.parametrize("case", REJECTED)
+def test_rule_rejects_noncompliant_input(case: str) -> None:
+    rule, type_, inputs = REJECTED[case]
+    found = violations_of(rule, type_, inputs)
+    assert len(found) == 1 and found[0].message
+
+
+def test_every_resource_rule_has_an_accepted_and_a_rejected_case() -> None:
+    resource_rules = {rule.name for rule in RULES if isinstance(rule, ResourceRule)}
+    assert resource_rules <= {rule for rule, _, _ in ACCEPTED.values()}
+    assert resource_rules <= {rule for rule, _, _ in REJECTED.values()}
+
+
+def test_rule_names_are_unique() -> None:
+    assert len(RULES_BY_NAME) == len(RULES)
+
+
+def test_only_the_public_ip_on_launch_and_bucket_key_rules_are_advisory() -> None:
+    # Dev Batch jobs may run in public subnets (no NAT); the no-ingress rule is what guards them.
+    advisory = {rule.name for rule in RULES if rule.severity == "advisory"}
+    assert advisory == {"ec2-no-public-ip-on-launch", "s3-bucket-key"}
+
+
+# --- stack rules -------------------------------------------------------------------------
+
+
+def bucket_with_guards(*, skip: str = "", protect: bool = True, force_destroy: bool = False) -> list[Resource]:
+    """A bucket, its KMS key and its five settings, linked by value as the mock engine records them."""
+    key = Resource(KEY, "key", "urn:key", {"enableKeyRotation": True}, protect=protect)
+    bucket = Resource(BUCKET, "data", "urn:bucket", {"bucket": "data-1", "forceDestroy": force_destroy}, protect=protect)
+    settings = {
+        PAB: {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True},
+        SSE: {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "urn:key"}}]},
+        OWNERSHIP: {"rule": {"objectOwnership": "BucketOwnerEnforced"}},
+        POLICY: {"policy": document(TLS_ONLY)},
+        VERSIONING: {"versioningConfiguration": {"status": "Enabled"}},
+    }
+    linked = [
+        Resource(type_, f"data-{type_}", f"urn:{type_}", {"bucket": "data-1", **inputs},
+                 refs={"bucket": frozenset({"urn:bucket"}), "rules": frozenset({"urn:key"})})
+        for type_, inputs in settings.items()
+        if type_ != skip
+    ]
+    return [key, bucket, *linked]
+
+
+def stack_violations(rule: str, resources: list[Resource], *, environment: str) -> list[Violation]:
+    assert isinstance(RULES_BY_NAME[rule], StackRule)
+    return [v for v in evaluate(resources, environment=environment) if v.rule == rule]
+
+
+def test_bucket_with_every_guard_passes() -> None:
+    assert stack_violations("s3-bucket-guarded", bucket_with_guards(), environment="dev") == []
+
+
+@pytest.mark.parametrize("missing", [PAB, SSE, OWNERSHIP, POLICY, VERSIONING])
+def test_bucket_missing_a_guard_is_a_mandatory_violation(missing: str) -> None:
+    [violation] = stack_violations("s3-bucket-guarded", bucket_with_guards(skip=missing), environment="dev")
+    assert violation.urn == "urn:bucket" and violation.severity == "mandatory"
+
+
+def test_guards_link_to_their_bucket_by_dependency_when_the_name_is_unknown() -> None:
+    # In a preview the bucket's name is not known yet; the engine's property dependencies still are.
+    resources = [replace(r, inputs={k: v for k, v in r.inputs.items() if k != "bucket"}) for r in bucket_with_guards()]
+    assert stack_violations("s3-bucket-guarded", resources, environment="dev") == []
+
+
+def test_stack_rules_run_on_crossguard_props_with_unknown_values() -> None:
+    # A real preview: CrossGuard's proxy raises on reading an unknown value (the bucket's
+    # name, the key's ARN); the property dependencies must be enough to link them.
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+    def unknown(inputs: Mapping[str, Any]) -> Mapping[str, Any]:
+        text = json.dumps(inputs).replace('"urn:key"', json.dumps(UNKNOWN_STRING_VALUE))
+        masked = {k: (UNKNOWN_STRING_VALUE if k == "bucket" else v) for k, v in json.loads(text).items()}
+        return unknown_checking_proxy(masked)
+
+    resources = [replace(r, inputs=unknown(r.inputs)) for r in bucket_with_guards(protect=False)]
+    violations = [v for v in evaluate(resources, environment="prod") if v.rule in ("s3-bucket-guarded", "prod-data-protected")]
+    assert sorted((v.rule, v.urn) for v in violations) == [
+        ("prod-data-protected", "urn:bucket"),
+        ("prod-data-protected", "urn:key"),
+    ]
+
+
+def test_protected_prod_bucket_and_key_pass() -> None:
+    assert stack_violations("prod-data-protected", bucket_with_guards(), environment="prod") == []
+
+
+def test_prod_bucket_without_protect_is_a_mandatory_violation() -> None:
+    resources = [replace(r, protect=False) if r.type == BUCKET else r for r in bucket_with_guards()]
+    [violation] = stack_violations("prod-data-protected", resources, environment="prod")
+    assert (violation.urn, violation.severity) == ("urn:bucket", "mandatory")
+    assert "teardown.json" in violation.message
+
+
+def test_prod_bucket_key_without_protect_is_a_mandatory_violation() -> None:
+    resources = [replace(r, protect=False) if r.type == KEY else r for r in bucket_with_guards()]
+    [violation] = stack_violations("prod-data-protected", resources, environment="prod")
+    assert violation.urn == "urn:key"
+
+
+def test_prod_bucket_with_force_destroy_is_a_violation() -> None:
+    violations = stack_violations("prod-data-protected", bucket_with_guards(force_destroy=True), environment="prod")
+    assert [v.urn for v in violations] == ["urn:bucket"]
+
+
+def test_dev_buckets_need_no_protection() -> None:
+    resources = bucket_with_guards(protect=False, force_destroy=True)
+    assert stack_violations("prod-data-protected", resources, environment="dev") == []
+
+
+# --- the real stacks ---------------------------------------------------------------------
+
+
+def test_dev_stack_has_no_mandatory_violation(dev: Recording) -> None:
+    assert mandatory(evaluate(dev.resources, environment="dev")) == []
+
+
+def test_prod_stack_has_no_mandatory_violation(prod: Recording) -> None:
+    assert mandatory(evaluate(prod.resources, environment="prod")) == []
+
+
+def test_prod_stack_with_an_unprotected_bucket_is_blocked(prod: Recording) -> None:
+    data = prod.get(BUCKET, "data")
+    resources = [replace(r, protect=False) if r is data else r for r in prod.resources]
+    violations = mandatory(evaluate(resources, environment="prod"))
+    assert [(v.rule, v.urn) for v in violations] == [("prod-data-protected", data.urn)]
+
+
+def test_prod_data_keys_are_found_from_the_recording(prod: Recording) -> None:
+    # The recorded SSE configuration names its key by ARN; the rule must follow it.
+    key = prod.get(KEY, "data-key")
+    resources = [replace(r, protect=False) if r is key else r for r in prod.resources]
+    violations = mandatory(evaluate(resources, environment="prod"))
+    assert [(v.rule, v.urn) for v in violations] == [("prod-data-protected", key.urn)]
+
+
+def test_every_recorded_bucket_is_linked_to_its_guards(prod: Recording) -> None:
+    assert [v for v in evaluate(prod.resources, environment="prod") if v.rule == "s3-bucket-guarded"] == []
+    assert len(prod.of_type(BUCKET)) == 3
+
+
+# --- the CrossGuard pack -----------------------------------------------------------------
+
+
+def test_policy_pack_has_one_policy_per_rule_with_its_enforcement_level() -> None:
+    from pulumi_policy import EnforcementLevel, StackValidationPolicy
+
+    from policy.__main__ import policies
+
+    built = policies()
+    assert [p.name for p in built] == [rule.name for rule in RULES]
+    for policy, rule in zip(built, RULES):
+        level = EnforcementLevel.MANDATORY if rule.severity == "mandatory" else EnforcementLevel.ADVISORY
+        assert policy.enforcement_level == level
+        assert isinstance(policy, StackValidationPolicy) == isinstance(rule, StackRule)
+
+
+# --- the offline runner ------------------------------------------------------------------
+
+
+def test_offline_check_takes_the_environment_from_the_stack_file() -> None:
+    from policy.check import stack_environment
+
+    assert (stack_environment("dev"), stack_environment("prod")) == ("dev", "prod")
+
+
+def test_markdown_report_has_one_row_per_violation() -> None:
+    from policy.check import markdown
+
+    violations = [Violation("s3-tls-only", "mandatory", "urn:pulumi:prod::mlops::aws:s3/bucketPolicy:BucketPolicy::data-policy", "a|b")]
+    table = markdown(violations)
+    assert table.splitlines()[2] == "| `s3-tls-only` | mandatory | `data-policy` | a\\|b |"
+    assert markdown([]) == "No policy violations.\n"
