@@ -7,7 +7,6 @@ itself, as the Pulumi program uses it) holds and lets through every file COPY ne
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 import subprocess
@@ -15,6 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from components.images import DockerIgnore
 
 from .conftest import REPO
 
@@ -95,17 +96,7 @@ def test_serve_image_has_a_healthcheck_and_exposes_8080() -> None:
 def test_build_context_holds_and_admits_every_copied_file(image: str) -> None:
     """The context is the image folder; .dockerignore must not drop what COPY needs."""
     context = REPO / "images" / image
-    ignore = [line.strip() for line in (context / ".dockerignore").read_text().splitlines()]
-    patterns = [line for line in ignore if line and not line.startswith("#")]
-
-    def admitted(name: str) -> bool:
-        verdict = True  # later patterns win, as in Docker
-        for pattern in patterns:
-            negated = pattern.startswith("!")
-            if fnmatch.fnmatch(name, pattern.lstrip("!")):
-                verdict = negated
-        return verdict
-
+    ignore = DockerIgnore.read(context)
     copied = []
     for keyword, args in instructions(context / "Dockerfile"):
         if keyword == "COPY" and "--from=" not in args:
@@ -113,7 +104,7 @@ def test_build_context_holds_and_admits_every_copied_file(image: str) -> None:
     assert copied
     for name in copied:
         assert (context / name).is_file(), f"COPY {name}: not in the build context {context}"
-        assert admitted(name), f"COPY {name}: excluded by {context / '.dockerignore'}"
+        assert not ignore.excludes(name), f"COPY {name}: excluded by {context / '.dockerignore'}"
 
 
 @pytest.mark.parametrize("image", IMAGES)
