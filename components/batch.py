@@ -460,8 +460,8 @@ def container_properties(
 def retry_strategy() -> aws.batch.JobDefinitionRetryStrategyArgs:
     """Retry what the infrastructure broke; never retry a result or a bad input.
 
-    Batch tries the rules in order and takes the first match; with no match it retries, so
-    the last rule catches everything else and exits.
+    Batch tries the rules (at most 5) in order and takes the first match; with no match it
+    retries, so the last two rules catch everything else and exit.
     """
     return aws.batch.JobDefinitionRetryStrategyArgs(
         attempts=ATTEMPTS,
@@ -474,7 +474,9 @@ def retry_strategy() -> aws.batch.JobDefinitionRetryStrategyArgs:
             ),
             # Below the accuracy gate: a real result, stored and not promoted. Never retried.
             aws.batch.JobDefinitionRetryStrategyEvaluateOnExitArgs(on_exit_code=str(EXIT_GATE_FAILED), action="EXIT"),
-            # Everything else (bad input 2-5, a bug 1): another attempt would fail the same way.
+            # Every other exit (bad input 2-5, a bug 1): another attempt would fail the same way.
+            aws.batch.JobDefinitionRetryStrategyEvaluateOnExitArgs(on_exit_code="*", action="EXIT"),
+            # No exit code but a reason (the image cannot be pulled, say): not fixed by retrying.
             aws.batch.JobDefinitionRetryStrategyEvaluateOnExitArgs(on_reason="*", action="EXIT"),
         ],
     )
