@@ -25,7 +25,6 @@ PROGRAM = ROOT / "__main__.py"
 STACKS_DIR = ROOT / "stacks"
 PROJECT = "mlops"
 ACCOUNT_ID = "123456789012"
-MOCK_AMI_ID = "ami-0123456789abcdef0"  # the offline answer for any AMI lookup
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class Registration:
     name: str
     urn: str
     id: str
-    """The id the engine gave it (offline: `<name>-<hash>`, a bucket's name, `i-...`)."""
+    """The id the engine gave it (offline: `<name>-<hash>`, a bucket's name, an ARN, `lt-...`)."""
     inputs: dict[str, Any]
     state: dict[str, Any]
     """Inputs plus what the engine computed (arn, generated name, ...)."""
@@ -117,8 +116,6 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif args.typ == "docker-build:index:Image":
             digest = "sha256:" + hashlib.sha256(json.dumps(inputs.get("tags", [])).encode()).hexdigest()
             state.update(digest=digest, ref=f"{inputs['tags'][0].rsplit(':', 1)[0]}@{digest}")
-        elif args.typ == "aws:ec2/instance:Instance":
-            resource_id = f"i-{_fake_id(args.name)}"
         elif args.typ in ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"):
             state.setdefault("name", f"{args.name}-{_fake_id(args.name)[:7]}")
         elif args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
@@ -154,9 +151,6 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{self.region}{suffix}" for suffix in "abc"]
             return {"names": names, "zoneIds": names, "id": self.region}, []
-        if args.token == "aws:ssm/getParameter:getParameter":
-            return {"name": args.args["name"], "value": MOCK_AMI_ID, "type": "String",
-                    "id": args.args["name"], "arn": "", "version": 1, "insecureValue": ""}, []
         if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return {"userName": "AWS", "password": "mock-registry-token",
                     "proxyEndpoint": f"https://{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com",
