@@ -14,7 +14,8 @@ from components.instance_types import GPU_INSTANCE_TYPES, InstanceSize
 from components.network import NetworkArgs, TrainingNetwork
 
 # The ECS-optimized Amazon Linux 2023 GPU AMI: NVIDIA driver, container toolkit and ECS agent.
-# Batch picks its newest release when the compute environment is created or updated.
+# Batch picks the newest release it supports when the compute environment is created; it does
+# not move an existing environment to a newer release on its own.
 IMAGE_TYPE = "ECS_AL2023_NVIDIA"
 # Allocation strategies that let Batch update a compute environment in place (instance types,
 # subnets, launch template version, spot on/off...). BEST_FIT, the default, makes the provider
