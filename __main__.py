@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pulumi
 
-from components.compute import GpuTrainingInstance, TrainingInstanceArgs
+from components.batch import BatchTraining, BatchTrainingArgs
 from components.config import StackConfig
 from components.images import ContainerImages
 from components.providers import aws_provider
@@ -62,25 +62,29 @@ def main() -> None:
     pulumi.export("imageRefs", images.refs)
 
     if cfg.compute.kind == "ec2":
-        training = GpuTrainingInstance(
+        training = BatchTraining(
             "training",
-            TrainingInstanceArgs(
+            BatchTrainingArgs(
                 compute=cfg.compute,
                 training=cfg.training,
                 spot=cfg.spot,
-                single_nat_gateway=not cfg.is_prod,
+                subnets=cfg.subnets,
+                name_prefix=name_prefix,
                 model_name=cfg.serving.model,
                 bucket_name=storage.bucket_name,
                 bucket_arn=storage.bucket_arn,
                 bucket_kms_key_arn=storage.kms_key_arn,
                 train_image_ref=images.refs["train"],
-                train_repository_arn=registry.repository_arns["train"],
+                log_retention_days=90 if cfg.is_prod else 14,
             ),
             opts=in_region,
         )
-        pulumi.export("trainingInstanceId", training.instance_id)
-        pulumi.export("trainNowCommand", training.run_now_command)
-
+        pulumi.export("jobQueue", training.job_queue)
+        pulumi.export("jobDefinition", training.job_definition)
+        pulumi.export("trainingLogGroup", training.log_group)
+        pulumi.export("trainNowCommand", training.submit_command)
+        pulumi.export("describeJobCommand", training.describe_command)
+        pulumi.export("logsCommand", training.logs_command)
 
 if __name__ == "__main__":
     main()

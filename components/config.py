@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 import pulumi
-from croniter import croniter
 from pulumi_aws import Region
 from pydantic import (
     BaseModel,
@@ -28,13 +27,10 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components.instance_types import GPU_INSTANCE_FAMILIES, GPU_INSTANCE_TYPES
+
 PROJECT = "mlops"
 
-# x86_64 EC2 families with NVIDIA GPUs, which is what the Deep Learning AMI and the
-# NVIDIA container runtime support (g4ad is AMD, g5g is Arm).
-GPU_INSTANCE_FAMILIES = (
-    "g4dn", "g5", "g6", "g6e", "gr6", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en",
-)
 # The regions of the commercial `aws` partition, as the provider SDK lists them. The
 # program's ARNs and service principals assume that partition (not aws-cn, aws-us-gov).
 AWS_REGIONS = tuple(
@@ -42,7 +38,13 @@ AWS_REGIONS = tuple(
 )
 _MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "digits")
-_CRON_DAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
+
+
+def _one_or_many(schema: dict[str, Any], choices: list[str]) -> None:
+    """JSON Schema for a setting written as one of `choices` or a non-empty list of them."""
+    for key in ("type", "items", "default"):
+        schema.pop(key, None)
+    schema["anyOf"] = [{"enum": choices}, {"type": "array", "items": {"enum": choices}, "minItems": 1}]
 
 
 class ConfigError(pulumi.RunError):
@@ -109,27 +111,55 @@ class RegistryConfig(_Section):
 
 class ComputeConfig(_Section):
     kind: Literal["ec2", "gke", "none"] = Field(
-        default="ec2", description="Training capacity: a GPU EC2 instance, a GKE GPU pool, or none."
+        default="ec2", description="Training capacity: AWS Batch on EC2 GPU instances, a GKE GPU pool, or none."
     )
-    instance_type: str = Field(default="g5.xlarge", description="ec2: an NVIDIA GPU instance type.")
+    instance_type: tuple[str, ...] = Field(
+        default=("g5.xlarge",),
+        description=(
+            "ec2: the GPU instance type(s) Batch may launch, one name or a list (spot then picks among them). "
+            "Each must be a type the ECS AL2023 NVIDIA AMI supports."
+        ),
+        # The stack file may give one name or a list; a before-validator makes both a tuple.
+        json_schema_extra=lambda schema: _one_or_many(schema, sorted(GPU_INSTANCE_TYPES)),
+    )
     spot: bool | None = Field(
         default=None, description="ec2: spot capacity. Defaults to true in dev, false in prod."
+    )
+    subnets: Literal["public", "private"] | None = Field(
+        default=None,
+        description=(
+            "ec2: where jobs run. public: public subnets, a public IPv4 per instance, no NAT gateway. "
+            "private: private subnets behind one NAT gateway. Defaults to public in dev, private in prod."
+        ),
     )
     machine_type: str = Field(default="g2-standard-4", description="gke: GPU node pool machine type.")
     gpu_type: str = Field(default="nvidia-l4", description="gke: accelerator type.")
     min_nodes: int = Field(default=0, ge=0, le=100, description="gke: GPU pool autoscaling minimum.")
     max_nodes: int = Field(default=2, ge=1, le=100, description="gke: GPU pool autoscaling maximum.")
 
+    @field_validator("instance_type", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        """A single name is a list of one; a list becomes a tuple (the model is immutable)."""
+        if isinstance(value, str):
+            return (value,)
+        if isinstance(value, list):
+            return tuple(value)
+        return value
+
     @field_validator("instance_type")
     @classmethod
-    def _gpu_family(cls, value: str) -> str:
-        family, _, size = value.partition(".")
-        if family not in GPU_INSTANCE_FAMILIES or not size:
-            raise ValueError(
-                f"'{value}' is not an NVIDIA GPU instance type; "
-                f"use one of the families {', '.join(GPU_INSTANCE_FAMILIES)} (for example g5.xlarge)"
-            )
-        return value
+    def _supported_gpu_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("must name at least one GPU instance type (for example g5.xlarge)")
+        for name in value:
+            if name not in GPU_INSTANCE_TYPES:
+                raise ValueError(
+                    f"'{name}' is not an NVIDIA GPU instance type that the ECS AL2023 NVIDIA AMI supports; "
+                    f"use a size of the families {', '.join(GPU_INSTANCE_FAMILIES)} (for example g5.xlarge). "
+                    "p3 and p3dn (Volta) are not supported by that AMI's open GPU kernel modules"
+                )
+        return tuple(dict.fromkeys(value))
 
     @model_validator(mode="after")
     def _node_bounds(self) -> ComputeConfig:
@@ -170,6 +200,12 @@ class ServingConfig(_Section):
 class TrainingConfig(_Section):
     schedule: str = Field(default="0 3 * * *", description="When training runs: a 5-field cron, UTC.")
     gpus: int = Field(default=1, ge=0, le=8, description="GPUs given to a training run.")
+    timeout_minutes: int = Field(
+        default=60,
+        ge=5,
+        le=1440,
+        description="A training attempt that runs longer is stopped (the Batch attempt timeout); 5..1440.",
+    )
     data: str = Field(
         default="builtin:iris",
         description="Training data: builtin:<name>, s3://bucket/key, or a key in the data bucket.",
@@ -193,13 +229,13 @@ class TrainingConfig(_Section):
     @field_validator("schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
-        cron_to_on_calendar(value)  # raises ValueError with the reason
+        cron_to_scheduler(value)  # raises ValueError with the reason
         return value
 
     @property
-    def on_calendar(self) -> str:
-        """The schedule as a systemd `OnCalendar=` expression."""
-        return cron_to_on_calendar(self.schedule)
+    def scheduler_expression(self) -> str:
+        """The schedule as an EventBridge Scheduler `cron(...)` expression (evaluated in UTC)."""
+        return cron_to_scheduler(self.schedule)
 
 
 class StackConfig(BaseModel):
@@ -256,6 +292,14 @@ class StackConfig(BaseModel):
             raise ValueError("must be true or false")
         return value
 
+    @property
+    def subnets(self) -> Literal["public", "private"]:
+        """Where training jobs run: as configured, else public in dev (no NAT) and private in prod."""
+        if self.compute.subnets is not None:
+            return self.compute.subnets
+        return "private" if self.is_prod else "public"
+
+
     @model_validator(mode="after")
     def _environment_rules(self) -> StackConfig:
         broken: list[_BrokenRule] = []
@@ -266,6 +310,17 @@ class StackConfig(BaseModel):
             if value == planned:
                 broken.append(
                     _BrokenRule(key, value, "is not supported by this program yet (GKE is planned); use ecr / ec2")
+                )
+        if self.compute.kind == "ec2":
+            smallest = min(GPU_INSTANCE_TYPES[name].gpus for name in self.compute.instance_type)
+            if self.training.gpus > smallest:
+                broken.append(
+                    _BrokenRule(
+                        "training.gpus",
+                        self.training.gpus,
+                        f"is more than the smallest of compute.instanceType has ({smallest}); "
+                        "the job would wait for an instance it can never get",
+                    )
                 )
         if self.storage.backup_region == self.aws_region:
             broken.append(
@@ -457,27 +512,110 @@ SCALAR_KEYS = ("environment", "teardown")
 TOP_LEVEL_KEYS = (*SCALAR_KEYS, *SECTIONS)
 
 
-def cron_to_on_calendar(schedule: str) -> str:
-    """Translate a 5-field cron expression (UTC) into a systemd OnCalendar expression.
+# Cron's five fields: name, lowest, highest, names accepted instead of numbers.
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+_CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...], int], ...] = (
+    # (name, lowest, highest, names, number of the first name)
+    ("minute", 0, 59, (), 0),
+    ("hour", 0, 23, (), 0),
+    ("day-of-month", 1, 31, (), 1),
+    ("month", 1, 12, _MONTHS, 1),
+    ("day-of-week", 0, 7, _WEEKDAYS, 0),  # 0 and 7 are both Sunday
+)
+_CRON_SHAPE = "minute hour day-of-month month day-of-week"
 
-    Each field is expanded to its explicit values, which both formats can express, so
-    the translation is exact. Cron ORs a restricted day-of-month with a restricted
-    day-of-week while systemd ANDs them, so that combination is refused.
+
+def cron_to_scheduler(schedule: str) -> str:
+    """Translate a 5-field cron expression (UTC) into EventBridge Scheduler's 6-field `cron(...)`.
+
+    Scheduler's fields are `minutes hours day-of-month month day-of-week year`, with `?` in
+    whichever day field is unrestricted, and days of the week numbered 1-7 = SUN-SAT where
+    cron numbers them 0-6 (and 7) = Sun-Sat. Each restricted field is expanded to its explicit
+    values (written back as lists and ranges), so the translation is exact; weekdays are
+    written as names, which Scheduler accepts and nobody can misnumber.
+
+    Cron runs a job when *either* a restricted day-of-month or a restricted day-of-week
+    matches; Scheduler must leave one of them unrestricted (`?`), so restricting both is
+    refused. Raises ValueError with the reason, naming the field at fault.
     """
     fields = schedule.split()
-    if len(fields) != 5 or not croniter.is_valid(schedule):
+    if len(fields) != 5:
+        raise ValueError(f"'{schedule}' is not a 5-field cron expression ({_CRON_SHAPE})")
+    values = [_cron_field(text, *spec) for text, spec in zip(fields, _CRON_FIELDS, strict=True)]
+    minutes, hours, days, months, weekdays = values
+    day_text, weekday_text = fields[2], fields[4]
+    if day_text != "*" and weekday_text != "*":
         raise ValueError(
-            f"'{schedule}' is not a 5-field cron expression (minute hour day-of-month month day-of-week)"
-        )
-    (minutes, hours, days, months, weekdays), _ = croniter.expand(schedule)
-    if days != ["*"] and weekdays != ["*"]:
-        raise ValueError(
-            f"'{schedule}' restricts both day-of-month and day-of-week, which cron ORs; pick one"
+            f"'{schedule}' restricts both day-of-month ({day_text}) and day-of-week ({weekday_text}); "
+            "cron runs when either matches, which EventBridge Scheduler cannot express; set one of them to *"
         )
 
-    def numbers(values: list[Any]) -> str:
-        return "*" if values == ["*"] else ",".join(f"{int(v):02d}" for v in values)
+    def numbers(field: set[int], low: int, high: int) -> str:
+        return "*" if field == set(range(low, high + 1)) else _runs(sorted(field), str)
 
-    weekday_names = sorted({int(v) % 7 for v in weekdays if v != "*"})
-    prefix = ",".join(_CRON_DAYS[d] for d in weekday_names) + " " if weekday_names else ""
-    return f"{prefix}*-{numbers(months)}-{numbers(days)} {numbers(hours)}:{numbers(minutes)}:00 UTC"
+    if weekday_text == "*":
+        day_of_month, day_of_week = numbers(days, 1, 31), "?"
+    else:
+        # cron 0..6 = Sun..Sat becomes Scheduler 1..7 = SUN..SAT.
+        scheduler_days = {day % 7 + 1 for day in weekdays}
+        day_of_month = "?"
+        day_of_week = "*" if len(scheduler_days) == 7 else _runs(sorted(scheduler_days), lambda d: _WEEKDAYS[d - 1])
+    return (
+        f"cron({numbers(minutes, 0, 59)} {numbers(hours, 0, 23)} {day_of_month} "
+        f"{numbers(months, 1, 12)} {day_of_week} *)"
+    )
+
+
+def _cron_field(text: str, name: str, low: int, high: int, names: tuple[str, ...], first: int) -> set[int]:
+    """The values one cron field selects: `*`, `n`, `a-b`, any of them `/step`, joined by commas."""
+    allowed = f"{name} is {low}-{high}" + (f" or {names[0]}-{names[-1]}" if names else "")
+
+    def number(token: str) -> int:
+        if token.upper() in names:
+            return names.index(token.upper()) + first
+        if not token.isdigit():
+            raise ValueError(f"the {name} field has '{token}', which is not a number ({allowed})")
+        value = int(token)
+        if not low <= value <= high:
+            raise ValueError(f"the {name} field has {value}, which is out of range ({allowed})")
+        return value
+
+    selected: set[int] = set()
+    for part in text.split(","):
+        base, slash, step_text = part.partition("/")
+        step = 1
+        if slash:
+            if not step_text.isdigit() or int(step_text) == 0:
+                raise ValueError(f"the {name} field has step '{step_text}'; a step is a whole number >= 1")
+            step = int(step_text)
+        if base == "*":
+            start, end = low, high
+        elif "-" in base:
+            start_text, _, end_text = base.partition("-")
+            start, end = number(start_text), number(end_text)
+            if start > end:
+                raise ValueError(f"the {name} field has the range {base}, which runs backwards ({allowed})")
+        else:
+            start = number(base)
+            end = high if slash else start  # cron reads `a/step` as `a-highest/step`
+        selected.update(range(start, end + 1, step))
+    if name == "day-of-week":
+        selected = {day % 7 for day in selected}  # 7 is Sunday again
+    return selected
+
+
+def _runs(values: list[int], show: Any) -> str:
+    """`[1, 2, 3, 5]` -> `1-3,5`: runs of three or more become ranges; exact either way."""
+    parts: list[str] = []
+    start = 0
+    while start < len(values):
+        end = start
+        while end + 1 < len(values) and values[end + 1] == values[end] + 1:
+            end += 1
+        if end - start >= 2:
+            parts.append(f"{show(values[start])}-{show(values[end])}")
+        else:
+            parts.extend(show(v) for v in values[start : end + 1])
+        start = end + 1
+    return ",".join(parts)

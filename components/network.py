@@ -1,10 +1,11 @@
-"""The training network: a VPC whose private subnets reach the internet only through NAT."""
+"""The training network: a VPC sized to the stack, public subnets without NAT or private ones behind one."""
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -14,37 +15,50 @@ ANY_IPV4 = "0.0.0.0/0"
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkArgs:
+    subnets: Literal["public", "private"]
+    """Where jobs run. `public`: public subnets, a public IPv4 per instance, no NAT gateway (dev:
+    nothing bills while idle). `private`: private subnets whose egress goes through one NAT
+    gateway (no public address on any instance, ~$33/month while idle)."""
     cidr_block: str = "10.40.0.0/16"
-    """The VPC's IPv4 range; split into one public and one private subnet per zone."""
+    """The VPC's IPv4 range; split into one public (and, if private, one private) subnet per zone."""
     availability_zones: int = 2
-    """How many zones get a subnet pair (at least 1)."""
-    single_nat_gateway: bool
-    """One NAT gateway for every zone (cheap, dev) rather than one per zone (no shared fate, prod)."""
+    """How many zones get subnets (at least 1). Two let Batch find GPU capacity in either."""
 
 
 class TrainingNetwork(pulumi.ComponentResource):
-    """A VPC with a public and a private subnet per zone, NAT egress and an S3 gateway endpoint.
+    """A VPC for the training jobs, with an S3 gateway endpoint on the route table jobs use.
 
-    The public subnets hold only the NAT gateways: nothing in them gets a public IP unless it
-    asks for one. Bucket traffic from the private subnets goes through the S3 gateway endpoint,
-    which is free, instead of the NAT, which bills per GB.
+    Public mode: one public subnet per zone that gives instances a public IPv4; the route table
+    sends everything else to the internet gateway. Instances accept no inbound connection (their
+    security group has no ingress rule), so the address only serves outbound calls.
 
-    Public attributes: `vpc_id`, `private_subnet_ids` and `private_route_table_ids` (one per zone,
-    in zone order).
+    Private mode: the same public subnets, but without public addresses, hold one NAT gateway;
+    one private subnet per zone routes its egress through it. One NAT is a shared point of
+    failure across zones, which a batch job that Batch retries can live with.
+
+    Either way, bucket traffic goes through the S3 gateway endpoint, which is free, instead of
+    the NAT gateway (billed per GB) or the internet.
+
+    Public attributes: `vpc_id`, `subnet_ids` (where jobs run, in zone order) and
+    `route_table_ids` (the tables of those subnets).
     """
 
     vpc_id: pulumi.Output[str]
-    private_subnet_ids: list[pulumi.Output[str]]
-    private_route_table_ids: list[pulumi.Output[str]]
+    subnet_ids: list[pulumi.Output[str]]
+    route_table_ids: list[pulumi.Output[str]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:network:TrainingNetwork", name, None, opts)
         if args.availability_zones < 1:
             raise ValueError(f"availability_zones must be >= 1, got {args.availability_zones}")
+        if args.subnets not in ("public", "private"):
+            raise ValueError(f"subnets must be public or private, got {args.subnets!r}")
         child = pulumi.ResourceOptions(parent=self)
         zones = args.availability_zones
-        # Equal subnets, all public ones first (2 zones in a /16: four /18s).
-        subnets = _subnet_cidrs(args.cidr_block, count=2 * zones)
+        private = args.subnets == "private"
+        # Equal subnets, all public ones first (2 zones in a /16: four /18s, the same blocks
+        # in both modes, so switching mode never renumbers the public subnets).
+        cidrs = _subnet_cidrs(args.cidr_block, count=2 * zones)
 
         # Standard zones only: Local and Wavelength Zones lack NAT gateways and most GPU types.
         available = aws.get_availability_zones_output(
@@ -59,7 +73,7 @@ class TrainingNetwork(pulumi.ComponentResource):
             f"{name}-vpc",
             cidr_block=args.cidr_block,
             enable_dns_support=True,
-            enable_dns_hostnames=True,  # the instance resolves AWS endpoints through the VPC resolver
+            enable_dns_hostnames=True,  # instances resolve AWS endpoints through the VPC resolver
             tags={"Name": f"{name}-vpc"},
             opts=child,
         )
@@ -80,77 +94,77 @@ class TrainingNetwork(pulumi.ComponentResource):
             opts=child,
         )
 
-        nat_ids: list[pulumi.Output[str]] = []
-        self.private_subnet_ids = []
-        self.private_route_table_ids = []
+        public_subnets: list[aws.ec2.Subnet] = []
+        zone_of = [zone_names.apply(lambda names, i=index: names[i]) for index in range(zones)]
         for index in range(zones):
-            zone = zone_names.apply(lambda names, i=index: names[i])
             public = aws.ec2.Subnet(
                 f"{name}-public-{index}",
                 vpc_id=vpc.id,
-                cidr_block=subnets[index],
-                availability_zone=zone,
-                map_public_ip_on_launch=False,
+                cidr_block=cidrs[index],
+                availability_zone=zone_of[index],
+                # Public mode: jobs run here and need an address to reach ECR, ECS and S3.
+                # Private mode: only the NAT gateway lives here, with its own Elastic IP.
+                map_public_ip_on_launch=not private,
                 tags={"Name": f"{name}-public-{index}"},
                 opts=child,
             )
             aws.ec2.RouteTableAssociation(
                 f"{name}-public-rta-{index}", subnet_id=public.id, route_table_id=public_rt.id, opts=child
             )
-            if index == 0 or not args.single_nat_gateway:
-                eip = aws.ec2.Eip(f"{name}-nat-eip-{index}", domain="vpc", tags={"Name": f"{name}-nat-{index}"}, opts=child)
-                nat = aws.ec2.NatGateway(
-                    f"{name}-nat-{index}",
-                    allocation_id=eip.id,
-                    subnet_id=public.id,
-                    tags={"Name": f"{name}-nat-{index}"},
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
-                )
-                nat_ids.append(nat.id)
+            public_subnets.append(public)
 
-            private = aws.ec2.Subnet(
-                f"{name}-private-{index}",
-                vpc_id=vpc.id,
-                cidr_block=subnets[zones + index],
-                availability_zone=zone,
-                map_public_ip_on_launch=False,
-                tags={"Name": f"{name}-private-{index}"},
-                opts=child,
+        if private:
+            eip = aws.ec2.Eip(f"{name}-nat-eip", domain="vpc", tags={"Name": f"{name}-nat"}, opts=child)
+            nat = aws.ec2.NatGateway(
+                f"{name}-nat",
+                allocation_id=eip.id,
+                subnet_id=public_subnets[0].id,
+                tags={"Name": f"{name}-nat"},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
             )
             private_rt = aws.ec2.RouteTable(
-                f"{name}-private-rt-{index}", vpc_id=vpc.id, tags={"Name": f"{name}-private-{index}"}, opts=child
+                f"{name}-private-rt", vpc_id=vpc.id, tags={"Name": f"{name}-private"}, opts=child
             )
             aws.ec2.Route(
-                f"{name}-private-default-{index}",
+                f"{name}-private-default",
                 route_table_id=private_rt.id,
                 destination_cidr_block=ANY_IPV4,
-                # With a single NAT every zone shares the first one; otherwise each zone uses its own.
-                nat_gateway_id=nat_ids[-1],
+                nat_gateway_id=nat.id,
                 opts=child,
             )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-private-rta-{index}", subnet_id=private.id, route_table_id=private_rt.id, opts=child
-            )
-            self.private_subnet_ids.append(private.id)
-            self.private_route_table_ids.append(private_rt.id)
+            self.subnet_ids = []
+            for index in range(zones):
+                subnet = aws.ec2.Subnet(
+                    f"{name}-private-{index}",
+                    vpc_id=vpc.id,
+                    cidr_block=cidrs[zones + index],
+                    availability_zone=zone_of[index],
+                    map_public_ip_on_launch=False,
+                    tags={"Name": f"{name}-private-{index}"},
+                    opts=child,
+                )
+                aws.ec2.RouteTableAssociation(
+                    f"{name}-private-rta-{index}", subnet_id=subnet.id, route_table_id=private_rt.id, opts=child
+                )
+                self.subnet_ids.append(subnet.id)
+            self.route_table_ids = [private_rt.id]
+        else:
+            self.subnet_ids = [subnet.id for subnet in public_subnets]
+            self.route_table_ids = [public_rt.id]
 
         aws.ec2.VpcEndpoint(
             f"{name}-s3",
             vpc_id=vpc.id,
             service_name=pulumi.Output.concat("com.amazonaws.", region, ".s3"),
             vpc_endpoint_type="Gateway",
-            route_table_ids=self.private_route_table_ids,
+            route_table_ids=self.route_table_ids,
             tags={"Name": f"{name}-s3"},
             opts=child,
         )
 
         self.vpc_id = vpc.id
         self.register_outputs(
-            {
-                "vpcId": self.vpc_id,
-                "privateSubnetIds": self.private_subnet_ids,
-                "privateRouteTableIds": self.private_route_table_ids,
-            }
+            {"vpcId": self.vpc_id, "subnetIds": self.subnet_ids, "routeTableIds": self.route_table_ids}
         )
 
 

@@ -3,7 +3,7 @@
 `make plan` and the tests both go through `run_stack()`: the stack file is loaded the way
 the Pulumi CLI would pass it (scalars as strings, objects as JSON), `__main__.py` runs as
 the CLI runs it, and every resource registration is recorded with its inputs *and* its
-options (parent, provider, protect, retainOnDelete), which the SDK's stock
+options (parent, provider, protect, retainOnDelete, deleteBeforeReplace), which the SDK's stock
 mocks do not expose.
 """
 
@@ -25,7 +25,6 @@ PROGRAM = ROOT / "__main__.py"
 STACKS_DIR = ROOT / "stacks"
 PROJECT = "mlops"
 ACCOUNT_ID = "123456789012"
-MOCK_AMI_ID = "ami-0123456789abcdef0"  # the offline answer for any AMI lookup
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class Registration:
     name: str
     urn: str
     id: str
-    """The id the engine gave it (offline: `<name>-<hash>`, a bucket's name, `i-...`)."""
+    """The id the engine gave it (offline: `<name>-<hash>`, a bucket's name, an ARN, `lt-...`)."""
     inputs: dict[str, Any]
     state: dict[str, Any]
     """Inputs plus what the engine computed (arn, generated name, ...)."""
@@ -44,6 +43,8 @@ class Registration:
     provider: str
     protect: bool
     retain_on_delete: bool
+    delete_before_replace: bool
+    """True when a replacement deletes the old resource before creating the new one."""
     custom: bool
     dependencies: tuple[str, ...] = ()
     """URNs of the resources this one must wait for (`depends_on`)."""
@@ -122,10 +123,31 @@ class RecordingMocks(pulumi.runtime.Mocks):
             key_id = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:32]}"
             resource_id = key_id
             state.update(keyId=key_id, arn=f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{key_id}")
-        elif args.typ == "aws:ec2/instance:Instance":
-            resource_id = f"i-{_fake_id(args.name)}"
         elif args.typ in ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"):
             state.setdefault("name", f"{args.name}-{_fake_id(args.name)[:7]}")
+        elif args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            resource_id = f"lt-{_fake_id(args.name)}"
+            state.update(latestVersion=1, defaultVersion=1)
+        elif args.typ == "aws:batch/computeEnvironment:ComputeEnvironment":
+            # name_prefix + a unique suffix, as the provider generates it.
+            name = inputs.get("name") or f"{inputs.get('namePrefix', args.name)}{_fake_id(args.name)[:12]}"
+            resource_id = name
+            state.update(
+                name=name,
+                arn=f"arn:aws:batch:{region}:{ACCOUNT_ID}:compute-environment/{name}",
+                ecsClusterArn=f"arn:aws:ecs:{region}:{ACCOUNT_ID}:cluster/AWSBatch-{name}",
+                status="VALID",
+            )
+        elif args.typ == "aws:batch/jobQueue:JobQueue":
+            resource_id = f"arn:aws:batch:{region}:{ACCOUNT_ID}:job-queue/{inputs['name']}"
+            state.update(arn=resource_id)
+        elif args.typ == "aws:batch/jobDefinition:JobDefinition":
+            prefix = f"arn:aws:batch:{region}:{ACCOUNT_ID}:job-definition/{inputs['name']}"
+            resource_id = f"{prefix}:1"
+            state.update(arn=resource_id, arnPrefix=prefix, revision=1)
+        elif args.typ == "aws:cloudwatch/logGroup:LogGroup":
+            resource_id = inputs["name"]
+            state.update(arn=f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{inputs['name']}")
         if args.typ.startswith("aws:") and "arn" not in state:
             service = args.typ.split(":")[1].split("/")[0]
             state["arn"] = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{args.name}/{resource_id}"
@@ -136,9 +158,6 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{self.region}{suffix}" for suffix in "abc"]
             return {"names": names, "zoneIds": names, "id": self.region}, []
-        if args.token == "aws:ssm/getParameter:getParameter":
-            return {"name": args.args["name"], "value": MOCK_AMI_ID, "type": "String",
-                    "id": args.args["name"], "arn": "", "version": 1, "insecureValue": ""}, []
         if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return {"userName": "AWS", "password": "mock-registry-token",
                     "proxyEndpoint": f"https://{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com",
@@ -147,6 +166,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
             region = args.args.get("region") or self.region
             return {"region": region, "name": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com",
                     "description": region}, []
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline",
+                    "userId": "AIDAOFFLINE", "id": ACCOUNT_ID}, []
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         raise NotImplementedError(f"the offline engine has no answer for the call {args.token}")
@@ -176,6 +198,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     provider=request.provider,
                     protect=bool(request.protect),
                     retain_on_delete=bool(request.retainOnDelete),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
                     custom=bool(request.custom),
                     dependencies=tuple(request.dependencies),
                 )

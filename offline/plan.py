@@ -62,6 +62,19 @@ def _instance(inputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _job_definition(inputs: dict[str, Any]) -> dict[str, Any]:
+    container = json.loads(inputs.get("containerProperties", "{}"))
+    retry = inputs.get("retryStrategy") or {}
+    return {
+        "name": inputs.get("name"),
+        "requires": {r["type"]: r["value"] for r in container.get("resourceRequirements", [])},
+        "timeoutSeconds": _get(inputs, "timeout", "attemptDurationSeconds"),
+        "attempts": retry.get("attempts"),
+        "retryOn": [e.get("onStatusReason") or e.get("onExitCode") for e in retry.get("evaluateOnExits", []) if e.get("action") == "RETRY"],
+        "readOnlyRoot": container.get("readonlyRootFilesystem"),
+    }
+
+
 # What a reviewer looks at, per resource type.
 SETTINGS: dict[str, Settings] = {
     "pulumi:providers:aws": lambda i: {"region": i.get("region"), "defaultTags": _get(json.loads(i.get("defaultTags", "{}")), "tags")},
@@ -99,6 +112,34 @@ SETTINGS: dict[str, Settings] = {
     "aws:ec2/securityGroup:SecurityGroup": lambda i: {"ingress": len(i.get("ingress") or []), "egress": [
         f"{e.get('protocol')}/{e.get('toPort')}" for e in i.get("egress") or []
     ]},
+    "aws:ec2/subnet:Subnet": lambda i: {"zone": i.get("availabilityZone"), "publicIp": i.get("mapPublicIpOnLaunch")},
+    "aws:ec2/natGateway:NatGateway": lambda i: {"connectivity": i.get("connectivityType") or "public"},
+    "aws:ec2/launchTemplate:LaunchTemplate": lambda i: {
+        "imdsTokens": _get(i, "metadataOptions", "httpTokens"),
+        "imdsHopLimit": _get(i, "metadataOptions", "httpPutResponseHopLimit"),
+        "rootVolume": _get(i, "blockDeviceMappings", 0, "ebs", "volumeType"),
+        "rootEncrypted": _get(i, "blockDeviceMappings", 0, "ebs", "encrypted"),
+    },
+    "aws:batch/computeEnvironment:ComputeEnvironment": lambda i: {
+        "namePrefix": i.get("namePrefix"),
+        "market": _get(i, "computeResources", "type"),
+        "instanceTypes": _get(i, "computeResources", "instanceTypes"),
+        "allocation": _get(i, "computeResources", "allocationStrategy"),
+        "minvCpus": _get(i, "computeResources", "minVcpus"),
+        "maxvCpus": _get(i, "computeResources", "maxVcpus"),
+        "ami": _get(i, "computeResources", "ec2Configurations", 0, "imageType"),
+    },
+    "aws:batch/jobQueue:JobQueue": lambda i: {
+        "name": i.get("name"),
+        "cancelRunnable": [f"{a.get('reason')} after {a.get('maxTimeSeconds')}s" for a in i.get("jobStateTimeLimitActions") or []],
+    },
+    "aws:batch/jobDefinition:JobDefinition": _job_definition,
+    "aws:cloudwatch/logGroup:LogGroup": lambda i: {"name": i.get("name"), "retentionDays": i.get("retentionInDays")},
+    "aws:scheduler/schedule:Schedule": lambda i: {
+        "expression": i.get("scheduleExpression"),
+        "timezone": i.get("scheduleExpressionTimezone"),
+        "target": _get(i, "target", "arn"),
+    },
 }
 
 

@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, StackConfig, cron_to_on_calendar
+from croniter import croniter
+
+from components.config import ConfigError, StackConfig, cron_to_scheduler
 from offline.engine import Recording, run_program, stack_config_with
 
 # (case, stack, changes, the message must contain all of these)
@@ -31,11 +33,21 @@ INVALID: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
     ("mistyped top-level key", "dev", {"mlops:trainig": {"gpus": 1}}, ("mlops:trainig", "unknown key (did you mean training?)", "allowed keys are")),
     ("unknown key nothing like a known one", "dev", {"mlops:zzz": "1"}, ("mlops:zzz", "unknown key; allowed keys are environment, teardown, storage")),
     ("cron that does not parse", "dev", {"mlops:training": {"schedule": "every day"}}, ("mlops:training.schedule", '"every day"', "5-field cron")),
-    ("cron out of range", "dev", {"mlops:training": {"schedule": "0 25 * * *"}}, ("mlops:training.schedule", '"0 25 * * *"', "5-field cron")),
+    ("cron out of range", "dev", {"mlops:training": {"schedule": "0 25 * * *"}}, ("mlops:training.schedule", '"0 25 * * *"', "hour field has 25", "out of range", "hour is 0-23")),
+    ("cron weekday out of range", "dev", {"mlops:training": {"schedule": "0 3 * * 8"}}, ("mlops:training.schedule", "day-of-week field has 8", "day-of-week is 0-7 or SUN-SAT")),
+    ("cron with both day fields", "dev", {"mlops:training": {"schedule": "0 3 1 * 1"}}, ("mlops:training.schedule", "both day-of-month (1) and day-of-week (1)", "set one of them to *")),
+    ("timeout below range", "dev", {"mlops:training": {"timeoutMinutes": 2}}, ("mlops:training.timeoutMinutes", "2", "greater than or equal to 5")),
+    ("timeout above a day", "dev", {"mlops:training": {"timeoutMinutes": 2000}}, ("mlops:training.timeoutMinutes", "2000", "less than or equal to 1440")),
     ("training data with a newline", "dev", {"mlops:training": {"data": "datasets/a.csv\nrm -rf /"}}, ("mlops:training.data", "one line")),
     ("training data in another store", "dev", {"mlops:training": {"data": "gs://bucket/a.csv"}}, ("mlops:training.data", '"gs://bucket/a.csv"', "s3://bucket/key")),
     ("unknown builtin data set", "dev", {"mlops:training": {"data": "builtin:mnist"}}, ("mlops:training.data", "iris, wine, breast_cancer, digits")),
-    ("non-GPU instance type", "dev", {"mlops:compute": {"instanceType": "m5.xlarge"}}, ("mlops:compute.instanceType", '"m5.xlarge"', "NVIDIA GPU instance type")),
+    ("non-GPU instance type", "dev", {"mlops:compute": {"instanceType": "m5.xlarge"}}, ("mlops:compute.instanceType", '"m5.xlarge"', "NVIDIA GPU instance type", "g4dn, g5, g6, g6e, gr6, p4d, p4de, p5, p5e, p5en")),
+    ("p3 is Volta, unsupported by the AL2023 GPU AMI", "dev", {"mlops:compute": {"instanceType": "p3.2xlarge"}}, ("mlops:compute.instanceType", "'p3.2xlarge'", "ECS AL2023 NVIDIA AMI")),
+    ("one bad type in a list", "dev", {"mlops:compute": {"instanceType": ["g5.xlarge", "p3dn.24xlarge"]}}, ("mlops:compute.instanceType", "'p3dn.24xlarge'", "p3 and p3dn")),
+    ("an empty list of types", "dev", {"mlops:compute": {"instanceType": []}}, ("mlops:compute.instanceType", "at least one")),
+    ("unknown size of a known family", "dev", {"mlops:compute": {"instanceType": "g5.huge"}}, ("mlops:compute.instanceType", "'g5.huge'",)),
+    ("subnets other than public or private", "dev", {"mlops:compute": {"subnets": "isolated"}}, ("mlops:compute.subnets", '"isolated"', "'public' or 'private'")),
+    ("more GPUs than the smallest type has", "dev", {"mlops:compute": {"instanceType": ["g5.xlarge", "g5.12xlarge"]}, "mlops:training": {"gpus": 4}}, ("mlops:training.gpus", "4", "smallest of compute.instanceType has (1)")),
     ("prod without backupRegion", "prod", {"mlops:storage": {"backupRegion": None}}, ("mlops:storage.backupRegion", "required in prod")),
     ("prod backup in the same region", "prod", {"mlops:storage": {"backupRegion": "us-east-1"}}, ("mlops:storage.backupRegion", '"us-east-1"', "must differ from aws:region")),
     ("prod with one serving replica", "prod", {"mlops:serving": {"minReplicas": 1}}, ("mlops:serving.minReplicas", "1", ">= 2 in prod")),
@@ -60,15 +72,9 @@ def test_invalid_config_fails_before_any_resource(stack: str, changes: dict[str,
 
 
 def test_environment_picks_capacity_default() -> None:
-    def parse(environment: str, **compute: Any) -> StackConfig:
-        raw = {"environment": environment, "compute": compute}
-        if environment == "prod":
-            raw |= {"storage": {"backupRegion": "us-west-2"}, "serving": {"minReplicas": 2}}
-        return StackConfig.parse(raw, project="mlops", stack=environment, aws_region="us-east-1")
-
     assert parse("dev").spot is True
     assert parse("prod").spot is False
-    assert parse("prod", spot=True).spot is True
+    assert parse("prod", compute={"spot": True}).spot is True
 
 
 def test_gke_is_refused_until_supported() -> None:
@@ -76,24 +82,126 @@ def test_gke_is_refused_until_supported() -> None:
         StackConfig.parse({"environment": "dev", "compute": {"kind": "gke"}}, project="mlops", stack="dev", aws_region="us-east-1")
 
 
-@pytest.mark.parametrize(
-    ("cron", "on_calendar"),
-    [
-        ("0 3 * * *", "*-*-* 03:00:00 UTC"),
-        ("0 2 * * 1-5", "Mon,Tue,Wed,Thu,Fri *-*-* 02:00:00 UTC"),
-        ("*/15 * * * *", "*-*-* *:00,15,30,45:00 UTC"),
-        ("30 4 1 */3 *", "*-01,04,07,10-01 04:30:00 UTC"),
-        ("0 0 * * 0,7", "Sun *-*-* 00:00:00 UTC"),
-    ],
-)
-def test_cron_translates_to_systemd_calendar(cron: str, on_calendar: str) -> None:
-    assert cron_to_on_calendar(cron) == on_calendar
+def parse(environment: str = "dev", **sections: Any) -> StackConfig:
+    raw: dict[str, Any] = {"environment": environment, **sections}
+    if environment == "prod":
+        raw.setdefault("storage", {"backupRegion": "us-west-2"})
+        raw.setdefault("serving", {"minReplicas": 2})
+    return StackConfig.parse(raw, project="mlops", stack=environment, aws_region="us-east-1")
+
+
+def test_instance_type_accepts_one_name() -> None:
+    assert parse(compute={"instanceType": "g4dn.xlarge"}).compute.instance_type == ("g4dn.xlarge",)
+
+
+def test_instance_type_accepts_a_list_in_order() -> None:
+    compute = parse(compute={"instanceType": ["g5.xlarge", "g4dn.xlarge", "g6.xlarge"]}).compute
+    assert compute.instance_type == ("g5.xlarge", "g4dn.xlarge", "g6.xlarge")
+
+
+def test_environment_picks_the_subnets() -> None:
+    assert parse("dev").subnets == "public"
+    assert parse("prod").subnets == "private"
+    assert parse("prod", compute={"subnets": "public"}).subnets == "public"
+    assert parse("dev", compute={"subnets": "private"}).subnets == "private"
+
+
+def test_training_timeout_defaults_to_an_hour() -> None:
+    assert parse().training.timeout_minutes == 60
+
+
+# (cron, EventBridge Scheduler): Scheduler numbers weekdays 1-7 = SUN-SAT, cron 0-6 (and 7)
+# = Sun-Sat; the translation writes weekdays as names, so neither numbering can slip.
+CRON_PAIRS = [
+    ("0 3 * * *", "cron(0 3 * * ? *)"),
+    ("0 2 * * 1-5", "cron(0 2 ? * MON-FRI *)"),
+    ("0 0 * * 0", "cron(0 0 ? * SUN *)"),
+    ("0 0 * * 7", "cron(0 0 ? * SUN *)"),
+    ("0 0 * * 0,7", "cron(0 0 ? * SUN *)"),
+    ("0 0 * * 6", "cron(0 0 ? * SAT *)"),
+    ("0 0 * * 5-7", "cron(0 0 ? * SUN,FRI,SAT *)"),
+    ("15 6 * * 1,3,5", "cron(15 6 ? * MON,WED,FRI *)"),
+    ("0 0 * * */2", "cron(0 0 ? * SUN,TUE,THU,SAT *)"),
+    ("0 0 * * sun-wed", "cron(0 0 ? * SUN-WED *)"),
+    ("*/15 * * * *", "cron(0,15,30,45 * * * ? *)"),
+    ("5/20 * * * *", "cron(5,25,45 * * * ? *)"),
+    ("0 9-17/4 * * *", "cron(0 9,13,17 * * ? *)"),
+    ("30 4 1 */3 *", "cron(30 4 1 1,4,7,10 ? *)"),
+    ("0 0 1,15 * *", "cron(0 0 1,15 * ? *)"),
+    ("0 0 10-20 * *", "cron(0 0 10-20 * ? *)"),
+    ("0 12 * jan,jul *", "cron(0 12 * 1,7 ? *)"),
+    ("0 12 * JAN-MAR mon", "cron(0 12 ? 1-3 MON *)"),
+    ("0-4 0 * * *", "cron(0-4 0 * * ? *)"),
+    ("0 0 1-31 * *", "cron(0 0 * * ? *)"),
+    ("* * * * *", "cron(* * * * ? *)"),
+]
+
+
+@pytest.mark.parametrize(("cron", "scheduler"), CRON_PAIRS)
+def test_cron_translates_to_scheduler_cron(cron: str, scheduler: str) -> None:
+    assert cron_to_scheduler(cron) == scheduler
+
+
+@pytest.mark.parametrize("cron", [cron for cron, _ in CRON_PAIRS])
+def test_cron_translation_selects_what_croniter_selects(cron: str) -> None:
+    # An independent parser as the oracle: the same minutes, hours, days and months.
+    expected, _ = croniter.expand(cron)
+    fields = cron_to_scheduler(cron).removeprefix("cron(").removesuffix(")").split()
+    names = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
+
+    def values(text: str, low: int, high: int, weekday: bool = False) -> set[int]:
+        if text in ("*", "?"):
+            return set(range(low, high + 1))
+        chosen: set[int] = set()
+        for part in text.split(","):
+            first, _, last = part.partition("-")
+            as_int = (lambda t: names.index(t) + 1) if weekday else int
+            chosen.update(range(as_int(first), as_int(last or first) + 1))
+        return chosen
+
+    def oracle(field: list[Any], low: int, high: int) -> set[int]:
+        return set(range(low, high + 1)) if field == ["*"] else {int(v) for v in field}
+
+    assert values(fields[0], 0, 59) == oracle(expected[0], 0, 59)
+    assert values(fields[1], 0, 23) == oracle(expected[1], 0, 23)
+    assert values(fields[2], 1, 31) == oracle(expected[2], 1, 31)
+    assert values(fields[3], 1, 12) == oracle(expected[3], 1, 12)
+    cron_weekdays = {(d % 7) + 1 for d in oracle(expected[4], 0, 6)}  # cron Sun=0 -> Scheduler SUN=1
+    assert values(fields[4], 1, 7, weekday=True) == cron_weekdays
+    assert fields[5] == "*", "every year"
+    assert "?" in (fields[2], fields[4]), "Scheduler needs one day field unrestricted"
 
 
 def test_cron_with_both_day_fields_is_refused() -> None:
-    # cron ORs day-of-month with day-of-week, systemd ANDs them: no exact translation.
-    with pytest.raises(ValueError, match="both day-of-month and day-of-week"):
-        cron_to_on_calendar("0 3 1 * 1")
+    # cron ORs day-of-month with day-of-week; Scheduler must leave one of them as `?`.
+    with pytest.raises(ValueError, match="both day-of-month .* and day-of-week"):
+        cron_to_scheduler("0 3 1 * 1")
+
+
+def test_cron_with_a_full_range_in_both_day_fields_is_still_refused() -> None:
+    # `1-31` is not `*` to cron: it ORs the two fields, so this runs every day, not on Mondays.
+    with pytest.raises(ValueError, match="both day-of-month"):
+        cron_to_scheduler("0 3 1-31 * 1")
+
+
+@pytest.mark.parametrize(
+    ("cron", "reason"),
+    [
+        ("0 3 * *", "not a 5-field cron expression"),
+        ("0 24 * * *", "hour field has 24, which is out of range (hour is 0-23)"),
+        ("60 3 * * *", "minute field has 60, which is out of range (minute is 0-59)"),
+        ("0 3 0 * *", "day-of-month field has 0, which is out of range (day-of-month is 1-31)"),
+        ("0 3 * 13 *", "month field has 13, which is out of range (month is 1-12 or JAN-DEC)"),
+        ("0 3 * * 8", "day-of-week field has 8, which is out of range (day-of-week is 0-7 or SUN-SAT)"),
+        ("0 3 * * fri-mon", "runs backwards"),
+        ("*/0 3 * * *", "step '0'"),
+        ("0 3 L * *", "the day-of-month field has 'L', which is not a number"),
+    ],
+)
+def test_invalid_cron_names_the_field_and_its_range(cron: str, reason: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        cron_to_scheduler(cron)
+    assert reason in str(raised.value)
 
 
 def test_every_invalid_key_is_reported_in_one_run() -> None:

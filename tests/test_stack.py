@@ -54,7 +54,8 @@ def test_dev_outputs(dev: Recording) -> None:
     assert set(outputs["registryUrls"]) == {"train", "serve"}
     assert outputs["registryUrls"]["train"].endswith("/mlops-dev/train")
     assert set(outputs["imageRefs"]) == {"train", "serve"}
-    assert outputs["trainingInstanceId"].startswith("i-")
+    assert outputs["jobQueue"] == outputs["jobDefinition"] == "mlops-dev-train"
+    assert "trainingInstanceId" not in outputs
 
 
 def test_prod_exports_the_backup_bucket(prod: Recording) -> None:
@@ -72,7 +73,9 @@ def test_plan_prints_the_tree_and_a_count(capsys: pytest.CaptureFixture[str]) ->
     assert "Stack mlops/dev" in printed
     assert "├─ mlops:storage:DataBucket  data" in printed
     assert "aws:s3/bucket:Bucket  data  bucketPrefix=mlops-dev-data- forceDestroy=true" in printed
-    assert "aws:ec2/instance:Instance" in printed
+    assert "aws:batch/computeEnvironment:ComputeEnvironment  training-ce" in printed
+    assert "minvCpus=0" in printed
+    assert "aws:ec2/instance:Instance" not in printed
     assert "resources to create:" in printed
 
 

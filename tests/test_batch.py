@@ -1,0 +1,489 @@
+"""GPU training on AWS Batch (compute.kind: ec2), as the program registers it for each stack."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import shlex
+from typing import Any
+
+import pytest
+
+from components.instance_types import GPU_INSTANCE_TYPES
+from offline.engine import ACCOUNT_ID, Recording
+from tests.support import RunWith
+
+COMPONENT = "mlops:batch:BatchTraining"
+COMPUTE_ENVIRONMENT = "aws:batch/computeEnvironment:ComputeEnvironment"
+JOB_QUEUE = "aws:batch/jobQueue:JobQueue"
+JOB_DEFINITION = "aws:batch/jobDefinition:JobDefinition"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+# Strategies with which Batch (and the provider) update a compute environment in place.
+UPDATABLE_STRATEGIES = {"BEST_FIT_PROGRESSIVE", "SPOT_CAPACITY_OPTIMIZED", "SPOT_PRICE_CAPACITY_OPTIMIZED"}
+
+
+def compute_resources(run: Recording) -> dict[str, Any]:
+    return run.one(COMPUTE_ENVIRONMENT).inputs["computeResources"]
+
+
+def container(run: Recording) -> dict[str, Any]:
+    return json.loads(run.one(JOB_DEFINITION).inputs["containerProperties"])
+
+
+def requirements(run: Recording) -> dict[str, int]:
+    return {r["type"]: int(r["value"]) for r in container(run)["resourceRequirements"]}
+
+
+def statements(run: Recording, policy_name: str) -> dict[str, dict[str, Any]]:
+    policy = json.loads(run.named(policy_name).inputs["policy"])
+    return {s["Sid"]: s for s in policy["Statement"]}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def retry_decision(run: Recording, *, exit_code: int | None = None, reason: str | None = None, status_reason: str = "") -> str:
+    """What Batch does after a failed attempt: the first rule whose every condition matches.
+
+    A condition matches a present value by glob; Batch retries when no rule matches.
+    """
+    observed = {"onExitCode": None if exit_code is None else str(exit_code), "onReason": reason, "onStatusReason": status_reason}
+    for rule in run.one(JOB_DEFINITION).inputs["retryStrategy"]["evaluateOnExits"]:
+        conditions = {key: pattern for key, pattern in rule.items() if key != "action"}
+        if all(observed[key] is not None and fnmatch.fnmatchcase(observed[key], pattern) for key, pattern in conditions.items()):
+            return rule["action"]
+    return "RETRY"
+
+
+# --- the component -------------------------------------------------------------------------
+
+
+def test_training_component_owns_its_resources(dev: Recording) -> None:
+    children = {r.type for r in dev.children_of(dev.one(COMPONENT))}
+    assert {COMPUTE_ENVIRONMENT, JOB_QUEUE, JOB_DEFINITION, SCHEDULE, LAUNCH_TEMPLATE, LOG_GROUP} <= children
+
+
+def test_every_training_resource_uses_the_explicit_provider(dev: Recording) -> None:
+    component = dev.one(COMPONENT)
+    network = dev.one("mlops:network:TrainingNetwork")
+    in_region = dev.get("pulumi:providers:aws", "aws")
+    resources = [r for r in dev.children_of(component) + dev.children_of(network) if r.custom]
+    assert resources
+    assert all(r.provider.startswith(f"{in_region.urn}::") for r in resources)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_instance_runs_between_jobs(request: pytest.FixtureRequest, stack: str) -> None:
+    run: Recording = request.getfixturevalue(stack)
+    assert run.of_type("aws:ec2/instance:Instance") == []
+    assert compute_resources(run)["minVcpus"] == 0
+
+
+def test_compute_environment_sets_no_desired_vcpus(dev: Recording) -> None:
+    # Batch owns desiredvCpus; a value here would hold instances up or fight the scaler.
+    assert "desiredVcpus" not in compute_resources(dev)
+
+
+def test_compute_none_creates_no_batch_or_vpc(run_with: RunWith) -> None:
+    run = run_with("dev", **{"mlops:compute": {"kind": "none"}})
+    assert run.of_type(COMPUTE_ENVIRONMENT) == []
+    assert run.of_type("aws:ec2/vpc:Vpc") == []
+    assert "trainNowCommand" not in run.outputs
+
+
+# --- the compute environment ---------------------------------------------------------------
+
+
+def test_compute_environment_is_managed_ec2(dev: Recording) -> None:
+    assert dev.one(COMPUTE_ENVIRONMENT).inputs["type"] == "MANAGED"
+
+
+def test_instance_types_come_from_the_stack(dev: Recording, prod: Recording) -> None:
+    assert compute_resources(dev)["instanceTypes"] == ["g4dn.xlarge"]
+    assert compute_resources(prod)["instanceTypes"] == ["g5.xlarge"]
+
+
+def test_spot_may_choose_among_several_instance_types(run_with: RunWith) -> None:
+    types = ["g4dn.xlarge", "g5.xlarge", "g6.xlarge"]
+    run = run_with("dev", **{"mlops:compute": {"instanceType": types}})
+    assert compute_resources(run)["instanceTypes"] == types
+
+
+def test_max_vcpus_holds_one_instance_of_the_largest_type(run_with: RunWith) -> None:
+    run = run_with("dev", **{"mlops:compute": {"instanceType": ["g4dn.xlarge", "g5.2xlarge"]}})
+    assert compute_resources(run)["maxVcpus"] == 8
+
+
+def test_instances_boot_the_al2023_gpu_ami(dev: Recording) -> None:
+    assert compute_resources(dev)["ec2Configurations"] == [{"imageType": "ECS_AL2023_NVIDIA"}]
+
+
+def test_dev_runs_on_spot_with_price_capacity_optimized(dev: Recording) -> None:
+    resources = compute_resources(dev)
+    assert (resources["type"], resources["allocationStrategy"]) == ("SPOT", "SPOT_PRICE_CAPACITY_OPTIMIZED")
+
+
+def test_prod_runs_on_demand_with_best_fit_progressive(prod: Recording) -> None:
+    resources = compute_resources(prod)
+    assert (resources["type"], resources["allocationStrategy"]) == ("EC2", "BEST_FIT_PROGRESSIVE")
+
+
+def test_spot_setting_overrides_the_environment_default(run_with: RunWith) -> None:
+    run = run_with("prod", **{"mlops:compute": {"spot": True}})
+    assert compute_resources(run)["type"] == "SPOT"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_allocation_strategy_allows_in_place_updates(request: pytest.FixtureRequest, stack: str) -> None:
+    # BEST_FIT (the default when unset) makes every change of instance types, subnets or
+    # launch template a replacement.
+    run: Recording = request.getfixturevalue(stack)
+    assert compute_resources(run).get("allocationStrategy") in UPDATABLE_STRATEGIES
+
+
+def test_compute_environment_uses_the_batch_service_linked_role(dev: Recording) -> None:
+    # An explicit service role (other than the service-linked one) rules out in-place updates.
+    assert "serviceRole" not in dev.one(COMPUTE_ENVIRONMENT).inputs
+
+
+def test_spot_needs_no_fleet_role(dev: Recording) -> None:
+    assert "spotIamFleetRole" not in compute_resources(dev)
+
+
+def test_compute_environment_has_a_launch_template_from_the_start(dev: Recording) -> None:
+    # Adding or removing a launch template later forces a new compute environment.
+    template = dev.one(LAUNCH_TEMPLATE)
+    assert compute_resources(dev)["launchTemplate"] == {
+        "launchTemplateId": template.id,
+        "version": str(template.state["latestVersion"]),
+    }
+
+
+def test_compute_environment_is_named_by_prefix(dev: Recording) -> None:
+    inputs = dev.one(COMPUTE_ENVIRONMENT).inputs
+    assert inputs["namePrefix"] == "mlops-dev-gpu-"
+    assert "name" not in inputs
+
+
+def test_a_replaced_compute_environment_is_created_before_the_old_one_goes(dev: Recording) -> None:
+    assert dev.one(COMPUTE_ENVIRONMENT).delete_before_replace is False
+
+
+def test_queue_uses_the_compute_environment(dev: Recording) -> None:
+    [order] = dev.one(JOB_QUEUE).inputs["computeEnvironmentOrders"]
+    assert order == {"computeEnvironment": dev.one(COMPUTE_ENVIRONMENT).state["arn"], "order": 1}
+
+
+def test_infrastructure_updates_wait_for_running_jobs(dev: Recording) -> None:
+    policy = dev.one(COMPUTE_ENVIRONMENT).inputs["updatePolicy"]
+    assert policy == {"terminateJobsOnUpdate": False, "jobExecutionTimeoutMinutes": 60}
+
+
+def test_instances_use_the_training_security_group(dev: Recording) -> None:
+    assert compute_resources(dev)["securityGroupIds"] == [dev.named("training-sg").id]
+
+
+def test_security_group_allows_no_inbound(dev: Recording) -> None:
+    assert dev.named("training-sg").inputs["ingress"] == []
+
+
+def test_security_group_allows_only_https_out(dev: Recording) -> None:
+    [rule] = dev.named("training-sg").inputs["egress"]
+    assert (rule["protocol"], rule["fromPort"], rule["toPort"]) == ("tcp", 443, 443)
+
+
+def test_instances_run_as_the_ecs_agent_role(dev: Recording) -> None:
+    profile = dev.named("training-instance-profile")
+    assert compute_resources(dev)["instanceRole"] == profile.state["arn"]
+    assert profile.inputs["role"] == dev.named("training-instance-role").state["name"]
+
+
+def test_instance_role_is_assumed_only_by_ec2(dev: Recording) -> None:
+    trust = json.loads(dev.named("training-instance-role").inputs["assumeRolePolicy"])
+    assert trust["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+
+
+def test_instance_role_has_only_the_ecs_agent_policy(dev: Recording) -> None:
+    attachments = [r.inputs for r in dev.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")]
+    instance_role = dev.named("training-instance-role").state["name"]
+    assert [a["policyArn"] for a in attachments if a["role"] == instance_role] == [
+        "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
+    ]
+
+
+# --- the launch template -------------------------------------------------------------------
+
+
+def test_imdsv2_required(dev: Recording) -> None:
+    options = dev.one(LAUNCH_TEMPLATE).inputs["metadataOptions"]
+    assert (options["httpEndpoint"], options["httpTokens"]) == ("enabled", "required")
+
+
+def test_containers_cannot_fetch_instance_credentials(dev: Recording) -> None:
+    # A hop limit of 1 keeps IMDSv2 tokens on the host; the job uses its own role.
+    assert dev.one(LAUNCH_TEMPLATE).inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1
+
+
+def test_root_volume_is_encrypted_gp3(dev: Recording) -> None:
+    [root] = dev.one(LAUNCH_TEMPLATE).inputs["blockDeviceMappings"]
+    assert root["deviceName"] == "/dev/xvda"
+    assert (root["ebs"]["volumeType"], root["ebs"]["encrypted"]) == ("gp3", "true")
+
+
+# --- the job definition --------------------------------------------------------------------
+
+
+def test_job_runs_the_pushed_image_by_digest(dev: Recording) -> None:
+    image = container(dev)["image"]
+    assert image == dev.outputs["imageRefs"]["train"]
+    assert "@sha256:" in image
+
+
+def test_job_writes_models_to_the_bucket(dev: Recording) -> None:
+    command = container(dev)["command"]
+    assert command[command.index("--model") + 1] == "iris"
+    assert command[command.index("--output") + 1] == f"s3://{dev.outputs['bucketName']}/models"
+
+
+def test_builtin_data_is_passed_as_is(dev: Recording) -> None:
+    command = container(dev)["command"]
+    assert command[command.index("--data") + 1] == "builtin:iris"
+
+
+def test_a_data_key_is_read_from_the_data_bucket(prod: Recording) -> None:
+    command = container(prod)["command"]
+    assert command[command.index("--data") + 1] == f"s3://{prod.outputs['bucketName']}/datasets/iris.csv"
+
+
+def test_job_asks_for_the_configured_gpus(dev: Recording, run_with: RunWith) -> None:
+    assert requirements(dev)["GPU"] == 1
+    run = run_with("dev", **{"mlops:compute": {"instanceType": "g5.12xlarge"}, "mlops:training": {"gpus": 4}})
+    assert requirements(run)["GPU"] == 4
+
+
+def test_job_without_gpus_asks_for_none(run_with: RunWith) -> None:
+    run = run_with("dev", **{"mlops:training": {"gpus": 0}})
+    assert "GPU" not in requirements(run)
+
+
+@pytest.mark.parametrize("types", [["g4dn.xlarge"], ["g6e.xlarge", "g5.2xlarge"], ["g5.12xlarge", "p4d.24xlarge"]])
+def test_job_fits_the_smallest_allowed_type_with_room_for_the_agent(run_with: RunWith, types: list[str]) -> None:
+    run = run_with("dev", **{"mlops:compute": {"instanceType": types}})
+    asked = requirements(run)
+    for name in types:
+        size = GPU_INSTANCE_TYPES[name]
+        assert asked["VCPU"] < size.vcpus
+        assert asked["MEMORY"] <= size.memory_gib * 1024 - 2048, "at least 2 GiB left to the host"
+        assert asked["GPU"] <= size.gpus
+
+
+def test_job_sets_the_region_botocore_reads(dev: Recording) -> None:
+    assert {"name": "AWS_DEFAULT_REGION", "value": "us-east-1"} in container(dev)["environment"]
+
+
+def test_job_logs_to_the_training_log_group(dev: Recording) -> None:
+    logging = container(dev)["logConfiguration"]
+    assert logging["logDriver"] == "awslogs"
+    assert logging["options"]["awslogs-group"] == dev.one(LOG_GROUP).inputs["name"]
+    assert logging["options"]["awslogs-region"] == "us-east-1"
+
+
+def test_logs_are_kept_for_a_bounded_time(dev: Recording, prod: Recording) -> None:
+    assert dev.one(LOG_GROUP).inputs["retentionInDays"] == 14
+    assert prod.one(LOG_GROUP).inputs["retentionInDays"] == 90
+
+
+def test_attempt_timeout_follows_training_timeout(dev: Recording, run_with: RunWith) -> None:
+    assert dev.one(JOB_DEFINITION).inputs["timeout"] == {"attemptDurationSeconds": 3600}
+    run = run_with("dev", **{"mlops:training": {"timeoutMinutes": 15}})
+    assert run.one(JOB_DEFINITION).inputs["timeout"] == {"attemptDurationSeconds": 900}
+
+
+def test_job_may_be_attempted_more_than_once(dev: Recording) -> None:
+    assert dev.one(JOB_DEFINITION).inputs["retryStrategy"]["attempts"] > 1
+
+
+def test_spot_interruption_is_retried(dev: Recording) -> None:
+    assert retry_decision(dev, status_reason="Host EC2 (instance i-0123456789abcdef0) terminated.") == "RETRY"
+
+
+def test_storage_outage_is_retried(dev: Recording) -> None:
+    assert retry_decision(dev, exit_code=7, status_reason="Essential container in task exited") == "RETRY"
+
+
+def test_failed_accuracy_gate_is_not_retried(dev: Recording) -> None:
+    assert retry_decision(dev, exit_code=6, status_reason="Essential container in task exited") == "EXIT"
+
+
+@pytest.mark.parametrize("exit_code", [1, 2, 3, 4, 5])
+def test_bad_input_and_bugs_are_not_retried(dev: Recording, exit_code: int) -> None:
+    assert retry_decision(dev, exit_code=exit_code, status_reason="Essential container in task exited") == "EXIT"
+
+
+def test_an_image_that_cannot_be_pulled_is_not_retried(dev: Recording) -> None:
+    reason = "CannotPullContainerError: pull image manifest has been retried 5 time(s)"
+    assert retry_decision(dev, reason=reason, status_reason="Task failed to start") == "EXIT"
+
+
+def test_retry_rules_fit_the_batch_limit(dev: Recording) -> None:
+    assert len(dev.one(JOB_DEFINITION).inputs["retryStrategy"]["evaluateOnExits"]) <= 5
+
+
+def test_job_root_filesystem_is_read_only_with_a_tmpfs(dev: Recording) -> None:
+    properties = container(dev)
+    assert properties["readonlyRootFilesystem"] is True
+    assert [mount["containerPath"] for mount in properties["linuxParameters"]["tmpfs"]] == ["/tmp"]
+
+
+def test_job_is_not_privileged_and_not_root(dev: Recording) -> None:
+    properties = container(dev)
+    assert properties["privileged"] is False
+    assert properties["user"] == "10001"
+
+
+def test_job_runs_on_ec2_only(dev: Recording) -> None:
+    assert dev.one(JOB_DEFINITION).inputs["platformCapabilities"] == ["EC2"]
+
+
+# --- the job role --------------------------------------------------------------------------
+
+
+def test_job_runs_as_the_job_role(dev: Recording) -> None:
+    assert container(dev)["jobRoleArn"] == dev.named("training-job-role").state["arn"]
+
+
+def test_job_role_is_assumed_only_by_ecs_tasks(dev: Recording) -> None:
+    trust = json.loads(dev.named("training-job-role").inputs["assumeRolePolicy"])
+    assert trust["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+
+
+def test_job_role_writes_only_its_models_prefix(dev: Recording) -> None:
+    write = statements(dev, "training-job-access")["WriteModels"]
+    assert write["Action"] == "s3:PutObject"
+    assert write["Resource"] == f"{dev.outputs['bucketArn']}/models/iris/*"
+
+
+def test_job_role_reads_only_the_data_object(prod: Recording) -> None:
+    read = statements(prod, "training-job-access")["ReadData"]
+    assert read["Resource"] == [f"{prod.outputs['bucketArn']}/datasets/iris.csv"]
+    assert set(as_list(read["Action"])) == {"s3:GetObject", "s3:GetObjectVersion"}
+
+
+def test_builtin_data_needs_no_read(dev: Recording) -> None:
+    assert "ReadData" not in statements(dev, "training-job-access")
+
+
+def test_data_elsewhere_is_granted_that_object_only(run_with: RunWith) -> None:
+    run = run_with("dev", **{"mlops:training": {"data": "s3://other-bucket/train/data.csv"}})
+    assert statements(run, "training-job-access")["ReadData"]["Resource"] == ["arn:aws:s3:::other-bucket/train/data.csv"]
+
+
+def test_job_role_lists_only_its_prefixes(prod: Recording) -> None:
+    listing = statements(prod, "training-job-access")["ListOwnPrefixes"]
+    assert listing["Resource"] == prod.outputs["bucketArn"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["models/iris/*", "datasets/iris.csv"]}}
+
+
+def test_job_role_uses_only_the_bucket_key_through_s3(dev: Recording) -> None:
+    kms = statements(dev, "training-job-access")["UseBucketKeyThroughS3"]
+    assert kms["Resource"] == dev.get("aws:kms/key:Key", "data-key").state["arn"]
+    assert kms["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
+
+
+def test_job_role_has_no_unscoped_permission(dev: Recording) -> None:
+    resources = [r for s in statements(dev, "training-job-access").values() for r in as_list(s["Resource"])]
+    assert all(r != "*" and not r.endswith(":::*") for r in resources)
+    assert all("*" not in a for s in statements(dev, "training-job-access").values() for a in as_list(s["Action"]))
+
+
+# --- the queue -----------------------------------------------------------------------------
+
+
+def test_queue_cancels_jobs_stuck_runnable_for_lack_of_capacity(dev: Recording) -> None:
+    actions = dev.one(JOB_QUEUE).inputs["jobStateTimeLimitActions"]
+    capacity = [a for a in actions if a["reason"] == "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY"]
+    assert [(a["state"], a["action"]) for a in capacity] == [("RUNNABLE", "CANCEL")]
+    assert 600 <= capacity[0]["maxTimeSeconds"] <= 86400
+
+
+def test_queue_cancels_jobs_no_instance_can_hold(dev: Recording) -> None:
+    actions = dev.one(JOB_QUEUE).inputs["jobStateTimeLimitActions"]
+    assert any(a["reason"] == "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT" and a["action"] == "CANCEL" for a in actions)
+
+
+# --- the schedule --------------------------------------------------------------------------
+
+
+def test_schedule_follows_training_schedule(dev: Recording, prod: Recording) -> None:
+    assert dev.one(SCHEDULE).inputs["scheduleExpression"] == "cron(0 3 * * ? *)"
+    assert prod.one(SCHEDULE).inputs["scheduleExpression"] == "cron(0 2 ? * MON-FRI *)"
+
+
+def test_schedule_runs_in_utc_without_a_flexible_window(dev: Recording) -> None:
+    inputs = dev.one(SCHEDULE).inputs
+    assert inputs["scheduleExpressionTimezone"] == "UTC"
+    assert inputs["flexibleTimeWindow"] == {"mode": "OFF"}
+
+
+def test_schedule_submits_through_the_batch_api(dev: Recording) -> None:
+    assert dev.one(SCHEDULE).inputs["target"]["arn"] == "arn:aws:scheduler:::aws-sdk:batch:submitJob"
+
+
+def test_schedule_submits_the_latest_revision_to_this_queue(dev: Recording) -> None:
+    request = json.loads(dev.one(SCHEDULE).inputs["target"]["input"])
+    assert request["JobQueue"] == dev.one(JOB_QUEUE).state["arn"]
+    assert request["JobDefinition"] == dev.one(JOB_DEFINITION).inputs["name"]  # no ":<revision>"
+    assert ":" not in request["JobDefinition"]
+    assert request["JobName"]
+
+
+def test_schedule_role_is_assumable_only_by_scheduler_for_this_account(dev: Recording) -> None:
+    assert dev.one(SCHEDULE).inputs["target"]["roleArn"] == dev.named("training-schedule-role").state["arn"]
+    [trust] = json.loads(dev.named("training-schedule-role").inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}}
+
+
+def test_schedule_role_may_submit_only_to_this_queue_and_job(dev: Recording) -> None:
+    [submit] = statements(dev, "training-schedule-submit").values()
+    definition = dev.one(JOB_DEFINITION).state["arnPrefix"]
+    assert submit["Action"] == "batch:SubmitJob"
+    assert submit["Resource"] == [dev.one(JOB_QUEUE).state["arn"], definition, f"{definition}:*"]
+
+
+# --- outputs -------------------------------------------------------------------------------
+
+
+def test_queue_and_job_definition_are_exported(dev: Recording) -> None:
+    assert dev.outputs["jobQueue"] == dev.one(JOB_QUEUE).inputs["name"] == "mlops-dev-train"
+    assert dev.outputs["jobDefinition"] == dev.one(JOB_DEFINITION).inputs["name"] == "mlops-dev-train"
+
+
+def test_train_now_command_submits_to_the_queue(dev: Recording) -> None:
+    command = shlex.split(dev.outputs["trainNowCommand"])
+    assert command[:3] == ["aws", "batch", "submit-job"]
+    assert command[command.index("--region") + 1] == "us-east-1"
+    assert command[command.index("--job-queue") + 1] == dev.outputs["jobQueue"]
+    assert command[command.index("--job-definition") + 1] == dev.outputs["jobDefinition"]
+    assert command[command.index("--query") + 1] == "jobId", "prints the id the next commands use"
+
+
+def test_describe_command_reads_the_submitted_job(dev: Recording) -> None:
+    command = shlex.split(dev.outputs["describeJobCommand"])
+    assert command[:3] == ["aws", "batch", "describe-jobs"]
+    assert command[command.index("--jobs") + 1] == "$JOB_ID"
+
+
+def test_logs_command_follows_the_jobs_log_stream(dev: Recording) -> None:
+    command = shlex.split(dev.outputs["logsCommand"])
+    assert command[:4] == ["aws", "logs", "tail", dev.outputs["trainingLogGroup"]]
+    assert "--follow" in command
+    assert "container.logStreamName" in command[command.index("--log-stream-names") + 1]
