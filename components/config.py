@@ -34,6 +34,8 @@ GPU_INSTANCE_FAMILIES = (
 )
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+# A Kubernetes memory quantity with its unit, e.g. 512Mi or 2Gi (a bare number means bytes).
+_MEMORY = re.compile(r"^[1-9][0-9]*(Ki|Mi|Gi|Ti|k|M|G|T)$")
 BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "digits")
 _CRON_DAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 
@@ -135,6 +137,19 @@ class ServingConfig(_Section):
     model_version: str = Field(
         default="latest", description="A version id, or latest (the promoted version)."
     )
+    cpu: int = Field(
+        default=1, ge=1, le=64, description="CPU cores per serving pod: its CPU request and limit, and its worker count."
+    )
+    memory: str = Field(
+        default="1Gi", description="Memory per serving pod, a Kubernetes quantity such as 1Gi: its request and limit."
+    )
+
+    @field_validator("memory")
+    @classmethod
+    def _memory_quantity(cls, value: str) -> str:
+        if not _MEMORY.match(value):
+            raise ValueError(f"'{value}' is not a Kubernetes memory quantity such as 512Mi or 2Gi")
+        return value
 
     @field_validator("model")
     @classmethod
@@ -199,6 +214,10 @@ class StackConfig(BaseModel):
     compute: ComputeConfig = ComputeConfig()
     serving: ServingConfig = ServingConfig()
     training: TrainingConfig = TrainingConfig()
+    kubernetes_context: str | None = Field(
+        default=None,
+        description="kubernetes:context: the kubeconfig context to deploy to; None is the current context.",
+    )
 
     @property
     def is_prod(self) -> bool:
@@ -217,6 +236,10 @@ class StackConfig(BaseModel):
         ):
             if value == planned:
                 raise _BrokenRule(key, value, "is not supported by this program yet (GKE is planned); use ecr / ec2")
+        if self.serving.cluster != "kubeconfig":
+            raise _BrokenRule(
+                "serving.cluster", self.serving.cluster, "is planned, not built yet; use kubeconfig (an existing cluster)"
+            )
         if self.storage.backup_region == self.aws_region:
             raise _BrokenRule(
                 "storage.backupRegion", self.aws_region, "must differ from aws:region, or the backup shares its fate"
@@ -251,14 +274,23 @@ class StackConfig(BaseModel):
         region = pulumi.Config("aws").get("region")
         if not region:
             raise ConfigError("aws:region: missing; set the AWS region to deploy to (for example us-east-1)")
-        return cls.parse(raw, project=pulumi.get_project(), stack=pulumi.get_stack(), aws_region=region)
+        return cls.parse(
+            raw,
+            project=pulumi.get_project(),
+            stack=pulumi.get_stack(),
+            aws_region=region,
+            kubernetes_context=pulumi.Config("kubernetes").get("context"),
+        )
 
     @classmethod
-    def parse(cls, raw: dict[str, Any], *, project: str, stack: str, aws_region: str) -> StackConfig:
+    def parse(
+        cls, raw: dict[str, Any], *, project: str, stack: str, aws_region: str, kubernetes_context: str | None = None
+    ) -> StackConfig:
         """Validate the `mlops:` values (objects already decoded) into a StackConfig."""
         try:
             return cls.model_validate(
-                {**raw, "project": project, "stack": stack, "aws_region": aws_region}
+                {**raw, "project": project, "stack": stack, "aws_region": aws_region,
+                 "kubernetes_context": kubernetes_context}
             )
         except ValidationError as error:
             raise ConfigError(_describe(error.errors()[0], raw)) from None
