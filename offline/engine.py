@@ -26,6 +26,7 @@ STACKS_DIR = ROOT / "stacks"
 PROJECT = "mlops"
 ACCOUNT_ID = "123456789012"
 MOCK_AMI_ID = "ami-0123456789abcdef0"  # the offline answer for any AMI lookup
+MOCK_SECRET_ACCESS_KEY = "mock-secret-access-key"  # what every IAM access key's secret reads as
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             resource_id = f"i-{_fake_id(args.name)}"
         elif args.typ in ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"):
             state.setdefault("name", f"{args.name}-{_fake_id(args.name)[:7]}")
+        elif args.typ == "aws:iam/accessKey:AccessKey":
+            # The id is the access key id; the secret is known only once, at creation.
+            resource_id = f"AKIA{_fake_id(args.name)[:16].upper()}"
+            state.update(secret=MOCK_SECRET_ACCESS_KEY, status="Active")
         if args.typ.startswith("aws:") and "arn" not in state:
             service = args.typ.split(":")[1].split("/")[0]
             state["arn"] = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{args.name}/{resource_id}"
