@@ -26,6 +26,10 @@ READY = "/v2/health/ready"
 PRE_STOP_PAUSE = 5
 TERMINATION_GRACE = 30
 SCALE_DOWN_WINDOW = 300  # seconds of lower load before the HPA removes pods
+# Pods are ready only once a model is in the bucket, which the first training run (started
+# after the first `up`) provides. Pulumi would otherwise wait for ready pods (Deployment) and
+# ready endpoints (Service) for 10 minutes and fail the `up`. `kubectl rollout status` waits.
+DO_NOT_WAIT_FOR_READY = {"pulumi.com/skipAwait": "true"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,9 @@ class ModelServing(pulumi.ComponentResource):
         cfg = args.serving
         selector = labels(NAME, instance=args.instance)
         metadata = k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=args.namespace, labels=selector)
+        unawaited = k8s.meta.v1.ObjectMetaArgs(
+            name=NAME, namespace=args.namespace, labels=selector, annotations=DO_NOT_WAIT_FOR_READY
+        )
 
         access = args.identities.grant(
             f"{name}-identity",
@@ -118,7 +125,7 @@ class ModelServing(pulumi.ComponentResource):
         spread = _spread_across_zones_and_nodes(selector) if args.highly_available else None
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata=metadata,
+            metadata=unawaited,
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 # No `replicas`: the HPA owns it. Setting it here too would make every
                 # `pulumi up` reset the count (a field conflict under server-side apply).
@@ -145,7 +152,7 @@ class ModelServing(pulumi.ComponentResource):
         )
         service = k8s.core.v1.Service(
             f"{name}-service",
-            metadata=metadata,
+            metadata=unawaited,
             spec=k8s.core.v1.ServiceSpecArgs(
                 type="ClusterIP",
                 selector=selector,

@@ -195,6 +195,12 @@ def test_in_flight_requests_finish_before_the_pod_stops(dev: Recording) -> None:
     assert pod_spec(deployment(dev))["terminationGracePeriodSeconds"] > pause
 
 
+@pytest.mark.parametrize("kind", ["Deployment", "Service"])
+def test_up_does_not_wait_for_a_model_to_exist(dev: Recording, kind: str) -> None:
+    # Before the first training run no pod can be ready; `pulumi up` must not hang on it.
+    assert manifest(dev, kind, "model-server")["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
+
+
 def test_selector_is_the_stable_labels(dev: Recording) -> None:
     spec = deployment(dev)["spec"]
     assert spec["selector"]["matchLabels"] == SELECTOR
