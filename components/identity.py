@@ -124,7 +124,7 @@ class AccessKeyIdentity(pulumi.ComponentResource):
             f"{name}-user",
             name=user_name,
             path="/mlops/",
-            # dev: `pulumi destroy` removes the user with its key.
+            # `pulumi destroy` removes the user even if it holds a key made outside Pulumi.
             force_destroy=True,
             opts=child,
         )
