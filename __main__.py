@@ -5,11 +5,15 @@ from pathlib import Path
 import pulumi
 
 from components.batch import BatchTraining, BatchTrainingArgs
+from components.clusters import build_cluster
 from components.config import StackConfig
 from components.images import ContainerImages
 from components.providers import aws_provider
+from components.namespace import WorkloadNamespace, WorkloadNamespaceArgs
 from components.registry import build_registry
+from components.serving import ModelServing, ModelServingArgs
 from components.storage import DataBucket, DataBucketArgs
+from components.training_cronjob import TrainingCronJob, TrainingCronJobArgs
 
 IMAGES_DIR = Path(__file__).parent / "images"
 
@@ -85,6 +89,60 @@ def main() -> None:
         pulumi.export("trainNowCommand", training.submit_command)
         pulumi.export("describeJobCommand", training.describe_command)
         pulumi.export("logsCommand", training.logs_command)
+
+    # Serving, and training when the cluster trains, on the cluster `serving.cluster` names.
+    cluster = build_cluster("cluster", cfg)
+    on_cluster = pulumi.ResourceOptions(providers={"aws": provider, "kubernetes": cluster.provider})
+    namespace = WorkloadNamespace(
+        "workloads",
+        WorkloadNamespaceArgs(name=name_prefix, registry=registry.credentials),
+        opts=on_cluster,
+    )
+    serving = ModelServing(
+        "serving",
+        ModelServingArgs(
+            serving=cfg.serving,
+            namespace=namespace.name,
+            instance=name_prefix,
+            image_ref=images.refs["serve"],
+            image_pull_secret=namespace.pull_secret_name,
+            identities=cluster.identities,
+            region=cfg.aws_region,
+            highly_available=cfg.is_prod,
+            kubectl=cluster.kubectl,
+            bucket_name=storage.bucket_name,
+            bucket_arn=storage.bucket_arn,
+            bucket_kms_key_arn=storage.kms_key_arn,
+        ),
+        opts=on_cluster,
+    )
+    pulumi.export("servingNamespace", namespace.name)
+    pulumi.export("servingService", serving.service_name)
+    pulumi.export("servingEndpoint", serving.endpoint)
+    pulumi.export("portForwardCommand", serving.port_forward_command)
+
+    if cfg.compute.kind == "none":
+        # No training compute of its own: CPU training on the serving cluster.
+        cronjob = TrainingCronJob(
+            "training",
+            TrainingCronJobArgs(
+                training=cfg.training,
+                model=cfg.serving.model,
+                namespace=namespace.name,
+                instance=name_prefix,
+                image_ref=images.refs["train"],
+                image_pull_secret=namespace.pull_secret_name,
+                identities=cluster.identities,
+                region=cfg.aws_region,
+                kubectl=cluster.kubectl,
+                bucket_name=storage.bucket_name,
+            bucket_arn=storage.bucket_arn,
+            bucket_kms_key_arn=storage.kms_key_arn,
+            ),
+            opts=on_cluster,
+        )
+        pulumi.export("trainNowCommand", cronjob.run_now_command)
+
 
 if __name__ == "__main__":
     main()

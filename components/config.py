@@ -37,6 +37,8 @@ AWS_REGIONS = tuple(
     sorted(r.value for r in Region if not r.value.startswith(("cn-", "us-gov-", "eusc-")) and "-iso" not in r.value)
 )
 _MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+# A Kubernetes memory quantity with its unit, e.g. 512Mi or 2Gi (a bare number means bytes).
+_MEMORY = re.compile(r"^[1-9][0-9]*(Ki|Mi|Gi|Ti|k|M|G|T)$")
 BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "digits")
 
 
@@ -182,6 +184,19 @@ class ServingConfig(_Section):
     model_version: str = Field(
         default="latest", description="A version id, or latest (the promoted version)."
     )
+    cpu: int = Field(
+        default=1, ge=1, le=64, description="CPU cores per serving pod: its CPU request and limit, and its worker count."
+    )
+    memory: str = Field(
+        default="1Gi", description="Memory per serving pod, a Kubernetes quantity such as 1Gi: its request and limit."
+    )
+
+    @field_validator("memory")
+    @classmethod
+    def _memory_quantity(cls, value: str) -> str:
+        if not _MEMORY.match(value):
+            raise ValueError(f"'{value}' is not a Kubernetes memory quantity such as 512Mi or 2Gi")
+        return value
 
     @field_validator("model")
     @classmethod
@@ -257,6 +272,10 @@ class StackConfig(BaseModel):
     compute: ComputeConfig = ComputeConfig()
     serving: ServingConfig = ServingConfig()
     training: TrainingConfig = TrainingConfig()
+    kubernetes_context: str | None = Field(
+        default=None,
+        description="kubernetes:context: the kubeconfig context to deploy to; None is the current context.",
+    )
 
     @property
     def is_prod(self) -> bool:
@@ -322,6 +341,14 @@ class StackConfig(BaseModel):
                         "the job would wait for an instance it can never get",
                     )
                 )
+        if self.serving.cluster != "kubeconfig":
+            broken.append(
+                _BrokenRule(
+                    "serving.cluster",
+                    self.serving.cluster,
+                    "is planned, not built yet; use kubeconfig (an existing cluster)",
+                )
+            )
         if self.storage.backup_region == self.aws_region:
             broken.append(
                 _BrokenRule(
@@ -368,7 +395,13 @@ class StackConfig(BaseModel):
                 raw[section] = parsed
         region = pulumi.Config("aws").get("region")
         try:
-            parsed = cls.parse(raw, project=pulumi.get_project(), stack=pulumi.get_stack(), aws_region=region)
+            parsed = cls.parse(
+                raw,
+                project=pulumi.get_project(),
+                stack=pulumi.get_stack(),
+                aws_region=region,
+                kubernetes_context=pulumi.Config("kubernetes").get("context"),
+            )
         except ConfigError as error:
             raise ConfigError(problems + error.problems) from None
         if problems:
@@ -376,9 +409,17 @@ class StackConfig(BaseModel):
         return parsed
 
     @classmethod
-    def parse(cls, raw: dict[str, Any], *, project: str, stack: str, aws_region: str | None) -> StackConfig:
+    def parse(
+        cls,
+        raw: dict[str, Any],
+        *,
+        project: str,
+        stack: str,
+        aws_region: str | None,
+        kubernetes_context: str | None = None,
+    ) -> StackConfig:
         """Validate the `mlops:` values (objects already decoded) into a StackConfig."""
-        given = {**raw, "project": project, "stack": stack}
+        given = {**raw, "project": project, "stack": stack, "kubernetes_context": kubernetes_context}
         if aws_region is not None:
             given["aws_region"] = aws_region
         try:

@@ -25,6 +25,7 @@ PROGRAM = ROOT / "__main__.py"
 STACKS_DIR = ROOT / "stacks"
 PROJECT = "mlops"
 ACCOUNT_ID = "123456789012"
+MOCK_SECRET_ACCESS_KEY = "mock-secret-access-key"  # what every IAM access key's secret reads as
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif args.typ == "aws:cloudwatch/logGroup:LogGroup":
             resource_id = inputs["name"]
             state.update(arn=f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{inputs['name']}")
+        elif args.typ == "aws:iam/accessKey:AccessKey":
+            # The id is the access key id; the secret is known only once, at creation.
+            resource_id = f"AKIA{_fake_id(args.name)[:16].upper()}"
+            state.update(secret=MOCK_SECRET_ACCESS_KEY, status="Active")
         if args.typ.startswith("aws:") and "arn" not in state:
             service = args.typ.split(":")[1].split("/")[0]
             state["arn"] = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{args.name}/{resource_id}"

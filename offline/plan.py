@@ -49,16 +49,22 @@ def _policy_statements(inputs: dict[str, Any]) -> dict[str, Any]:
     return {"statements": [s.get("Sid", s.get("Effect")) for s in policy.get("Statement", [])]}
 
 
-def _instance(inputs: dict[str, Any]) -> dict[str, Any]:
+def _workload(spec: dict[str, Any] | None) -> dict[str, Any]:
+    """A Kubernetes pod template's reviewable settings: image, probes, resources, security."""
+    pod = _get(spec, "template", "spec") or {}
+    container = _get(pod, "containers", 0) or {}
+    security = container.get("securityContext") or {}
     return {
-        "instanceType": inputs.get("instanceType"),
-        "ami": inputs.get("ami"),
-        "market": _get(inputs, "instanceMarketOptions", "marketType") or "on-demand",
-        "publicIp": inputs.get("associatePublicIpAddress"),
-        "imdsTokens": _get(inputs, "metadataOptions", "httpTokens"),
-        "imdsHopLimit": _get(inputs, "metadataOptions", "httpPutResponseHopLimit"),
-        "rootVolume": _get(inputs, "rootBlockDevice", "volumeType"),
-        "rootEncrypted": _get(inputs, "rootBlockDevice", "encrypted"),
+        "image": container.get("image"),
+        "ports": [p.get("containerPort") for p in container.get("ports") or []] or None,
+        "probes": {k.removesuffix("Probe"): _get(container, k, "httpGet", "path") for k in ("startupProbe", "readinessProbe", "livenessProbe") if k in container} or None,
+        "limits": _get(container, "resources", "limits"),
+        "runAsNonRoot": security.get("runAsNonRoot"),
+        "readOnlyRoot": security.get("readOnlyRootFilesystem"),
+        "privilegeEscalation": security.get("allowPrivilegeEscalation"),
+        "capsDropped": _get(security, "capabilities", "drop"),
+        "seccomp": _get(pod, "securityContext", "seccompProfile", "type"),
+        "tokenMounted": pod.get("automountServiceAccountToken"),
     }
 
 
@@ -107,7 +113,6 @@ SETTINGS: dict[str, Settings] = {
         "keep": ", ".join(rule["description"] for rule in json.loads(i.get("policy", "{}")).get("rules", []))
     },
     "docker-build:index:Image": lambda i: {"tags": i.get("tags"), "platforms": i.get("platforms"), "push": i.get("push")},
-    "aws:ec2/instance:Instance": _instance,
     "aws:ec2/vpcEndpoint:VpcEndpoint": lambda i: {"service": i.get("serviceName"), "type": i.get("vpcEndpointType")},
     "aws:ec2/securityGroup:SecurityGroup": lambda i: {"ingress": len(i.get("ingress") or []), "egress": [
         f"{e.get('protocol')}/{e.get('toPort')}" for e in i.get("egress") or []
@@ -139,6 +144,45 @@ SETTINGS: dict[str, Settings] = {
         "expression": i.get("scheduleExpression"),
         "timezone": i.get("scheduleExpressionTimezone"),
         "target": _get(i, "target", "arn"),
+    },
+    "aws:iam/user:User": lambda i: {"name": i.get("name"), "path": i.get("path")},
+    "aws:iam/userPolicy:UserPolicy": _policy_statements,
+    "pulumi:providers:kubernetes": lambda i: {"context": i.get("context") or "(current kubeconfig context)"},
+    "kubernetes:core/v1:Namespace": lambda i: {
+        "name": _get(i, "metadata", "name"),
+        "podSecurity": _get(i, "metadata", "labels", "pod-security.kubernetes.io/enforce"),
+    },
+    "kubernetes:core/v1:Secret": lambda i: {"name": _get(i, "metadata", "name"), "type": i.get("type")},
+    "kubernetes:core/v1:ServiceAccount": lambda i: {
+        "name": _get(i, "metadata", "name"), "tokenMounted": i.get("automountServiceAccountToken"),
+    },
+    "kubernetes:apps/v1:Deployment": lambda i: {
+        "name": _get(i, "metadata", "name"),
+        "replicas": _get(i, "spec", "replicas") or "(HPA)",
+        "maxUnavailable": _get(i, "spec", "strategy", "rollingUpdate", "maxUnavailable"),
+        **_workload(i.get("spec")),
+    },
+    "kubernetes:core/v1:Service": lambda i: {
+        "type": _get(i, "spec", "type"), "ports": [p.get("port") for p in _get(i, "spec", "ports") or []],
+    },
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": lambda i: {
+        "replicas": f"{_get(i, 'spec', 'minReplicas')}..{_get(i, 'spec', 'maxReplicas')}",
+        "cpuTarget": _get(i, "spec", "metrics", 0, "resource", "target", "averageUtilization"),
+        "scaleDownWindow": _get(i, "spec", "behavior", "scaleDown", "stabilizationWindowSeconds"),
+    },
+    "kubernetes:policy/v1:PodDisruptionBudget": lambda i: {"maxUnavailable": _get(i, "spec", "maxUnavailable")},
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": lambda i: {
+        "name": _get(i, "metadata", "name"),
+        "types": _get(i, "spec", "policyTypes"),
+        "ports": [p.get("port") for key in ("ingress", "egress") for rule in _get(i, "spec", key) or [] for p in rule.get("ports") or []] or None,
+    },
+    "kubernetes:batch/v1:CronJob": lambda i: {
+        "schedule": _get(i, "spec", "schedule"),
+        "timeZone": _get(i, "spec", "timeZone"),
+        "concurrency": _get(i, "spec", "concurrencyPolicy"),
+        "backoffLimit": _get(i, "spec", "jobTemplate", "spec", "backoffLimit"),
+        "deadlineSeconds": _get(i, "spec", "jobTemplate", "spec", "activeDeadlineSeconds"),
+        **_workload(_get(i, "spec", "jobTemplate", "spec")),
     },
 }
 

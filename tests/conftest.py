@@ -20,6 +20,12 @@ def prod() -> Recording:
     return run_stack("prod")
 
 
+@pytest.fixture(scope="session")
+def dev_cluster_training() -> Recording:
+    """The dev stack with `compute.kind: none`: training runs as a CronJob on the serving cluster."""
+    return run_program("dev", stack_config_with("dev", {"mlops:compute": {"kind": "none"}}))
+
+
 @pytest.fixture
 def run_with() -> RunWith:
     """Run the program with a stack file's config, some settings changed (see stack_config_with)."""

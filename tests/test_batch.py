@@ -92,7 +92,8 @@ def test_compute_none_creates_no_batch_or_vpc(run_with: RunWith) -> None:
     run = run_with("dev", **{"mlops:compute": {"kind": "none"}})
     assert run.of_type(COMPUTE_ENVIRONMENT) == []
     assert run.of_type("aws:ec2/vpc:Vpc") == []
-    assert "trainNowCommand" not in run.outputs
+    assert "jobQueue" not in run.outputs
+    assert "aws batch" not in run.outputs["trainNowCommand"], "training runs on the cluster instead"
 
 
 # --- the compute environment ---------------------------------------------------------------

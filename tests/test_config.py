@@ -54,6 +54,11 @@ INVALID: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
     ("missing environment", "dev", {"mlops:environment": None}, ("mlops:environment", "missing", "dev or prod")),
     ("missing region", "dev", {"aws:region": None}, ("aws:region", "missing", "for example us-east-1")),
     ("section that is not an object", "dev", {"mlops:storage": "30"}, ("mlops:storage", "must be an object")),
+    ("serving on a planned cluster", "dev", {"mlops:serving": {"cluster": "gke"}}, ("mlops:serving.cluster", '"gke"', "planned", "kubeconfig")),
+    ("serving on eks", "dev", {"mlops:serving": {"cluster": "eks"}}, ("mlops:serving.cluster", '"eks"', "planned")),
+    ("serving with no CPU", "dev", {"mlops:serving": {"cpu": 0}}, ("mlops:serving.cpu", "0", "greater than or equal to 1")),
+    ("memory without a unit", "dev", {"mlops:serving": {"memory": "512"}}, ("mlops:serving.memory", '"512"', "Kubernetes memory quantity")),
+    ("memory in a made-up unit", "dev", {"mlops:serving": {"memory": "1GB"}}, ("mlops:serving.memory", '"1GB"', "512Mi or 2Gi")),
 ]
 
 

@@ -63,7 +63,7 @@ def test_prod_exports_the_backup_bucket(prod: Recording) -> None:
 
 
 def test_every_component_child_has_a_parent(dev: Recording) -> None:
-    orphans = [r.name for r in dev.resources if r.custom and r.type != "pulumi:providers:aws" and r.parent.endswith("Stack::mlops-dev")]
+    orphans = [r.name for r in dev.resources if r.custom and not r.type.startswith("pulumi:providers:") and r.parent.endswith("Stack::mlops-dev")]
     assert orphans == []
 
 
@@ -149,3 +149,12 @@ def test_project_declares_config_with_types_pulumi_accepts() -> None:
     for key, declaration in declarations.items():
         assert ":" not in key, key
         assert declaration["type"] in {"string", "integer", "boolean", "array"}, key
+
+
+def test_plan_shows_the_serving_objects(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan_main(["--stack", "dev"]) == 0
+    printed = capsys.readouterr().out
+    assert "kubernetes:apps/v1:Deployment  serving-deployment  name=model-server replicas=(HPA) maxUnavailable=0" in printed
+    assert '"readiness": "/v2/health/ready"' in printed
+    assert "kubernetes:autoscaling/v2:HorizontalPodAutoscaler  serving-hpa  replicas=1..2 cpuTarget=70" in printed
+    assert "portForwardCommand: kubectl port-forward -n mlops-dev service/model-server 8080:8080" in printed

@@ -1,0 +1,155 @@
+"""How a pod on Kubernetes reaches AWS: one identity per workload, with only what it needs.
+
+Workloads take a `WorkloadIdentities` and ask it for a grant; what they get back
+(`PodAccess`) is all a pod needs: ServiceAccount annotations, env, volumes and mounts, and
+whether the ServiceAccount token is mounted. Which implementation a stack gets is decided
+once, with the cluster (components/clusters.py):
+
+- `AccessKeyIdentities` (a kubeconfig cluster, dev only): a least-privilege IAM user per
+  workload, its access key in a Kubernetes Secret mounted as an AWS credentials file;
+- IRSA / Pod Identity on EKS, or web identity federation from GKE, come with those clusters:
+  a role trusted by the ServiceAccount, an annotation or a projected token, and no Secret.
+  Callers do not change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+CREDENTIALS_DIR = "/var/run/secrets/mlops/aws"
+CREDENTIALS_FILE = f"{CREDENTIALS_DIR}/credentials"
+
+
+@dataclass(frozen=True)
+class PodAccess:
+    """What a pod needs to act as its workload's cloud identity."""
+
+    service_account_annotations: Mapping[str, pulumi.Input[str]]
+    env: Sequence[k8s.core.v1.EnvVarArgs]
+    volumes: Sequence[k8s.core.v1.VolumeArgs]
+    volume_mounts: Sequence[k8s.core.v1.VolumeMountArgs]
+    mount_service_account_token: bool
+    """Only an identity that trades the ServiceAccount token for cloud credentials needs it."""
+
+
+class WorkloadIdentities(Protocol):
+    """Makes a cloud identity for one workload's ServiceAccount, allowed exactly `policy`."""
+
+    def grant(
+        self,
+        name: str,
+        *,
+        namespace: pulumi.Input[str],
+        service_account: str,
+        policy: Mapping[str, Any],
+        parent: pulumi.Resource,
+    ) -> PodAccess: ...
+
+
+class AccessKeyIdentities:
+    """kubeconfig clusters (dev only): an IAM user and a static access key per workload.
+
+    A cluster that is not ours has no identity AWS can trust, so the key is the credential.
+    It is a Pulumi secret in state, and it reaches the pod as a file from a Kubernetes
+    Secret (AWS_SHARED_CREDENTIALS_FILE), not as env values: env leaks into `kubectl
+    describe`, crash dumps and child processes, and the file is what boto3 reads anyway.
+    """
+
+    def __init__(self, *, name_prefix: str, region: str) -> None:
+        self.name_prefix = name_prefix
+        self.region = region
+
+    def grant(
+        self,
+        name: str,
+        *,
+        namespace: pulumi.Input[str],
+        service_account: str,
+        policy: Mapping[str, Any],
+        parent: pulumi.Resource,
+    ) -> PodAccess:
+        identity = AccessKeyIdentity(
+            name,
+            user_name=f"{self.name_prefix}-{service_account}",
+            namespace=namespace,
+            policy=policy,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        return PodAccess(
+            service_account_annotations={},
+            env=[
+                k8s.core.v1.EnvVarArgs(name="AWS_SHARED_CREDENTIALS_FILE", value=CREDENTIALS_FILE),
+                # botocore takes the client region from AWS_DEFAULT_REGION (not AWS_REGION).
+                k8s.core.v1.EnvVarArgs(name="AWS_DEFAULT_REGION", value=self.region),
+            ],
+            volumes=[
+                k8s.core.v1.VolumeArgs(
+                    name="aws-credentials",
+                    secret=k8s.core.v1.SecretVolumeSourceArgs(
+                        secret_name=identity.secret_name,
+                        default_mode=0o440,  # owner root, group fsGroup (the image's uid)
+                    ),
+                )
+            ],
+            volume_mounts=[
+                k8s.core.v1.VolumeMountArgs(name="aws-credentials", mount_path=CREDENTIALS_DIR, read_only=True)
+            ],
+            mount_service_account_token=False,
+        )
+
+
+class AccessKeyIdentity(pulumi.ComponentResource):
+    """One workload's IAM user, its inline policy, its access key, and the Secret holding it."""
+
+    secret_name: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        user_name: str,
+        namespace: pulumi.Input[str],
+        policy: Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("mlops:identity:AccessKeyIdentity", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        user = aws.iam.User(
+            f"{name}-user",
+            name=user_name,
+            path="/mlops/",
+            # `pulumi destroy` removes the user even if it holds a key made outside Pulumi.
+            force_destroy=True,
+            opts=child,
+        )
+        aws.iam.UserPolicy(
+            f"{name}-policy",
+            user=user.name,
+            policy=pulumi.Output.json_dumps(policy),
+            opts=child,
+        )
+        key = aws.iam.AccessKey(
+            f"{name}-key",
+            user=user.name,
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["secret"]),
+        )
+        credentials = pulumi.Output.secret(
+            pulumi.Output.format(
+                "[default]\naws_access_key_id = {0}\naws_secret_access_key = {1}\n", key.id, key.secret
+            )
+        )
+        secret = k8s.core.v1.Secret(
+            f"{name}-credentials",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{name}-aws", namespace=namespace),
+            type="Opaque",
+            string_data={"credentials": credentials},
+            opts=child,
+        )
+        self.secret_name = secret.metadata.name
+        self.register_outputs({"secretName": self.secret_name})

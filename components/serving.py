@@ -1,0 +1,271 @@
+"""Model serving on Kubernetes: the serve image behind a Service, scaled by an HPA.
+
+Works on any cluster: the `kubernetes.Provider` comes in through the resource options
+(`providers={"kubernetes": ...}`) and the cloud identity through `ModelServingArgs.identities`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config import ServingConfig
+from components.iam import model_reader_policy
+from components.identity import WorkloadIdentities
+from components.pods import RestrictedContainer, labels, restricted_pod_spec
+
+NAME = "model-server"
+PORT = 8080  # images/serve: v2 REST and /metrics on one port
+PORT_NAME = "http"
+LIVE = "/v2/health/live"
+READY = "/v2/health/ready"
+# Seconds a terminating pod keeps serving after it is told to stop, while endpoints,
+# kube-proxy and ingress controllers stop sending it new requests.
+PRE_STOP_PAUSE = 5
+TERMINATION_GRACE = 30
+SCALE_DOWN_WINDOW = 300  # seconds of lower load before the HPA removes pods
+# Pods are ready only once a model is in the bucket, which the first training run (started
+# after the first `up`) provides. Pulumi would otherwise wait for ready pods (Deployment) and
+# ready endpoints (Service) for 10 minutes and fail the `up`. `kubectl rollout status` waits.
+DO_NOT_WAIT_FOR_READY = {"pulumi.com/skipAwait": "true"}
+
+
+@dataclass(frozen=True)
+class ModelServingArgs:
+    serving: ServingConfig
+    """Replicas bounds, CPU target, CPU/memory/GPUs per pod, the model and its version."""
+    namespace: pulumi.Input[str]
+    instance: str
+    """The `app.kubernetes.io/instance` label: the namespace name, e.g. `mlops-dev`."""
+    image_ref: pulumi.Input[str]
+    """The serve image by digest: `<repository>@sha256:...`."""
+    image_pull_secret: pulumi.Input[str]
+    identities: WorkloadIdentities
+    """Makes the pods' read-only access to `models/<model>/`."""
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    bucket_kms_key_arn: pulumi.Input[str]
+    region: str
+    """The bucket's region (the KMS key is used through S3 in this region only)."""
+    highly_available: bool
+    """prod: a PodDisruptionBudget, and pods spread across zones and nodes."""
+    kubectl: str
+    """`kubectl` with any `--context`, for the port-forward command."""
+
+
+class ModelServing(pulumi.ComponentResource):
+    """The model server: ServiceAccount, Deployment, Service, HPA, NetworkPolicy, and a PDB in prod."""
+
+    service_name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    """In-cluster URL of the model's v2 infer endpoint."""
+    port_forward_command: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ModelServingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:serving:ModelServing", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        cfg = args.serving
+        selector = labels(NAME, instance=args.instance)
+        metadata = k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=args.namespace, labels=selector)
+        unawaited = k8s.meta.v1.ObjectMetaArgs(
+            name=NAME, namespace=args.namespace, labels=selector, annotations=DO_NOT_WAIT_FOR_READY
+        )
+
+        access = args.identities.grant(
+            f"{name}-identity",
+            namespace=args.namespace,
+            service_account=NAME,
+            policy=model_reader_policy(
+                bucket_arn=args.bucket_arn, kms_key_arn=args.bucket_kms_key_arn, region=args.region, model=cfg.model
+            ),
+            parent=self,
+        )
+        service_account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=NAME,
+                namespace=args.namespace,
+                labels=selector,
+                annotations=dict(access.service_account_annotations) or None,
+            ),
+            automount_service_account_token=access.mount_service_account_token,
+            opts=child,
+        )
+
+        version = "LATEST" if cfg.model_version == "latest" else cfg.model_version
+        model_uri = pulumi.Output.concat("s3://", args.bucket_name, f"/models/{cfg.model}/{version}")
+        container = RestrictedContainer(
+            name="server",
+            image=args.image_ref,
+            cpu=str(cfg.cpu),
+            memory=cfg.memory,
+            gpus=cfg.gpus,
+            env=[
+                k8s.core.v1.EnvVarArgs(name="MODEL_URI", value=model_uri),
+                k8s.core.v1.EnvVarArgs(name="MODEL_NAME", value=cfg.model),
+                # The server cannot see a CPU quota: one worker per core of the limit.
+                k8s.core.v1.EnvVarArgs(name="WEB_CONCURRENCY", value=str(cfg.cpu)),
+                k8s.core.v1.EnvVarArgs(name="PORT", value=str(PORT)),
+            ],
+            ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=PORT, protocol="TCP")],
+            # Up to 2 minutes to start (imports, model download); liveness only takes over after.
+            startup_probe=_probe(LIVE, period=2, failures=60),
+            # Not ready until the model is loaded and its sha256 verified: no traffic before.
+            readiness_probe=_probe(READY, period=5, failures=2),
+            # Live, not ready: a server retrying a model download must not be restarted.
+            liveness_probe=_probe(LIVE, period=10, failures=3),
+            lifecycle=k8s.core.v1.LifecycleArgs(
+                # Keep serving while the endpoint is removed everywhere; then SIGTERM makes
+                # uvicorn finish what is in flight. A sleep action needs no binary in the image.
+                pre_stop=k8s.core.v1.LifecycleHandlerArgs(sleep=k8s.core.v1.SleepActionArgs(seconds=PRE_STOP_PAUSE))
+            ),
+        )
+        spread = _spread_across_zones_and_nodes(selector) if args.highly_available else None
+        deployment = k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=unawaited,
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                # No `replicas`: the HPA owns it. Setting it here too would make every
+                # `pulumi up` reset the count (a field conflict under server-side apply).
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                strategy=k8s.apps.v1.DeploymentStrategyArgs(
+                    type="RollingUpdate",
+                    # Never below the ready count: a new pod is ready before an old one goes.
+                    rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=1),
+                ),
+                revision_history_limit=5,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=selector),
+                    spec=restricted_pod_spec(
+                        container,
+                        service_account_name=service_account.metadata.name,
+                        access=access,
+                        image_pull_secret=args.image_pull_secret,
+                        termination_grace_period_seconds=TERMINATION_GRACE,
+                        topology_spread_constraints=spread,
+                    ),
+                ),
+            ),
+            opts=child,
+        )
+        service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=unawaited,
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="ClusterIP",
+                selector=selector,
+                ports=[k8s.core.v1.ServicePortArgs(name=PORT_NAME, port=PORT, target_port=PORT_NAME, protocol="TCP")],
+            ),
+            opts=child,
+        )
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-hpa",
+            metadata=metadata,
+            spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+                scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+                    api_version="apps/v1", kind="Deployment", name=deployment.metadata.name
+                ),
+                min_replicas=cfg.min_replicas,
+                max_replicas=cfg.max_replicas,
+                metrics=[
+                    k8s.autoscaling.v2.MetricSpecArgs(
+                        type="Resource",
+                        resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+                            name="cpu",
+                            target=k8s.autoscaling.v2.MetricTargetArgs(
+                                type="Utilization", average_utilization=cfg.target_cpu_utilization
+                            ),
+                        ),
+                    )
+                ],
+                behavior=_scaling_behavior(),
+            ),
+            opts=child,
+        )
+        # The namespace denies all ingress; admit the serving port (v2 and the /metrics scrape).
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-ingress",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{NAME}-ingress", namespace=args.namespace, labels=selector),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                policy_types=["Ingress"],
+                ingress=[
+                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                        ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=PORT)]
+                    )
+                ],
+            ),
+            opts=child,
+        )
+        if args.highly_available:
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-pdb",
+                metadata=metadata,
+                spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                    # A drain takes one pod at a time; the HPA's minimum (>= 2 in prod) keeps serving.
+                    max_unavailable=1,
+                    selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                    # A pod that is not ready serves nothing: never let it block a node drain.
+                    unhealthy_pod_eviction_policy="AlwaysAllow",
+                ),
+                opts=child,
+            )
+
+        self.service_name = service.metadata.name
+        self.endpoint = pulumi.Output.concat(
+            "http://", self.service_name, ".", args.namespace, f".svc.cluster.local:{PORT}/v2/models/{cfg.model}/infer"
+        )
+        self.port_forward_command = pulumi.Output.concat(
+            args.kubectl, " port-forward -n ", args.namespace, " service/", self.service_name, f" {PORT}:{PORT}"
+        )
+        self.register_outputs(
+            {"serviceName": self.service_name, "endpoint": self.endpoint, "portForwardCommand": self.port_forward_command}
+        )
+
+
+def _probe(path: str, *, period: int, failures: int) -> k8s.core.v1.ProbeArgs:
+    return k8s.core.v1.ProbeArgs(
+        http_get=k8s.core.v1.HTTPGetActionArgs(path=path, port=PORT_NAME),
+        period_seconds=period,
+        timeout_seconds=2,
+        failure_threshold=failures,
+    )
+
+
+def _scaling_behavior() -> k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs:
+    """Scale up at once (double, or +4 pods, every 15 s); scale down only after 5 quiet minutes,
+    by at most half the pods a minute, so a dip between bursts does not drop capacity."""
+    return k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs(
+        scale_up=k8s.autoscaling.v2.HPAScalingRulesArgs(
+            stabilization_window_seconds=0,
+            select_policy="Max",
+            policies=[
+                k8s.autoscaling.v2.HPAScalingPolicyArgs(type="Percent", value=100, period_seconds=15),
+                k8s.autoscaling.v2.HPAScalingPolicyArgs(type="Pods", value=4, period_seconds=15),
+            ],
+        ),
+        scale_down=k8s.autoscaling.v2.HPAScalingRulesArgs(
+            stabilization_window_seconds=SCALE_DOWN_WINDOW,
+            select_policy="Min",
+            policies=[k8s.autoscaling.v2.HPAScalingPolicyArgs(type="Percent", value=50, period_seconds=60)],
+        ),
+    )
+
+
+def _spread_across_zones_and_nodes(selector: dict[str, str]) -> list[k8s.core.v1.TopologySpreadConstraintArgs]:
+    """Zones where the cluster has them (soft: a one-zone cluster still schedules), and
+    nodes strictly, so one node's loss takes at most its share of the pods."""
+    match = k8s.meta.v1.LabelSelectorArgs(match_labels=selector)
+    return [
+        k8s.core.v1.TopologySpreadConstraintArgs(
+            topology_key=key,
+            max_skew=1,
+            when_unsatisfiable=rule,
+            label_selector=match,
+            # Count only this revision's pods, so a rollout is not skewed by the old ones.
+            match_label_keys=["pod-template-hash"],
+        )
+        for key, rule in (("topology.kubernetes.io/zone", "ScheduleAnyway"), ("kubernetes.io/hostname", "DoNotSchedule"))
+    ]

@@ -1,0 +1,177 @@
+"""Training on a Kubernetes cluster: the train image as a CronJob that writes to the bucket.
+
+Used where the cluster trains: `compute.kind: none` (CPU training on the serving
+cluster) now, and the GKE/EKS GPU pools next. Same pod security as serving (components/pods.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config import TrainingConfig
+from components.iam import model_writer_policy
+from components.identity import WorkloadIdentities
+from components.pods import RestrictedContainer, labels, restricted_pod_spec
+
+NAME = "train"
+CONTAINER = "train"
+# images/train exit codes that no retry can fix: 2 bad command line, 3 data not found,
+# 4 access denied, 5 unusable data, 6 accuracy gate failed (a result, not an error).
+FINAL_EXIT_CODES = [2, 3, 4, 5, 6]
+BACKOFF_LIMIT = 2  # retries of other failures (a bug, S3 unavailable, a lost node)
+RUN_DEADLINE_SECONDS = 2 * 60 * 60
+STARTING_DEADLINE_SECONDS = 60 * 60  # a run missed by more (cluster down) is skipped, not queued
+HISTORY = 3  # finished Jobs (and their pods' logs) kept, per outcome
+# The training config has no size keys: the builtin and CSV models train in seconds on one core.
+CPU = "1"
+MEMORY = "2Gi"
+
+
+@dataclass(frozen=True)
+class TrainingCronJobArgs:
+    training: TrainingConfig
+    """Schedule (5-field cron, UTC), GPUs per run, and the data."""
+    model: str
+    """The job's --model: artifacts go to s3://<bucket>/models/<model>/."""
+    namespace: pulumi.Input[str]
+    instance: str
+    """The `app.kubernetes.io/instance` label: the namespace name."""
+    image_ref: pulumi.Input[str]
+    """The train image by digest."""
+    image_pull_secret: pulumi.Input[str]
+    identities: WorkloadIdentities
+    """Makes the pods' access: read the data, write `models/<model>/` only."""
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    bucket_kms_key_arn: pulumi.Input[str]
+    region: str
+    kubectl: str
+    """`kubectl` with any `--context`, for the run-now command."""
+
+
+class TrainingCronJob(pulumi.ComponentResource):
+    """A ServiceAccount with its own credential, and the CronJob that trains on `training.schedule`."""
+
+    run_now_command: pulumi.Output[str]
+    """Creates a Job from the CronJob: a training run now."""
+
+    def __init__(self, name: str, args: TrainingCronJobArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:training:TrainingCronJob", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        selector = labels(NAME, instance=args.instance)
+
+        data_object_arn = pulumi.Output.from_input(args.bucket_arn).apply(
+            lambda arn: data_object(args.training.data, arn)
+        )
+        access = args.identities.grant(
+            f"{name}-identity",
+            namespace=args.namespace,
+            service_account=NAME,
+            policy=model_writer_policy(
+                bucket_arn=args.bucket_arn,
+                kms_key_arn=args.bucket_kms_key_arn,
+                region=args.region,
+                model=args.model,
+                data_object_arn=None if args.training.data.startswith("builtin:") else data_object_arn,
+            ),
+            parent=self,
+        )
+        service_account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=NAME,
+                namespace=args.namespace,
+                labels=selector,
+                annotations=dict(access.service_account_annotations) or None,
+            ),
+            automount_service_account_token=access.mount_service_account_token,
+            opts=child,
+        )
+        data = pulumi.Output.from_input(args.bucket_name).apply(lambda bucket: data_uri(args.training.data, bucket))
+        job_args = pulumi.Output.all(data, args.bucket_name).apply(
+            lambda values: ["--data", values[0], "--model", args.model, "--output", f"s3://{values[1]}/models"]
+        )
+        container = RestrictedContainer(
+            name=CONTAINER,
+            image=args.image_ref,
+            cpu=CPU,
+            memory=MEMORY,
+            gpus=args.training.gpus,
+            args=job_args,
+        )
+        cronjob = k8s.batch.v1.CronJob(
+            f"{name}-cronjob",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=args.namespace, labels=selector),
+            spec=k8s.batch.v1.CronJobSpecArgs(
+                schedule=args.training.schedule,  # 5-field cron, as Kubernetes takes it
+                time_zone="Etc/UTC",  # training.schedule is UTC, whatever the control plane's zone
+                concurrency_policy="Forbid",  # never two runs at once
+                starting_deadline_seconds=STARTING_DEADLINE_SECONDS,
+                successful_jobs_history_limit=HISTORY,
+                failed_jobs_history_limit=HISTORY,
+                job_template=k8s.batch.v1.JobTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=selector),
+                    spec=k8s.batch.v1.JobSpecArgs(
+                        backoff_limit=BACKOFF_LIMIT,
+                        active_deadline_seconds=RUN_DEADLINE_SECONDS,
+                        pod_failure_policy=k8s.batch.v1.PodFailurePolicyArgs(
+                            rules=[
+                                # A failed gate or bad input fails the run at once: retrying gives the same answer.
+                                k8s.batch.v1.PodFailurePolicyRuleArgs(
+                                    action="FailJob",
+                                    on_exit_codes=k8s.batch.v1.PodFailurePolicyOnExitCodesRequirementArgs(
+                                        container_name=CONTAINER, operator="In", values=FINAL_EXIT_CODES
+                                    ),
+                                ),
+                                # An evicted or preempted pod is retried without using up the backoff limit.
+                                k8s.batch.v1.PodFailurePolicyRuleArgs(
+                                    action="Ignore",
+                                    on_pod_conditions=[
+                                        k8s.batch.v1.PodFailurePolicyOnPodConditionsPatternArgs(
+                                            type="DisruptionTarget", status="True"
+                                        )
+                                    ],
+                                ),
+                            ]
+                        ),
+                        template=k8s.core.v1.PodTemplateSpecArgs(
+                            metadata=k8s.meta.v1.ObjectMetaArgs(labels=selector),
+                            spec=restricted_pod_spec(
+                                container,
+                                service_account_name=service_account.metadata.name,
+                                access=access,
+                                image_pull_secret=args.image_pull_secret,
+                                restart_policy="Never",  # a pod failure policy needs it
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+            opts=child,
+        )
+        self.run_now_command = pulumi.Output.concat(
+            args.kubectl,
+            " create job -n ",
+            args.namespace,
+            " --from=cronjob/",
+            cronjob.metadata.name,
+            f" {NAME}-manual-$(date +%s)",
+        )
+        self.register_outputs({"runNowCommand": self.run_now_command})
+
+
+def data_uri(data: str, bucket_name: str) -> str:
+    """`training.data` as the job's --data: builtin: and s3:// as given, else a key in the data bucket."""
+    if data.startswith(("builtin:", "s3://")):
+        return data
+    return f"s3://{bucket_name}/{data.lstrip('/')}"
+
+
+def data_object(data: str, bucket_arn: str) -> str:
+    """The ARN of the object `training.data` names (not for builtin data)."""
+    if data.startswith("s3://"):
+        return f"arn:aws:s3:::{data.removeprefix('s3://')}"
+    return f"{bucket_arn}/{data.lstrip('/')}"

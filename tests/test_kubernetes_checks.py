@@ -1,0 +1,109 @@
+"""Every Kubernetes object a stack registers passes the strict schema and checkov's Kubernetes checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from offline.engine import ROOT, Recording
+from tests.manifests import manifests
+
+# The Kubernetes version whose strict schema (no unknown fields) the objects must meet:
+# the newest that kubernetes-validate ships.
+KUBERNETES_VERSION = kubernetes_validate.latest_version()
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+# The recordings checked: both stack files, and dev with the training CronJob.
+RUNS = ["dev", "prod", "dev_cluster_training"]
+
+# checkov checks skipped for every object, each with its reason. None is needed today:
+# CKV_K8S_15 (imagePullPolicy Always) accepts IfNotPresent for an image pinned by digest.
+SKIPPED_CHECKS: dict[str, str] = {}
+
+
+def objects(request: pytest.FixtureRequest, run: str) -> list[dict[str, Any]]:
+    recording: Recording = request.getfixturevalue(run)
+    return manifests(recording)
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_objects_meet_the_strict_kubernetes_schema(request: pytest.FixtureRequest, run: str) -> None:
+    found = objects(request, run)
+    assert found, "the stack registers Kubernetes objects"
+    for manifest in found:
+        where = f"{manifest['kind']}/{manifest['metadata']['name']}"
+        try:
+            kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            pytest.fail(f"{where}: {error.message} at {'.'.join(map(str, error.path))}")
+
+
+def test_strict_schema_catches_an_unknown_field(dev: Recording) -> None:
+    # The check above is only worth something if a misspelt field fails it.
+    [deployment] = [m for m in manifests(dev) if m["kind"] == "Deployment"]
+    deployment["spec"]["replica"] = 2
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.fixture(scope="module")
+def checkov_results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One checkov run over every run's objects, one folder per run."""
+    assert CHECKOV.exists(), "checkov missing: `make test` creates .venv-checkov"
+    root = tmp_path_factory.mktemp("manifests")
+    for run in RUNS:
+        folder = root / run
+        folder.mkdir()
+        for index, manifest in enumerate(objects(request, run)):
+            name = f"{index:02d}-{manifest['kind'].lower()}-{manifest['metadata']['name']}.yaml"
+            (folder / name).write_text(yaml.safe_dump(manifest, sort_keys=False))
+    skips = ["--skip-check", ",".join(SKIPPED_CHECKS)] if SKIPPED_CHECKS else []
+    result = subprocess.run(
+        [str(CHECKOV), "--framework", "kubernetes", "-d", str(root), *skips, "--skip-download", "--compact", "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+    )
+    assert result.stdout.strip(), result.stderr
+    report = json.loads(result.stdout)
+    reports = report if isinstance(report, list) else [report]
+    checks: dict[str, list[dict[str, Any]]] = {"passed": [], "failed": []}
+    for one in reports:
+        for outcome in checks:
+            checks[outcome] += one.get("results", {}).get(f"{outcome}_checks", [])
+    return {"root": root, **checks}
+
+
+def _in_run(checks: list[dict[str, Any]], root: Path, run: str) -> list[dict[str, Any]]:
+    prefix = f"/{run}/"
+    return [c for c in checks if c["file_path"].startswith(prefix) or c["file_abs_path"].startswith(str(root / run) + "/")]
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_checkov_kubernetes_checks_pass(checkov_results: dict[str, Any], run: str) -> None:
+    root = checkov_results["root"]
+    failed = _in_run(checkov_results["failed"], root, run)
+    assert [f"{c['check_id']} {c['resource']}: {c['check_name']}" for c in failed] == []
+
+
+@pytest.mark.parametrize("run", RUNS)
+def test_checkov_really_checked_the_objects(checkov_results: dict[str, Any], run: str) -> None:
+    passed = _in_run(checkov_results["passed"], checkov_results["root"], run)
+    assert len(passed) > 50, "checkov ran its Kubernetes checks on the objects"
+    # Among them: no privilege escalation, read-only root, NET_RAW and all capabilities
+    # dropped, image by digest, seccomp, no token, and the namespace's NetworkPolicy.
+    expected = {"CKV_K8S_20", "CKV_K8S_22", "CKV_K8S_28", "CKV_K8S_37", "CKV_K8S_43", "CKV_K8S_31", "CKV_K8S_38", "CKV2_K8S_6"}
+    assert expected <= {c["check_id"] for c in passed}
+
+
+def test_every_skipped_check_states_its_reason() -> None:
+    for check, reason in SKIPPED_CHECKS.items():
+        assert check.startswith("CKV"), check
+        assert len(reason) > 40, f"{check}: say why it is skipped"

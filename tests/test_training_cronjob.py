@@ -1,0 +1,138 @@
+"""Training as a CronJob on the cluster (compute.kind: none), as the program registers it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from offline.engine import Recording
+from tests.manifests import container, env, manifest, of_kind, pod_spec
+from tests.support import RunWith
+
+
+def cronjob(run: Recording) -> dict[str, Any]:
+    return manifest(run, "CronJob", "train")
+
+
+def job(run: Recording) -> dict[str, Any]:
+    return cronjob(run)["spec"]["jobTemplate"]["spec"]
+
+
+def trainer(run: Recording) -> dict[str, Any]:
+    return container(cronjob(run))
+
+
+def statements(run: Recording) -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for s in json.loads(run.named("training-identity-policy").inputs["policy"])["Statement"]}
+
+
+def test_dev_without_compute_trains_on_the_cluster(dev_cluster_training: Recording) -> None:
+    assert cronjob(dev_cluster_training)["apiVersion"] == "batch/v1"
+
+
+def test_dev_with_ec2_compute_has_no_cronjob(dev: Recording) -> None:
+    assert of_kind(dev, "CronJob") == []
+
+
+def test_runs_on_the_training_schedule_in_utc(dev_cluster_training: Recording) -> None:
+    spec = cronjob(dev_cluster_training)["spec"]
+    assert spec["schedule"] == "0 3 * * *"
+    assert spec["timeZone"] == "Etc/UTC"
+
+
+def test_runs_never_overlap(dev_cluster_training: Recording) -> None:
+    assert cronjob(dev_cluster_training)["spec"]["concurrencyPolicy"] == "Forbid"
+
+
+def test_a_missed_run_is_skipped_after_a_deadline(dev_cluster_training: Recording) -> None:
+    assert cronjob(dev_cluster_training)["spec"]["startingDeadlineSeconds"] > 0
+
+
+def test_each_run_has_a_retry_limit_and_a_deadline(dev_cluster_training: Recording) -> None:
+    spec = job(dev_cluster_training)
+    assert 0 < spec["backoffLimit"] <= 3
+    assert spec["activeDeadlineSeconds"] > 0
+
+
+def test_run_history_is_bounded(dev_cluster_training: Recording) -> None:
+    spec = cronjob(dev_cluster_training)["spec"]
+    assert 0 < spec["successfulJobsHistoryLimit"] <= 5
+    assert 0 < spec["failedJobsHistoryLimit"] <= 5
+
+
+def test_gate_failure_and_bad_input_are_never_retried(dev_cluster_training: Recording) -> None:
+    rules = job(dev_cluster_training)["podFailurePolicy"]["rules"]
+    [fail] = [r for r in rules if r["action"] == "FailJob"]
+    assert fail["onExitCodes"] == {"containerName": "train", "operator": "In", "values": [2, 3, 4, 5, 6]}
+    assert pod_spec(cronjob(dev_cluster_training))["restartPolicy"] == "Never"
+
+
+def test_trains_the_serving_model_into_the_bucket(dev_cluster_training: Recording) -> None:
+    bucket = dev_cluster_training.outputs["bucketName"]
+    assert trainer(dev_cluster_training)["args"] == [
+        "--data", "builtin:iris", "--model", "iris", "--output", f"s3://{bucket}/models"
+    ]
+
+
+def test_data_key_is_read_from_the_data_bucket(run_with: RunWith) -> None:
+    run = run_with("dev", **{"mlops:compute": {"kind": "none"}, "mlops:training": {"data": "datasets/iris.csv"}})
+    bucket = run.outputs["bucketName"]
+    assert trainer(run)["args"][:2] == ["--data", f"s3://{bucket}/datasets/iris.csv"]
+    assert statements(run)["ReadData"]["Resource"] == f"arn:aws:s3:::{bucket}/datasets/iris.csv"
+
+
+def test_runs_the_train_image_by_digest(dev_cluster_training: Recording) -> None:
+    assert trainer(dev_cluster_training)["image"] == dev_cluster_training.outputs["imageRefs"]["train"]
+    assert "@sha256:" in trainer(dev_cluster_training)["image"]
+
+
+def test_training_writes_only_its_models_prefix(dev_cluster_training: Recording) -> None:
+    policy = statements(dev_cluster_training)
+    bucket = dev_cluster_training.outputs["bucketArn"]
+    assert set(policy) == {"WriteModel", "UseBucketKeyThroughS3"}, "builtin data needs no read"
+    assert policy["WriteModel"] == {
+        "Sid": "WriteModel", "Effect": "Allow", "Action": "s3:PutObject", "Resource": f"{bucket}/models/iris/*"
+    }
+
+
+def test_training_has_its_own_service_account_and_credential(dev_cluster_training: Recording) -> None:
+    spec = pod_spec(cronjob(dev_cluster_training))
+    assert spec["serviceAccountName"] == "train"
+    assert manifest(dev_cluster_training, "ServiceAccount", "train")["automountServiceAccountToken"] is False
+    secrets = [v["secret"]["secretName"] for v in spec["volumes"] if "secret" in v]
+    assert secrets == ["training-identity-aws"]
+    assert env(cronjob(dev_cluster_training))["AWS_DEFAULT_REGION"] == "us-east-1"
+
+
+def test_training_pods_have_the_serving_pod_security(dev_cluster_training: Recording) -> None:
+    serving = container(manifest(dev_cluster_training, "Deployment", "model-server"))
+    assert trainer(dev_cluster_training)["securityContext"] == serving["securityContext"]
+    training_pod = pod_spec(cronjob(dev_cluster_training))
+    serving_pod = pod_spec(manifest(dev_cluster_training, "Deployment", "model-server"))
+    assert training_pod["securityContext"] == serving_pod["securityContext"]
+    assert any(m["mountPath"] == "/tmp" for m in trainer(dev_cluster_training)["volumeMounts"])
+
+
+def test_gpus_are_requested_with_the_nvidia_toleration(dev_cluster_training: Recording) -> None:
+    # The dev stack gives training one GPU.
+    assert trainer(dev_cluster_training)["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert pod_spec(cronjob(dev_cluster_training))["tolerations"] == [
+        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+    ]
+
+
+def test_cpu_training_asks_for_no_gpu(run_with: RunWith) -> None:
+    run = run_with("dev", **{"mlops:compute": {"kind": "none"}, "mlops:training": {"gpus": 0}})
+    assert "nvidia.com/gpu" not in trainer(run)["resources"]["limits"]
+    assert "tolerations" not in pod_spec(cronjob(run))
+
+
+def test_train_now_creates_a_job_from_the_cronjob(dev_cluster_training: Recording) -> None:
+    assert dev_cluster_training.outputs["trainNowCommand"] == (
+        "kubectl create job -n mlops-dev --from=cronjob/train train-manual-$(date +%s)"
+    )
+
+
+def test_train_now_names_the_configured_context(run_with: RunWith) -> None:
+    run = run_with("dev", **{"mlops:compute": {"kind": "none"}, "kubernetes:context": "kind-mlops"})
+    assert run.outputs["trainNowCommand"].startswith("kubectl --context kind-mlops create job ")
