@@ -45,6 +45,8 @@ class Registration:
     protect: bool
     retain_on_delete: bool
     custom: bool
+    aliases: tuple[str, ...] = ()
+    """URNs this resource was known by before (the `aliases` option, as full URNs)."""
 
 
 @dataclass
@@ -170,6 +172,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     protect=bool(request.protect),
                     retain_on_delete=bool(request.retainOnDelete),
                     custom=bool(request.custom),
+                    aliases=_alias_urns(request),
                 )
             )
         return response
@@ -179,12 +182,28 @@ def _input_keys(request: Any) -> set[str]:
     return set(request.object.fields.keys())
 
 
-def stack_config(stack: str) -> dict[str, str]:
+def _alias_urns(request: Any) -> tuple[str, ...]:
+    """The aliases the SDK sent that are full URNs (an alias spec without a URN is skipped)."""
+    urns = [str(urn) for urn in getattr(request, "aliasURNs", [])]
+    for alias in getattr(request, "aliases", []):
+        if alias.WhichOneof("alias") == "urn":
+            urns.append(alias.urn)
+    return tuple(sorted(set(urns)))
+
+
+def stack_names(stacks_dir: Path | None = None) -> list[str]:
+    """The stacks that have a file in `stacks_dir` (default: this checkout's stacks/)."""
+    directory = stacks_dir or STACKS_DIR
+    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in directory.glob("Pulumi.*.yaml"))
+
+
+def stack_config(stack: str, stacks_dir: Path | None = None) -> dict[str, str]:
     """A stack file's config as the CLI hands it to the program: strings, objects as JSON."""
-    path = STACKS_DIR / f"Pulumi.{stack}.yaml"
+    directory = stacks_dir or STACKS_DIR
+    path = directory / f"Pulumi.{stack}.yaml"
     if not path.exists():
-        known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in STACKS_DIR.glob("Pulumi.*.yaml"))
-        raise SystemExit(f"no stack file {path.relative_to(ROOT)}; stacks: {', '.join(known)}")
+        known = stack_names(directory)
+        raise SystemExit(f"no stack file {path.relative_to(directory.parent)}; stacks: {', '.join(known)}")
     document = yaml.safe_load(path.read_text()) or {}
     return {key: _as_config_string(value) for key, value in (document.get("config") or {}).items()}
 
@@ -215,11 +234,15 @@ def _as_config_string(value: Any) -> str:
     return str(value)
 
 
-def run_program(stack: str, config: dict[str, str], recording: Recording | None = None) -> Recording:
-    """Run `__main__.py` under the mock engine with `config`; return what it registered.
+def run_program(
+    stack: str, config: dict[str, str], recording: Recording | None = None, *, program: Path | None = None
+) -> Recording:
+    """Run `__main__.py` (or `program`) under the mock engine with `config`; return what it registered.
 
     Exceptions the program raises (a `ConfigError`, say) propagate to the caller; pass
-    your own `recording` to see what was registered before the failure.
+    your own `recording` to see what was registered before the failure. `program` lets
+    `make diff` run another checkout's program with this engine (see offline/snapshot.py);
+    that checkout's root must come first on sys.path so its `components` are imported.
     """
     # A fresh root Stack per run, so one run's outputs and URNs never leak into the next.
     pulumi.runtime.settings.ROOT.set(None)
@@ -232,16 +255,18 @@ def run_program(stack: str, config: dict[str, str], recording: Recording | None 
     recording = mocks.recording
 
     @pulumi.runtime.test
-    def program() -> pulumi.Output[Any]:
-        runpy.run_path(str(PROGRAM), run_name="__main__")
+    def run() -> pulumi.Output[Any]:
+        runpy.run_path(str(program or PROGRAM), run_name="__main__")
         stack_resource = pulumi.runtime.get_root_resource()
         exported: dict[str, Any] = getattr(stack_resource, "outputs", {})
         return pulumi.Output.from_input(exported).apply(recording.outputs.update)
 
-    program()
+    run()
     return recording
 
 
-def run_stack(stack: str) -> Recording:
-    """Run the program with a stack file's config."""
-    return run_program(stack, stack_config(stack))
+def run_stack(stack: str, *, root: Path | None = None) -> Recording:
+    """Run the program with a stack file's config; `root` is another checkout (default: this one)."""
+    if root is None:
+        return run_program(stack, stack_config(stack))
+    return run_program(stack, stack_config(stack, root / "stacks"), program=root / "__main__.py")
