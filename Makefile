@@ -7,7 +7,7 @@ STACK   ?= dev
 REQS := requirements.txt requirements-dev.txt constraints.txt \
         images/train/requirements.txt images/serve/requirements.txt
 
-.PHONY: venv plan test typecheck lock clean
+.PHONY: venv plan plan-json graph diff cost test typecheck lock clean
 
 venv: $(VENV)/.installed
 
@@ -18,8 +18,27 @@ $(VENV)/.installed: $(REQS)
 	touch $@
 
 ## plan: render what STACK (default dev) would create, offline, under the mock engine
+##   ARGS=--json prints the recording (secrets redacted), ARGS=--graph a Mermaid diagram
 plan: venv
-	$(PY) -m offline.plan --stack $(STACK)
+	$(PY) -m offline.plan --stack $(STACK) $(ARGS)
+
+## plan-json / graph: the same as make plan ARGS=--json / ARGS=--graph
+plan-json: venv
+	$(PY) -m offline.plan --stack $(STACK) --json
+
+graph: venv
+	$(PY) -m offline.plan --stack $(STACK) --graph
+
+## diff: review the working tree against BASE (default: merge base with main); writes
+##   $(OUT)/report.md and $(OUT)/report.json and prints the Markdown
+BASE ?=
+OUT  ?= build/review
+diff: venv
+	$(PY) -m offline.review --base "$(BASE)" --out "$(OUT)"
+
+## cost: idle monthly cost and one training run's cost, per stack (all stacks unless STACK=...)
+cost: venv
+	$(PY) -m offline.cost $(if $(filter command line environment,$(origin STACK)),--stack $(STACK))
 
 # checkov pins an old `packaging`, so it lives in a venv of its own; the Dockerfile
 # tests run it from here and fail (not skip) if it is missing.
