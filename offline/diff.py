@@ -131,6 +131,8 @@ class StackDiff:
     stack: str
     environment: str | None
     status: Literal["ok", "added", "removed", "failed"]
+    was_prod: bool = False
+    """BASE's environment was prod (a stack moved off prod still counts as prod here)."""
     errors: dict[str, str] = field(default_factory=dict)
     """"base"/"head" -> the one-line failure of that side."""
     changes: list[ResourceChange] = field(default_factory=list)
@@ -150,7 +152,7 @@ class StackDiff:
 
     @property
     def is_prod(self) -> bool:
-        return self.environment == "prod"
+        return self.environment == "prod" or self.was_prod
 
     @property
     def idle_delta(self) -> float | None:
@@ -404,7 +406,8 @@ def compare_stack(
 ) -> StackDiff:
     """The diff of one stack; a side that is missing is all-create or all-delete."""
     environment = (head.environment if head else None) or (base.environment if base else None)
-    result = StackDiff(stack, environment, "ok", policy=None if policy is None else list(policy))
+    result = StackDiff(stack, environment, "ok", was_prod=bool(base and base.environment == "prod"),
+                       policy=None if policy is None else list(policy))
     for side, run in (("base", base), ("head", head)):
         if run is not None and not run.ok:
             result.errors[side] = run.error or "failed"
