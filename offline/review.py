@@ -14,6 +14,7 @@ under GitHub's 65,536 characters.
 from __future__ import annotations
 
 import argparse
+import difflib
 import io
 import json
 import subprocess
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from offline.cost import money, price_table
-from offline.diff import ACTIONS, StackDiff, StackRun, Violation, compare_sides, labels
+from offline.diff import ACTIONS, ResourceChange, StackDiff, StackRun, Violation, compare_sides, labels
 from offline.engine import ROOT, Registration
 from offline.values import show
 
@@ -136,6 +137,25 @@ def _value(value: Any) -> str:
     return "`" + text.replace("`", "'") + "`"
 
 
+def _multiline(value: Any) -> bool:
+    return isinstance(value, str) and "\n" in value
+
+
+def _line_diff(old: Any, new: Any) -> list[str]:
+    """The changed lines of a script or document (user data, say), as a capped unified diff."""
+    a = old.splitlines() if isinstance(old, str) else [show(old)]
+    b = new.splitlines() if isinstance(new, str) else [show(new)]
+    changed = [line for line in difflib.unified_diff(a, b, lineterm="", n=0) if not line.startswith(("---", "+++", "@@"))]
+    shown = [f"    {line[:VALUE_CHARS]}" for line in changed[:PROPERTY_LINES]]
+    if len(changed) > PROPERTY_LINES:
+        shown.append(f"    … {len(changed) - PROPERTY_LINES} more changed lines")
+    return shown
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 _SYMBOL = {"create": "+", "update": "~", "replace": "+-", "delete": "-"}
 
 
@@ -194,11 +214,7 @@ def render_markdown(diffs: Sequence[StackDiff], base: Base, found_labels: Sequen
     for d in diffs:
         if not d.changed and not d.policy:
             continue
-        section = _stack_detail(d)
-        if len(section) > budget:
-            lines += [f"### Stack `{d.stack}`", "",
-                      f"Detail left out to keep this comment short ({len(d.changes)} changes); see report.json.", ""]
-            continue
+        section = _stack_detail(d, budget)
         budget -= len(section)
         lines.append(section)
     unchanged = [d.stack for d in diffs if not d.changed]
@@ -207,28 +223,49 @@ def render_markdown(diffs: Sequence[StackDiff], base: Base, found_labels: Sequen
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _stack_detail(d: StackDiff) -> str:
+def _change_lines(c: ResourceChange) -> list[str]:
+    flag = " [protected]" if c.protected else ""
+    lines = [f"- `{_SYMBOL[c.action]}` **{c.action}** `{c.type}` **{c.name}**{flag}"]
+    if c.old_urn:
+        lines.append(f"  - moved under an alias from `{c.old_urn}`")
+    for reason in c.reasons:
+        lines.append(f"  - replaces: {reason}")
+    for option in c.options:
+        lines.append(f"  - option {option}")
+    shown = c.properties if c.action != "create" else []
+    for p in shown[:PROPERTY_LINES]:
+        if p.secret:
+            lines.append(f"  - `{p.path}`: changed (secret, value not shown)")
+        elif _multiline(p.old) or _multiline(p.new):
+            lines += [f"  - `{p.path}` (changed lines):", "", "    ```diff", *_line_diff(p.old, p.new), "    ```", ""]
+        else:
+            lines.append(f"  - `{p.path}`: {_value(p.old)} → {_value(p.new)}")
+    if len(shown) > PROPERTY_LINES:
+        lines.append(f"  - … {len(shown) - PROPERTY_LINES} more changed inputs in report.json")
+    return lines
+
+
+def _stack_detail(d: StackDiff, budget: int) -> str:
+    """The stack's collapsible detail, cut at `budget` characters: resources first, then cost, policy, graph."""
     lines = [f"### Stack `{d.stack}`", ""]
+    used = 0
     if d.changes:
-        lines += [f"<details><summary>{len(d.changes)} resource changes</summary>", ""]
-        for c in d.changes:
-            flag = " [protected]" if c.protected else ""
-            lines.append(f"- `{_SYMBOL[c.action]}` **{c.action}** `{c.type}` **{c.name}**{flag}")
-            if c.old_urn:
-                lines.append(f"  - moved under an alias from `{c.old_urn}`")
-            for reason in c.reasons:
-                lines.append(f"  - replaces: {reason}")
-            for option in c.options:
-                lines.append(f"  - option {option}")
-            shown = c.properties if c.action != "create" else []
-            for p in shown[:PROPERTY_LINES]:
-                if p.secret:
-                    lines.append(f"  - `{p.path}`: changed (secret, value not shown)")
-                else:
-                    lines.append(f"  - `{p.path}`: {_value(p.old)} → {_value(p.new)}")
-            if len(shown) > PROPERTY_LINES:
-                lines.append(f"  - … {len(shown) - PROPERTY_LINES} more changed inputs in report.json")
+        lines += [f"<details><summary>{_plural(len(d.changes), 'resource change')}</summary>", ""]
+        for index, c in enumerate(d.changes):
+            block = _change_lines(c)
+            size = sum(len(line) + 1 for line in block)
+            if used + size > budget:
+                lines.append(f"- … {len(d.changes) - index} more changes left out to keep this comment short; see report.json")
+                break
+            used += size
+            lines += block
         lines += ["", "</details>", ""]
+    lines += _extras(d, budget - used)
+    return "\n".join(lines)
+
+
+def _extras(d: StackDiff, budget: int) -> list[str]:
+    lines: list[str] = []
     rows = d.cost_rows()
     if rows:
         lines += [f"<details><summary>Cost: idle {_cost_cell(d)} a month</summary>", "",
@@ -246,10 +283,12 @@ def _stack_detail(d: StackDiff) -> str:
             lines.append(f"- **{v.severity}** `{v.rule}` `{v.urn.rsplit('::', 1)[-1]}`: {v.message}")
         if d.policy:
             lines.append("")
-    if d.graph:
+    if d.graph and len(d.graph) < budget - sum(len(line) + 1 for line in lines):
         lines += ["<details><summary>Graph of the changed resources and one hop around them</summary>", "",
                   "```mermaid", d.graph, "```", "", "</details>", ""]
-    return "\n".join(lines)
+    elif d.graph:
+        lines += ["Graph left out to keep this comment short; see report.json.", ""]
+    return lines
 
 
 def render_json(diffs: Sequence[StackDiff], base: Base, found_labels: Sequence[str]) -> str:

@@ -212,7 +212,7 @@ def test_the_summary_survives_truncation(dev: Recording, dev_with_backup: Record
     monkeypatch.setattr(review, "DETAIL_BUDGET", 10)
     markdown, _, _ = build_report({"dev": _side(dev, "dev")}, {"dev": _side(dev_with_backup, "dev")}, BASE)
     assert "| `dev` | dev | 13 | 0 | 0 | 0 |" in markdown
-    assert "Detail left out" in markdown
+    assert "more changes left out to keep this comment short" in markdown
 
 
 def test_replacement_table_covers_every_type_the_program_registers(dev: Recording, prod: Recording, dev_with_backup: Recording) -> None:
