@@ -114,6 +114,13 @@ _DANGER_ORDER: dict[str, int] = {
 }
 
 
+# Within one kind of danger, what holds data comes first: a bucket before its settings.
+_DATA_FIRST = {
+    "aws:s3/bucket:Bucket": 0, "aws:kms/key:Key": 1, "aws:ecr/repository:Repository": 2,
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": 3, "aws:kms/alias:Alias": 4,
+}
+
+
 @dataclass(frozen=True)
 class Danger:
     kind: DangerKind
@@ -394,7 +401,8 @@ def danger(changes: Sequence[ResourceChange], base: Sequence[Registration], head
             found.append(Danger("replacement", c.urn, c.type, c.name,
                                 "likely replaced (estimate): " + "; ".join(c.reasons)))
     found += _urn_changes(changes, old, new)
-    return sorted(found, key=lambda d: (_DANGER_ORDER[d.kind], d.urn, d.message))
+    return sorted(found, key=lambda d: (_DANGER_ORDER[d.kind], "removed" not in d.message,
+                                        _DATA_FIRST.get(d.type, len(_DATA_FIRST)), d.urn, d.message))
 
 
 def compare_stack(

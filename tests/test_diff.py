@@ -259,5 +259,5 @@ def test_two_commits_unprotecting_prod_and_fixing_a_broken_stack(tmp_path: Path)
     assert all(d.kind == "protection-change" for d in prod.danger)
     assert by_stack["dev"].changes == []
     danger_section = markdown.split("### Danger", 1)[1]
-    assert danger_section.lstrip().startswith("- **prod** (prod) · protection-change")
+    assert danger_section.lstrip().startswith("- **prod** (prod) · protection-change · `aws:s3/bucket:Bucket` **data**")
     assert set(json.loads(document)["labels"]) == {"protection-change", "stack-failed"}
