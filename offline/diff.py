@@ -322,15 +322,22 @@ def _cascade(changes: dict[str, ResourceChange], base: dict[str, Registration], 
                 break
 
 
+def _canonical(urn: str) -> str:
+    """The mock engine names the stack in a top-level resource's URN; the SDK's alias URNs do not."""
+    return urn.replace("::pulumi:pulumi:Stack$", "::", 1)
+
+
 def _moves(base: dict[str, Registration], head: dict[str, Registration]) -> dict[str, str]:
     """head urn -> base urn, for a resource that declares an alias to a URN that left BASE."""
+    by_canonical = {_canonical(urn): urn for urn in base if urn not in head}
     moved: dict[str, str] = {}
     for urn, resource in head.items():
         if urn in base:
             continue
         for alias in resource.aliases:
-            if alias in base and alias not in head:
-                moved[urn] = alias
+            old = by_canonical.get(_canonical(alias))
+            if old is not None:
+                moved[urn] = old
                 break
     return moved
 

@@ -172,23 +172,31 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     protect=bool(request.protect),
                     retain_on_delete=bool(request.retainOnDelete),
                     custom=bool(request.custom),
-                    aliases=_alias_urns(request),
+                    aliases=self._alias_urns(request),
                 )
             )
         return response
 
 
+    def _alias_urns(self, request: Any) -> tuple[str, ...]:
+        """Every alias as a URN: given as one, or built from a spec (name, type, parent) as this engine builds URNs."""
+        urns = [str(urn) for urn in getattr(request, "aliasURNs", [])]
+        for alias in getattr(request, "aliases", []):
+            kind = alias.WhichOneof("alias")
+            if kind == "urn":
+                urns.append(alias.urn)
+            elif kind == "spec":
+                spec = alias.spec
+                which = spec.WhichOneof("parent")
+                # "No parent" means the stack itself, which this engine's URNs name as a parent.
+                root = self.make_urn("", "pulumi:pulumi:Stack", f"{pulumi.get_project()}-{pulumi.get_stack()}")
+                parent = root if which == "noParent" else spec.parentUrn if which == "parentUrn" else request.parent
+                urns.append(self.make_urn(parent, spec.type or request.type, spec.name or request.name))
+        return tuple(sorted(set(urns)))
+
+
 def _input_keys(request: Any) -> set[str]:
     return set(request.object.fields.keys())
-
-
-def _alias_urns(request: Any) -> tuple[str, ...]:
-    """The aliases the SDK sent that are full URNs (an alias spec without a URN is skipped)."""
-    urns = [str(urn) for urn in getattr(request, "aliasURNs", [])]
-    for alias in getattr(request, "aliases", []):
-        if alias.WhichOneof("alias") == "urn":
-            urns.append(alias.urn)
-    return tuple(sorted(set(urns)))
 
 
 def stack_names(stacks_dir: Path | None = None) -> list[str]:

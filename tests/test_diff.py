@@ -186,6 +186,19 @@ def test_report_json_shape(prod: Recording, prod_as_dev: Recording) -> None:
     assert "prod-delete" in report["labels"]
 
 
+def test_an_alias_in_the_program_keeps_a_renamed_resource(tmp_path: Path) -> None:
+    config = {"aws:region": "us-east-1"}
+    program = "import pulumi, pulumi_aws as aws\naws.s3.Bucket({args})\n"
+    (tmp_path / "old.py").write_text(program.format(args='"old", bucket="kept"'))
+    (tmp_path / "new.py").write_text(program.format(args='"new", bucket="kept", opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="old")])'))
+    (tmp_path / "bare.py").write_text(program.format(args='"new", bucket="kept"'))
+    old, new, bare = (run_program("dev", config, program=tmp_path / f"{name}.py") for name in ("old", "new", "bare"))
+    moved = _diff("dev", old, new)
+    assert [(c.name, c.action) for c in moved.changes] == [("new", "update")] and moved.danger == []
+    renamed = _diff("dev", old, bare)
+    assert [d.kind for d in renamed.danger] == ["delete", "urn-change"]
+
+
 @dataclasses.dataclass(frozen=True)
 class _Violation:
     rule: str
