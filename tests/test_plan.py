@@ -57,3 +57,12 @@ def test_plan_graph_is_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
     printed = capsys.readouterr().out
     assert printed.startswith("graph LR\n")
     assert "s3.Bucket<br/>data" in printed
+
+
+def test_graph_is_capped_and_stable(prod: Recording) -> None:
+    from offline.graph import mermaid
+
+    drawn = mermaid(prod.resources, cap=5)
+    assert drawn == mermaid(list(reversed(prod.resources)), cap=5)
+    assert len([line for line in drawn.splitlines() if line.strip().startswith("n") and "[" in line]) == 5
+    assert f"+{len(prod.resources) - 5} more not drawn (cap 5)" in drawn
