@@ -20,25 +20,25 @@ $(VENV)/.installed: $(REQS)
 ## plan: render what STACK (default dev) would create, offline, under the mock engine
 ##   ARGS=--json prints the recording (secrets redacted), ARGS=--graph a Mermaid diagram
 plan: venv
-	$(PY) -m offline.plan --stack $(STACK) $(ARGS)
+	@$(PY) -m offline.plan --stack $(STACK) $(ARGS)
 
 ## plan-json / graph: the same as make plan ARGS=--json / ARGS=--graph
 plan-json: venv
-	$(PY) -m offline.plan --stack $(STACK) --json
+	@$(PY) -m offline.plan --stack $(STACK) --json
 
 graph: venv
-	$(PY) -m offline.plan --stack $(STACK) --graph
+	@$(PY) -m offline.plan --stack $(STACK) --graph
 
 ## diff: review the working tree against BASE (default: merge base with main); writes
 ##   $(OUT)/report.md and $(OUT)/report.json and prints the Markdown
 BASE ?=
 OUT  ?= build/review
 diff: venv
-	$(PY) -m offline.review --base "$(BASE)" --out "$(OUT)"
+	@$(PY) -m offline.review --base "$(BASE)" --out "$(OUT)"
 
 ## cost: idle monthly cost and one training run's cost, per stack (all stacks unless STACK=...)
 cost: venv
-	$(PY) -m offline.cost $(if $(filter command line environment,$(origin STACK)),--stack $(STACK))
+	@$(PY) -m offline.cost $(if $(filter command line environment,$(origin STACK)),--stack $(STACK))
 
 # checkov pins an old `packaging`, so it lives in a venv of its own; the Dockerfile
 # tests run it from here and fail (not skip) if it is missing.
