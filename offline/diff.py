@@ -197,7 +197,7 @@ class StackDiff:
             "environment": self.environment,
             "status": self.status,
             "errors": self.errors,
-            "counts": self.counts,
+            "counts": None if self.status == "failed" else self.counts,
             "danger": [d.to_json() for d in self.danger],
             "changes": [c.to_json() for c in self.changes],
             "cost": {

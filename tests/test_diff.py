@@ -164,7 +164,10 @@ def test_a_base_whose_config_fails_is_reported_not_raised(dev: Recording) -> Non
     markdown, document, (diff,) = build_report({"dev": failed}, {"dev": _side(dev, "dev")}, BASE)
     assert diff.status == "failed"
     assert 'failed at BASE: mlops:environment: "qa" is invalid' in markdown
-    assert json.loads(document)["labels"] == ["stack-failed"]
+    report = json.loads(document)
+    assert report["labels"] == ["stack-failed"]
+    assert report["stacks"]["dev"]["counts"] is None
+    assert report["stacks"]["dev"]["errors"] == {"base": 'mlops:environment: "qa" is invalid'}
 
 
 def test_a_stack_only_at_head_is_all_create(dev: Recording) -> None:
