@@ -66,3 +66,18 @@ def test_graph_is_capped_and_stable(prod: Recording) -> None:
     assert drawn == mermaid(list(reversed(prod.resources)), cap=5)
     assert len([line for line in drawn.splitlines() if line.strip().startswith("n") and "[" in line]) == 5
     assert f"+{len(prod.resources) - 5} more not drawn (cap 5)" in drawn
+
+
+def test_a_kms_key_policy_and_an_unknown_type_render_readably(dev: Recording) -> None:
+    import dataclasses
+
+    key = dev.get("aws:kms/key:Key", "data-key")
+    policy = json.dumps({"Statement": [{"Sid": "Admins", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                                        "Action": "kms:*", "Resource": "*"}]})
+    with_policy = dataclasses.replace(key, inputs={**key.inputs, "policy": policy})
+    job = dataclasses.replace(key, type="aws:batch/jobDefinition:JobDefinition", name="train-job", urn=key.urn + "-job",
+                              inputs={"type": "container", "containerProperties": json.dumps({"image": "train@sha256:abc"})})
+    printed = render("dev", Recording(resources=[with_policy, job]))
+    assert "Allow kms:* by AWS:arn:aws:iam::123456789012:root on *  [Admins]" in printed
+    assert "aws:batch/jobDefinition:JobDefinition  train-job  type=container" in printed
+    assert 'containerProperties: {"image":"train@sha256:abc"}' in printed
