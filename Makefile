@@ -10,7 +10,7 @@ PROGRAM_INSTALLED := $(VENV)/.installed-program
 DEV_INSTALLED     := $(VENV)/.installed-dev
 DEV_REQS := requirements-dev.txt images/train/requirements.txt images/serve/requirements.txt
 
-.PHONY: venv plan test typecheck lock clean schema teardown
+.PHONY: venv plan plan-json graph diff cost test typecheck lock clean schema teardown
 
 venv: $(DEV_INSTALLED)
 
@@ -27,8 +27,27 @@ $(DEV_INSTALLED): $(PROGRAM_INSTALLED) $(DEV_REQS)
 	@touch $@
 
 ## plan: render what STACK (default dev) would create, offline, under the mock engine
+##   ARGS=--json prints the recording (secrets redacted), ARGS=--graph a Mermaid diagram
 plan: $(PROGRAM_INSTALLED)
-	@$(PY) -m offline.plan --stack $(STACK)
+	@$(PY) -m offline.plan --stack $(STACK) $(ARGS)
+
+## plan-json / graph: the same as make plan ARGS=--json / ARGS=--graph
+plan-json: $(PROGRAM_INSTALLED)
+	@$(PY) -m offline.plan --stack $(STACK) --json
+
+graph: $(PROGRAM_INSTALLED)
+	@$(PY) -m offline.plan --stack $(STACK) --graph
+
+## diff: review the working tree against BASE (default: merge base with main); writes
+##   $(OUT)/report.md and $(OUT)/report.json and prints the Markdown
+BASE ?=
+OUT  ?= build/review
+diff: $(PROGRAM_INSTALLED)
+	@$(PY) -m offline.review --base "$(BASE)" --out "$(OUT)"
+
+## cost: idle monthly cost and one training run's cost, per stack (all stacks unless STACK=...)
+cost: $(PROGRAM_INSTALLED)
+	@$(PY) -m offline.cost $(if $(filter command line environment,$(origin STACK)),--stack $(STACK))
 
 ## schema: regenerate stacks/stack-config.schema.json from the config model
 schema: $(PROGRAM_INSTALLED)

@@ -49,6 +49,8 @@ class Registration:
     custom: bool
     dependencies: tuple[str, ...] = ()
     """URNs of the resources this one must wait for (`depends_on`)."""
+    aliases: tuple[str, ...] = ()
+    """URNs this resource was known by before (the `aliases` option, as full URNs)."""
 
 
 @dataclass
@@ -206,9 +208,27 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     custom=bool(request.custom),
                     dependencies=tuple(request.dependencies),
+                    aliases=self._alias_urns(request),
                 )
             )
         return response
+
+
+    def _alias_urns(self, request: Any) -> tuple[str, ...]:
+        """Every alias as a URN: given as one, or built from a spec (name, type, parent) as this engine builds URNs."""
+        urns = [str(urn) for urn in getattr(request, "aliasURNs", [])]
+        for alias in getattr(request, "aliases", []):
+            kind = alias.WhichOneof("alias")
+            if kind == "urn":
+                urns.append(alias.urn)
+            elif kind == "spec":
+                spec = alias.spec
+                which = spec.WhichOneof("parent")
+                # "No parent" means the stack itself, which this engine's URNs name as a parent.
+                root = self.make_urn("", "pulumi:pulumi:Stack", f"{pulumi.get_project()}-{pulumi.get_stack()}")
+                parent = root if which == "noParent" else spec.parentUrn if which == "parentUrn" else request.parent
+                urns.append(self.make_urn(parent, spec.type or request.type, spec.name or request.name))
+        return tuple(sorted(set(urns)))
 
 
 def _input_keys(request: Any) -> set[str]:
@@ -234,11 +254,18 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def stack_config(stack: str) -> dict[str, str]:
+def stack_names(stacks_dir: Path | None = None) -> list[str]:
+    """The stacks that have a file in `stacks_dir` (default: this checkout's stacks/)."""
+    directory = stacks_dir or STACKS_DIR
+    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in directory.glob("Pulumi.*.yaml"))
+
+
+def stack_config(stack: str, stacks_dir: Path | None = None) -> dict[str, str]:
     """A stack file's config as the CLI hands it to the program: strings, objects as JSON."""
-    path = STACKS_DIR / f"Pulumi.{stack}.yaml"
+    directory = stacks_dir or STACKS_DIR
+    path = directory / f"Pulumi.{stack}.yaml"
     if not path.exists():
-        known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in STACKS_DIR.glob("Pulumi.*.yaml"))
+        known = stack_names(directory)
         raise SystemExit(f"no stack file {_shown(path)}; stacks: {', '.join(known)}")
     try:
         document = yaml.load(path.read_text(), Loader=_UniqueKeyLoader) or {}
@@ -284,11 +311,15 @@ def _as_config_string(value: Any) -> str:
     return str(value)
 
 
-def run_program(stack: str, config: dict[str, str], recording: Recording | None = None) -> Recording:
-    """Run `__main__.py` under the mock engine with `config`; return what it registered.
+def run_program(
+    stack: str, config: dict[str, str], recording: Recording | None = None, *, program: Path | None = None
+) -> Recording:
+    """Run `__main__.py` (or `program`) under the mock engine with `config`; return what it registered.
 
     Exceptions the program raises (a `ConfigError`, say) propagate to the caller; pass
-    your own `recording` to see what was registered before the failure.
+    your own `recording` to see what was registered before the failure. `program` lets
+    `make diff` run another checkout's program with this engine (see offline/snapshot.py);
+    that checkout's root must come first on sys.path so its `components` are imported.
     """
     # A fresh root Stack per run, so one run's outputs and URNs never leak into the next.
     pulumi.runtime.settings.ROOT.set(None)
@@ -301,16 +332,18 @@ def run_program(stack: str, config: dict[str, str], recording: Recording | None 
     recording = mocks.recording
 
     @pulumi.runtime.test
-    def program() -> pulumi.Output[Any]:
-        runpy.run_path(str(PROGRAM), run_name="__main__")
+    def run() -> pulumi.Output[Any]:
+        runpy.run_path(str(program or PROGRAM), run_name="__main__")
         stack_resource = pulumi.runtime.get_root_resource()
         exported: dict[str, Any] = getattr(stack_resource, "outputs", {})
         return pulumi.Output.from_input(exported).apply(recording.outputs.update)
 
-    program()
+    run()
     return recording
 
 
-def run_stack(stack: str) -> Recording:
-    """Run the program with a stack file's config."""
-    return run_program(stack, stack_config(stack))
+def run_stack(stack: str, *, root: Path | None = None) -> Recording:
+    """Run the program with a stack file's config; `root` is another checkout (default: this one)."""
+    if root is None:
+        return run_program(stack, stack_config(stack))
+    return run_program(stack, stack_config(stack, root / "stacks"), program=root / "__main__.py")

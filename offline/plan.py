@@ -2,14 +2,19 @@
 
 The real program runs under the mock engine with the stack file's config. The output is
 the resource tree (type, name, under its parent), the settings a reviewer checks on each
-resource, the stack outputs, and a count by type. Values only known after deployment
-(ids, digests, AMI) are shown as the offline engine's placeholders.
+resource (IAM and KMS policy statements, CIDRs and zones, security group rules, the
+training schedule and settings), the stack outputs, and a count by type. Values only
+known after deployment (ids, digests, AMI) are shown as the offline engine's placeholders.
+
+`--json` prints the recording instead (secrets redacted) and `--graph` a Mermaid diagram
+of the stack. Every form is byte-stable: the same program and config print the same bytes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -17,8 +22,10 @@ from typing import Any
 
 from components.config import ConfigError
 from offline.engine import Recording, Registration, StackFileError, run_stack
+from offline.values import json_document, redact, show
 
 Settings = Callable[[dict[str, Any]], dict[str, Any]]
+WHOLE_STACK_CAP = 250  # `--graph` draws the whole stack; the diff keeps the default cap
 
 
 def _get(data: Any, *path: str | int) -> Any:
@@ -44,9 +51,124 @@ def _lifecycle(inputs: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def _policy_statements(inputs: dict[str, Any]) -> dict[str, Any]:
-    policy = json.loads(inputs.get("policy", "{}"))
-    return {"statements": [s.get("Sid", s.get("Effect")) for s in policy.get("Statement", [])]}
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _principal(principal: Any) -> str:
+    if principal == "*" or not isinstance(principal, dict):
+        return show(principal)
+    return " ".join(f"{kind}:{','.join(map(str, _as_list(who)))}" for kind, who in sorted(principal.items()))
+
+
+def _condition(condition: Any) -> str:
+    if not isinstance(condition, dict):
+        return ""
+    parts = [
+        f"{operator} {key}={','.join(map(str, _as_list(value)))}"
+        for operator, tests in sorted(condition.items())
+        if isinstance(tests, dict)
+        for key, value in sorted(tests.items())
+    ]
+    return " when " + " and ".join(parts) if parts else ""
+
+
+def statement_lines(document: Any) -> list[str]:
+    """One readable line per policy statement: Effect, Action, Resource, Principal, Condition."""
+    if not isinstance(document, dict):
+        return []
+    lines = []
+    for statement in _as_list(document.get("Statement")):
+        if not isinstance(statement, dict):
+            continue
+        actions = ", ".join(map(str, _as_list(statement.get("Action") or statement.get("NotAction"))))
+        line = f"{statement.get('Effect', '?')} {actions}"
+        if "NotAction" in statement:
+            line = f"{statement.get('Effect', '?')} all but {actions}"
+        if "Principal" in statement:
+            line += f" by {_principal(statement['Principal'])}"
+        if "Resource" in statement or "NotResource" in statement:
+            resources = ", ".join(map(str, _as_list(statement.get("Resource") or statement.get("NotResource"))))
+            line += f" on {resources}"
+        line += _condition(statement.get("Condition"))
+        if "Sid" in statement:
+            line += f"  [{statement['Sid']}]"
+        lines.append(line)
+    return lines
+
+
+def _rules(direction: str, rules: Any) -> list[str]:
+    lines = []
+    for rule in _as_list(rules):
+        if not isinstance(rule, dict):
+            continue
+        ports = f"{rule.get('fromPort')}" if rule.get("fromPort") == rule.get("toPort") else f"{rule.get('fromPort')}-{rule.get('toPort')}"
+        peers = [*_as_list(rule.get("cidrBlocks")), *_as_list(rule.get("ipv6CidrBlocks")),
+                 *_as_list(rule.get("securityGroups")), *_as_list(rule.get("prefixListIds"))]
+        if rule.get("self"):
+            peers.append("self")
+        where = "from" if direction == "ingress" else "to"
+        line = f"{direction} {rule.get('protocol')}/{ports} {where} {', '.join(map(str, peers)) or '(nobody)'}"
+        if rule.get("description"):
+            line += f"  ({rule['description']})"
+        lines.append(line)
+    return lines or [f"{direction}: none"]
+
+
+# Multi-line details, one fact per line, shown under the resource.
+Details = Callable[[dict[str, Any]], list[str]]
+
+
+def _document_details(*keys: str) -> Details:
+    def details(inputs: dict[str, Any]) -> list[str]:
+        lines = []
+        for key in keys:
+            document = json_document(inputs.get(key))
+            for line in statement_lines(document):
+                lines.append(f"{key}: {line}" if len(keys) > 1 else line)
+        return lines
+
+    return details
+
+
+DETAILS: dict[str, Details] = {
+    "aws:iam/role:Role": _document_details("assumeRolePolicy"),
+    "aws:iam/rolePolicy:RolePolicy": _document_details("policy"),
+    "aws:iam/policy:Policy": _document_details("policy"),
+    "aws:iam/userPolicy:UserPolicy": _document_details("policy"),
+    "aws:s3/bucketPolicy:BucketPolicy": _document_details("policy"),
+    "aws:kms/key:Key": _document_details("policy"),
+    "aws:kms/keyPolicy:KeyPolicy": _document_details("policy"),
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": _document_details("policy"),
+    "aws:ec2/securityGroup:SecurityGroup": lambda i: _rules("ingress", i.get("ingress")) + _rules("egress", i.get("egress")),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": lambda i: _rules("ingress", i.get("ingress")) + _rules("egress", i.get("egress")),
+}
+
+
+def _generic_details(inputs: dict[str, Any]) -> list[str]:
+    """For a type without its own renderer: every JSON-document input, and every policy in it."""
+    lines = []
+    for key, value in sorted(inputs.items()):
+        document = json_document(value)
+        if document is None:
+            continue
+        statements = statement_lines(document)
+        if statements:
+            lines += [f"{key}: {line}" for line in statements]
+        else:
+            lines.append(f"{key}: {show(document)}")
+    return lines
+
+
+def _generic_settings(inputs: dict[str, Any]) -> dict[str, Any]:
+    """For a type without its own renderer: its scalar inputs (a schedule, a timeout, a name)."""
+    return {
+        key: value
+        for key, value in sorted(inputs.items())
+        if isinstance(value, (str, int, float, bool)) and json_document(value) is None and key != "tags"
+    }
 
 
 def _workload(spec: dict[str, Any] | None) -> dict[str, Any]:
@@ -73,6 +195,7 @@ def _job_definition(inputs: dict[str, Any]) -> dict[str, Any]:
     retry = inputs.get("retryStrategy") or {}
     return {
         "name": inputs.get("name"),
+        "command": " ".join(container.get("command", [])) or None,
         "requires": {r["type"]: r["value"] for r in container.get("resourceRequirements", [])},
         "timeoutSeconds": _get(inputs, "timeout", "attemptDurationSeconds"),
         "attempts": retry.get("attempts"),
@@ -95,7 +218,7 @@ SETTINGS: dict[str, Settings] = {
     },
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": lambda i: {"ownership": _get(i, "rule", "objectOwnership")},
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _lifecycle,
-    "aws:s3/bucketPolicy:BucketPolicy": _policy_statements,
+    "aws:s3/bucketPolicy:BucketPolicy": lambda i: {},
     "aws:s3/bucketLogging:BucketLogging": lambda i: {"targetPrefix": i.get("targetPrefix")},
     "aws:s3/bucketReplicationConfig:BucketReplicationConfig": lambda i: {
         "rule": _get(i, "rules", 0, "id"),
@@ -114,11 +237,33 @@ SETTINGS: dict[str, Settings] = {
     },
     "docker-build:index:Image": lambda i: {"tags": i.get("tags"), "platforms": i.get("platforms"), "push": i.get("push")},
     "aws:ec2/vpcEndpoint:VpcEndpoint": lambda i: {"service": i.get("serviceName"), "type": i.get("vpcEndpointType")},
-    "aws:ec2/securityGroup:SecurityGroup": lambda i: {"ingress": len(i.get("ingress") or []), "egress": [
-        f"{e.get('protocol')}/{e.get('toPort')}" for e in i.get("egress") or []
-    ]},
-    "aws:ec2/subnet:Subnet": lambda i: {"zone": i.get("availabilityZone"), "publicIp": i.get("mapPublicIpOnLaunch")},
-    "aws:ec2/natGateway:NatGateway": lambda i: {"connectivity": i.get("connectivityType") or "public"},
+    "aws:ec2/securityGroup:SecurityGroup": lambda i: {"description": i.get("description")},
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": lambda i: {},
+    "aws:ec2/vpc:Vpc": lambda i: {"cidr": i.get("cidrBlock"), "dnsHostnames": i.get("enableDnsHostnames")},
+    "aws:ec2/subnet:Subnet": lambda i: {
+        "cidr": i.get("cidrBlock"), "zone": i.get("availabilityZone"), "publicIpOnLaunch": i.get("mapPublicIpOnLaunch"),
+    },
+    "aws:ec2/route:Route": lambda i: {
+        "destination": i.get("destinationCidrBlock") or i.get("destinationIpv6CidrBlock"),
+        "via": i.get("natGatewayId") or i.get("gatewayId") or i.get("vpcEndpointId") or i.get("networkInterfaceId"),
+    },
+    "aws:ec2/routeTable:RouteTable": lambda i: {},
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": lambda i: {"subnet": i.get("subnetId"), "routeTable": i.get("routeTableId")},
+    "aws:ec2/internetGateway:InternetGateway": lambda i: {},
+    "aws:ec2/eip:Eip": lambda i: {"domain": i.get("domain")},
+    "aws:ec2/natGateway:NatGateway": lambda i: {"subnet": i.get("subnetId"), "eip": i.get("allocationId")},
+    "aws:iam/role:Role": lambda i: {"name": i.get("name")},
+    "aws:iam/rolePolicy:RolePolicy": lambda i: {"role": i.get("role")},
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": lambda i: {"role": i.get("role"), "policy": i.get("policyArn")},
+    "aws:iam/instanceProfile:InstanceProfile": lambda i: {"role": i.get("role")},
+    "aws:kms/alias:Alias": lambda i: {"name": i.get("name")},
+    "aws:scheduler/schedule:Schedule": lambda i: {
+        "schedule": i.get("scheduleExpression"),
+        "timezone": i.get("scheduleExpressionTimezone"),
+        "state": i.get("state"),
+        "window": _get(i, "flexibleTimeWindow", "mode"),
+        "target": _get(i, "target", "arn"),
+    },
     "aws:ec2/launchTemplate:LaunchTemplate": lambda i: {
         "imdsTokens": _get(i, "metadataOptions", "httpTokens"),
         "imdsHopLimit": _get(i, "metadataOptions", "httpPutResponseHopLimit"),
@@ -140,13 +285,8 @@ SETTINGS: dict[str, Settings] = {
     },
     "aws:batch/jobDefinition:JobDefinition": _job_definition,
     "aws:cloudwatch/logGroup:LogGroup": lambda i: {"name": i.get("name"), "retentionDays": i.get("retentionInDays")},
-    "aws:scheduler/schedule:Schedule": lambda i: {
-        "expression": i.get("scheduleExpression"),
-        "timezone": i.get("scheduleExpressionTimezone"),
-        "target": _get(i, "target", "arn"),
-    },
     "aws:iam/user:User": lambda i: {"name": i.get("name"), "path": i.get("path")},
-    "aws:iam/userPolicy:UserPolicy": _policy_statements,
+    "aws:iam/userPolicy:UserPolicy": lambda i: {"user": i.get("user")},
     "pulumi:providers:kubernetes": lambda i: {"context": i.get("context") or "(current kubeconfig context)"},
     "kubernetes:core/v1:Namespace": lambda i: {
         "name": _get(i, "metadata", "name"),
@@ -187,23 +327,20 @@ SETTINGS: dict[str, Settings] = {
 }
 
 
-def _plain(value: Any) -> Any:
-    """The engine hands numbers over as floats; show 30 rather than 30.0."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
 def _show(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def details(resource: Registration) -> list[str]:
+    """The resource's multi-line facts: policy statements, rules, training settings."""
+    inputs = redact(resource.inputs)
+    renderer = DETAILS.get(resource.type) or (None if resource.type in SETTINGS else _generic_details)
+    return renderer(inputs) if renderer else []
+
+
 def _describe(resource: Registration) -> str:
-    settings = SETTINGS.get(resource.type, lambda _: {})(_plain(resource.inputs))
+    inputs = redact(resource.inputs)
+    settings = SETTINGS[resource.type](inputs) if resource.type in SETTINGS else _generic_settings(inputs)
     shown = {k: v for k, v in settings.items() if v is not None}
     flags = [flag for flag, on in (("PROTECTED", resource.protect), ("retain-on-delete", resource.retain_on_delete)) if on]
     parts = [f"{resource.type}  {resource.name}"]
@@ -231,21 +368,52 @@ def render(stack: str, recording: Recording) -> str:
         for index, node in enumerate(ordered):
             last = index == len(ordered) - 1
             lines.append(f"{prefix}{'└─ ' if last else '├─ '}{_describe(node)}")
-            walk(children.get(node.urn, []), prefix + ("   " if last else "│  "))
+            below = prefix + ("   " if last else "│  ")
+            kids = children.get(node.urn, [])
+            lines.extend(f"{below}{'│' if kids else ' '}    {line}" for line in details(node) if node.custom)
+            walk(kids, below)
 
     walk(roots, "")
     lines += ["", "Outputs:"]
-    for key, value in recording.outputs.items():
-        lines.append(f"  {key}: {_show(value)}")
+    for key, value in sorted(recording.outputs.items()):
+        lines.append(f"  {key}: {_show(redact(value))}")
     counts = Counter(r.type for r in recording.resources if r.custom)
     lines += ["", f"{sum(counts.values())} resources to create:"]
     lines += [f"  {count:3d}  {type_}" for type_, count in sorted(counts.items())]
     return "\n".join(lines)
 
 
+def resource_json(resource: Registration) -> dict[str, Any]:
+    """One registration as `--json` and report.json show it: options, and inputs with secrets redacted."""
+    return {
+        "type": resource.type,
+        "name": resource.name,
+        "urn": resource.urn,
+        "custom": resource.custom,
+        "parent": resource.parent,
+        "provider": resource.provider,
+        "protect": resource.protect,
+        "retainOnDelete": resource.retain_on_delete,
+        "aliases": list(resource.aliases),
+        "inputs": redact(resource.inputs),
+    }
+
+
+def render_json(stack: str, recording: Recording) -> str:
+    document = {
+        "stack": stack,
+        "resources": [resource_json(r) for r in sorted(recording.resources, key=lambda r: r.urn)],
+        "outputs": redact(recording.outputs),
+    }
+    return json.dumps(document, indent=2, sort_keys=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--stack", default="dev", help="stack name: stacks/Pulumi.<stack>.yaml (default: dev)")
+    form = parser.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print the recording as JSON (secrets redacted)")
+    form.add_argument("--graph", action="store_true", help="print a Mermaid diagram of the whole stack")
     args = parser.parse_args(argv)
     try:
         recording = run_stack(args.stack)
@@ -255,7 +423,14 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(render(args.stack, recording))
+    if args.json:
+        print(render_json(args.stack, recording))
+    elif args.graph:
+        from offline.graph import mermaid
+
+        print(mermaid(recording.resources, cap=WHOLE_STACK_CAP))
+    else:
+        print(render(args.stack, recording))
     return 0
 
 

@@ -1,0 +1,354 @@
+"""`make diff`: the review of a change, BASE against the working tree, offline.
+
+Every stack file is rendered at BASE and at the working tree under the mock engine, each
+side in its own process with the working tree's engine (offline/snapshot.py), and compared
+by URN (offline/diff.py). The report goes to OUT/report.md (for humans, and the PR
+comment) and OUT/report.json (for tools: counts, danger, changes, cost, labels), and the
+Markdown is printed.
+
+The summary and the danger list are always printed in full; the per-resource detail sits
+in collapsible sections and is the only part that is truncated, to keep a PR comment
+under GitHub's 65,536 characters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import io
+import json
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from offline.cost import money, price_table
+from offline.diff import ACTIONS, ResourceChange, StackDiff, StackRun, Violation, compare_sides, labels
+from offline.engine import ROOT, Registration
+from offline.values import show
+
+DETAIL_BUDGET = 45_000  # characters of collapsible detail; the rest of the comment is summary
+PROPERTY_LINES = 25  # changed inputs shown per resource
+VALUE_CHARS = 160
+
+HONESTY = (
+    "This is an estimate. It compares program with program: both sides run offline under "
+    "Pulumi's mock engine with the stack files' config, not against live state, so drift and "
+    "provider-computed changes (ids, AMIs, image digests) are not shown. Likely replacements "
+    "come from a kept table of replacing inputs (offline/data/replacements.json); "
+    "`pulumi preview` is the authority."
+)
+
+PolicyEvaluator = Callable[[Sequence[Registration], str], Sequence[Violation]]
+"""(resources, environment) -> violations; the lead wires policy.rules.evaluate in here."""
+
+
+@dataclass(frozen=True)
+class Base:
+    ref: str
+    commit: str
+    how: str
+    """How the base was chosen, said in the report (e.g. "merge-base of HEAD and main")."""
+
+
+# --- the two sides -----------------------------------------------------------------------
+
+
+def _git(*args: str, cwd: Path = ROOT) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def _verify(ref: str) -> str | None:
+    try:
+        return _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except subprocess.CalledProcessError:
+        return None
+
+
+def resolve_base(ref: str | None) -> Base:
+    """BASE as given, else the merge base with main (or origin/main, master), else HEAD."""
+    if ref:
+        commit = _verify(ref)
+        if commit is None:
+            raise SystemExit(f"error: BASE={ref} is not a commit in this repository")
+        return Base(ref, commit, f"BASE={ref}")
+    for branch in ("main", "origin/main", "master", "origin/master"):
+        if _verify(branch) is None:
+            continue
+        try:
+            commit = _git("merge-base", "HEAD", branch)
+        except subprocess.CalledProcessError:
+            continue
+        return Base(f"merge-base HEAD {branch}", commit, f"the merge base of HEAD and {branch}")
+    commit = _verify("HEAD")
+    if commit is None:
+        raise SystemExit("error: no commit to compare with; pass BASE=<git ref>")
+    return Base("HEAD", commit, "HEAD (no main, origin/main or master branch found)")
+
+
+def extract(commit: str, into: Path, repo: Path = ROOT) -> Path:
+    """BASE's tree as files, from `git archive` (the repository and its worktrees are untouched)."""
+    archive = subprocess.run(["git", "archive", "--format=tar", commit], cwd=repo, check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def _start(root: Path) -> subprocess.Popen[str]:
+    snapshot = Path(__file__).resolve().parent / "snapshot.py"
+    return subprocess.Popen([sys.executable, str(snapshot), str(root)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _runs(process: subprocess.Popen[str], label: str) -> dict[str, StackRun]:
+    out, err = process.communicate()
+    if process.returncode != 0:
+        last = (err.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"rendering {label} failed: {last}")
+    runs = {}
+    for stack, entry in json.loads(out).items():
+        resources = None
+        if entry.get("ok"):
+            resources = [_registration(r) for r in entry["resources"]]
+        runs[stack] = StackRun(entry.get("environment"), resources, entry.get("error"))
+    return runs
+
+
+def _registration(data: dict[str, Any]) -> Registration:
+    return Registration(**{**data, "aliases": tuple(data.get("aliases", ()))})
+
+
+def render_sides(base_root: Path, head_root: Path) -> tuple[dict[str, StackRun], dict[str, StackRun]]:
+    """Both sides at once, one process each."""
+    base, head = _start(base_root), _start(head_root)
+    return _runs(base, "BASE"), _runs(head, "the working tree")
+
+
+# --- the report --------------------------------------------------------------------------
+
+
+def _value(value: Any) -> str:
+    text = show(value)
+    text = text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
+    return "`" + text.replace("`", "'") + "`"
+
+
+def _multiline(value: Any) -> bool:
+    return isinstance(value, str) and "\n" in value
+
+
+def _line_diff(old: Any, new: Any) -> list[str]:
+    """The changed lines of a script or document (user data, say), as a capped unified diff."""
+    a = old.splitlines() if isinstance(old, str) else [show(old)]
+    b = new.splitlines() if isinstance(new, str) else [show(new)]
+    changed = [line for line in difflib.unified_diff(a, b, lineterm="", n=0) if not line.startswith(("---", "+++", "@@"))]
+    shown = [f"    {line[:VALUE_CHARS]}" for line in changed[:PROPERTY_LINES]]
+    if len(changed) > PROPERTY_LINES:
+        shown.append(f"    … {len(changed) - PROPERTY_LINES} more changed lines")
+    return shown
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+_SYMBOL = {"create": "+", "update": "~", "replace": "+-", "delete": "-"}
+
+
+def _status(diff: StackDiff) -> str:
+    if diff.status == "failed":
+        return "; ".join(f"failed at {'BASE' if side == 'base' else 'HEAD'}: {error}" for side, error in sorted(diff.errors.items()))
+    return {"ok": "compared", "added": "new stack (all create)", "removed": "stack file removed (all delete)"}[diff.status]
+
+
+def _cost_cell(diff: StackDiff) -> str:
+    if diff.status == "failed":
+        return "n/a"
+    base = diff.cost_base.idle_monthly if diff.cost_base else 0.0
+    head = diff.cost_head.idle_monthly if diff.cost_head else 0.0
+    delta = diff.idle_delta or 0.0
+    unpriced = any(c and c.unpriced for c in (diff.cost_base, diff.cost_head))
+    return f"{money(base)} → {money(head)} ({'+' if delta >= 0 else '-'}{money(abs(delta))})" + (" + UNPRICED" if unpriced else "")
+
+
+def render_markdown(diffs: Sequence[StackDiff], base: Base, found_labels: Sequence[str]) -> str:
+    table = price_table()
+    lines = [
+        f"## Infrastructure review: `{base.commit[:12]}` → working tree",
+        "",
+        f"Base: {base.how} (`{base.commit[:12]}`). Prices: list prices, {table['region']}, "
+        f"{table['hours_per_month']} h/month, price table of {table['as_of']}.",
+        "",
+        f"> {HONESTY}",
+        "",
+        "**Labels:** " + (", ".join(f"`{label}`" for label in found_labels) or "none"),
+        "",
+        "### Summary",
+        "",
+        "| stack | env | create | update | replace | delete | idle cost / month (base → head) | status |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for d in diffs:
+        counts = d.counts if d.status != "failed" else {a: "–" for a in ACTIONS}
+        lines.append(
+            f"| `{d.stack}` | {d.environment or '?'} | " + " | ".join(str(counts[a]) for a in ACTIONS)
+            + f" | {_cost_cell(d)} | {_status(d)} |"
+        )
+    lines += ["", "### Danger", ""]
+    dangers = [(d, x) for d in diffs for x in d.danger]
+    if not dangers:
+        lines.append("Nothing dangerous: no deletes, replacements, URN or protection changes.")
+    for d, x in dangers:
+        where = f"**{d.stack}**" + (" (prod)" if d.is_prod else "")
+        lines.append(f"- {where} · {x.kind} · `{x.type}` **{x.name}** {x.message}")
+    failed = [d for d in diffs if d.status == "failed"]
+    for d in failed:
+        lines.append(f"- **{d.stack}** · {_status(d)}")
+    lines.append("")
+
+    budget = DETAIL_BUDGET
+    for d in diffs:
+        if not d.changed and not d.policy:
+            continue
+        section = _stack_detail(d, budget)
+        budget -= len(section)
+        lines.append(section)
+    unchanged = [d.stack for d in diffs if not d.changed]
+    if unchanged:
+        lines += [f"No change in: {', '.join(f'`{s}`' for s in unchanged)}.", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _change_lines(c: ResourceChange) -> list[str]:
+    flag = " [protected]" if c.protected else ""
+    lines = [f"- `{_SYMBOL[c.action]}` **{c.action}** `{c.type}` **{c.name}**{flag}"]
+    if c.old_urn:
+        lines.append(f"  - moved under an alias from `{c.old_urn}`")
+    for reason in c.reasons:
+        lines.append(f"  - replaces: {reason}")
+    for option in c.options:
+        lines.append(f"  - option {option}")
+    shown = c.properties if c.action != "create" else []
+    for p in shown[:PROPERTY_LINES]:
+        if p.secret:
+            lines.append(f"  - `{p.path}`: changed (secret, value not shown)")
+        elif _multiline(p.old) or _multiline(p.new):
+            lines += [f"  - `{p.path}` (changed lines):", "", "    ```diff", *_line_diff(p.old, p.new), "    ```", ""]
+        else:
+            lines.append(f"  - `{p.path}`: {_value(p.old)} → {_value(p.new)}")
+    if len(shown) > PROPERTY_LINES:
+        lines.append(f"  - … {len(shown) - PROPERTY_LINES} more changed inputs in report.json")
+    return lines
+
+
+def _stack_detail(d: StackDiff, budget: int) -> str:
+    """The stack's collapsible detail, cut at `budget` characters: resources first, then cost, policy, graph."""
+    lines = [f"### Stack `{d.stack}`", ""]
+    used = 0
+    if d.changes:
+        lines += [f"<details><summary>{_plural(len(d.changes), 'resource change')}</summary>", ""]
+        for index, c in enumerate(d.changes):
+            block = _change_lines(c)
+            size = sum(len(line) + 1 for line in block)
+            if used + size > budget:
+                lines.append(f"- … {len(d.changes) - index} more changes left out to keep this comment short; see report.json")
+                break
+            used += size
+            lines += block
+        lines += ["", "</details>", ""]
+    lines += _extras(d, budget - used)
+    return "\n".join(lines)
+
+
+def _extras(d: StackDiff, budget: int) -> list[str]:
+    lines: list[str] = []
+    rows = d.cost_rows()
+    if rows:
+        lines += [f"<details><summary>Cost: idle {_cost_cell(d)} a month</summary>", "",
+                  "| resource | base | head | delta |", "| --- | ---: | ---: | ---: |"]
+        for row in rows:
+            lines.append(f"| `{row['type']}` {row['name']} | {money(row['baseMonthlyUsd']) if row['baseMonthlyUsd'] is not None else '–'}"
+                         f" | {money(row['headMonthlyUsd']) if row['headMonthlyUsd'] is not None else '–'}"
+                         f" | {money(row['deltaMonthlyUsd']) if row['deltaMonthlyUsd'] is not None else 'UNPRICED'} |")
+        lines += ["", "</details>", ""]
+    if d.cost_head and d.cost_head.unpriced:
+        lines += ["UNPRICED (not counted): " + ", ".join(sorted({f"`{r.type}`" for r in d.cost_head.unpriced})), ""]
+    if d.policy is not None:
+        lines += ["Policy: " + ("no violations." if not d.policy else f"{len(d.policy)} violation(s)"), ""]
+        for v in sorted(d.policy, key=lambda v: (v.severity != "mandatory", v.rule, v.urn)):
+            lines.append(f"- **{v.severity}** `{v.rule}` `{v.urn.rsplit('::', 1)[-1]}`: {v.message}")
+        if d.policy:
+            lines.append("")
+    if d.graph and len(d.graph) < budget - sum(len(line) + 1 for line in lines):
+        lines += ["<details><summary>Graph of the changed resources and one hop around them</summary>", "",
+                  "```mermaid", d.graph, "```", "", "</details>", ""]
+    elif d.graph:
+        lines += ["Graph left out to keep this comment short; see report.json.", ""]
+    return lines
+
+
+def render_json(diffs: Sequence[StackDiff], base: Base, found_labels: Sequence[str]) -> str:
+    table = price_table()
+    document = {
+        "base": {"ref": base.ref, "commit": base.commit, "how": base.how},
+        "head": "working tree",
+        "estimate": True,
+        "honesty": HONESTY,
+        "priceTable": {"asOf": table["as_of"], "region": table["region"], "sources": table["sources"]},
+        "labels": list(found_labels),
+        "stacks": {d.stack: d.to_json() for d in diffs},
+    }
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def build_report(
+    base_runs: Mapping[str, StackRun],
+    head_runs: Mapping[str, StackRun],
+    base: Base,
+    *,
+    policy: PolicyEvaluator | None = None,
+) -> tuple[str, str, list[StackDiff]]:
+    """(markdown, json, diffs). `policy`, when given, is run on each stack's HEAD resources."""
+    violations = None
+    if policy is not None:
+        violations = {
+            stack: list(policy(run.resources, run.environment or ""))
+            for stack, run in head_runs.items()
+            if run.resources is not None
+        }
+    diffs = compare_sides(base_runs, head_runs, policy=violations)
+    found = labels(diffs)
+    return render_markdown(diffs, base, found), render_json(diffs, base, found), diffs
+
+
+def main(argv: list[str] | None = None, *, policy: PolicyEvaluator | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--base", default="", help="git ref to compare with (default: merge base with main)")
+    parser.add_argument("--out", default="build/review", help="folder for report.md and report.json")
+    args = parser.parse_args(argv)
+    base = resolve_base(args.base or None)
+    with tempfile.TemporaryDirectory(prefix="mlops-base-") as scratch:
+        base_root = extract(base.commit, Path(scratch))
+        try:
+            base_runs, head_runs = render_sides(base_root, ROOT)
+        except RuntimeError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    markdown, document, _ = build_report(base_runs, head_runs, base, policy=policy)
+    out = Path(args.out)
+    if not out.is_absolute():
+        out = ROOT / out
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.md").write_text(markdown)
+    (out / "report.json").write_text(document)
+    sys.stdout.write(markdown)
+    print(f"\n(written to {out / 'report.md'} and {out / 'report.json'})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

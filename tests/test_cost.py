@@ -1,0 +1,78 @@
+"""`make cost`: the price table covers what the program registers; unknown types are named."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from offline.cost import main as cost_main
+from offline.cost import price_table, render_text, stack_cost
+from offline.engine import Recording
+from tests.support import RunWith
+
+
+def _custom_types(*recordings: Recording) -> set[str]:
+    return {r.type for recording in recordings for r in recording.resources if r.custom}
+
+
+def test_every_type_the_program_registers_is_priced(dev: Recording, prod: Recording, run_with: RunWith) -> None:
+    # dev with a replica adds the replication types to dev's own set.
+    replicated = run_with("dev", **{"mlops:storage": {"backupRegion": "us-west-2"}})
+    missing = _custom_types(dev, prod, replicated) - set(price_table()["types"])
+    assert missing == set(), f"add these types to offline/data/prices.json: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_resource_of_a_stack_file_is_unpriced(request: pytest.FixtureRequest, stack: str) -> None:
+    recording: Recording = request.getfixturevalue(stack)
+    assert [r.name for r in stack_cost(stack, recording.resources).unpriced] == []
+
+
+def test_price_table_is_dated_and_sourced() -> None:
+    table = price_table()
+    assert table["as_of"] and table["hours_per_month"] == 730
+    assert all(url.startswith("https://aws.amazon.com/") for url in table["sources"])
+
+
+def test_dev_idles_at_its_two_kms_keys(dev: Recording) -> None:
+    cost = stack_cost("dev", dev.resources)
+    billed = {(r.type, r.name): r.monthly for r in cost.resources if r.monthly}
+    assert billed == {("aws:kms/key:Key", "data-key"): 1.0, ("aws:kms/key:Key", "registry-key"): 1.0}
+    assert cost.idle_monthly == 2.0 < 10, "no NAT, no instance: nothing runs between jobs"
+
+
+def test_prod_on_batch_idles_at_one_nat_its_address_and_three_keys(prod: Recording) -> None:
+    cost = stack_cost("prod", prod.resources)
+    billed = {(r.type, r.name): r.monthly for r in cost.resources if r.monthly}
+    assert billed[("aws:ec2/natGateway:NatGateway", "training-net-nat")] == 32.85
+    assert billed[("aws:ec2/eip:Eip", "training-net-nat-eip")] == 3.65
+    assert cost.idle_monthly == round(32.85 + 3.65 + 3 * 1.0, 2)
+
+
+def test_a_training_run_is_priced_at_the_configured_instance(prod: Recording) -> None:
+    (run,) = stack_cost("prod", prod.resources).training
+    assert (run.instance_type, run.spot, run.hourly, run.typical) == ("g5.xlarge", False, 1.006, 1.006)
+
+
+def test_an_unknown_type_is_unpriced_not_free(dev: Recording) -> None:
+    bucket = dev.one("aws:s3/bucket:Bucket")
+    stranger = dataclasses.replace(bucket, type="aws:sqs/queue:Queue", urn=bucket.urn + "x")
+    cost = stack_cost("dev", [*dev.resources, stranger])
+    assert [r.type for r in cost.unpriced] == ["aws:sqs/queue:Queue"]
+    assert "UNPRICED: aws:sqs/queue:Queue" in render_text([cost])
+
+
+def test_an_unpriced_instance_type_is_named(run_with: RunWith) -> None:
+    recording = run_with("dev", **{"mlops:compute": {"instanceType": "p5.48xlarge"}})
+    cost = stack_cost("dev", recording.resources)
+    (run,) = cost.training
+    assert (run.instance_type, run.hourly) == ("p5.48xlarge", None)
+    assert "one training run: UNPRICED" in render_text([cost])
+
+
+def test_make_cost_prints_every_stack(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cost_main([]) == 0
+    printed = capsys.readouterr().out
+    assert "Stack dev: $" in printed and "Stack prod: $" in printed
+    assert "price table of " in printed
