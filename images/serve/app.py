@@ -22,7 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.multiprocess import MultiProcessCollector
 from pydantic import BaseModel, Field, ValidationError
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -35,6 +35,9 @@ SERVER_NAME = "mlops-serve"
 SERVER_VERSION = "1.0.0"
 RETRY_FIRST_SECONDS = 1.0
 RETRY_MAX_SECONDS = 30.0
+# How much of an oversized body is read and dropped so that the client can read its 413.
+DISCARD_BOUND_BYTES = 64 * 1024 * 1024
+DISCARD_BOUND_SECONDS = 10.0
 
 REQUESTS = Counter("inference_requests_total", "Infer requests by HTTP status", ["model", "code"])
 LATENCY = Histogram(
@@ -137,6 +140,27 @@ def sklearn_predict(model: LoadedModel) -> Callable[[np.ndarray], np.ndarray]:
     return predict
 
 
+class BodyTooLarge(ProtocolError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(413, reason)
+
+
+async def discard_body(chunks: AsyncIterator[bytes]) -> None:
+    """Read and drop the rest of an oversized body, within bounds, before the 413 goes out.
+
+    A client that sends its whole body before reading the answer (most do) would
+    otherwise be reset mid-upload when the connection closes with its bytes unread,
+    and never see the 413. Past the bounds the connection is closed anyway.
+    """
+    discarded = 0
+    with contextlib.suppress(TimeoutError, ClientDisconnect):
+        async with asyncio.timeout(DISCARD_BOUND_SECONDS):
+            async for chunk in chunks:
+                discarded += len(chunk)
+                if discarded > DISCARD_BOUND_BYTES:
+                    return
+
+
 class ModelServer:
     """Per-worker state: the loaded model (or why there is none) and the batcher."""
 
@@ -234,17 +258,22 @@ class ModelServer:
 
     async def _read_body(self, request: Request) -> bytes:
         limit = self.settings.max_body_bytes
+        chunks = request.stream()
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise ProtocolError(413, f"body of {declared} bytes is over the limit of {limit}")
-        chunks: list[bytes] = []
+            # A client that sent "Expect: 100-continue" waits for this answer before sending the body.
+            if request.headers.get("expect", "").lower() != "100-continue":
+                await discard_body(chunks)
+            raise BodyTooLarge(f"body of {declared} bytes is over the limit of {limit}")
+        received: list[bytes] = []
         size = 0
-        async for chunk in request.stream():  # also bounds chunked bodies that declare no length
+        async for chunk in chunks:  # also bounds chunked bodies that declare no length
             size += len(chunk)
             if size > limit:
-                raise ProtocolError(413, f"body is over the limit of {limit} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
+                await discard_body(chunks)
+                raise BodyTooLarge(f"body is over the limit of {limit} bytes")
+            received.append(chunk)
+        return b"".join(received)
 
     async def infer(self, request: Request) -> Response:
         loop = asyncio.get_running_loop()
@@ -270,7 +299,9 @@ class ModelServer:
         assert isinstance(exc, ProtocolError)
         if request.url.path.endswith("/infer"):
             REQUESTS.labels(self.settings.model_name, str(exc.status)).inc()
-        return JSONResponse({"error": exc.reason}, status_code=exc.status)
+        # After a 413 the rest of an oversized body may still be on its way: never reuse the connection.
+        headers = {"Connection": "close"} if isinstance(exc, BodyTooLarge) else None
+        return JSONResponse({"error": exc.reason}, status_code=exc.status, headers=headers)
 
 
 def create_app() -> Starlette:

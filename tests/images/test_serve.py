@@ -166,6 +166,36 @@ def test_oversized_chunked_body_without_length_gets_413(server: Server) -> None:
     assert response.status_code == 413, response.text
 
 
+def test_40_mb_body_gets_a_413_the_client_can_read(server: Server) -> None:
+    response = server.post("/v2/models/iris/infer", content=b"x" * 40_000_000)
+    assert response.status_code == 413, response.text
+    assert "body of 40000000 bytes is over the limit of 65536" in response.json()["error"]
+    assert response.headers["connection"] == "close"
+
+
+def test_40_mb_body_is_read_to_its_end_before_the_413_so_the_upload_is_not_reset(server: Server) -> None:
+    """A plain client that sends everything before reading: the server must not close on unread bytes."""
+    body = b"x" * 40_000_000
+    head = f"POST /v2/models/iris/infer HTTP/1.1\r\nHost: test\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as conn:
+        conn.sendall(head.encode() + body)  # a reset connection raises here
+        response = b""
+        while chunk := conn.recv(65536):  # and the server closes cleanly after its answer
+            response += chunk
+    assert response.startswith(b"HTTP/1.1 413 "), response
+    assert b"over the limit" in response
+
+
+def test_oversized_body_announced_with_expect_100_continue_is_refused_before_it_is_sent(server: Server) -> None:
+    head = "POST /v2/models/iris/infer HTTP/1.1\r\nHost: test\r\nContent-Length: 40000000\r\nExpect: 100-continue\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as conn:
+        conn.sendall(head.encode())
+        response = b""
+        while chunk := conn.recv(65536):
+            response += chunk
+    assert response.startswith(b"HTTP/1.1 413 "), response
+
+
 def test_unknown_model_gets_404(server: Server) -> None:
     response = server.post("/v2/models/nope/infer", content=tensor())
     assert response.status_code == 404
