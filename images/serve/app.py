@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from model_store import LoadedModel, LoadError, load_model
-from protocol import PREDICT_OUTPUT, ProtocolError, infer_response, output_datatype, parse_infer_request
+from protocol import BINARY_HEADER, PREDICT_OUTPUT, ProtocolError, infer_response, output_datatype, parse_infer_request
 
 log = logging.getLogger("serve")
 
@@ -218,7 +218,7 @@ class ModelServer:
     # --- endpoints --------------------------------------------------------------------
 
     async def server_metadata(self, _request: Request) -> Response:
-        return JSONResponse({"name": SERVER_NAME, "version": SERVER_VERSION, "extensions": []})
+        return JSONResponse({"name": SERVER_NAME, "version": SERVER_VERSION, "extensions": ["binary_tensor_data"]})
 
     async def live(self, _request: Request) -> Response:
         return JSONResponse({"live": True})
@@ -281,13 +281,17 @@ class ModelServer:
         name = self.settings.model_name
         model = self._model_or_error(request)
         assert self.batcher is not None  # set together with self.model
-        parsed = parse_infer_request(await self._read_body(request), model.n_features)
+        body = await self._read_body(request)
+        parsed = parse_infer_request(body, model.n_features, request.headers.get(BINARY_HEADER))
         predictions = await self.batcher.predict(parsed.rows)
-        body = infer_response(name, model.metadata.version, parsed.request_id, predictions)
+        response = infer_response(name, model.metadata.version, parsed.request_id, predictions, parsed.binary_output)
         REQUESTS.labels(name, "200").inc()
         ROWS.labels(name).inc(len(predictions))
         LATENCY.labels(name).observe(loop.time() - started)
-        return Response(body, media_type="application/json")
+        if response.json_length is None:
+            return Response(response.body, media_type="application/json")
+        headers = {BINARY_HEADER: str(response.json_length)}
+        return Response(response.body, media_type="application/octet-stream", headers=headers)
 
     async def metrics(self, _request: Request) -> Response:
         # Workers are separate processes: their samples meet in PROMETHEUS_MULTIPROC_DIR.
