@@ -297,8 +297,9 @@ def test_output_is_binary_when_asked(server: Server, trained_models: Path, reque
 @pytest.mark.parametrize("datatype", sorted(WIRE_DTYPES))
 def test_each_numeric_datatype_is_read_in_its_binary_layout(server: Server, trained_models: Path, datatype: str) -> None:
     features = np.resize(iris().data, (32, 4))
-    wire = (features > 3) if datatype == "BOOL" else np.round(features * 10).astype(WIRE_DTYPES[datatype])
-    body, headers = binary_infer(wire.astype(WIRE_DTYPES[datatype]), datatype)
+    values = (features > 3) if datatype == "BOOL" else np.round(features * 10)  # whole numbers fit every datatype
+    wire = values.astype(WIRE_DTYPES[datatype])
+    body, headers = binary_infer(wire, datatype)
     response = server.post("/v2/models/iris/infer", content=body, headers=headers)
     assert response.status_code == 200, response.text
     assert response.json()["outputs"][0]["data"] == promoted_model(trained_models).predict(wire.astype(np.float64)).tolist()
