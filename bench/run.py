@@ -5,7 +5,8 @@
 Trains iris with the real train.py, then for each server in turn (never both at once,
 so they don't share the cores): starts it, times start to ready, checks that it gives
 the same answers, and loads it with wrk over loopback: single-row requests at 16 and 64
-connections, and 256-row batches. Also measures the physical limit: in-process predict
+connections, and 256-row batches, in JSON and (where the server has the extension) as
+binary tensor data. Also measures the physical limit: in-process predict
 calls/s and rows/s on the same machine. Prints a table, the ratios and the targets.
 This is not a test: it prints figures, it asserts nothing.
 """
@@ -46,13 +47,17 @@ MODEL = "iris"
 INFER_PATH = f"/v2/models/{MODEL}/infer"
 READY_PATH = f"/v2/models/{MODEL}/ready"
 BATCH_ROWS = 256
+BINARY_HEADER = "Inference-Header-Content-Length"
 READY_BOUND_SECONDS = 120.0
 
+# The body is read from a file: binary tensor data would not survive a Lua string literal.
 LUA_TEMPLATE = """
 wrk.method = "POST"
 wrk.path = "%(path)s"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = [==[%(body)s]==]
+%(headers)s
+local body_file = io.open("%(body_file)s", "rb")
+wrk.body = body_file:read("*a")
+body_file:close()
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -69,12 +74,14 @@ class Scenario:
     name: str
     rows: int
     connections: int
+    binary: bool = False  # binary tensor data in and out, instead of JSON
 
 
 SCENARIOS = [
     Scenario("single row, 16 connections", 1, 16),
     Scenario("single row, 64 connections", 1, 64),
     Scenario(f"batch of {BATCH_ROWS} rows, 16 connections", BATCH_ROWS, 16),
+    Scenario(f"binary batch of {BATCH_ROWS} rows, 16 connections", BATCH_ROWS, 16, binary=True),
 ]
 
 
@@ -91,7 +98,7 @@ class LoadResult:
 class ServerResult:
     name: str
     start_to_ready_s: float
-    loads: dict[str, LoadResult]
+    loads: dict[str, LoadResult]  # by scenario name; a scenario the server can't run is absent
 
 
 # --- setup --------------------------------------------------------------------------
@@ -146,25 +153,42 @@ def request_rows(rows: int) -> np.ndarray:
     return np.resize(features, (rows, 4))
 
 
-def infer_request(rows: int) -> bytes:
-    """The same v2 request for both servers: FP64, row-major flat data, as the spec shows."""
+def infer_request(rows: int, binary: bool = False) -> tuple[bytes, dict[str, str]]:
+    """The same v2 request for both servers, FP64: flat JSON data as the spec shows, or
+    binary tensor data both ways, as tritonclient sends by default. Returns body and headers."""
     data = request_rows(rows)
-    tensor = {"name": "input-0", "shape": list(data.shape), "datatype": "FP64", "data": data.ravel().tolist()}
-    return json.dumps({"inputs": [tensor]}).encode()
+    tensor: dict[str, Any] = {"name": "input-0", "shape": list(data.shape), "datatype": "FP64"}
+    if not binary:
+        tensor["data"] = data.ravel().tolist()
+        return json.dumps({"inputs": [tensor]}).encode(), {"Content-Type": "application/json"}
+    raw = data.astype("<f8").tobytes()
+    tensor["parameters"] = {"binary_data_size": len(raw)}
+    header = json.dumps({"inputs": [tensor], "parameters": {"binary_data_output": True}}).encode()
+    return header + raw, {"Content-Type": "application/octet-stream", BINARY_HEADER: str(len(header))}
+
+
+def predictions_in(headers: dict[str, str], body: bytes) -> np.ndarray:
+    """The predict output of a v2 response, from JSON data or from binary tensor data."""
+    json_length = int(headers.get(BINARY_HEADER.lower(), len(body)))
+    output = json.loads(body[:json_length])["outputs"][0]
+    if "data" in output:
+        return np.asarray(output["data"])
+    return np.frombuffer(body[json_length:], "<i8")  # iris predicts INT64 class ids
 
 
 # --- the servers -------------------------------------------------------------------------
 
 
-def http_status(url: str, body: bytes | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+def http_request(url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """Status (0 if there was no answer), headers with lower-case names, and body."""
+    request = urllib.request.Request(url, data=body, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, response.read()
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
+        return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
     except (urllib.error.URLError, OSError):
-        return 0, b""
+        return 0, {}, b""
 
 
 @contextmanager
@@ -175,7 +199,7 @@ def running(command: list[str], env: dict[str, str], port: int, log_file: Path) 
         process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = started + READY_BOUND_SECONDS
-        while http_status(f"http://127.0.0.1:{port}{READY_PATH}")[0] != 200:
+        while http_request(f"http://127.0.0.1:{port}{READY_PATH}")[0] != 200:
             if process.poll() is not None or time.monotonic() > deadline:
                 sys.exit(f"bench: {command[0]} did not become ready; see {log_file}:\n{log_file.read_text()[-3000:]}")
             time.sleep(0.01)
@@ -223,19 +247,29 @@ def mlserver(model_file: Path, port: int, workdir: Path, parallel_workers: int) 
     return [str(MLSERVER_VENV / "bin" / "mlserver"), "start", str(models)], dict(os.environ)
 
 
-def check_answers(port: int, expected: np.ndarray) -> None:
-    """Both servers must give the model's own predictions before their speed means anything."""
-    status, body = http_status(f"http://127.0.0.1:{port}{INFER_PATH}", infer_request(BATCH_ROWS))
+def check_answers(name: str, port: int, expected: np.ndarray, binary: bool) -> bool:
+    """Both servers must give the model's own predictions before their speed means anything.
+
+    False if a binary request is refused: the server lacks the binary tensor data extension.
+    """
+    status, headers, body = http_request(f"http://127.0.0.1:{port}{INFER_PATH}", *infer_request(BATCH_ROWS, binary))
+    if status != 200 and binary:
+        log(f"{name}: binary tensor data refused with {status}: {body[:200]!r}")
+        return False
     if status != 200:
-        sys.exit(f"bench: infer on port {port} answered {status}: {body[:500]!r}")
-    output = json.loads(body)["outputs"][0]
-    if np.asarray(output["data"]).tolist() != expected.tolist():
-        sys.exit(f"bench: server on port {port} gave other predictions than the model")
+        sys.exit(f"bench: {name}: infer answered {status}: {body[:500]!r}")
+    if predictions_in(headers, body).tolist() != expected.tolist():
+        sys.exit(f"bench: {name} gave other predictions than the model ({'binary' if binary else 'JSON'} request)")
+    return True
 
 
 def run_wrk(wrk: str, port: int, scenario: Scenario, seconds: int, workdir: Path) -> LoadResult:
-    script = workdir / f"infer-{scenario.rows}.lua"
-    script.write_text(LUA_TEMPLATE % {"path": INFER_PATH, "body": infer_request(scenario.rows).decode()})
+    stem = f"infer-{scenario.rows}-{'binary' if scenario.binary else 'json'}"
+    body, headers = infer_request(scenario.rows, scenario.binary)
+    (workdir / f"{stem}.body").write_bytes(body)
+    script = workdir / f"{stem}.lua"
+    header_lines = "\n".join(f'wrk.headers["{name}"] = "{value}"' for name, value in headers.items())
+    script.write_text(LUA_TEMPLATE % {"path": INFER_PATH, "headers": header_lines, "body_file": workdir / f"{stem}.body"})
     command = [wrk, "-t2", f"-c{scenario.connections}", f"-d{seconds}s", "-s", str(script), f"http://127.0.0.1:{port}"]
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     line = next((line for line in output.splitlines() if line.startswith("WRK_RESULT ")), None)
@@ -259,9 +293,12 @@ def measure_server(
     log(f"starting {name}")
     port = free_port()
     with running(*launch(port), port, workdir / f"{name}.log"):
-        check_answers(port, expected)
+        check_answers(name, port, expected, binary=False)
+        binary = check_answers(name, port, expected, binary=True)
         loads = {}
         for scenario in SCENARIOS:
+            if scenario.binary and not binary:
+                continue
             run_wrk(wrk, port, scenario, args.warmup, workdir)  # first connections, lazy imports, allocator
             loads[scenario.name] = run_wrk(wrk, port, scenario, args.duration, workdir)
             log(f"{name}: {scenario.name}: {loads[scenario.name].requests_per_second:,.0f} req/s")
@@ -315,25 +352,41 @@ def verdict(met: bool) -> str:
 
 
 def report(ours: ServerResult, theirs: ServerResult, limits: dict[str, float], args: argparse.Namespace) -> None:
-    single16, single64, batch = (s.name for s in SCENARIOS)
+    single16, single64, batch, binary_batch = (s.name for s in SCENARIOS)
     print(f"\nMachine: {machine()}")
     print(f"Model: iris, StandardScaler+LogisticRegression, scikit-learn {sklearn.__version__}; wrk -t2, {args.duration:g}s per run after {args.warmup:g}s warm-up")
     print(f"Servers: ours with {args.workers} workers; MLServer 1.7.1 (mlserver-sklearn) with parallel_workers={args.mlserver_parallel_workers}, debug off\n")
-    header = f"| {'scenario':<50} | {'ours':>22} | {'MLServer':>22} | {'ratio':>6} |"
+    header = f"| {'scenario':<56} | {'ours':>22} | {'MLServer':>22} | {'ratio':>6} |"
     print(header)
     print("|" + "|".join("-" * (len(part) + 0) for part in header.split("|")[1:-1]) + "|")
 
     def row(label: str, ours_value: str, theirs_value: str, ratio: float | None) -> None:
-        print(f"| {label:<50} | {ours_value:>22} | {theirs_value:>22} | {'' if ratio is None else f'{ratio:.2f}x':>6} |")
+        print(f"| {label:<56} | {ours_value:>22} | {theirs_value:>22} | {'' if ratio is None else f'{ratio:.2f}x':>6} |")
+
+    def rate(result: LoadResult | None, rows: int) -> float | None:
+        if result is None:
+            return None
+        return result.rows_per_second if rows > 1 else result.requests_per_second
+
+    def cell(result: LoadResult | None, text: Callable[[LoadResult], str]) -> str:
+        return "n/a" if result is None else text(result)
 
     for scenario in SCENARIOS:
-        a, b = ours.loads[scenario.name], theirs.loads[scenario.name]
-        unit, a_rate, b_rate = ("rows/s", a.rows_per_second, b.rows_per_second) if scenario.rows > 1 else ("req/s", a.requests_per_second, b.requests_per_second)
-        row(f"{scenario.name}: {unit}", f"{a_rate:,.0f}", f"{b_rate:,.0f}", a_rate / b_rate)
-        row(f"{scenario.name}: p50 / p99 ms", f"{a.p50_ms:.2f} / {a.p99_ms:.2f}", f"{b.p50_ms:.2f} / {b.p99_ms:.2f}", None)
-        if a.failed or b.failed:
-            row(f"{scenario.name}: failed requests", str(a.failed), str(b.failed), None)
+        a, b = ours.loads.get(scenario.name), theirs.loads.get(scenario.name)
+        unit = "rows/s" if scenario.rows > 1 else "req/s"
+        a_rate, b_rate = rate(a, scenario.rows), rate(b, scenario.rows)
+        ratio = a_rate / b_rate if a_rate is not None and b_rate is not None else None
+        row(f"{scenario.name}: {unit}", "n/a" if a_rate is None else f"{a_rate:,.0f}", "n/a" if b_rate is None else f"{b_rate:,.0f}", ratio)
+        row(f"{scenario.name}: p50 / p99 ms", cell(a, lambda r: f"{r.p50_ms:.2f} / {r.p99_ms:.2f}"), cell(b, lambda r: f"{r.p50_ms:.2f} / {r.p99_ms:.2f}"), None)
+        if (a and a.failed) or (b and b.failed):
+            row(f"{scenario.name}: failed requests", cell(a, lambda r: str(r.failed)), cell(b, lambda r: str(r.failed)), None)
     row(f"start to model ready, median of {args.starts}: s", f"{ours.start_to_ready_s:.2f}", f"{theirs.start_to_ready_s:.2f}", ours.start_to_ready_s / theirs.start_to_ready_s)
+
+    if binary_batch in ours.loads:
+        speedup = ours.loads[binary_batch].rows_per_second / ours.loads[batch].rows_per_second
+        print(f"\nOurs, binary tensor data vs JSON at {BATCH_ROWS} rows: {speedup:.2f}x rows/s")
+    if binary_batch not in theirs.loads:
+        print("MLServer: n/a for binary tensor data (it refused the request: no binary tensor data extension)")
 
     print("\nPhysical limit, in-process predict on this machine (no HTTP, no JSON):")
     for label, value in limits.items():

@@ -22,12 +22,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.multiprocess import MultiProcessCollector
 from pydantic import BaseModel, Field, ValidationError
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from model_store import LoadedModel, LoadError, load_model
-from protocol import PREDICT_OUTPUT, ProtocolError, infer_response, output_datatype, parse_infer_request
+from protocol import BINARY_HEADER, PREDICT_OUTPUT, ProtocolError, infer_response, output_datatype, parse_infer_request
 
 log = logging.getLogger("serve")
 
@@ -35,6 +35,9 @@ SERVER_NAME = "mlops-serve"
 SERVER_VERSION = "1.0.0"
 RETRY_FIRST_SECONDS = 1.0
 RETRY_MAX_SECONDS = 30.0
+# How much of an oversized body is read and dropped so that the client can read its 413.
+DISCARD_BOUND_BYTES = 64 * 1024 * 1024
+DISCARD_BOUND_SECONDS = 10.0
 
 REQUESTS = Counter("inference_requests_total", "Infer requests by HTTP status", ["model", "code"])
 LATENCY = Histogram(
@@ -137,6 +140,27 @@ def sklearn_predict(model: LoadedModel) -> Callable[[np.ndarray], np.ndarray]:
     return predict
 
 
+class BodyTooLarge(ProtocolError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(413, reason)
+
+
+async def discard_body(chunks: AsyncIterator[bytes]) -> None:
+    """Read and drop the rest of an oversized body, within bounds, before the 413 goes out.
+
+    A client that sends its whole body before reading the answer (most do) would
+    otherwise be reset mid-upload when the connection closes with its bytes unread,
+    and never see the 413. Past the bounds the connection is closed anyway.
+    """
+    discarded = 0
+    with contextlib.suppress(TimeoutError, ClientDisconnect):
+        async with asyncio.timeout(DISCARD_BOUND_SECONDS):
+            async for chunk in chunks:
+                discarded += len(chunk)
+                if discarded > DISCARD_BOUND_BYTES:
+                    return
+
+
 class ModelServer:
     """Per-worker state: the loaded model (or why there is none) and the batcher."""
 
@@ -194,7 +218,7 @@ class ModelServer:
     # --- endpoints --------------------------------------------------------------------
 
     async def server_metadata(self, _request: Request) -> Response:
-        return JSONResponse({"name": SERVER_NAME, "version": SERVER_VERSION, "extensions": []})
+        return JSONResponse({"name": SERVER_NAME, "version": SERVER_VERSION, "extensions": ["binary_tensor_data"]})
 
     async def live(self, _request: Request) -> Response:
         return JSONResponse({"live": True})
@@ -234,17 +258,22 @@ class ModelServer:
 
     async def _read_body(self, request: Request) -> bytes:
         limit = self.settings.max_body_bytes
+        chunks = request.stream()
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise ProtocolError(413, f"body of {declared} bytes is over the limit of {limit}")
-        chunks: list[bytes] = []
+            # A client that sent "Expect: 100-continue" waits for this answer before sending the body.
+            if request.headers.get("expect", "").lower() != "100-continue":
+                await discard_body(chunks)
+            raise BodyTooLarge(f"body of {declared} bytes is over the limit of {limit}")
+        received: list[bytes] = []
         size = 0
-        async for chunk in request.stream():  # also bounds chunked bodies that declare no length
+        async for chunk in chunks:  # also bounds chunked bodies that declare no length
             size += len(chunk)
             if size > limit:
-                raise ProtocolError(413, f"body is over the limit of {limit} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
+                await discard_body(chunks)
+                raise BodyTooLarge(f"body is over the limit of {limit} bytes")
+            received.append(chunk)
+        return b"".join(received)
 
     async def infer(self, request: Request) -> Response:
         loop = asyncio.get_running_loop()
@@ -252,13 +281,17 @@ class ModelServer:
         name = self.settings.model_name
         model = self._model_or_error(request)
         assert self.batcher is not None  # set together with self.model
-        parsed = parse_infer_request(await self._read_body(request), model.n_features)
+        body = await self._read_body(request)
+        parsed = parse_infer_request(body, model.n_features, request.headers.get(BINARY_HEADER))
         predictions = await self.batcher.predict(parsed.rows)
-        body = infer_response(name, model.metadata.version, parsed.request_id, predictions)
+        response = infer_response(name, model.metadata.version, parsed.request_id, predictions, parsed.binary_output)
         REQUESTS.labels(name, "200").inc()
         ROWS.labels(name).inc(len(predictions))
         LATENCY.labels(name).observe(loop.time() - started)
-        return Response(body, media_type="application/json")
+        if response.json_length is None:
+            return Response(response.body, media_type="application/json")
+        headers = {BINARY_HEADER: str(response.json_length)}
+        return Response(response.body, media_type="application/octet-stream", headers=headers)
 
     async def metrics(self, _request: Request) -> Response:
         # Workers are separate processes: their samples meet in PROMETHEUS_MULTIPROC_DIR.
@@ -270,7 +303,9 @@ class ModelServer:
         assert isinstance(exc, ProtocolError)
         if request.url.path.endswith("/infer"):
             REQUESTS.labels(self.settings.model_name, str(exc.status)).inc()
-        return JSONResponse({"error": exc.reason}, status_code=exc.status)
+        # After a 413 the rest of an oversized body may still be on its way: never reuse the connection.
+        headers = {"Connection": "close"} if isinstance(exc, BodyTooLarge) else None
+        return JSONResponse({"error": exc.reason}, status_code=exc.status, headers=headers)
 
 
 def create_app() -> Starlette:

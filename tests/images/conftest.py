@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import signal
 import socket
@@ -26,6 +28,8 @@ SERVER = REPO / "images" / "serve" / "server.py"
 HEALTHCHECK = REPO / "images" / "serve" / "healthcheck.py"
 # A bound on waiting for processes to come up, so a broken start fails instead of hanging.
 STARTUP_BOUND_SECONDS = 60.0
+# uvicorn gives requests in flight up to 30 s on SIGTERM; the tests leave none that long.
+STOP_BOUND_SECONDS = 30.0
 
 
 def iris() -> Bunch:
@@ -37,6 +41,22 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def process_group(pgid: int) -> dict[int, str]:
+    """Live (not zombie) processes in group pgid, read from /proc: pid -> command line."""
+    members: dict[int, str] = {}
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stat = stat_file.read_text()
+            command = (stat_file.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:  # exited while we looked
+            continue
+        # Fields after the parenthesised command name: state, ppid, pgrp, ...
+        state, _ppid, pgrp = stat.rsplit(")", 1)[1].split()[:3]
+        if int(pgrp) == pgid and state != "Z":
+            members[int(stat_file.parent.name)] = command
+    return members
 
 
 def wait_until(condition: Callable[[], bool], what: str, bound: float = STARTUP_BOUND_SECONDS) -> None:
@@ -148,14 +168,32 @@ class Server:
             return False
 
     def stop(self) -> int:
+        """Stop it as Kubernetes does (SIGTERM, then wait) and fail if any process of its group outlives it.
+
+        The group is what start_new_session made: the uvicorn master, its workers and
+        multiprocessing's resource tracker. If SIGTERM is not enough, the whole group is killed.
+        """
+        members = process_group(self.process.pid)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=STARTUP_BOUND_SECONDS)
+        try:
+            code = self.process.wait(timeout=STOP_BOUND_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"server ignored SIGTERM for {STOP_BOUND_SECONDS:.0f}s; killed its process group {members}")
+        deadline = time.monotonic() + STOP_BOUND_SECONDS
+        while (survivors := process_group(self.process.pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if survivors:
+            self.kill()
+            pytest.fail(f"processes outlived the server (killed now): {survivors}")
+        return code
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        """SIGKILL the whole process group: the master alone would leave its workers running."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
 
 def launch_server(
@@ -172,6 +210,7 @@ def launch_server(
             env=server_env,
             stdout=sink,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so stop() can find and kill every child
         )
     server = Server(process=process, port=port, log=log)
     try:
@@ -184,14 +223,14 @@ def launch_server(
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    """launch_server for one test; whatever it started is killed at teardown."""
-    started: list[Server] = []
+    """launch_server for one test; at teardown each is stopped, and none may leave a process behind."""
+    # ExitStack runs every stop even when an earlier one fails.
+    numbers = itertools.count()
+    with contextlib.ExitStack() as stops:
 
-    def start(model_uri: str, **options: Any) -> Server:
-        server = launch_server(model_uri, tmp_path / f"server-{len(started)}.log", **options)
-        started.append(server)
-        return server
+        def start(model_uri: str, **options: Any) -> Server:
+            server = launch_server(model_uri, tmp_path / f"server-{next(numbers)}.log", **options)
+            stops.callback(server.stop)
+            return server
 
-    yield start
-    for server in started:
-        server.kill()
+        yield start

@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -56,7 +57,7 @@ def test_live_and_ready(server: Server) -> None:
 
 def test_server_metadata(server: Server) -> None:
     body = server.get("/v2").json()
-    assert body["name"] and body["version"] and body["extensions"] == []
+    assert body["name"] and body["version"] and body["extensions"] == ["binary_tensor_data"]
 
 
 def test_model_metadata_describes_the_tensors(server: Server, trained_models: Path) -> None:
@@ -166,6 +167,36 @@ def test_oversized_chunked_body_without_length_gets_413(server: Server) -> None:
     assert response.status_code == 413, response.text
 
 
+def test_40_mb_body_gets_a_413_the_client_can_read(server: Server) -> None:
+    response = server.post("/v2/models/iris/infer", content=b"x" * 40_000_000)
+    assert response.status_code == 413, response.text
+    assert "body of 40000000 bytes is over the limit of 65536" in response.json()["error"]
+    assert response.headers["connection"] == "close"
+
+
+def test_40_mb_body_is_read_to_its_end_before_the_413_so_the_upload_is_not_reset(server: Server) -> None:
+    """A plain client that sends everything before reading: the server must not close on unread bytes."""
+    body = b"x" * 40_000_000
+    head = f"POST /v2/models/iris/infer HTTP/1.1\r\nHost: test\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as conn:
+        conn.sendall(head.encode() + body)  # a reset connection raises here
+        response = b""
+        while chunk := conn.recv(65536):  # and the server closes cleanly after its answer
+            response += chunk
+    assert response.startswith(b"HTTP/1.1 413 "), response
+    assert b"over the limit" in response
+
+
+def test_oversized_body_announced_with_expect_100_continue_is_refused_before_it_is_sent(server: Server) -> None:
+    head = "POST /v2/models/iris/infer HTTP/1.1\r\nHost: test\r\nContent-Length: 40000000\r\nExpect: 100-continue\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as conn:
+        conn.sendall(head.encode())
+        response = b""
+        while chunk := conn.recv(65536):
+            response += chunk
+    assert response.startswith(b"HTTP/1.1 413 "), response
+
+
 def test_unknown_model_gets_404(server: Server) -> None:
     response = server.post("/v2/models/nope/infer", content=tensor())
     assert response.status_code == 404
@@ -183,6 +214,169 @@ def test_metrics_count_requests_across_workers(start_server: StartServer, traine
     assert 'inference_requests_total{code="200",model="iris"} 20.0' in metrics
     assert 'inference_requests_total{code="400",model="iris"} 3.0' in metrics
     assert 'inference_rows_total{model="iris"} 20.0' in metrics
+
+
+# --- the binary tensor data extension -------------------------------------------------
+
+BINARY_HEADER = "Inference-Header-Content-Length"
+# Each datatype's element as the extension lays it out: little-endian, BOOL one byte.
+WIRE_DTYPES = {
+    "BOOL": "?", "UINT8": "<u1", "UINT16": "<u2", "UINT32": "<u4", "UINT64": "<u8",
+    "INT8": "<i1", "INT16": "<i2", "INT32": "<i4", "INT64": "<i8", "FP16": "<f2", "FP32": "<f4", "FP64": "<f8",
+}  # fmt: skip
+
+
+def binary_body(header: dict[str, Any], raw: bytes) -> tuple[bytes, dict[str, str]]:
+    """The JSON header, then the raw tensor bytes; the HTTP header says where the JSON ends."""
+    json_header = orjson.dumps(header)
+    return json_header + raw, {BINARY_HEADER: str(len(json_header))}
+
+
+def binary_infer(wire: np.ndarray, datatype: str, **extra: Any) -> tuple[bytes, dict[str, str]]:
+    raw = wire.tobytes()
+    tensor = {"name": "input-0", "shape": list(wire.shape), "datatype": datatype, "parameters": {"binary_data_size": len(raw)}}
+    return binary_body({"inputs": [tensor], **extra}, raw)
+
+
+def split_binary_response(response: Any) -> tuple[dict[str, Any], bytes]:
+    json_length = int(response.headers[BINARY_HEADER])
+    return orjson.loads(response.content[:json_length]), response.content[json_length:]
+
+
+def test_binary_256_rows_in_and_out_match_in_process_predict(server: Server, trained_models: Path) -> None:
+    rows = np.resize(iris().data, (256, 4))
+    body, headers = binary_infer(rows.astype("<f8"), "FP64", id="bin", parameters={"binary_data_output": True})
+    response = server.post("/v2/models/iris/infer", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/octet-stream"
+    header, raw = split_binary_response(response)
+    assert header["id"] == "bin"
+    assert header["outputs"] == [{"name": "predict", "shape": [256], "datatype": "INT64", "parameters": {"binary_data_size": 256 * 8}}]
+    assert np.frombuffer(raw, "<i8").tolist() == promoted_model(trained_models).predict(rows).tolist()
+
+
+def test_binary_input_gets_the_same_json_answer_as_json_input(server: Server) -> None:
+    rows = iris().data[::10]
+    body, headers = binary_infer(rows.astype("<f8"), "FP64")
+    binary = server.post("/v2/models/iris/infer", content=body, headers=headers)
+    plain = server.post("/v2/models/iris/infer", content=infer_body(rows.tolist()))
+    assert binary.status_code == plain.status_code == 200, binary.text
+    assert binary.headers["content-type"] == "application/json"
+    assert BINARY_HEADER not in binary.headers
+    assert binary.json() == plain.json()
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "binary_output"),
+    [
+        pytest.param({}, False, id="json-by-default"),
+        pytest.param({"parameters": {"binary_data_output": True}}, True, id="request-asks"),
+        pytest.param({"outputs": [{"name": "predict", "parameters": {"binary_data": True}}]}, True, id="output-asks"),
+        pytest.param({"parameters": {"binary_data_output": True}, "outputs": [{"name": "predict"}]}, True, id="output-inherits"),
+        pytest.param(
+            {"parameters": {"binary_data_output": True}, "outputs": [{"name": "predict", "parameters": {"binary_data": False}}]},
+            False,
+            id="output-overrides",
+        ),
+    ],
+)
+def test_output_is_binary_when_asked(server: Server, trained_models: Path, request_fields: dict[str, Any], binary_output: bool) -> None:
+    rows = iris().data[::10]
+    response = server.post("/v2/models/iris/infer", content=infer_body(rows.tolist(), **request_fields))
+    assert response.status_code == 200, response.text
+    expected = promoted_model(trained_models).predict(rows).tolist()
+    if binary_output:
+        header, raw = split_binary_response(response)
+        assert header["outputs"][0]["parameters"] == {"binary_data_size": len(raw)}
+        assert np.frombuffer(raw, "<i8").tolist() == expected
+    else:
+        assert BINARY_HEADER not in response.headers
+        assert response.json()["outputs"][0]["data"] == expected
+
+
+@pytest.mark.parametrize("datatype", sorted(WIRE_DTYPES))
+def test_each_numeric_datatype_is_read_in_its_binary_layout(server: Server, trained_models: Path, datatype: str) -> None:
+    features = np.resize(iris().data, (32, 4))
+    values = (features > 3) if datatype == "BOOL" else np.round(features * 10)  # whole numbers fit every datatype
+    wire = values.astype(WIRE_DTYPES[datatype])
+    body, headers = binary_infer(wire, datatype)
+    response = server.post("/v2/models/iris/infer", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["outputs"][0]["data"] == promoted_model(trained_models).predict(wire.astype(np.float64)).tolist()
+
+
+def fp64_input(shape: list[int], size: Any, **tensor_fields: Any) -> dict[str, Any]:
+    tensor = {"name": "x", "shape": shape, "datatype": "FP64", "parameters": {"binary_data_size": size}, **tensor_fields}
+    return {"inputs": [tensor]}
+
+
+ONE_ROW = np.array([[5.1, 3.5, 1.4, 0.2]], dtype="<f8").tobytes()  # 32 bytes
+
+
+def with_header(body_and_headers: tuple[bytes, dict[str, str]], value: str) -> tuple[bytes, dict[str, str]]:
+    return body_and_headers[0], {BINARY_HEADER: value}
+
+
+@pytest.mark.parametrize(
+    ("body_and_headers", "reason"),
+    [
+        pytest.param(with_header(binary_body(fp64_input([1, 4], 32), ONE_ROW), "abc"), "must be a number of bytes", id="header-not-a-number"),
+        pytest.param(with_header(binary_body(fp64_input([1, 4], 32), ONE_ROW), "-5"), "must be a number of bytes", id="header-negative"),
+        pytest.param(with_header(binary_body(fp64_input([1, 4], 32), ONE_ROW), "100000"), "larger than the body", id="header-past-the-body"),
+        pytest.param(with_header(binary_body(fp64_input([1, 4], 32), ONE_ROW), "9" * 5000), "larger than the body", id="header-huge"),
+        pytest.param(with_header(binary_body(fp64_input([1, 4], 32), ONE_ROW), "20"), "not valid JSON", id="header-cuts-the-json"),
+        pytest.param((orjson.dumps(fp64_input([1, 4], 32)) + ONE_ROW, {}), "needs the Inference-Header-Content-Length", id="no-header"),
+        pytest.param((orjson.dumps(fp64_input([1, 4], 0)), {}), "needs the Inference-Header-Content-Length", id="no-header-no-data"),
+        pytest.param(binary_body(fp64_input([1, 4], 40), ONE_ROW), "binary_data_size is 40 but 32 bytes follow", id="size-past-the-data"),
+        pytest.param(binary_body(fp64_input([1, 4], 24), ONE_ROW), "binary_data_size is 24 but 32 bytes follow", id="size-short-of-the-data"),
+        pytest.param(binary_body(fp64_input([2, 4], 32), ONE_ROW), "32 bytes of binary data but shape [2, 4] of FP64 needs 64", id="size-not-the-shape"),
+        pytest.param(binary_body({"inputs": [{**GOOD_TENSOR}]}, ONE_ROW), "32 bytes follow the JSON header but no input", id="bytes-nobody-declared"),
+        pytest.param(binary_body(fp64_input([1, 4], 32, data=[1, 2, 3, 4]), ONE_ROW), "both data and", id="data-and-binary"),
+        pytest.param(binary_body(fp64_input([1, 4], -32), ONE_ROW), "non-negative integer", id="negative-size"),
+        pytest.param(binary_body(fp64_input([1, 4], "32"), ONE_ROW), "non-negative integer", id="size-as-string"),
+        pytest.param(binary_body({"inputs": [{**GOOD_TENSOR, "parameters": 1}]}, b""), "inputs[0].parameters must be an object", id="parameters-not-object"),
+        pytest.param(binary_body(fp64_input([1, 4], 32), np.array([[1.0, np.nan, 2.0, 3.0]]).tobytes()), "not finite", id="nan"),
+        pytest.param(
+            binary_body({"inputs": [{"name": "x", "shape": [1, 4], "datatype": "BOOL", "parameters": {"binary_data_size": 4}}]}, b"\0\1\2\1"),
+            "other than 0 and 1",
+            id="bool-byte-2",
+        ),
+        pytest.param(
+            binary_body({"inputs": [{"name": "x", "shape": [1, 4], "datatype": "BYTES", "parameters": {"binary_data_size": 4}}]}, b"\0" * 4),
+            "not supported",
+            id="bytes-input",
+        ),
+        pytest.param(binary_body({"inputs": [GOOD_TENSOR], "parameters": {"binary_data_output": "yes"}}, b""), "must be true or false", id="output-flag-not-bool"),
+    ],
+)
+def test_malformed_binary_request_gets_a_400_with_the_reason(
+    server: Server, body_and_headers: tuple[bytes, dict[str, str]], reason: str
+) -> None:
+    body, headers = body_and_headers
+    response = server.post("/v2/models/iris/infer", content=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert reason in response.json()["error"]
+
+
+def test_string_classes_come_back_as_length_prefixed_binary_bytes(start_server: StartServer, tmp_path: Path) -> None:
+    data = iris()
+    csv = "a,b,c,d,species\n" + "".join(f"{','.join(map(str, row))},{data.target_names[t]}\n" for row, t in zip(data.data, data.target))
+    (tmp_path / "iris.csv").write_text(csv)
+    models = tmp_path / "models"
+    trained = run_train("--data", (tmp_path / "iris.csv").as_uri(), "--label", "species", "--model", "iris", "--output", models.as_uri())
+    assert trained.returncode == 0, trained.stderr
+    server = start_server(latest_uri(models), workers=1)
+    rows = data.data[::25]
+    response = server.post("/v2/models/iris/infer", content=infer_body(rows.tolist(), parameters={"binary_data_output": True}))
+    assert response.status_code == 200, response.text
+    header, raw = split_binary_response(response)
+    assert header["outputs"][0]["datatype"] == "BYTES"
+    elements = []
+    while raw:
+        (length,) = struct.unpack_from("<I", raw)
+        elements.append(raw[4 : 4 + length].decode())
+        raw = raw[4 + length :]
+    assert elements == promoted_model(models).predict(rows).tolist()
 
 
 # --- loading, readiness, shutdown -------------------------------------------------------

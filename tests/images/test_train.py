@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,23 @@ def test_below_the_gate_is_stored_but_not_promoted(tmp_path: Path) -> None:
     assert promoted_version(tmp_path / "iris") == promoted_before
     versions = [p.name for p in (tmp_path / "iris").iterdir() if p.is_dir()]
     assert len(versions) == 2  # the failed candidate is kept for inspection
+
+
+def test_gate_promotes_at_exactly_the_threshold_and_not_just_above(tmp_path: Path) -> None:
+    output = tmp_path.as_uri()
+    assert run_train("--data", "builtin:iris", "--model", "iris", "--output", output, "--min-accuracy", "0").returncode == 0
+    first = promoted_version(tmp_path / "iris")
+    accuracy = read_json(tmp_path / "iris" / first / "metadata.json")["metrics"]["accuracy"]
+
+    at_threshold = run_train("--data", "builtin:iris", "--model", "iris", "--output", output, "--min-accuracy", repr(accuracy))
+    assert at_threshold.returncode == 0, at_threshold.stderr
+    at_threshold_version = promoted_version(tmp_path / "iris")
+    assert at_threshold_version != first
+
+    just_above = repr(math.nextafter(accuracy, math.inf))
+    above = run_train("--data", "builtin:iris", "--model", "iris", "--output", output, "--min-accuracy", just_above)
+    assert above.returncode == 6, above.stderr
+    assert promoted_version(tmp_path / "iris") == at_threshold_version
 
 
 def assert_clean_failure(result: Any, code: int, reason: str) -> None:
