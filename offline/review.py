@@ -30,6 +30,7 @@ from offline.cost import money, price_table
 from offline.diff import ACTIONS, ResourceChange, StackDiff, StackRun, Violation, compare_sides, labels
 from offline.engine import ROOT, Registration
 from offline.values import show
+from policy.rules import evaluate
 
 DETAIL_BUDGET = 45_000  # characters of collapsible detail; the rest of the comment is summary
 PROPERTY_LINES = 25  # changed inputs shown per resource
@@ -350,5 +351,10 @@ def main(argv: list[str] | None = None, *, policy: PolicyEvaluator | None = None
     return 0
 
 
+def policy_rules(resources: Sequence[Registration], environment: str) -> list[Violation]:
+    """The policy pack's rules (policy/rules.py), run offline on a stack's recorded resources."""
+    return list(evaluate(resources, environment=environment))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(policy=policy_rules))

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from offline.diff import StackDiff, StackRun, compare_stack, labels, replacement_table
+from tests.support import RunWith
 from offline.engine import ROOT, Recording, run_program, stack_config_with
 from offline.review import Base, build_report, extract, render_sides
 
@@ -226,6 +227,25 @@ def test_policy_results_are_rendered_when_given(dev: Recording) -> None:
     report = json.loads(document)
     assert report["stacks"]["dev"]["policy"][0]["rule"] == "bucket-protected"
     assert "policy-violation" in report["labels"]
+
+
+def test_the_pack_rules_flag_a_prod_change_that_drops_protection(prod: Recording, run_with: RunWith) -> None:
+    from offline.review import policy_rules
+
+    unprotected = run_with("prod", **{"mlops:teardown": "true"})
+    markdown, document, _ = build_report(
+        {"prod": _side(prod, "prod")}, {"prod": _side(unprotected, "prod")}, BASE, policy=policy_rules
+    )
+    report = json.loads(document)
+    assert {v["rule"] for v in report["stacks"]["prod"]["policy"]} == {"prod-data-protected"}
+    assert "**mandatory** `prod-data-protected`" in markdown
+    assert "policy-violation" in report["labels"]
+
+
+def test_the_pack_rules_find_nothing_in_the_stack_files(dev: Recording, prod: Recording) -> None:
+    from offline.review import policy_rules
+
+    assert [v for v in policy_rules(dev.resources, "dev") + policy_rules(prod.resources, "prod") if v.severity == "mandatory"] == []
 
 
 def test_the_summary_survives_truncation(dev: Recording, dev_with_backup: Recording, monkeypatch: pytest.MonkeyPatch) -> None:
