@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import pulumi
 
 
 def assumable_by(service: str) -> str:
@@ -13,3 +16,71 @@ def assumable_by(service: str) -> str:
             "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
         }
     )
+
+
+def _bucket_key_through_s3(
+    actions: list[str], *, kms_key_arn: pulumi.Input[str], region: pulumi.Input[str]
+) -> dict[str, Any]:
+    """Use the bucket's KMS key only as S3 does on the caller's behalf, never directly."""
+    return {
+        "Sid": "UseBucketKeyThroughS3",
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": kms_key_arn,
+        "Condition": {"StringEquals": {"kms:ViaService": pulumi.Output.concat("s3.", region, ".amazonaws.com")}},
+    }
+
+
+def model_reader_policy(
+    *, bucket_arn: pulumi.Input[str], kms_key_arn: pulumi.Input[str], region: pulumi.Input[str], model: str
+) -> dict[str, Any]:
+    """Serving: read `models/<model>/` and nothing else.
+
+    Listing that prefix lets a missing object answer 404 (not 403), which is what the
+    server reports while no model has been promoted yet.
+    """
+    prefix = f"models/{model}/"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ListModelPrefix",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": bucket_arn,
+                "Condition": {"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}},
+            },
+            {
+                "Sid": "ReadModel",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": pulumi.Output.concat(bucket_arn, f"/{prefix}*"),
+            },
+            _bucket_key_through_s3(["kms:Decrypt"], kms_key_arn=kms_key_arn, region=region),
+        ],
+    }
+
+
+def model_writer_policy(
+    *,
+    bucket_arn: pulumi.Input[str],
+    kms_key_arn: pulumi.Input[str],
+    region: pulumi.Input[str],
+    model: str,
+    data_object_arn: pulumi.Input[str] | None,
+) -> dict[str, Any]:
+    """Training: read its data object (None for builtin data) and write `models/<model>/` only."""
+    statements: list[dict[str, Any]] = []
+    if data_object_arn is not None:
+        statements.append({"Sid": "ReadData", "Effect": "Allow", "Action": "s3:GetObject", "Resource": data_object_arn})
+    statements += [
+        {
+            "Sid": "WriteModel",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": pulumi.Output.concat(bucket_arn, f"/models/{model}/*"),
+        },
+        # GenerateDataKey to write SSE-KMS objects; Decrypt to read data kept in the bucket.
+        _bucket_key_through_s3(["kms:Decrypt", "kms:GenerateDataKey"], kms_key_arn=kms_key_arn, region=region),
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
