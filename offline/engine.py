@@ -9,6 +9,7 @@ mocks do not expose.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import runpy
@@ -26,6 +27,10 @@ STACKS_DIR = ROOT / "stacks"
 PROJECT = "mlops"
 ACCOUNT_ID = "123456789012"
 MOCK_AMI_ID = "ami-0123456789abcdef0"  # the offline answer for any AMI lookup
+MOCK_GKE_ENDPOINT = "34.118.0.10"  # a GKE control plane's public endpoint address
+# A base64 PEM, as GKE's masterAuth.clusterCaCertificate is (placeholder content).
+MOCK_GKE_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCm1vY2sKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
+MOCK_GCP_ACCESS_TOKEN = "ya29.mock-access-token"
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class Recording:
     resources: list[Registration] = field(default_factory=list)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: set[str] = field(default_factory=set)
+    """Names of the stack outputs that are secrets (shown as [secret] by the CLI)."""
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -93,6 +100,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.region = region
         self.recording = Recording()
         self._provider_regions: dict[str, str] = {}
+        self._gcp_providers: dict[str, dict[str, str]] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = dict(args.inputs)
@@ -100,8 +108,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
         state: dict[str, Any] = {**inputs}
         if args.typ == "pulumi:providers:aws":
             self._provider_regions[args.name] = inputs.get("region", self.region)
+        if args.typ == "pulumi:providers:gcp":
+            self._gcp_providers[args.name] = {"project": inputs.get("project", ""), "region": inputs.get("region", "")}
         # A provider reference is "<urn>::<id>"; the URN ends with the provider's name.
         provider_name = args.provider.split("::")[-2] if args.provider else ""
+        if args.typ.startswith("gcp:"):
+            resource_id, gcp_state = self._gcp_resource(args, inputs, self._gcp_providers.get(provider_name, {}))
+            return resource_id or f"{args.name}-{_fake_id(args.typ, args.name)}", {**state, **gcp_state}
         region = inputs.get("region") or self._provider_regions.get(provider_name, self.region)
         if args.typ == "aws:s3/bucket:Bucket":
             bucket = inputs.get("bucket") or f"{inputs.get('bucketPrefix', args.name)}{_fake_id(args.name)}"
@@ -126,9 +139,63 @@ class RecordingMocks(pulumi.runtime.Mocks):
             resource_id = f"i-{_fake_id(args.name)}"
         elif args.typ in ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"):
             state.setdefault("name", f"{args.name}-{_fake_id(args.name)[:7]}")
+            if args.typ == "aws:iam/role:Role":
+                resource_id = state["name"]
+                state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:role{inputs.get('path', '/')}{state['name']}"
+        elif args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            # IAM names the provider by its URL without the scheme.
+            host_path = str(inputs["url"]).removeprefix("https://")
+            state.update(arn=f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host_path}")
+            resource_id = state["arn"]
         if args.typ.startswith("aws:") and "arn" not in state:
             service = args.typ.split(":")[1].split("/")[0]
             state["arn"] = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{args.name}/{resource_id}"
+        return resource_id, state
+
+    def _gcp_resource(
+        self, args: pulumi.runtime.MockResourceArgs, inputs: dict[str, Any], provider: dict[str, str]
+    ) -> tuple[str | None, dict[str, Any]]:
+        """Ids and computed attributes of Google Cloud resources, shaped as the provider reports them."""
+        project = inputs.get("project") or provider.get("project", "")
+        region = inputs.get("region") or provider.get("region", "")
+        location = inputs.get("location") or region
+        name = inputs.get("name") or f"{args.name}-{_fake_id(args.name)[:7]}"
+        compute = f"https://www.googleapis.com/compute/v1/projects/{project}"
+        state: dict[str, Any] = {"project": project}
+        resource_id: str | None = None
+        if args.typ == "gcp:compute/network:Network":
+            resource_id = f"projects/{project}/global/networks/{name}"
+            state.update(name=name, selfLink=f"{compute}/global/networks/{name}")
+        elif args.typ in ("gcp:compute/subnetwork:Subnetwork", "gcp:compute/router:Router"):
+            kind = "subnetworks" if args.typ.endswith("Subnetwork") else "routers"
+            resource_id = f"projects/{project}/regions/{region}/{kind}/{name}"
+            state.update(name=name, region=region, selfLink=f"{compute}/regions/{region}/{kind}/{name}")
+        elif args.typ == "gcp:compute/routerNat:RouterNat":
+            resource_id = f"{project}/{region}/{inputs.get('router')}/{name}"
+            state.update(name=name, region=region)
+        elif args.typ == "gcp:serviceaccount/account:Account":
+            email = f"{inputs['accountId']}@{project}.iam.gserviceaccount.com"
+            resource_id = f"projects/{project}/serviceAccounts/{email}"
+            state.update(email=email, member=f"serviceAccount:{email}", name=resource_id, uniqueId="1" + _fake_id(email)[:20])
+        elif args.typ == "gcp:container/cluster:Cluster":
+            resource_id = f"projects/{project}/locations/{location}/clusters/{name}"
+            state.update(
+                name=name,
+                location=location,
+                endpoint=MOCK_GKE_ENDPOINT,
+                masterAuth={"clusterCaCertificate": MOCK_GKE_CA, "clientCertificateConfig": {"issueClientCertificate": False}},
+                selfLink=f"https://container.googleapis.com/v1/projects/{project}/locations/{location}/clusters/{name}",
+                labelFingerprint=_fake_id(name)[:8],
+            )
+        elif args.typ == "gcp:container/nodePool:NodePool":
+            cluster = str(inputs.get("cluster", ""))
+            resource_id = f"{cluster}/nodePools/{name}"
+            state.update(name=name, instanceGroupUrls=[], managedInstanceGroupUrls=[])
+        elif args.typ == "gcp:artifactregistry/repository:Repository":
+            resource_id = f"projects/{project}/locations/{location}/repositories/{inputs['repositoryId']}"
+            state.update(name=resource_id, location=location, createTime="2026-01-01T00:00:00Z")
+        elif args.typ == "gcp:projects/service:Service":
+            resource_id = f"{project}/{inputs['service']}"
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -149,6 +216,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
                     "description": region}, []
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if args.token == "gcp:organizations/getClientConfig:getClientConfig":
+            provider = next(iter(self._gcp_providers.values()), {"project": "", "region": ""})
+            return {"accessToken": MOCK_GCP_ACCESS_TOKEN, "id": provider["project"], "project": provider["project"],
+                    "region": provider["region"], "zone": "", "defaultLabels": {}}, []
         raise NotImplementedError(f"the offline engine has no answer for the call {args.token}")
 
 
@@ -277,7 +348,16 @@ def run_program(stack: str, config: dict[str, str], recording: Recording | None 
         runpy.run_path(str(PROGRAM), run_name="__main__")
         stack_resource = pulumi.runtime.get_root_resource()
         exported: dict[str, Any] = getattr(stack_resource, "outputs", {})
-        return pulumi.Output.from_input(exported).apply(recording.outputs.update)
+
+        async def secrets() -> None:
+            for key, value in exported.items():
+                if isinstance(value, pulumi.Output) and await value.is_secret():
+                    recording.secret_outputs.add(key)
+
+        return pulumi.Output.all(
+            pulumi.Output.from_input(exported).apply(recording.outputs.update),
+            pulumi.Output.from_input(asyncio.ensure_future(secrets())),
+        )
 
     program()
     return recording
