@@ -16,7 +16,7 @@ from components.web_identity import (
     pod_identity,
     web_identity_trust,
 )
-from offline.engine import ACCOUNT_ID, Recording, Registration
+from offline.engine import ACCOUNT_ID, ROOT, Recording, Registration
 
 OIDC = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 ROLE = "aws:iam/role:Role"
@@ -166,3 +166,10 @@ def test_an_issuer_must_be_https() -> None:
 )
 def test_training_data_object(data: str, arn: str | None) -> None:
     assert data_object_arn(data, "arn:aws:s3:::b") == arn
+
+
+def test_deployer_policy_may_manage_only_gke_issuer_providers(prod: Recording) -> None:
+    policy = json.loads((ROOT / "docs" / "deployer-policy.json").read_text())
+    [statement] = [s for s in policy["Statement"] if "iam:CreateOpenIDConnectProvider" in s["Action"]]
+    assert statement["Resource"] == "arn:aws:iam::*:oidc-provider/container.googleapis.com/*"
+    assert prod.one(OIDC).state["arn"].split(":oidc-provider/")[1].startswith("container.googleapis.com/")
