@@ -33,6 +33,8 @@ class GkeTarget:
     identities: WebIdentityIdentities
     service_annotations: dict[str, str]
     """For the serving Service (type LoadBalancer): internal unless `gke.publicEndpoint`."""
+    kubectl: str
+    """`kubectl` with the cluster's context, for the commands in the outputs."""
 
 
 def gke_cluster_for(
@@ -72,6 +74,7 @@ def gke_cluster_for(
         provider=cluster.provider,
         identities=WebIdentityIdentities(provider=oidc, name_prefix=name_prefix, region=cfg.aws_region),
         service_annotations=load_balancer_annotations(public=cfg.gke.public_endpoint),
+        kubectl=f"kubectl --context {cluster.context}",
     )
 
 

@@ -154,6 +154,8 @@ class GkeCluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     """Secret. Authenticates through gke-gcloud-auth-plugin."""
     provider: k8s.Provider
+    context: str
+    """The kubeconfig context name, the one `gcloud container clusters get-credentials` writes too."""
     node_service_account: pulumi.Output[str]
     """The nodes' service account email."""
     cpu_pool_bounds: tuple[int, int]
@@ -339,7 +341,7 @@ class GkeCluster(pulumi.ComponentResource):
             pod_millicores=args.serving_cpu_millicores,
         )
         cpu_min, cpu_max = self.cpu_pool_bounds
-        gcp.container.NodePool(
+        cpu_pool = gcp.container.NodePool(
             f"{name}-cpu",
             name="cpu",
             project=args.project,
@@ -379,13 +381,14 @@ class GkeCluster(pulumi.ComponentResource):
 
         self.name = cluster.name
         self.endpoint = cluster.endpoint
+        self.context = f"gke_{args.project}_{location}_{args.name}"
         # GKE's token issuer is the cluster's v1 API URL; its OIDC discovery document and keys
         # are public at <issuer>/.well-known/openid-configuration, which is what AWS reads.
         self.issuer_url = pulumi.Output.concat("https://container.googleapis.com/v1/", cluster.id)
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(cluster.name, cluster.endpoint, cluster.master_auth.cluster_ca_certificate).apply(
                 lambda values: kubeconfig_for(
-                    name=f"gke_{args.project}_{location}_{values[0]}",
+                    name=self.context,
                     endpoint=values[1],
                     ca_certificate=values[2] or "",
                 )
@@ -395,7 +398,7 @@ class GkeCluster(pulumi.ComponentResource):
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             # Wait for the pools: a workload registered on a cluster without nodes never starts.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[gpu_pool]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[cpu_pool, gpu_pool]),
         )
         self.node_service_account = nodes.email
         self.gpu_pool_name = gpu_pool.name

@@ -271,3 +271,9 @@ def test_google_cloud_resources_carry_the_stack_labels(prod: Recording) -> None:
 
 def test_dev_stays_on_aws(dev: Recording) -> None:
     assert not [r.type for r in dev.resources if r.type.startswith(("gcp:", "pulumi:providers:gcp"))]
+
+
+def test_workloads_wait_for_both_node_pools(prod: Recording) -> None:
+    # A workload registered on a cluster with no nodes would only sit Pending.
+    dependencies = prod.get(K8S_PROVIDER, "gke-k8s").dependencies
+    assert {pool(prod, "cpu").urn, pool(prod, "gpu").urn} <= set(dependencies)
