@@ -282,7 +282,8 @@ class ArtifactRegistry(ContainerRegistry):
             image: pulumi.Output.concat(host, "/", args.project, "/", repository.repository_id, f"/{image}")
             for image in args.repositories
         }
-        self.repository_arns = {image: repository.name for image in args.repositories}
+        # The full resource id (projects/<p>/locations/<l>/repositories/<id>): `name` is only the last part.
+        self.repository_arns = {image: repository.id for image in args.repositories}
         self.cache_refs = {
             image: pulumi.Output.concat(host, "/", args.project, "/", cache.repository_id, f"/{image}:{CACHE_TAG_PREFIX}")
             for image in args.repositories

@@ -192,8 +192,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
             resource_id = f"{cluster}/nodePools/{name}"
             state.update(name=name, instanceGroupUrls=[], managedInstanceGroupUrls=[])
         elif args.typ == "gcp:artifactregistry/repository:Repository":
+            # The provider's id is the full path; its `name` only the repository id.
             resource_id = f"projects/{project}/locations/{location}/repositories/{inputs['repositoryId']}"
-            state.update(name=resource_id, location=location, createTime="2026-01-01T00:00:00Z")
+            state.update(name=inputs["repositoryId"], location=location, createTime="2026-01-01T00:00:00Z")
         elif args.typ == "gcp:projects/service:Service":
             resource_id = f"{project}/{inputs['service']}"
         return resource_id, state

@@ -222,7 +222,8 @@ def test_node_service_account_has_exactly_logs_metrics_and_image_reads(prod: Rec
 
 def test_nodes_read_only_the_release_repository(prod: Recording) -> None:
     [grant] = prod.of_type(REPOSITORY_MEMBER)
-    assert grant.inputs["repository"] == prod.get("gcp:artifactregistry/repository:Repository", "registry-images").state["name"]
+    release = prod.get("gcp:artifactregistry/repository:Repository", "registry-images")
+    assert grant.inputs["repository"] == release.id == f"projects/{PROJECT}/locations/us-central1/repositories/mlops-prod"
 
 
 def test_kubeconfig_output_is_secret(prod: Recording) -> None:
