@@ -46,7 +46,8 @@ def gke_cluster_for(
     on_aws: pulumi.ResourceOptions,
 ) -> GkeTarget:
     """The GKE cluster, and the keyless AWS identities its pods get: the seam serving plugs into."""
-    assert cfg.gke.project is not None  # the config model requires it with compute.kind gke
+    if cfg.gke.project is None:  # the config model already requires it with compute.kind gke
+        raise ValueError("a GKE cluster needs mlops:gke.project")
     cluster = GkeCluster(
         "gke",
         GkeClusterArgs(
@@ -174,7 +175,7 @@ def main() -> None:
             ),
             parent=grants_parent,
         )
-        data_arn = storage.bucket_arn.apply(lambda arn: data_object_arn(cfg.training.data, arn))
+        data_arn = storage.bucket_arn.apply(lambda arn: data_object_arn(cfg.training.data, arn) or "")
         gke.identities.grant(
             "training-identity",
             namespace=name_prefix,
@@ -184,7 +185,7 @@ def main() -> None:
                 kms_key_arn=storage.kms_key_arn,
                 region=cfg.aws_region,
                 model=cfg.serving.model,
-                data_object_arn=None if cfg.training.data.startswith("builtin:") else data_arn.apply(lambda a: a or ""),
+                data_object_arn=None if cfg.training.data.startswith("builtin:") else data_arn,
             ),
             parent=grants_parent,
         )

@@ -17,6 +17,7 @@ from components.web_identity import (
     web_identity_trust,
 )
 from offline.engine import ACCOUNT_ID, ROOT, Recording, Registration
+from tests.support import RunWith
 
 OIDC = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 ROLE = "aws:iam/role:Role"
@@ -173,3 +174,8 @@ def test_deployer_policy_may_manage_only_gke_issuer_providers(prod: Recording) -
     [statement] = [s for s in policy["Statement"] if "iam:CreateOpenIDConnectProvider" in s["Action"]]
     assert statement["Resource"] == "arn:aws:iam::*:oidc-provider/container.googleapis.com/*"
     assert prod.one(OIDC).state["arn"].split(":oidc-provider/")[1].startswith("container.googleapis.com/")
+
+
+def test_training_on_builtin_data_reads_nothing_from_the_bucket(run_with: RunWith) -> None:
+    recording = run_with("prod", **{"mlops:training": {"data": "builtin:iris"}})
+    assert set(statements(recording, "training")) == {"WriteModel", "UseBucketKeyThroughS3"}
