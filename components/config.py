@@ -36,6 +36,17 @@ PROJECT = "mlops"
 GPU_INSTANCE_FAMILIES = (
     "g4dn", "g5", "g6", "g6e", "gr6", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en",
 )
+# Google Cloud's accelerator-optimized machine families and the one GPU each carries; N1
+# machines take the older GPUs attached to them instead.
+GKE_GPU_MACHINES = {
+    "g2-": ("nvidia-l4",),
+    "a2-highgpu-": ("nvidia-tesla-a100",),
+    "a2-megagpu-": ("nvidia-tesla-a100",),
+    "a2-ultragpu-": ("nvidia-a100-80gb",),
+    "a3-highgpu-": ("nvidia-h100-80gb",),
+    "a3-megagpu-": ("nvidia-h100-mega-80gb",),
+    "n1-": ("nvidia-tesla-t4", "nvidia-tesla-v100", "nvidia-tesla-p4", "nvidia-tesla-p100"),
+}
 # The regions of the commercial `aws` partition, as the provider SDK lists them. The
 # program's ARNs and service principals assume that partition (not aws-cn, aws-us-gov).
 AWS_REGIONS = tuple(
@@ -142,6 +153,18 @@ class ComputeConfig(_Section):
     def _node_bounds(self) -> ComputeConfig:
         if self.min_nodes > self.max_nodes:
             raise _BrokenRule("minNodes", self.min_nodes, f"must be <= maxNodes ({self.max_nodes})")
+        if self.kind == "gke":
+            family = next((f for f in GKE_GPU_MACHINES if self.machine_type.startswith(f)), None)
+            if family is None:
+                raise _BrokenRule(
+                    "machineType",
+                    self.machine_type,
+                    f"is not a GPU machine type GKE offers; use one of the families {', '.join(GKE_GPU_MACHINES)}",
+                )
+            if self.gpu_type not in GKE_GPU_MACHINES[family]:
+                raise _BrokenRule(
+                    "gpuType", self.gpu_type, f"does not fit machineType {self.machine_type}; it carries {' or '.join(GKE_GPU_MACHINES[family])}"
+                )
         return self
 
 

@@ -57,6 +57,8 @@ INVALID: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
     ("gke pulling from ECR", "prod", {"mlops:registry": {"kind": "ecr"}}, ("mlops:registry.kind", '"ecr"', "must be artifact-registry with compute.kind: gke")),
     ("ec2 pulling from Artifact Registry", "prod", {"mlops:compute": {"kind": "ec2"}, "mlops:serving": {"cluster": "kubeconfig"}}, ("mlops:registry.kind", '"artifact-registry"', "must be ecr with compute.kind: ec2")),
     ("public endpoint in quotes", "prod", {"mlops:gke": {"publicEndpoint": "true"}}, ("mlops:gke.publicEndpoint", "write it as a YAML boolean, true")),
+    ("gke machine type without a GPU", "prod", {"mlops:compute": {"machineType": "e2-standard-4"}}, ("mlops:compute.machineType", '"e2-standard-4"', "not a GPU machine type")),
+    ("gke GPU the machine does not carry", "prod", {"mlops:compute": {"gpuType": "nvidia-tesla-t4"}}, ("mlops:compute.gpuType", '"nvidia-tesla-t4"', "does not fit machineType g2-standard-4", "nvidia-l4")),
     ("mistyped key in gke", "prod", {"mlops:gke": {"authorizedNetwork": ["203.0.113.0/24"]}}, ("mlops:gke.authorizedNetwork", "did you mean authorizedNetworks?")),
 ]
 
