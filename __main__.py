@@ -5,17 +5,46 @@ from pathlib import Path
 import pulumi
 
 from components.batch import BatchTraining, BatchTrainingArgs
-from components.clusters import build_cluster
+from components.clusters import Cluster, gke_cluster, kubeconfig_cluster
 from components.config import StackConfig
+from components.gke import GkeCluster, GkeClusterArgs
 from components.images import ContainerImages
-from components.providers import aws_provider
 from components.namespace import WorkloadNamespace, WorkloadNamespaceArgs
-from components.registry import build_registry
+from components.providers import aws_provider, default_tags, gcp_provider
+from components.registry import ContainerRegistry, build_registry
 from components.serving import ModelServing, ModelServingArgs
 from components.storage import DataBucket, DataBucketArgs
 from components.training_cronjob import TrainingCronJob, TrainingCronJobArgs
+from components.web_identity import WebIdentityIdentities, WebIdentityProvider
 
 IMAGES_DIR = Path(__file__).parent / "images"
+
+
+def build_gke(cfg: StackConfig, *, name_prefix: str, registry: ContainerRegistry, opts: pulumi.ResourceOptions) -> GkeCluster:
+    """The GKE cluster (`compute.kind: gke`): serving and GPU training run there."""
+    if cfg.gke.project is None:  # the config model already requires it with compute.kind gke
+        raise ValueError("a GKE cluster needs mlops:gke.project")
+    return GkeCluster(
+        "gke",
+        GkeClusterArgs(
+            project=cfg.gke.project,
+            region=cfg.gke.region,
+            zones=cfg.gke.zones,
+            name=name_prefix,
+            release_channel=cfg.gke.release_channel,
+            authorized_networks=cfg.gke.authorized_networks,
+            deletion_protection=cfg.protect_data,
+            compute=cfg.compute,
+            spot=cfg.spot,
+            serving_min_replicas=cfg.serving.min_replicas,
+            serving_max_replicas=cfg.serving.max_replicas,
+            serving_cpu_millicores=cfg.serving.cpu * 1000,
+            # Release images only; the nodes never read the build cache.
+            image_repositories={"images": next(iter(registry.repository_arns.values()))},
+            labels=default_tags(cfg),
+        ),
+        opts=opts,
+    )
 
 
 def main() -> None:
@@ -28,6 +57,14 @@ def main() -> None:
         else None
     )
     in_region = pulumi.ResourceOptions(providers={"aws": provider})
+    # Google Cloud only when something lives there: the GKE cluster or Artifact Registry.
+    google = (
+        gcp_provider("gcp", cfg, project=cfg.gke.project, region=cfg.gke.region)
+        if cfg.gke.project and (cfg.compute.kind == "gke" or cfg.registry.kind == "artifact-registry")
+        else None
+    )
+    on_gcp = pulumi.ResourceOptions(providers={"gcp": google} if google else {})
+    both = pulumi.ResourceOptions(providers={"aws": provider, **({"gcp": google} if google else {})})
 
     name_prefix = f"{cfg.project}-{cfg.stack}"
     storage = DataBucket(
@@ -49,7 +86,10 @@ def main() -> None:
         name_prefix=name_prefix,
         keep_through_destroy=cfg.protect_data,
         key_deletion_window_days=cfg.key_deletion_window_days,
-        opts=in_region,
+        gcp_project=cfg.gke.project,
+        gcp_region=cfg.gke.region,
+        labels=default_tags(cfg),
+        opts=both,
     )
     images = ContainerImages(
         "images",
@@ -90,12 +130,28 @@ def main() -> None:
         pulumi.export("describeJobCommand", training.describe_command)
         pulumi.export("logsCommand", training.logs_command)
 
-    # Serving, and training when the cluster trains, on the cluster `serving.cluster` names.
-    cluster = build_cluster("cluster", cfg)
+    # The cluster `serving.cluster` names: serving runs there, and training when the
+    # cluster trains (compute.kind gke on its GPU pool, or none on the CPUs).
+    cluster: Cluster
+    web_identities: WebIdentityIdentities | None = None
+    if cfg.compute.kind == "gke":  # the config model requires serving.cluster gke with it
+        gke = build_gke(cfg, name_prefix=name_prefix, registry=registry, opts=on_gcp)
+        oidc = WebIdentityProvider("gke-identity", issuer_url=gke.issuer_url, opts=in_region)
+        web_identities = WebIdentityIdentities(provider=oidc, name_prefix=name_prefix, region=cfg.aws_region)
+        cluster = gke_cluster(cfg, gke, web_identities)
+        pulumi.export("kubeconfig", gke.kubeconfig)
+        pulumi.export("clusterName", gke.name)
+        pulumi.export("clusterEndpoint", gke.endpoint)
+        pulumi.export("clusterIssuer", gke.issuer_url)
+    else:
+        cluster = kubeconfig_cluster("cluster", cfg)
+
     on_cluster = pulumi.ResourceOptions(providers={"aws": provider, "kubernetes": cluster.provider})
     namespace = WorkloadNamespace(
         "workloads",
-        WorkloadNamespaceArgs(name=name_prefix, registry=registry.credentials),
+        WorkloadNamespaceArgs(
+            name=name_prefix, registry=None if cluster.nodes_pull_images else registry.credentials
+        ),
         opts=on_cluster,
     )
     serving = ModelServing(
@@ -110,6 +166,7 @@ def main() -> None:
             region=cfg.aws_region,
             highly_available=cfg.is_prod,
             kubectl=cluster.kubectl,
+            exposure=cluster.exposure,
             bucket_name=storage.bucket_name,
             bucket_arn=storage.bucket_arn,
             bucket_kms_key_arn=storage.kms_key_arn,
@@ -121,8 +178,7 @@ def main() -> None:
     pulumi.export("servingEndpoint", serving.endpoint)
     pulumi.export("portForwardCommand", serving.port_forward_command)
 
-    if cfg.compute.kind == "none":
-        # No training compute of its own: CPU training on the serving cluster.
+    if cfg.compute.kind in ("gke", "none"):
         cronjob = TrainingCronJob(
             "training",
             TrainingCronJobArgs(
@@ -136,12 +192,16 @@ def main() -> None:
                 region=cfg.aws_region,
                 kubectl=cluster.kubectl,
                 bucket_name=storage.bucket_name,
-            bucket_arn=storage.bucket_arn,
-            bucket_kms_key_arn=storage.kms_key_arn,
+                bucket_arn=storage.bucket_arn,
+                bucket_kms_key_arn=storage.kms_key_arn,
             ),
             opts=on_cluster,
         )
         pulumi.export("trainNowCommand", cronjob.run_now_command)
+        if web_identities is not None:
+            pulumi.export("trainingRoleArn", web_identities.role_arns[cronjob.service_account])
+    if web_identities is not None:
+        pulumi.export("servingRoleArn", web_identities.role_arns[serving.service_account])
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ names the key as written in the stack file, the bad value and what is allowed.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import re
 from enum import StrEnum
@@ -31,6 +32,17 @@ from components.instance_types import GPU_INSTANCE_FAMILIES, GPU_INSTANCE_TYPES
 
 PROJECT = "mlops"
 
+# Google Cloud's accelerator-optimized machine families and the one GPU each carries; N1
+# machines take the older GPUs attached to them instead.
+GKE_GPU_MACHINES = {
+    "g2-": ("nvidia-l4",),
+    "a2-highgpu-": ("nvidia-tesla-a100",),
+    "a2-megagpu-": ("nvidia-tesla-a100",),
+    "a2-ultragpu-": ("nvidia-a100-80gb",),
+    "a3-highgpu-": ("nvidia-h100-80gb",),
+    "a3-megagpu-": ("nvidia-h100-mega-80gb",),
+    "n1-": ("nvidia-tesla-t4", "nvidia-tesla-v100", "nvidia-tesla-p4", "nvidia-tesla-p100"),
+}
 # The regions of the commercial `aws` partition, as the provider SDK lists them. The
 # program's ARNs and service principals assume that partition (not aws-cn, aws-us-gov).
 AWS_REGIONS = tuple(
@@ -39,6 +51,12 @@ AWS_REGIONS = tuple(
 _MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 # A Kubernetes memory quantity with its unit, e.g. 512Mi or 2Gi (a bare number means bytes).
 _MEMORY = re.compile(r"^[1-9][0-9]*(Ki|Mi|Gi|Ti|k|M|G|T)$")
+# A Google Cloud project id: 6 to 30 lowercase letters, digits or hyphens, starting with a
+# letter and not ending with a hyphen.
+_GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+# A Google Cloud region (us-central1, europe-west4, northamerica-northeast1) and a zone of it.
+_GCP_REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
+_GCP_ZONE_SUFFIX = re.compile(r"^-[a-z]$")
 BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "digits")
 
 
@@ -167,6 +185,18 @@ class ComputeConfig(_Section):
     def _node_bounds(self) -> ComputeConfig:
         if self.min_nodes > self.max_nodes:
             raise _BrokenRule("minNodes", self.min_nodes, f"must be <= maxNodes ({self.max_nodes})")
+        if self.kind == "gke":
+            family = next((f for f in GKE_GPU_MACHINES if self.machine_type.startswith(f)), None)
+            if family is None:
+                raise _BrokenRule(
+                    "machineType",
+                    self.machine_type,
+                    f"is not a GPU machine type GKE offers; use one of the families {', '.join(GKE_GPU_MACHINES)}",
+                )
+            if self.gpu_type not in GKE_GPU_MACHINES[family]:
+                raise _BrokenRule(
+                    "gpuType", self.gpu_type, f"does not fit machineType {self.machine_type}; it carries {' or '.join(GKE_GPU_MACHINES[family])}"
+                )
         return self
 
 
@@ -253,6 +283,82 @@ class TrainingConfig(_Section):
         return cron_to_scheduler(self.schedule)
 
 
+class GkeConfig(_Section):
+    """The Google Cloud side: where the GKE cluster and Artifact Registry live, and who may reach them."""
+
+    project: str | None = Field(
+        default=None,
+        description="The Google Cloud project id (e.g. mlops-prod-123456). Required for compute.kind gke "
+        "and registry.kind artifact-registry.",
+    )
+    region: str = Field(
+        default="us-central1",
+        description="The Google Cloud region of the cluster's network, NAT and Artifact Registry.",
+    )
+    zones: list[str] = Field(
+        default_factory=list,
+        description="Zones of the region that run nodes; the first also runs the (zonal) control plane. "
+        "Required for compute.kind gke; pick zones that offer compute.gpuType.",
+    )
+    authorized_networks: list[str] = Field(
+        default_factory=list,
+        description="IPv4 CIDRs allowed to reach the cluster's control plane (where kubectl and pulumi run). "
+        "Required for compute.kind gke; 0.0.0.0/0 is refused.",
+    )
+    public_endpoint: bool = Field(
+        default=False,
+        description="true exposes the serving endpoint through a public load balancer; "
+        "false (default) keeps it on an internal one, reachable from the VPC only.",
+    )
+    release_channel: Literal["RAPID", "REGULAR", "STABLE"] = Field(
+        default="REGULAR", description="The GKE release channel that upgrades the cluster and its nodes."
+    )
+
+    @field_validator("project")
+    @classmethod
+    def _project_id(cls, value: str | None) -> str | None:
+        if value is not None and not _GCP_PROJECT.match(value):
+            raise ValueError(
+                f"'{value}' is not a Google Cloud project id: 6 to 30 lowercase letters, digits or hyphens, "
+                "starting with a letter (for example mlops-prod-123456)"
+            )
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region_shape(cls, value: str) -> str:
+        if not _GCP_REGION.match(value):
+            raise ValueError(f"'{value}' is not a Google Cloud region (for example us-central1)")
+        return value
+
+    @field_validator("authorized_networks")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                network = ipaddress.ip_network(cidr, strict=True)
+            except ValueError as error:
+                raise ValueError(f"'{cidr}' is not a CIDR such as 203.0.113.0/24 ({error})") from None
+            if network.version != 4:
+                raise ValueError(f"'{cidr}' is IPv6; GKE authorized networks take IPv4 CIDRs")
+            if network.prefixlen == 0:
+                # The control plane would answer the whole internet; list the networks that
+                # run kubectl and pulumi instead (a CI runner's egress range, an office, a VPN).
+                raise ValueError(f"'{cidr}' opens the control plane to the whole internet; list your own networks")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a network twice")
+        return value
+
+    @model_validator(mode="after")
+    def _zones_in_region(self) -> GkeConfig:
+        for zone in self.zones:
+            if not zone.startswith(self.region) or not _GCP_ZONE_SUFFIX.match(zone.removeprefix(self.region)):
+                raise _BrokenRule("zones", self.zones, f"must be zones of region {self.region} (for example {self.region}-a)")
+        if len(set(self.zones)) != len(self.zones):
+            raise _BrokenRule("zones", self.zones, "lists a zone twice")
+        return self
+
+
 class StackConfig(BaseModel):
     """The validated `mlops:` namespace plus the few provider settings the program needs."""
 
@@ -276,6 +382,7 @@ class StackConfig(BaseModel):
         default=None,
         description="kubernetes:context: the kubeconfig context to deploy to; None is the current context.",
     )
+    gke: GkeConfig = GkeConfig()
 
     @property
     def is_prod(self) -> bool:
@@ -321,15 +428,7 @@ class StackConfig(BaseModel):
 
     @model_validator(mode="after")
     def _environment_rules(self) -> StackConfig:
-        broken: list[_BrokenRule] = []
-        for key, value, planned in (
-            ("registry.kind", self.registry.kind, "artifact-registry"),
-            ("compute.kind", self.compute.kind, "gke"),
-        ):
-            if value == planned:
-                broken.append(
-                    _BrokenRule(key, value, "is not supported by this program yet (GKE is planned); use ecr / ec2")
-                )
+        broken: list[_BrokenRule] = self._google_cloud_rules()
         if self.compute.kind == "ec2":
             smallest = min(GPU_INSTANCE_TYPES[name].gpus for name in self.compute.instance_type)
             if self.training.gpus > smallest:
@@ -341,13 +440,9 @@ class StackConfig(BaseModel):
                         "the job would wait for an instance it can never get",
                     )
                 )
-        if self.serving.cluster != "kubeconfig":
+        if self.serving.cluster == "eks":
             broken.append(
-                _BrokenRule(
-                    "serving.cluster",
-                    self.serving.cluster,
-                    "is planned, not built yet; use kubeconfig (an existing cluster)",
-                )
+                _BrokenRule("serving.cluster", self.serving.cluster, "is planned, not built yet; use kubeconfig or gke")
             )
         if self.storage.backup_region == self.aws_region:
             broken.append(
@@ -371,6 +466,55 @@ class StackConfig(BaseModel):
         if broken:
             raise _BrokenRules(broken)
         return self
+
+    def _google_cloud_rules(self) -> list[_BrokenRule]:
+        """The combinations GKE and Artifact Registry need, each naming its key."""
+        broken: list[_BrokenRule] = []
+        on_gke = self.compute.kind == "gke"
+        if self.serving.cluster == "gke" and not on_gke:
+            broken.append(
+                _BrokenRule("serving.cluster", "gke", f"needs compute.kind: gke (the program's GKE cluster), not {self.compute.kind}")
+            )
+        if on_gke and self.serving.cluster != "gke":
+            broken.append(
+                _BrokenRule(
+                    "serving.cluster",
+                    self.serving.cluster,
+                    "must be gke with compute.kind: gke: training runs as a CronJob on the cluster's GPU pool, beside serving",
+                )
+            )
+        if (on_gke or self.registry.kind == "artifact-registry") and self.gke.project is None:
+            needs = "compute.kind: gke" if on_gke else "registry.kind: artifact-registry"
+            broken.append(_BrokenRule("gke.project", None, f"is required with {needs} (the Google Cloud project id)"))
+        if on_gke and self.registry.kind != "artifact-registry":
+            broken.append(
+                _BrokenRule(
+                    "registry.kind",
+                    self.registry.kind,
+                    "must be artifact-registry with compute.kind: gke: the nodes pull with their own service "
+                    "account, where ECR would need a static pull token",
+                )
+            )
+        if self.compute.kind == "ec2" and self.registry.kind != "ecr":
+            broken.append(
+                _BrokenRule(
+                    "registry.kind", self.registry.kind, "must be ecr with compute.kind: ec2: the instance pulls with its IAM role"
+                )
+            )
+        if on_gke and not self.gke.zones:
+            broken.append(
+                _BrokenRule("gke.zones", None, f"is required with compute.kind: gke (for example [{self.gke.region}-a])")
+            )
+        if on_gke and not self.gke.authorized_networks:
+            broken.append(
+                _BrokenRule(
+                    "gke.authorizedNetworks",
+                    None,
+                    "is required with compute.kind: gke: the CIDRs that run kubectl and pulumi (the control plane "
+                    "admits no one else)",
+                )
+            )
+        return broken
 
     @classmethod
     def from_pulumi(cls) -> StackConfig:

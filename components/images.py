@@ -11,7 +11,7 @@ from pathlib import Path
 import pulumi
 import pulumi_docker_build as docker_build
 
-from components.registry import CACHE_TAG_PREFIX, RELEASE_TAG_PREFIX, ContainerRegistry
+from components.registry import RELEASE_TAG_PREFIX, ContainerRegistry
 
 PLATFORM = docker_build.Platform.LINUX_AMD64
 
@@ -132,7 +132,7 @@ class ContainerImages(pulumi.ComponentResource):
                 raise ValueError(f"no Dockerfile in the {image} build context {context}")
             repository = registry.repository_urls[image]
             tag = release_tag(context)
-            cache_ref = pulumi.Output.concat(repository, f":{CACHE_TAG_PREFIX}")
+            cache_ref = registry.cache_refs[image]
             built = docker_build.Image(
                 f"{name}-{image}",
                 context=docker_build.BuildContextArgs(location=str(context)),
@@ -154,7 +154,7 @@ class ContainerImages(pulumi.ComponentResource):
                         registry=docker_build.CacheToRegistryArgs(
                             ref=cache_ref,
                             mode=docker_build.CacheMode.MAX,
-                            # ECR only accepts cache manifests in the OCI image-manifest form.
+                            # ECR only accepts cache manifests in the OCI image-manifest form; Artifact Registry takes it too.
                             image_manifest=True,
                             oci_media_types=True,
                         )

@@ -21,8 +21,9 @@ PULL_SECRET = "registry-pull"
 class WorkloadNamespaceArgs:
     name: str
     """The namespace, e.g. `mlops-dev`; also the `app.kubernetes.io/instance` of its workloads."""
-    registry: RegistryCredentials
-    """The registry's short-lived pull credentials, for the image pull secret."""
+    registry: RegistryCredentials | None
+    """The registry's short-lived pull credentials, for an image pull secret; None where the
+    nodes pull with their own identity (GKE nodes from Artifact Registry)."""
 
 
 class WorkloadNamespace(pulumi.ComponentResource):
@@ -34,7 +35,7 @@ class WorkloadNamespace(pulumi.ComponentResource):
     """
 
     name: pulumi.Output[str]
-    pull_secret_name: pulumi.Output[str]
+    pull_secret_name: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: WorkloadNamespaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:kubernetes:WorkloadNamespace", name, None, opts)
@@ -87,6 +88,10 @@ class WorkloadNamespace(pulumi.ComponentResource):
             opts=in_namespace,
         )
 
+        self.pull_secret_name = None
+        if args.registry is None:
+            self.register_outputs({"name": self.name})
+            return
         # The registry token lasts 12 hours; every `pulumi up` writes a fresh one.
         docker_config = pulumi.Output.secret(
             pulumi.Output.all(args.registry.address, args.registry.username, args.registry.password).apply(

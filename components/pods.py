@@ -60,7 +60,7 @@ def restricted_pod_spec(
     *,
     service_account_name: pulumi.Input[str],
     access: PodAccess,
-    image_pull_secret: pulumi.Input[str],
+    image_pull_secret: pulumi.Input[str] | None,
     restart_policy: str | None = None,
     termination_grace_period_seconds: int | None = None,
     topology_spread_constraints: Sequence[k8s.core.v1.TopologySpreadConstraintArgs] | None = None,
@@ -111,7 +111,7 @@ def restricted_pod_spec(
     return k8s.core.v1.PodSpecArgs(
         service_account_name=service_account_name,
         automount_service_account_token=access.mount_service_account_token,
-        image_pull_secrets=[k8s.core.v1.LocalObjectReferenceArgs(name=image_pull_secret)],
+        image_pull_secrets=[k8s.core.v1.LocalObjectReferenceArgs(name=image_pull_secret)] if image_pull_secret else None,
         security_context=k8s.core.v1.PodSecurityContextArgs(
             run_as_non_root=True,
             run_as_user=IMAGE_UID,

@@ -1,8 +1,9 @@
-"""Explicit AWS providers, so every resource carries the stack's default tags."""
+"""Explicit AWS and Google Cloud providers, so every resource carries the stack's default tags."""
 
 from __future__ import annotations
 
 import pulumi_aws as aws
+import pulumi_gcp as gcp
 
 from components.config import StackConfig
 
@@ -24,3 +25,12 @@ def aws_provider(name: str, cfg: StackConfig, *, region: str) -> aws.Provider:
         region=region,
         default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(cfg)),
     )
+
+
+def gcp_provider(name: str, cfg: StackConfig, *, project: str, region: str) -> gcp.Provider:
+    """A Google Cloud provider for `project` and `region` that labels everything it creates.
+
+    The labels are the AWS default tags: Google Cloud label keys and values take lowercase
+    letters, digits, `-` and `_`, which every one of them already is.
+    """
+    return gcp.Provider(name, project=project, region=region, default_labels=default_tags(cfg))

@@ -6,7 +6,8 @@ Works on any cluster: the `kubernetes.Provider` comes in through the resource op
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -33,6 +34,16 @@ DO_NOT_WAIT_FOR_READY = {"pulumi.com/skipAwait": "true"}
 
 
 @dataclass(frozen=True)
+class ServiceExposure:
+    """How the serving Service is reached from outside the cluster; the cluster decides."""
+
+    type: str = "ClusterIP"
+    """ClusterIP (a port-forward reaches it), or LoadBalancer."""
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    """For a LoadBalancer: which kind the cloud makes (internal unless asked otherwise)."""
+
+
+@dataclass(frozen=True)
 class ModelServingArgs:
     serving: ServingConfig
     """Replicas bounds, CPU target, CPU/memory/GPUs per pod, the model and its version."""
@@ -41,7 +52,8 @@ class ModelServingArgs:
     """The `app.kubernetes.io/instance` label: the namespace name, e.g. `mlops-dev`."""
     image_ref: pulumi.Input[str]
     """The serve image by digest: `<repository>@sha256:...`."""
-    image_pull_secret: pulumi.Input[str]
+    image_pull_secret: pulumi.Input[str] | None
+    """The namespace's image pull secret; None where the nodes pull with their own identity."""
     identities: WorkloadIdentities
     """Makes the pods' read-only access to `models/<model>/`."""
     bucket_name: pulumi.Input[str]
@@ -53,6 +65,8 @@ class ModelServingArgs:
     """prod: a PodDisruptionBudget, and pods spread across zones and nodes."""
     kubectl: str
     """`kubectl` with any `--context`, for the port-forward command."""
+    exposure: ServiceExposure = field(default_factory=lambda: ServiceExposure())
+    """How the Service is reached from outside the cluster (the cluster decides)."""
 
 
 class ModelServing(pulumi.ComponentResource):
@@ -63,8 +77,12 @@ class ModelServing(pulumi.ComponentResource):
     """In-cluster URL of the model's v2 infer endpoint."""
     port_forward_command: pulumi.Output[str]
 
+    service_account: str
+    """The workloads' ServiceAccount name: what a cloud identity trusts."""
+
     def __init__(self, name: str, args: ModelServingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:serving:ModelServing", name, None, opts)
+        self.service_account = NAME
         child = pulumi.ResourceOptions(parent=self)
         cfg = args.serving
         selector = labels(NAME, instance=args.instance)
@@ -152,9 +170,14 @@ class ModelServing(pulumi.ComponentResource):
         )
         service = k8s.core.v1.Service(
             f"{name}-service",
-            metadata=unawaited,
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=NAME,
+                namespace=args.namespace,
+                labels=selector,
+                annotations={**DO_NOT_WAIT_FOR_READY, **args.exposure.annotations},
+            ),
             spec=k8s.core.v1.ServiceSpecArgs(
-                type="ClusterIP",
+                type=args.exposure.type,
                 selector=selector,
                 ports=[k8s.core.v1.ServicePortArgs(name=PORT_NAME, port=PORT, target_port=PORT_NAME, protocol="TCP")],
             ),

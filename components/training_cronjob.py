@@ -41,7 +41,8 @@ class TrainingCronJobArgs:
     """The `app.kubernetes.io/instance` label: the namespace name."""
     image_ref: pulumi.Input[str]
     """The train image by digest."""
-    image_pull_secret: pulumi.Input[str]
+    image_pull_secret: pulumi.Input[str] | None
+    """The namespace's image pull secret; None where the nodes pull with their own identity."""
     identities: WorkloadIdentities
     """Makes the pods' access: read the data, write `models/<model>/` only."""
     bucket_name: pulumi.Input[str]
@@ -58,8 +59,12 @@ class TrainingCronJob(pulumi.ComponentResource):
     run_now_command: pulumi.Output[str]
     """Creates a Job from the CronJob: a training run now."""
 
+    service_account: str
+    """The workloads' ServiceAccount name: what a cloud identity trusts."""
+
     def __init__(self, name: str, args: TrainingCronJobArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:training:TrainingCronJob", name, None, opts)
+        self.service_account = NAME
         child = pulumi.ResourceOptions(parent=self)
         selector = labels(NAME, instance=args.instance)
 

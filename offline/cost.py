@@ -110,8 +110,25 @@ def _is_spot(inputs: dict[str, Any]) -> bool:
     return isinstance(market, dict) and market.get("marketType") == "spot"
 
 
-def price(resource: Registration) -> ResourceCost:
-    """What `resource` bills per month while nothing runs."""
+def gcp_machine_hourly(machine_type: str, *, spot: bool) -> float | None:
+    table = price_table()["gcp"]
+    on_demand = table["machines"].get(machine_type)
+    if on_demand is None:
+        return None
+    return round(on_demand * table["spot_factor"], 4) if spot else on_demand
+
+
+def _pool_min_nodes(inputs: dict[str, Any]) -> int:
+    autoscaling = inputs.get("autoscaling") or {}
+    return int(autoscaling.get("totalMinNodeCount") or autoscaling.get("minNodeCount") or 0)
+
+
+def price(resource: Registration, *, idle_nodes: int = 0) -> ResourceCost:
+    """What `resource` bills per month while nothing runs.
+
+    `idle_nodes` is how many Kubernetes nodes the stack keeps up while idle (its node pools'
+    minimums), which is what a Cloud NAT gateway bills per VM.
+    """
     table = price_table()
     hours = table["hours_per_month"]
     entry = table["types"].get(resource.type)
@@ -150,6 +167,35 @@ def price(resource: Registration) -> ResourceCost:
             hourly * hours + volume_gb * per_gb,
             f"{instance_type} {market} ${hourly}/h x {hours} h + {volume_gb:g} GB {volume_type} x ${per_gb}/GB-month",
         )
+    if kind == "node-pool":
+        node = inputs.get("nodeConfig") or {}
+        machine = str(node.get("machineType"))
+        count = _pool_min_nodes(inputs)
+        if count == 0:
+            return cost("usage", 0.0, f"{machine}: 0 nodes while idle; nodes bill only while pods need them")
+        hourly = gcp_machine_hourly(machine, spot=bool(node.get("spot")))
+        if hourly is None:
+            return cost("unpriced", None, f"UNPRICED: machine type {machine} is not in offline/data/prices.json")
+        disk_gb = float(node.get("diskSizeGb") or 100)
+        per_gb = table["gcp"]["pd_balanced_per_gb_month"]
+        return cost(
+            kind,
+            count * (hourly * hours + disk_gb * per_gb),
+            f"{count} x {machine} at ${hourly}/h x {hours} h + {disk_gb:g} GB disk x ${per_gb}/GB-month each",
+        )
+    if kind == "cloud-nat":
+        gcp = table["gcp"]
+        hourly = gcp["external_ip_hour"] + gcp["nat_per_vm_hour"] * idle_nodes
+        return cost(
+            kind,
+            hourly * hours,
+            f"gateway IP ${gcp['external_ip_hour']}/h + {idle_nodes} idle node(s) x ${gcp['nat_per_vm_hour']}/VM-h",
+        )
+    if kind == "k8s-service":
+        if (inputs.get("spec") or {}).get("type") != "LoadBalancer":
+            return cost("free", 0.0, "ClusterIP: no cloud resource")
+        rule = table["gcp"]["forwarding_rule_hour"]
+        return cost("hourly", rule * hours, f"LoadBalancer: one forwarding rule ${rule}/h x {hours} h")
     if kind in ("usage", "free"):
         return cost(kind, 0.0, note or kind)
     return cost("unpriced", None, f"UNPRICED: unknown price kind {kind!r}")
@@ -181,11 +227,20 @@ def _timeout_hours(resources: Sequence[Registration]) -> float | None:
 
 
 def training_runs(resources: Sequence[Registration]) -> list[TrainingRun]:
-    """One run's compute cost on each Batch compute environment: its cheapest allowed type."""
+    """One run's compute cost on each Batch compute environment (its cheapest allowed type) or GPU node pool."""
     run = price_table()["training_run"]
     upper = _timeout_hours(resources)
     runs = []
     for resource in sorted(resources, key=lambda r: r.urn):
+        if resource.type == "gcp:container/nodePool:NodePool":
+            node = reveal(resource.inputs).get("nodeConfig") or {}
+            if not node.get("guestAccelerators"):
+                continue  # the serving pool; training runs on the GPU pool
+            machine, spot = str(node.get("machineType")), bool(node.get("spot"))
+            note = "a GPU node exists only while a training pod needs it (the pool scales from 0); one run bills its node-hours"
+            runs.append(TrainingRun(resource.name, machine, spot, gcp_machine_hourly(machine, spot=spot),
+                                    run["typical_hours"], upper, note))
+            continue
         if resource.type != "aws:batch/computeEnvironment:ComputeEnvironment":
             continue
         compute = reveal(resource.inputs).get("computeResources") or {}
@@ -205,7 +260,8 @@ def training_runs(resources: Sequence[Registration]) -> list[TrainingRun]:
 
 def stack_cost(stack: str, resources: Sequence[Registration]) -> StackCost:
     custom = sorted((r for r in resources if r.custom), key=lambda r: r.urn)
-    return StackCost(stack, [price(r) for r in custom], training_runs(custom))
+    idle_nodes = sum(_pool_min_nodes(reveal(r.inputs)) for r in custom if r.type == "gcp:container/nodePool:NodePool")
+    return StackCost(stack, [price(r, idle_nodes=idle_nodes) for r in custom], training_runs(custom))
 
 
 def money(value: float | None) -> str:

@@ -9,6 +9,7 @@ mocks do not expose.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import runpy
@@ -26,6 +27,10 @@ STACKS_DIR = ROOT / "stacks"
 PROJECT = "mlops"
 ACCOUNT_ID = "123456789012"
 MOCK_SECRET_ACCESS_KEY = "mock-secret-access-key"  # what every IAM access key's secret reads as
+MOCK_GKE_ENDPOINT = "34.118.0.10"  # a GKE control plane's public endpoint address
+# A base64 PEM, as GKE's masterAuth.clusterCaCertificate is (placeholder content).
+MOCK_GKE_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCm1vY2sKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
+MOCK_GCP_ACCESS_TOKEN = "ya29.mock-access-token"
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ class Recording:
     resources: list[Registration] = field(default_factory=list)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: set[str] = field(default_factory=set)
+    """Names of the stack outputs that are secrets (shown as [secret] by the CLI)."""
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -97,6 +104,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.region = region
         self.recording = Recording()
         self._provider_regions: dict[str, str] = {}
+        self._gcp_providers: dict[str, dict[str, str]] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = dict(args.inputs)
@@ -104,8 +112,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
         state: dict[str, Any] = {**inputs}
         if args.typ == "pulumi:providers:aws":
             self._provider_regions[args.name] = inputs.get("region", self.region)
+        if args.typ == "pulumi:providers:gcp":
+            self._gcp_providers[args.name] = {"project": inputs.get("project", ""), "region": inputs.get("region", "")}
         # A provider reference is "<urn>::<id>"; the URN ends with the provider's name.
         provider_name = args.provider.split("::")[-2] if args.provider else ""
+        if args.typ.startswith("gcp:"):
+            resource_id, gcp_state = self._gcp_resource(args, inputs, self._gcp_providers.get(provider_name, {}))
+            return resource_id or f"{args.name}-{_fake_id(args.typ, args.name)}", {**state, **gcp_state}
         region = inputs.get("region") or self._provider_regions.get(provider_name, self.region)
         if args.typ == "aws:s3/bucket:Bucket":
             bucket = inputs.get("bucket") or f"{inputs.get('bucketPrefix', args.name)}{_fake_id(args.name)}"
@@ -128,6 +141,14 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state.update(keyId=key_id, arn=f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{key_id}")
         elif args.typ in ("aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"):
             state.setdefault("name", f"{args.name}-{_fake_id(args.name)[:7]}")
+            if args.typ == "aws:iam/role:Role":
+                resource_id = state["name"]
+                state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:role{inputs.get('path', '/')}{state['name']}"
+        elif args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            # IAM names the provider by its URL without the scheme.
+            host_path = str(inputs["url"]).removeprefix("https://")
+            state.update(arn=f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host_path}")
+            resource_id = state["arn"]
         elif args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
             resource_id = f"lt-{_fake_id(args.name)}"
             state.update(latestVersion=1, defaultVersion=1)
@@ -160,6 +181,53 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state["arn"] = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{args.name}/{resource_id}"
         return resource_id, state
 
+    def _gcp_resource(
+        self, args: pulumi.runtime.MockResourceArgs, inputs: dict[str, Any], provider: dict[str, str]
+    ) -> tuple[str | None, dict[str, Any]]:
+        """Ids and computed attributes of Google Cloud resources, shaped as the provider reports them."""
+        project = inputs.get("project") or provider.get("project", "")
+        region = inputs.get("region") or provider.get("region", "")
+        location = inputs.get("location") or region
+        name = inputs.get("name") or f"{args.name}-{_fake_id(args.name)[:7]}"
+        compute = f"https://www.googleapis.com/compute/v1/projects/{project}"
+        state: dict[str, Any] = {"project": project}
+        resource_id: str | None = None
+        if args.typ == "gcp:compute/network:Network":
+            resource_id = f"projects/{project}/global/networks/{name}"
+            state.update(name=name, selfLink=f"{compute}/global/networks/{name}")
+        elif args.typ in ("gcp:compute/subnetwork:Subnetwork", "gcp:compute/router:Router"):
+            kind = "subnetworks" if args.typ.endswith("Subnetwork") else "routers"
+            resource_id = f"projects/{project}/regions/{region}/{kind}/{name}"
+            state.update(name=name, region=region, selfLink=f"{compute}/regions/{region}/{kind}/{name}")
+        elif args.typ == "gcp:compute/routerNat:RouterNat":
+            resource_id = f"{project}/{region}/{inputs.get('router')}/{name}"
+            state.update(name=name, region=region)
+        elif args.typ == "gcp:serviceaccount/account:Account":
+            email = f"{inputs['accountId']}@{project}.iam.gserviceaccount.com"
+            resource_id = f"projects/{project}/serviceAccounts/{email}"
+            state.update(email=email, member=f"serviceAccount:{email}", name=resource_id, uniqueId="1" + _fake_id(email)[:20])
+        elif args.typ == "gcp:container/cluster:Cluster":
+            resource_id = f"projects/{project}/locations/{location}/clusters/{name}"
+            state.update(
+                name=name,
+                location=location,
+                endpoint=MOCK_GKE_ENDPOINT,
+                masterAuth={"clusterCaCertificate": MOCK_GKE_CA, "clientCertificateConfig": {"issueClientCertificate": False}},
+                selfLink=f"https://container.googleapis.com/v1/projects/{project}/locations/{location}/clusters/{name}",
+                labelFingerprint=_fake_id(name)[:8],
+            )
+        elif args.typ == "gcp:container/nodePool:NodePool":
+            cluster = str(inputs.get("cluster", ""))
+            resource_id = f"{cluster}/nodePools/{name}"
+            state.update(name=name, instanceGroupUrls=[], managedInstanceGroupUrls=[])
+        elif args.typ == "gcp:artifactregistry/repository:Repository":
+            # The provider's id is the full path; its `name` only the repository id.
+            resource_id = f"projects/{project}/locations/{location}/repositories/{inputs['repositoryId']}"
+            state.update(name=inputs["repositoryId"], location=location, createTime="2026-01-01T00:00:00Z")
+        elif args.typ == "gcp:projects/service:Service":
+            resource_id = f"{project}/{inputs['service']}"
+        return resource_id, state
+
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.recording.invokes.append((args.token, dict(args.args)))
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
@@ -178,6 +246,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
                     "userId": "AIDAOFFLINE", "id": ACCOUNT_ID}, []
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if args.token == "gcp:organizations/getClientConfig:getClientConfig":
+            provider = next(iter(self._gcp_providers.values()), {"project": "", "region": ""})
+            return {"accessToken": MOCK_GCP_ACCESS_TOKEN, "id": provider["project"], "project": provider["project"],
+                    "region": provider["region"], "zone": "", "defaultLabels": {}}, []
         raise NotImplementedError(f"the offline engine has no answer for the call {args.token}")
 
 
@@ -336,7 +408,16 @@ def run_program(
         runpy.run_path(str(program or PROGRAM), run_name="__main__")
         stack_resource = pulumi.runtime.get_root_resource()
         exported: dict[str, Any] = getattr(stack_resource, "outputs", {})
-        return pulumi.Output.from_input(exported).apply(recording.outputs.update)
+
+        async def secrets() -> None:
+            for key, value in exported.items():
+                if isinstance(value, pulumi.Output) and await value.is_secret():
+                    recording.secret_outputs.add(key)
+
+        return pulumi.Output.all(
+            pulumi.Output.from_input(exported).apply(recording.outputs.update),
+            pulumi.Output.from_input(asyncio.ensure_future(secrets())),
+        )
 
     run()
     return recording

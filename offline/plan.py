@@ -324,6 +324,32 @@ SETTINGS: dict[str, Settings] = {
         "deadlineSeconds": _get(i, "spec", "jobTemplate", "spec", "activeDeadlineSeconds"),
         **_workload(_get(i, "spec", "jobTemplate", "spec")),
     },
+    "gcp:container/cluster:Cluster": lambda i: {
+        "location": i.get("location"),
+        "privateNodes": _get(i, "privateClusterConfig", "enablePrivateNodes"),
+        "authorizedNetworks": [b.get("cidrBlock") for b in _get(i, "masterAuthorizedNetworksConfig", "cidrBlocks") or []],
+        "channel": _get(i, "releaseChannel", "channel"),
+        "datapath": i.get("datapathProvider"),
+        "workloadPool": _get(i, "workloadIdentityConfig", "workloadPool"),
+        "deletionProtection": i.get("deletionProtection"),
+    },
+    "gcp:container/nodePool:NodePool": lambda i: {
+        "machine": _get(i, "nodeConfig", "machineType"),
+        "gpu": _get(i, "nodeConfig", "guestAccelerators", 0, "type"),
+        "nodes": f"{_get(i, 'autoscaling', 'totalMinNodeCount')}..{_get(i, 'autoscaling', 'totalMaxNodeCount')}",
+        "spot": _get(i, "nodeConfig", "spot"),
+        "taints": [f"{t.get('key')}={t.get('value')}:{t.get('effect')}" for t in _get(i, "nodeConfig", "taints") or []] or None,
+    },
+    "gcp:compute/routerNat:RouterNat": lambda i: {"ranges": i.get("sourceSubnetworkIpRangesToNat")},
+    "gcp:artifactregistry/repository:Repository": lambda i: {
+        "id": i.get("repositoryId"),
+        "immutableTags": _get(i, "dockerConfig", "immutableTags"),
+        "scanning": _get(i, "vulnerabilityScanningConfig", "enablementConfig"),
+        "cleanup": [p.get("id") for p in i.get("cleanupPolicies") or []],
+    },
+    "gcp:projects/iAMMember:IAMMember": lambda i: {"role": i.get("role")},
+    "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": lambda i: {"role": i.get("role")},
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda i: {"url": i.get("url"), "audiences": i.get("clientIdLists")},
 }
 
 
@@ -376,7 +402,7 @@ def render(stack: str, recording: Recording) -> str:
     walk(roots, "")
     lines += ["", "Outputs:"]
     for key, value in sorted(recording.outputs.items()):
-        lines.append(f"  {key}: {_show(redact(value))}")
+        lines.append(f"  {key}: {'[secret]' if key in recording.secret_outputs else _show(redact(value))}")
     counts = Counter(r.type for r in recording.resources if r.custom)
     lines += ["", f"{sum(counts.values())} resources to create:"]
     lines += [f"  {count:3d}  {type_}" for type_, count in sorted(counts.items())]

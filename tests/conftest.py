@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from offline.engine import Recording, run_program, run_stack, stack_config_with
-from tests.support import RunWith
+from tests.support import PROD_ON_AWS, RunWith
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +24,12 @@ def prod() -> Recording:
 def dev_cluster_training() -> Recording:
     """The dev stack with `compute.kind: none`: training runs as a CronJob on the serving cluster."""
     return run_program("dev", stack_config_with("dev", {"mlops:compute": {"kind": "none"}}))
+
+
+@pytest.fixture(scope="session")
+def prod_on_aws() -> Recording:
+    """prod with its compute and registry on AWS (as before it moved to GKE)."""
+    return run_program("prod", stack_config_with("prod", PROD_ON_AWS))
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 
 from components.instance_types import GPU_INSTANCE_TYPES
 from offline.engine import ACCOUNT_ID, Recording
-from tests.support import RunWith
+from tests.support import PROD_ON_AWS, RunWith
 
 COMPONENT = "mlops:batch:BatchTraining"
 COMPUTE_ENVIRONMENT = "aws:batch/computeEnvironment:ComputeEnvironment"
@@ -76,7 +76,7 @@ def test_every_training_resource_uses_the_explicit_provider(dev: Recording) -> N
     assert all(r.provider.startswith(f"{in_region.urn}::") for r in resources)
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod_on_aws"])
 def test_no_instance_runs_between_jobs(request: pytest.FixtureRequest, stack: str) -> None:
     run: Recording = request.getfixturevalue(stack)
     assert run.of_type("aws:ec2/instance:Instance") == []
@@ -103,9 +103,9 @@ def test_compute_environment_is_managed_ec2(dev: Recording) -> None:
     assert dev.one(COMPUTE_ENVIRONMENT).inputs["type"] == "MANAGED"
 
 
-def test_instance_types_come_from_the_stack(dev: Recording, prod: Recording) -> None:
+def test_instance_types_come_from_the_stack(dev: Recording, prod_on_aws: Recording) -> None:
     assert compute_resources(dev)["instanceTypes"] == ["g4dn.xlarge"]
-    assert compute_resources(prod)["instanceTypes"] == ["g5.xlarge"]
+    assert compute_resources(prod_on_aws)["instanceTypes"] == ["g5.xlarge"]
 
 
 def test_spot_may_choose_among_several_instance_types(run_with: RunWith) -> None:
@@ -128,17 +128,17 @@ def test_dev_runs_on_spot_with_price_capacity_optimized(dev: Recording) -> None:
     assert (resources["type"], resources["allocationStrategy"]) == ("SPOT", "SPOT_PRICE_CAPACITY_OPTIMIZED")
 
 
-def test_prod_runs_on_demand_with_best_fit_progressive(prod: Recording) -> None:
-    resources = compute_resources(prod)
+def test_prod_runs_on_demand_with_best_fit_progressive(prod_on_aws: Recording) -> None:
+    resources = compute_resources(prod_on_aws)
     assert (resources["type"], resources["allocationStrategy"]) == ("EC2", "BEST_FIT_PROGRESSIVE")
 
 
 def test_spot_setting_overrides_the_environment_default(run_with: RunWith) -> None:
-    run = run_with("prod", **{"mlops:compute": {"spot": True}})
+    run = run_with("prod", **{**PROD_ON_AWS, "mlops:compute": {"kind": "ec2", "spot": True}})
     assert compute_resources(run)["type"] == "SPOT"
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod_on_aws"])
 def test_allocation_strategy_allows_in_place_updates(request: pytest.FixtureRequest, stack: str) -> None:
     # BEST_FIT (the default when unset) makes every change of instance types, subnets or
     # launch template a replacement.
@@ -257,9 +257,9 @@ def test_builtin_data_is_passed_as_is(dev: Recording) -> None:
     assert command[command.index("--data") + 1] == "builtin:iris"
 
 
-def test_a_data_key_is_read_from_the_data_bucket(prod: Recording) -> None:
-    command = container(prod)["command"]
-    assert command[command.index("--data") + 1] == f"s3://{prod.outputs['bucketName']}/datasets/iris.csv"
+def test_a_data_key_is_read_from_the_data_bucket(prod_on_aws: Recording) -> None:
+    command = container(prod_on_aws)["command"]
+    assert command[command.index("--data") + 1] == f"s3://{prod_on_aws.outputs['bucketName']}/datasets/iris.csv"
 
 
 def test_job_asks_for_the_configured_gpus(dev: Recording, run_with: RunWith) -> None:
@@ -295,9 +295,9 @@ def test_job_logs_to_the_training_log_group(dev: Recording) -> None:
     assert logging["options"]["awslogs-region"] == "us-east-1"
 
 
-def test_logs_are_kept_for_a_bounded_time(dev: Recording, prod: Recording) -> None:
+def test_logs_are_kept_for_a_bounded_time(dev: Recording, prod_on_aws: Recording) -> None:
     assert dev.one(LOG_GROUP).inputs["retentionInDays"] == 14
-    assert prod.one(LOG_GROUP).inputs["retentionInDays"] == 90
+    assert prod_on_aws.one(LOG_GROUP).inputs["retentionInDays"] == 90
 
 
 def test_attempt_timeout_follows_training_timeout(dev: Recording, run_with: RunWith) -> None:
@@ -372,9 +372,9 @@ def test_job_role_writes_only_its_models_prefix(dev: Recording) -> None:
     assert write["Resource"] == f"{dev.outputs['bucketArn']}/models/iris/*"
 
 
-def test_job_role_reads_only_the_data_object(prod: Recording) -> None:
-    read = statements(prod, "training-job-access")["ReadData"]
-    assert read["Resource"] == [f"{prod.outputs['bucketArn']}/datasets/iris.csv"]
+def test_job_role_reads_only_the_data_object(prod_on_aws: Recording) -> None:
+    read = statements(prod_on_aws, "training-job-access")["ReadData"]
+    assert read["Resource"] == [f"{prod_on_aws.outputs['bucketArn']}/datasets/iris.csv"]
     assert set(as_list(read["Action"])) == {"s3:GetObject", "s3:GetObjectVersion"}
 
 
@@ -387,9 +387,9 @@ def test_data_elsewhere_is_granted_that_object_only(run_with: RunWith) -> None:
     assert statements(run, "training-job-access")["ReadData"]["Resource"] == ["arn:aws:s3:::other-bucket/train/data.csv"]
 
 
-def test_job_role_lists_only_its_prefixes(prod: Recording) -> None:
-    listing = statements(prod, "training-job-access")["ListOwnPrefixes"]
-    assert listing["Resource"] == prod.outputs["bucketArn"]
+def test_job_role_lists_only_its_prefixes(prod_on_aws: Recording) -> None:
+    listing = statements(prod_on_aws, "training-job-access")["ListOwnPrefixes"]
+    assert listing["Resource"] == prod_on_aws.outputs["bucketArn"]
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["models/iris/*", "datasets/iris.csv"]}}
 
 
@@ -423,9 +423,9 @@ def test_queue_cancels_jobs_no_instance_can_hold(dev: Recording) -> None:
 # --- the schedule --------------------------------------------------------------------------
 
 
-def test_schedule_follows_training_schedule(dev: Recording, prod: Recording) -> None:
+def test_schedule_follows_training_schedule(dev: Recording, prod_on_aws: Recording) -> None:
     assert dev.one(SCHEDULE).inputs["scheduleExpression"] == "cron(0 3 * * ? *)"
-    assert prod.one(SCHEDULE).inputs["scheduleExpression"] == "cron(0 2 ? * MON-FRI *)"
+    assert prod_on_aws.one(SCHEDULE).inputs["scheduleExpression"] == "cron(0 2 ? * MON-FRI *)"
 
 
 def test_schedule_runs_in_utc_without_a_flexible_window(dev: Recording) -> None:

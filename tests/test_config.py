@@ -54,11 +54,28 @@ INVALID: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
     ("missing environment", "dev", {"mlops:environment": None}, ("mlops:environment", "missing", "dev or prod")),
     ("missing region", "dev", {"aws:region": None}, ("aws:region", "missing", "for example us-east-1")),
     ("section that is not an object", "dev", {"mlops:storage": "30"}, ("mlops:storage", "must be an object")),
-    ("serving on a planned cluster", "dev", {"mlops:serving": {"cluster": "gke"}}, ("mlops:serving.cluster", '"gke"', "planned", "kubeconfig")),
     ("serving on eks", "dev", {"mlops:serving": {"cluster": "eks"}}, ("mlops:serving.cluster", '"eks"', "planned")),
     ("serving with no CPU", "dev", {"mlops:serving": {"cpu": 0}}, ("mlops:serving.cpu", "0", "greater than or equal to 1")),
     ("memory without a unit", "dev", {"mlops:serving": {"memory": "512"}}, ("mlops:serving.memory", '"512"', "Kubernetes memory quantity")),
     ("memory in a made-up unit", "dev", {"mlops:serving": {"memory": "1GB"}}, ("mlops:serving.memory", '"1GB"', "512Mi or 2Gi")),
+    ("serving on gke without a gke cluster", "dev", {"mlops:serving": {"cluster": "gke"}}, ("mlops:serving.cluster", '"gke"', "needs compute.kind: gke")),
+    ("gke without a project", "prod", {"mlops:gke": {"project": None}}, ("mlops:gke.project", "(unset)", "required with compute.kind: gke")),
+    ("artifact registry without a project", "dev", {"mlops:registry": {"kind": "artifact-registry"}, "mlops:compute": {"kind": "none"}}, ("mlops:gke.project", "required with registry.kind: artifact-registry")),
+    ("project id of the wrong shape", "prod", {"mlops:gke": {"project": "My_Project"}}, ("mlops:gke.project", '"My_Project"', "not a Google Cloud project id")),
+    ("region of the wrong shape", "prod", {"mlops:gke": {"region": "us-central"}}, ("mlops:gke.region", '"us-central"', "not a Google Cloud region")),
+    ("zone outside the region", "prod", {"mlops:gke": {"zones": ["us-east1-b"]}}, ("mlops:gke.zones", '["us-east1-b"]', "zones of region us-central1")),
+    ("gke without zones", "prod", {"mlops:gke": {"zones": None}}, ("mlops:gke.zones", "required with compute.kind: gke")),
+    ("authorized network that is no CIDR", "prod", {"mlops:gke": {"authorizedNetworks": ["10.0.0.0/33"]}}, ("mlops:gke.authorizedNetworks", "'10.0.0.0/33' is not a CIDR")),
+    ("authorized network with host bits", "prod", {"mlops:gke": {"authorizedNetworks": ["203.0.113.7/24"]}}, ("mlops:gke.authorizedNetworks", "'203.0.113.7/24' is not a CIDR")),
+    ("control plane open to the internet", "prod", {"mlops:gke": {"authorizedNetworks": ["0.0.0.0/0"]}}, ("mlops:gke.authorizedNetworks", "whole internet")),
+    ("gke without authorized networks", "prod", {"mlops:gke": {"authorizedNetworks": []}}, ("mlops:gke.authorizedNetworks", "required with compute.kind: gke")),
+    ("release channel unknown", "prod", {"mlops:gke": {"releaseChannel": "NIGHTLY"}}, ("mlops:gke.releaseChannel", '"NIGHTLY"', "'RAPID', 'REGULAR' or 'STABLE'")),
+    ("gke pulling from ECR", "prod", {"mlops:registry": {"kind": "ecr"}}, ("mlops:registry.kind", '"ecr"', "must be artifact-registry with compute.kind: gke")),
+    ("ec2 pulling from Artifact Registry", "prod", {"mlops:compute": {"kind": "ec2"}, "mlops:serving": {"cluster": "kubeconfig"}}, ("mlops:registry.kind", '"artifact-registry"', "must be ecr with compute.kind: ec2")),
+    ("public endpoint in quotes", "prod", {"mlops:gke": {"publicEndpoint": "true"}}, ("mlops:gke.publicEndpoint", "write it as a YAML boolean, true")),
+    ("gke machine type without a GPU", "prod", {"mlops:compute": {"machineType": "e2-standard-4"}}, ("mlops:compute.machineType", '"e2-standard-4"', "not a GPU machine type")),
+    ("gke GPU the machine does not carry", "prod", {"mlops:compute": {"gpuType": "nvidia-tesla-t4"}}, ("mlops:compute.gpuType", '"nvidia-tesla-t4"', "does not fit machineType g2-standard-4", "nvidia-l4")),
+    ("mistyped key in gke", "prod", {"mlops:gke": {"authorizedNetwork": ["203.0.113.0/24"]}}, ("mlops:gke.authorizedNetwork", "did you mean authorizedNetworks?")),
 ]
 
 
@@ -82,9 +99,32 @@ def test_environment_picks_capacity_default() -> None:
     assert parse("prod", compute={"spot": True}).spot is True
 
 
-def test_gke_is_refused_until_supported() -> None:
-    with pytest.raises(ConfigError, match=r"mlops:compute\.kind: \"gke\" is not supported"):
-        StackConfig.parse({"environment": "dev", "compute": {"kind": "gke"}}, project="mlops", stack="dev", aws_region="us-east-1")
+def test_gke_with_project_zones_and_networks_is_valid() -> None:
+    cfg = StackConfig.parse(
+        {
+            "environment": "dev",
+            "compute": {"kind": "gke"},
+            "registry": {"kind": "artifact-registry"},
+            "serving": {"cluster": "gke"},
+            "gke": {"project": "mlops-dev-123456", "zones": ["us-central1-a"], "authorizedNetworks": ["198.51.100.0/24"]},
+        },
+        project="mlops",
+        stack="dev",
+        aws_region="us-east-1",
+    )
+    assert cfg.gke.public_endpoint is False, "serving stays internal unless asked"
+    assert cfg.gke.release_channel == "REGULAR"
+
+
+def test_every_broken_gke_rule_is_reported_in_one_run() -> None:
+    changes = {"mlops:gke": {"project": None, "zones": None, "authorizedNetworks": None}}
+    with pytest.raises(ConfigError) as raised:
+        run_program("prod", stack_config_with("prod", changes), Recording())
+    assert sorted(problem.split(": ", 1)[0] for problem in raised.value.problems) == [
+        "mlops:gke.authorizedNetworks",
+        "mlops:gke.project",
+        "mlops:gke.zones",
+    ]
 
 
 def parse(environment: str = "dev", **sections: Any) -> StackConfig:

@@ -16,10 +16,12 @@ def _custom_types(*recordings: Recording) -> set[str]:
     return {r.type for recording in recordings for r in recording.resources if r.custom}
 
 
-def test_every_type_the_program_registers_is_priced(dev: Recording, prod: Recording, run_with: RunWith) -> None:
+def test_every_type_the_program_registers_is_priced(
+    dev: Recording, prod: Recording, prod_on_aws: Recording, dev_cluster_training: Recording, run_with: RunWith
+) -> None:
     # dev with a replica adds the replication types to dev's own set.
     replicated = run_with("dev", **{"mlops:storage": {"backupRegion": "us-west-2"}})
-    missing = _custom_types(dev, prod, replicated) - set(price_table()["types"])
+    missing = _custom_types(dev, prod, prod_on_aws, dev_cluster_training, replicated) - set(price_table()["types"])
     assert missing == set(), f"add these types to offline/data/prices.json: {sorted(missing)}"
 
 
@@ -32,7 +34,7 @@ def test_no_resource_of_a_stack_file_is_unpriced(request: pytest.FixtureRequest,
 def test_price_table_is_dated_and_sourced() -> None:
     table = price_table()
     assert table["as_of"] and table["hours_per_month"] == 730
-    assert all(url.startswith("https://aws.amazon.com/") for url in table["sources"])
+    assert all(url.startswith(("https://aws.amazon.com/", "https://cloud.google.com/")) for url in table["sources"])
 
 
 def test_dev_idles_at_its_two_kms_keys(dev: Recording) -> None:
@@ -42,16 +44,16 @@ def test_dev_idles_at_its_two_kms_keys(dev: Recording) -> None:
     assert cost.idle_monthly == 2.0 < 10, "no NAT, no instance: nothing runs between jobs"
 
 
-def test_prod_on_batch_idles_at_one_nat_its_address_and_three_keys(prod: Recording) -> None:
-    cost = stack_cost("prod", prod.resources)
+def test_prod_on_batch_idles_at_one_nat_its_address_and_three_keys(prod_on_aws: Recording) -> None:
+    cost = stack_cost("prod", prod_on_aws.resources)
     billed = {(r.type, r.name): r.monthly for r in cost.resources if r.monthly}
     assert billed[("aws:ec2/natGateway:NatGateway", "training-net-nat")] == 32.85
     assert billed[("aws:ec2/eip:Eip", "training-net-nat-eip")] == 3.65
     assert cost.idle_monthly == round(32.85 + 3.65 + 3 * 1.0, 2)
 
 
-def test_a_training_run_is_priced_at_the_configured_instance(prod: Recording) -> None:
-    (run,) = stack_cost("prod", prod.resources).training
+def test_a_training_run_is_priced_at_the_configured_instance(prod_on_aws: Recording) -> None:
+    (run,) = stack_cost("prod", prod_on_aws.resources).training
     assert (run.instance_type, run.spot, run.hourly, run.typical) == ("g5.xlarge", False, 1.006, 1.006)
 
 
@@ -76,3 +78,17 @@ def test_make_cost_prints_every_stack(capsys: pytest.CaptureFixture[str]) -> Non
     printed = capsys.readouterr().out
     assert "Stack dev: $" in printed and "Stack prod: $" in printed
     assert "price table of " in printed
+
+
+def test_prod_on_gke_idles_under_250_a_month(prod: Recording) -> None:
+    cost = stack_cost("prod", prod.resources)
+    billed = {r.type: r.monthly for r in cost.resources if r.monthly}
+    assert "gcp:container/cluster:Cluster" in billed and "gcp:compute/routerNat:RouterNat" in billed
+    gpu_pool = next(r for r in cost.resources if r.name == "gke-gpu")
+    assert gpu_pool.monthly == 0.0, "the GPU pool scales to zero while nothing trains"
+    assert cost.idle_monthly < 250
+
+
+def test_a_gke_training_run_is_priced_on_the_gpu_pool(prod: Recording) -> None:
+    (run,) = stack_cost("prod", prod.resources).training
+    assert (run.instance_type, run.spot, run.hourly) == ("g2-standard-4", False, 0.706832)

@@ -257,8 +257,11 @@ def test_the_summary_survives_truncation(dev: Recording, dev_with_backup: Record
     assert "more changes left out to keep this comment short" in markdown
 
 
-def test_replacement_table_covers_every_type_the_program_registers(dev: Recording, prod: Recording, dev_with_backup: Recording) -> None:
-    registered = {r.type for rec in (dev, prod, dev_with_backup) for r in rec.resources if r.custom}
+def test_replacement_table_covers_every_type_the_program_registers(
+    dev: Recording, prod: Recording, prod_on_aws: Recording, dev_cluster_training: Recording, dev_with_backup: Recording
+) -> None:
+    recordings = (dev, prod, prod_on_aws, dev_cluster_training, dev_with_backup)
+    registered = {r.type for rec in recordings for r in rec.resources if r.custom}
     missing = registered - set(replacement_table()["types"])
     assert missing == set(), f"add these types to offline/data/replacements.json: {sorted(missing)}"
 

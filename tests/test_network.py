@@ -19,12 +19,6 @@ COMPUTE_ENVIRONMENT = "aws:batch/computeEnvironment:ComputeEnvironment"
 ZONES = ["us-east-1a", "us-east-1b"]  # the first two of the offline engine's zones
 
 
-@pytest.fixture(scope="module")
-def prod_on_ec2() -> Recording:
-    """Prod with compute.kind ec2. Prod moves to GKE in its own issue; this stays the ec2 case."""
-    return run_program("prod", stack_config_with("prod", {"mlops:compute": {"kind": "ec2"}}))
-
-
 def subnets(run: Recording, tier: str) -> list[Registration]:
     """The public or private subnets, in zone order."""
     return [run.named(f"training-net-{tier}-{index}") for index in range(len(ZONES))]
@@ -58,9 +52,9 @@ def test_vpc_resolves_dns(dev: Recording) -> None:
     assert vpc["enableDnsHostnames"] is True
 
 
-def test_jobs_may_run_in_two_zones(dev: Recording, prod_on_ec2: Recording) -> None:
+def test_jobs_may_run_in_two_zones(dev: Recording, prod_on_aws: Recording) -> None:
     assert [s.inputs["availabilityZone"] for s in subnets(dev, "public")] == ZONES
-    assert [s.inputs["availabilityZone"] for s in subnets(prod_on_ec2, "private")] == ZONES
+    assert [s.inputs["availabilityZone"] for s in subnets(prod_on_aws, "private")] == ZONES
 
 
 def test_only_standard_zones_are_used(dev: Recording) -> None:
@@ -69,7 +63,7 @@ def test_only_standard_zones_are_used(dev: Recording) -> None:
     assert lookup["filters"] == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod_on_ec2"])
+@pytest.mark.parametrize("stack", ["dev", "prod_on_aws"])
 def test_subnets_fit_in_the_vpc_without_overlapping(request: pytest.FixtureRequest, stack: str) -> None:
     run: Recording = request.getfixturevalue(stack)
     vpc = ipaddress.IPv4Network(run.one("aws:ec2/vpc:Vpc").inputs["cidrBlock"])
@@ -126,32 +120,32 @@ def test_dev_bucket_traffic_uses_the_s3_gateway_endpoint(dev: Recording) -> None
 # --- prod on ec2: private subnets behind one NAT -------------------------------------------
 
 
-def test_prod_on_ec2_has_exactly_one_nat_gateway(prod_on_ec2: Recording) -> None:
-    [nat] = prod_on_ec2.of_type(NAT)
-    assert nat.inputs["subnetId"] == subnets(prod_on_ec2, "public")[0].id
-    assert nat.inputs["allocationId"] == prod_on_ec2.one("aws:ec2/eip:Eip").id
+def test_prod_on_aws_has_exactly_one_nat_gateway(prod_on_aws: Recording) -> None:
+    [nat] = prod_on_aws.of_type(NAT)
+    assert nat.inputs["subnetId"] == subnets(prod_on_aws, "public")[0].id
+    assert nat.inputs["allocationId"] == prod_on_aws.one("aws:ec2/eip:Eip").id
 
 
-def test_prod_on_ec2_jobs_run_in_private_subnets(prod_on_ec2: Recording) -> None:
-    assert job_subnets(prod_on_ec2) == [s.id for s in subnets(prod_on_ec2, "private")]
+def test_prod_on_aws_jobs_run_in_private_subnets(prod_on_aws: Recording) -> None:
+    assert job_subnets(prod_on_aws) == [s.id for s in subnets(prod_on_aws, "private")]
 
 
-def test_prod_on_ec2_gives_no_instance_a_public_ipv4(prod_on_ec2: Recording) -> None:
-    assert [s.inputs["mapPublicIpOnLaunch"] for s in prod_on_ec2.of_type(SUBNET)] == [False] * 2 * len(ZONES)
+def test_prod_on_aws_gives_no_instance_a_public_ipv4(prod_on_aws: Recording) -> None:
+    assert [s.inputs["mapPublicIpOnLaunch"] for s in prod_on_aws.of_type(SUBNET)] == [False] * 2 * len(ZONES)
 
 
-def test_prod_on_ec2_private_subnets_egress_through_the_nat(prod_on_ec2: Recording) -> None:
-    private_rt = prod_on_ec2.named("training-net-private-rt")
-    assert default_route(prod_on_ec2, private_rt)["natGatewayId"] == prod_on_ec2.one(NAT).id
-    for index, subnet in enumerate(subnets(prod_on_ec2, "private")):
-        association = prod_on_ec2.named(f"training-net-private-rta-{index}").inputs
+def test_prod_on_aws_private_subnets_egress_through_the_nat(prod_on_aws: Recording) -> None:
+    private_rt = prod_on_aws.named("training-net-private-rt")
+    assert default_route(prod_on_aws, private_rt)["natGatewayId"] == prod_on_aws.one(NAT).id
+    for index, subnet in enumerate(subnets(prod_on_aws, "private")):
+        association = prod_on_aws.named(f"training-net-private-rta-{index}").inputs
         assert (association["subnetId"], association["routeTableId"]) == (subnet.id, private_rt.id)
 
 
-def test_prod_on_ec2_bucket_traffic_uses_the_s3_gateway_endpoint(prod_on_ec2: Recording) -> None:
-    endpoint = prod_on_ec2.one(ENDPOINT).inputs
+def test_prod_on_aws_bucket_traffic_uses_the_s3_gateway_endpoint(prod_on_aws: Recording) -> None:
+    endpoint = prod_on_aws.one(ENDPOINT).inputs
     assert endpoint["vpcEndpointType"] == "Gateway"
-    assert endpoint["routeTableIds"] == [prod_on_ec2.named("training-net-private-rt").id]
+    assert endpoint["routeTableIds"] == [prod_on_aws.named("training-net-private-rt").id]
 
 
 def test_subnets_setting_overrides_the_environment_default(run_with: RunWith) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from components.registry import CACHE_TAG_PREFIX, RELEASE_TAG_PREFIX
 from offline.engine import Recording
-from tests.support import RunWith
+from tests.support import PROD_ON_AWS, RunWith
 from tests.ecr_lifecycle import StoredImage, build_history, expired_by
 
 REPOSITORY = "aws:ecr/repository:Repository"
@@ -54,7 +54,7 @@ def surviving(policy: dict[str, Any], builds: int) -> list[StoredImage]:
     return [image for image in images if image.digest not in expired]
 
 
-@pytest.mark.parametrize(("stack", "keep"), [("dev", 10), ("prod", 50)])
+@pytest.mark.parametrize(("stack", "keep"), [("dev", 10), ("prod_on_aws", 50)])
 def test_lifecycle_keeps_exactly_keep_images_releases(request: pytest.FixtureRequest, stack: str, keep: int) -> None:
     recording: Recording = request.getfixturevalue(stack)
     for image in IMAGES:
@@ -94,7 +94,7 @@ def test_a_catch_all_rule_would_keep_one_release_fewer() -> None:
     assert len([i for i in kept if any(t.startswith(RELEASE_TAG_PREFIX) for t in i.tags)]) == 9
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod_on_aws"])
 def test_lifecycle_rules_are_valid_for_ecr(request: pytest.FixtureRequest, stack: str) -> None:
     rules = policy_of(request.getfixturevalue(stack), "train")["rules"]
     priorities = [rule["rulePriority"] for rule in rules]
@@ -116,17 +116,18 @@ def test_release_tags_never_look_like_the_cache_tag() -> None:
     assert not CACHE_TAG_PREFIX.startswith(RELEASE_TAG_PREFIX)
 
 
-def test_dev_repositories_are_deleted_with_the_stack(dev: Recording, prod: Recording) -> None:
+def test_dev_repositories_are_deleted_with_the_stack(dev: Recording, prod_on_aws: Recording) -> None:
     assert all(r.inputs["forceDelete"] is True for r in dev.of_type(REPOSITORY))
-    assert all(r.inputs["forceDelete"] is False for r in prod.of_type(REPOSITORY))
+    assert prod_on_aws.of_type(REPOSITORY)
+    assert all(r.inputs["forceDelete"] is False for r in prod_on_aws.of_type(REPOSITORY))
 
 
 def test_prod_teardown_lets_destroy_delete_non_empty_repositories(run_with: RunWith) -> None:
-    teardown = run_with("prod", **{"mlops:teardown": "true"})
+    teardown = run_with("prod", **{"mlops:teardown": "true"}, **PROD_ON_AWS)
     assert [r.inputs["forceDelete"] for r in teardown.of_type(REPOSITORY)] == [True, True]
 
 
-@pytest.mark.parametrize(("stack", "days"), [("dev", 7), ("prod", 30)])
+@pytest.mark.parametrize(("stack", "days"), [("dev", 7), ("prod_on_aws", 30)])
 def test_registry_key_deletion_window(request: pytest.FixtureRequest, stack: str, days: int) -> None:
     key = request.getfixturevalue(stack).get("aws:kms/key:Key", "registry-key")
     assert key.inputs["deletionWindowInDays"] == days

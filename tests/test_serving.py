@@ -151,15 +151,16 @@ def test_probes_reach_the_serving_port(dev: Recording) -> None:
     assert {server(dev)[p]["httpGet"]["port"] for p in probe_paths(dev)} == {"http"}
 
 
-@pytest.mark.parametrize(("stack", "cpu", "memory"), [("dev", "1", "512Mi"), ("prod", "2", "1Gi")])
+@pytest.mark.parametrize(("stack", "cpu", "memory"), [("dev", "1", "512Mi"), ("prod", "1", "1Gi")])
 def test_cpu_and_memory_requests_equal_limits(request: pytest.FixtureRequest, stack: str, cpu: str, memory: str) -> None:
     resources = server(request.getfixturevalue(stack))["resources"]
     assert resources["requests"] == resources["limits"] == {"cpu": cpu, "memory": memory}
 
 
-@pytest.mark.parametrize(("stack", "workers"), [("dev", "1"), ("prod", "2")])
-def test_worker_count_follows_the_cpu_limit(request: pytest.FixtureRequest, stack: str, workers: str) -> None:
-    assert env(deployment(request.getfixturevalue(stack)))["WEB_CONCURRENCY"] == workers
+def test_worker_count_follows_the_cpu_limit(run_with: RunWith) -> None:
+    three_cores = run_with("dev", **{"mlops:serving": {"cpu": 3}})
+    assert server(three_cores)["resources"]["limits"]["cpu"] == "3"
+    assert env(deployment(three_cores))["WEB_CONCURRENCY"] == "3"
 
 
 def test_no_gpu_unless_asked(dev: Recording) -> None:

@@ -84,6 +84,16 @@ def test_plan_marks_protected_prod_resources(capsys: pytest.CaptureFixture[str])
     assert "aws:s3/bucket:Bucket  data  [PROTECTED]" in capsys.readouterr().out
 
 
+def test_plan_shows_prods_gke_tree_and_hides_the_kubeconfig(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan_main(["--stack", "prod"]) == 0
+    printed = capsys.readouterr().out
+    assert "├─ mlops:gke:GkeCluster  gke" in printed
+    assert "gcp:container/cluster:Cluster  gke  location=us-central1-a privateNodes=true" in printed
+    assert "gcp:container/nodePool:NodePool  gke-gpu  machine=g2-standard-4 gpu=nvidia-l4 nodes=0..4" in printed
+    assert "  kubeconfig: [secret]" in printed
+    assert "gke-gcloud-auth-plugin" not in printed
+
+
 def test_plan_reports_invalid_config_without_a_traceback(capsys: pytest.CaptureFixture[str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import offline.engine as engine
 
