@@ -5,33 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from offline.engine import Recording
-
-# The engine hands a secret value over wrapped in Pulumi's secret signature.
-SECRET_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
-
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SECRET_SIGNATURE_KEY) == SECRET_SIGNATURE
-
-
-def plain(value: Any) -> Any:
-    """Secrets unwrapped, and whole numbers as ints (the engine passes every number as a float)."""
-    if is_secret(value):
-        return plain(value["value"])
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
-
+from offline.values import reveal
 
 def manifests(recording: Recording) -> list[dict[str, Any]]:
     """Every Kubernetes object (not the provider), as apiVersion/kind/metadata/... dicts."""
     return [
-        plain(r.inputs)
+        reveal(r.inputs)
         for r in recording.resources
         if r.type.startswith("kubernetes:") and r.custom
     ]

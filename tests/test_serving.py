@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from offline.engine import ACCOUNT_ID, MOCK_SECRET_ACCESS_KEY, Recording
-from tests.manifests import container, env, is_secret, manifest, of_kind, pod_spec
+from offline.values import is_secret
+from tests.manifests import container, env, manifest, of_kind, pod_spec
 from tests.support import RunWith
 
 NAMESPACE = {"dev": "mlops-dev", "prod": "mlops-prod"}
