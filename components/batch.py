@@ -8,8 +8,8 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ComputeConfig, TrainingConfig
-from components.iam import assumable_by
+from components.config import ComputeConfig, TrainingConfig, training_data_uri
+from components.iam import assumable_by, model_writer_policy
 from components.instance_types import GPU_INSTANCE_TYPES, InstanceSize
 from components.network import NetworkArgs, TrainingNetwork
 
@@ -217,11 +217,11 @@ class BatchTraining(pulumi.ComponentResource):
             f"{name}-job-access",
             role=job_role.name,
             policy=pulumi.Output.json_dumps(
-                job_access_policy(
+                model_writer_policy(
                     bucket_arn=args.bucket_arn,
                     kms_key_arn=args.bucket_kms_key_arn,
                     region=region,
-                    model_name=args.model_name,
+                    model=args.model_name,
                     data=args.training.data,
                 )
             ),
@@ -398,12 +398,6 @@ def job_resources(sizes: list[InstanceSize], *, gpus: int) -> JobResources:
     )
 
 
-def data_uri(data: str, bucket_name: str) -> str:
-    """`training.data` as the job's --data: builtin: and s3:// as given, else a key in the data bucket."""
-    if data.startswith(("builtin:", "s3://")):
-        return data
-    return f"s3://{bucket_name}/{data.lstrip('/')}"
-
 
 def container_properties(
     *,
@@ -429,7 +423,7 @@ def container_properties(
         # The image's ENTRYPOINT is `python /app/train.py`; these are its arguments.
         "command": [
             "--data",
-            bucket.apply(lambda name: data_uri(data, name)),
+            bucket.apply(lambda name: training_data_uri(data, name)),
             "--model",
             model_name,
             "--output",
@@ -481,61 +475,6 @@ def retry_strategy() -> aws.batch.JobDefinitionRetryStrategyArgs:
             aws.batch.JobDefinitionRetryStrategyEvaluateOnExitArgs(on_reason="*", action="EXIT"),
         ],
     )
-
-
-def job_access_policy(
-    *,
-    bucket_arn: pulumi.Input[str],
-    kms_key_arn: pulumi.Input[str],
-    region: pulumi.Input[str],
-    model_name: str,
-    data: str,
-) -> dict[str, Any]:
-    """Read the training data, write models/<model>/ in the data bucket. Nothing else.
-
-    `builtin:` data needs no read. A key in the data bucket is readable, that object only. An
-    `s3://other-bucket/key` gets a grant for that object, but the other bucket's policy (and
-    its KMS key, if it has one) must let this role in too.
-    """
-    models_prefix = f"models/{model_name}/"
-    read: list[pulumi.Input[str]] = []
-    listed = [f"{models_prefix}*"]
-    if data.startswith("s3://"):
-        read.append(f"arn:aws:s3:::{data.removeprefix('s3://')}")
-    elif not data.startswith("builtin:"):
-        key = data.lstrip("/")
-        read.append(pulumi.Output.concat(bucket_arn, "/", key))
-        listed.append(key)
-    statements: list[dict[str, Any]] = [
-        {
-            # Listing lets a missing data key answer 404 (exit 3, "data not found") rather than 403.
-            "Sid": "ListOwnPrefixes",
-            "Effect": "Allow",
-            "Action": "s3:ListBucket",
-            "Resource": bucket_arn,
-            "Condition": {"StringLike": {"s3:prefix": listed}},
-        },
-        {
-            "Sid": "WriteModels",
-            "Effect": "Allow",
-            "Action": "s3:PutObject",
-            "Resource": pulumi.Output.concat(bucket_arn, f"/{models_prefix}*"),
-        },
-    ]
-    if read:
-        statements.append(
-            {"Sid": "ReadData", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": read}
-        )
-    statements.append(
-        {
-            "Sid": "UseBucketKeyThroughS3",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Resource": kms_key_arn,
-            "Condition": {"StringEquals": {"kms:ViaService": pulumi.Output.concat("s3.", region, ".amazonaws.com")}},
-        }
-    )
-    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def scheduler_trust_policy(account: pulumi.Input[str]) -> dict[str, Any]:

@@ -359,6 +359,14 @@ class GkeConfig(_Section):
         return self
 
 
+def training_data_uri(data: str, bucket_name: str) -> str:
+    """`training.data` as the training job's --data: builtin: and s3:// as given, else a key
+    in the data bucket."""
+    if data.startswith(("builtin:", "s3://")):
+        return data
+    return f"s3://{bucket_name}/{data.lstrip('/')}"
+
+
 class StackConfig(BaseModel):
     """The validated `mlops:` namespace plus the few provider settings the program needs."""
 

@@ -67,20 +67,44 @@ def model_writer_policy(
     kms_key_arn: pulumi.Input[str],
     region: pulumi.Input[str],
     model: str,
-    data_object_arn: pulumi.Input[str] | None,
+    data: str,
 ) -> dict[str, Any]:
-    """Training: read its data object (None for builtin data) and write `models/<model>/` only."""
-    statements: list[dict[str, Any]] = []
-    if data_object_arn is not None:
-        statements.append({"Sid": "ReadData", "Effect": "Allow", "Action": "s3:GetObject", "Resource": data_object_arn})
-    statements += [
+    """Training, wherever it runs: read its data, write `models/<model>/`, nothing else.
+
+    `data` is `training.data` as written. `builtin:` data needs no read. A key in the data
+    bucket is readable, that object only. An `s3://other-bucket/key` gets a grant for that
+    object, but the other bucket's policy (and its KMS key, if it has one) must let the
+    role in too.
+    """
+    models_prefix = f"models/{model}/"
+    read: list[pulumi.Input[str]] = []
+    listed = [f"{models_prefix}*"]
+    if data.startswith("s3://"):
+        read.append(f"arn:aws:s3:::{data.removeprefix('s3://')}")
+    elif not data.startswith("builtin:"):
+        key = data.lstrip("/")
+        read.append(pulumi.Output.concat(bucket_arn, "/", key))
+        listed.append(key)
+    statements: list[dict[str, Any]] = [
         {
-            "Sid": "WriteModel",
+            # Listing lets a missing data key answer 404 (exit 3, "data not found") rather than 403.
+            "Sid": "ListOwnPrefixes",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+            "Condition": {"StringLike": {"s3:prefix": listed}},
+        },
+        {
+            "Sid": "WriteModels",
             "Effect": "Allow",
             "Action": "s3:PutObject",
-            "Resource": pulumi.Output.concat(bucket_arn, f"/models/{model}/*"),
+            "Resource": pulumi.Output.concat(bucket_arn, f"/{models_prefix}*"),
         },
-        # GenerateDataKey to write SSE-KMS objects; Decrypt to read data kept in the bucket.
-        _bucket_key_through_s3(["kms:Decrypt", "kms:GenerateDataKey"], kms_key_arn=kms_key_arn, region=region),
     ]
+    if read:
+        statements.append(
+            {"Sid": "ReadData", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": read}
+        )
+    # GenerateDataKey to write SSE-KMS objects; Decrypt to read data kept in the bucket.
+    statements.append(_bucket_key_through_s3(["kms:Decrypt", "kms:GenerateDataKey"], kms_key_arn=kms_key_arn, region=region))
     return {"Version": "2012-10-17", "Statement": statements}

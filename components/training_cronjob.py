@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import TrainingConfig
+from components.config import TrainingConfig, training_data_uri
 from components.iam import model_writer_policy
 from components.identity import WorkloadIdentities
 from components.pods import RestrictedContainer, labels, restricted_pod_spec
@@ -68,9 +68,6 @@ class TrainingCronJob(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         selector = labels(NAME, instance=args.instance)
 
-        data_object_arn = pulumi.Output.from_input(args.bucket_arn).apply(
-            lambda arn: data_object(args.training.data, arn)
-        )
         access = args.identities.grant(
             f"{name}-identity",
             namespace=args.namespace,
@@ -80,7 +77,7 @@ class TrainingCronJob(pulumi.ComponentResource):
                 kms_key_arn=args.bucket_kms_key_arn,
                 region=args.region,
                 model=args.model,
-                data_object_arn=None if args.training.data.startswith("builtin:") else data_object_arn,
+                data=args.training.data,
             ),
             parent=self,
         )
@@ -95,7 +92,7 @@ class TrainingCronJob(pulumi.ComponentResource):
             automount_service_account_token=access.mount_service_account_token,
             opts=child,
         )
-        data = pulumi.Output.from_input(args.bucket_name).apply(lambda bucket: data_uri(args.training.data, bucket))
+        data = pulumi.Output.from_input(args.bucket_name).apply(lambda bucket: training_data_uri(args.training.data, bucket))
         job_args = pulumi.Output.all(data, args.bucket_name).apply(
             lambda values: ["--data", values[0], "--model", args.model, "--output", f"s3://{values[1]}/models"]
         )
@@ -166,17 +163,3 @@ class TrainingCronJob(pulumi.ComponentResource):
             f" {NAME}-manual-$(date +%s)",
         )
         self.register_outputs({"runNowCommand": self.run_now_command})
-
-
-def data_uri(data: str, bucket_name: str) -> str:
-    """`training.data` as the job's --data: builtin: and s3:// as given, else a key in the data bucket."""
-    if data.startswith(("builtin:", "s3://")):
-        return data
-    return f"s3://{bucket_name}/{data.lstrip('/')}"
-
-
-def data_object(data: str, bucket_arn: str) -> str:
-    """The ARN of the object `training.data` names (not for builtin data)."""
-    if data.startswith("s3://"):
-        return f"arn:aws:s3:::{data.removeprefix('s3://')}"
-    return f"{bucket_arn}/{data.lstrip('/')}"

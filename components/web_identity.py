@@ -202,12 +202,3 @@ class WebIdentityIdentities:
         )
         self.role_arns[service_account] = role.role_arn
         return pod_identity(role.role_arn, region=self.region)
-
-
-def data_object_arn(data: str, bucket_arn: str) -> str | None:
-    """The S3 object `training.data` names, as an ARN; None for builtin data."""
-    if data.startswith("builtin:"):
-        return None
-    if data.startswith("s3://"):
-        return f"arn:aws:s3:::{data.removeprefix('s3://')}"
-    return f"{bucket_arn}/{data.lstrip('/')}"

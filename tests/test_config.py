@@ -8,7 +8,7 @@ import pytest
 
 from croniter import croniter
 
-from components.config import ConfigError, StackConfig, cron_to_scheduler
+from components.config import ConfigError, StackConfig, cron_to_scheduler, training_data_uri
 from offline.engine import Recording, run_program, stack_config_with
 
 # (case, stack, changes, the message must contain all of these)
@@ -290,3 +290,16 @@ def test_teardown_lifts_protection_only_when_asked() -> None:
     assert parse(teardown="false").protect_data is True
     assert parse(teardown="true").protect_data is False
     assert parse(teardown="true").key_deletion_window_days == 30, "a teardown keeps prod's undo window on keys"
+
+
+@pytest.mark.parametrize(
+    ("data", "uri"),
+    [
+        ("builtin:iris", "builtin:iris"),
+        ("datasets/iris.csv", "s3://data-bucket/datasets/iris.csv"),
+        ("/datasets/iris.csv", "s3://data-bucket/datasets/iris.csv"),
+        ("s3://other/x.csv", "s3://other/x.csv"),
+    ],
+)
+def test_training_data_becomes_the_jobs_data_uri(data: str, uri: str) -> None:
+    assert training_data_uri(data, "data-bucket") == uri

@@ -78,7 +78,8 @@ def test_data_key_is_read_from_the_data_bucket(run_with: RunWith) -> None:
     run = run_with("dev", **{"mlops:compute": {"kind": "none"}, "mlops:training": {"data": "datasets/iris.csv"}})
     bucket = run.outputs["bucketName"]
     assert trainer(run)["args"][:2] == ["--data", f"s3://{bucket}/datasets/iris.csv"]
-    assert statements(run)["ReadData"]["Resource"] == f"arn:aws:s3:::{bucket}/datasets/iris.csv"
+    assert statements(run)["ReadData"]["Resource"] == [f"arn:aws:s3:::{bucket}/datasets/iris.csv"]
+    assert statements(run)["ListOwnPrefixes"]["Condition"] == {"StringLike": {"s3:prefix": ["models/iris/*", "datasets/iris.csv"]}}
 
 
 def test_runs_the_train_image_by_digest(dev_cluster_training: Recording) -> None:
@@ -89,10 +90,11 @@ def test_runs_the_train_image_by_digest(dev_cluster_training: Recording) -> None
 def test_training_writes_only_its_models_prefix(dev_cluster_training: Recording) -> None:
     policy = statements(dev_cluster_training)
     bucket = dev_cluster_training.outputs["bucketArn"]
-    assert set(policy) == {"WriteModel", "UseBucketKeyThroughS3"}, "builtin data needs no read"
-    assert policy["WriteModel"] == {
-        "Sid": "WriteModel", "Effect": "Allow", "Action": "s3:PutObject", "Resource": f"{bucket}/models/iris/*"
+    assert set(policy) == {"ListOwnPrefixes", "WriteModels", "UseBucketKeyThroughS3"}, "builtin data needs no read"
+    assert policy["WriteModels"] == {
+        "Sid": "WriteModels", "Effect": "Allow", "Action": "s3:PutObject", "Resource": f"{bucket}/models/iris/*"
     }
+    assert policy["ListOwnPrefixes"]["Condition"] == {"StringLike": {"s3:prefix": ["models/iris/*"]}}
 
 
 def test_training_has_its_own_service_account_and_credential(dev_cluster_training: Recording) -> None:

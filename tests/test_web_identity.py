@@ -11,7 +11,6 @@ import pytest
 from components.web_identity import (
     AUDIENCE,
     TOKEN_FILE,
-    data_object_arn,
     issuer_host_path,
     pod_identity,
     web_identity_trust,
@@ -85,9 +84,12 @@ def test_serving_reads_only_its_model_prefix(prod: Recording) -> None:
 def test_training_reads_its_data_and_writes_only_models(prod: Recording) -> None:
     bucket = prod.outputs["bucketArn"]
     found = statements(prod, "training")
-    assert found["ReadData"] == {"Sid": "ReadData", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket}/datasets/iris.csv"}
-    assert found["WriteModel"]["Action"] == "s3:PutObject"
-    assert found["WriteModel"]["Resource"] == f"{bucket}/models/iris/*"
+    assert found["ReadData"] == {
+        "Sid": "ReadData", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+        "Resource": [f"{bucket}/datasets/iris.csv"],
+    }
+    assert found["WriteModels"]["Action"] == "s3:PutObject"
+    assert found["WriteModels"]["Resource"] == f"{bucket}/models/iris/*"
     assert found["UseBucketKeyThroughS3"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert found["UseBucketKeyThroughS3"]["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
 
@@ -157,18 +159,6 @@ def test_an_issuer_must_be_https() -> None:
         issuer_host_path("http://issuer.example")
 
 
-@pytest.mark.parametrize(
-    ("data", "arn"),
-    [
-        ("builtin:iris", None),
-        ("datasets/iris.csv", "arn:aws:s3:::b/datasets/iris.csv"),
-        ("s3://other/x.csv", "arn:aws:s3:::other/x.csv"),
-    ],
-)
-def test_training_data_object(data: str, arn: str | None) -> None:
-    assert data_object_arn(data, "arn:aws:s3:::b") == arn
-
-
 def test_deployer_policy_may_manage_only_gke_issuer_providers(prod: Recording) -> None:
     policy = json.loads((ROOT / "docs" / "deployer-policy.json").read_text())
     [statement] = [s for s in policy["Statement"] if "iam:CreateOpenIDConnectProvider" in s["Action"]]
@@ -178,4 +168,4 @@ def test_deployer_policy_may_manage_only_gke_issuer_providers(prod: Recording) -
 
 def test_training_on_builtin_data_reads_nothing_from_the_bucket(run_with: RunWith) -> None:
     recording = run_with("prod", **{"mlops:training": {"data": "builtin:iris"}})
-    assert set(statements(recording, "training")) == {"WriteModel", "UseBucketKeyThroughS3"}
+    assert set(statements(recording, "training")) == {"ListOwnPrefixes", "WriteModels", "UseBucketKeyThroughS3"}
