@@ -10,6 +10,7 @@ from components.config import StackConfig
 from components.gke import GkeCluster, GkeClusterArgs
 from components.images import ContainerImages
 from components.namespace import WorkloadNamespace, WorkloadNamespaceArgs
+from components.pods import Placement
 from components.providers import aws_provider, default_tags, gcp_provider
 from components.registry import ContainerRegistry, build_registry
 from components.serving import ModelServing, ModelServingArgs
@@ -154,22 +155,25 @@ def main() -> None:
         ),
         opts=on_cluster,
     )
+    placement = Placement(
+        namespace=namespace.name,
+        instance=name_prefix,
+        image_pull_secret=namespace.pull_secret_name,
+        identities=cluster.identities,
+        kubectl=cluster.kubectl,
+        region=cfg.aws_region,
+        bucket_name=storage.bucket_name,
+        bucket_arn=storage.bucket_arn,
+        bucket_kms_key_arn=storage.kms_key_arn,
+    )
     serving = ModelServing(
         "serving",
         ModelServingArgs(
             serving=cfg.serving,
-            namespace=namespace.name,
-            instance=name_prefix,
             image_ref=images.refs["serve"],
-            image_pull_secret=namespace.pull_secret_name,
-            identities=cluster.identities,
-            region=cfg.aws_region,
             highly_available=cfg.is_prod,
-            kubectl=cluster.kubectl,
+            placement=placement,
             exposure=cluster.exposure,
-            bucket_name=storage.bucket_name,
-            bucket_arn=storage.bucket_arn,
-            bucket_kms_key_arn=storage.kms_key_arn,
         ),
         opts=on_cluster,
     )
@@ -182,18 +186,7 @@ def main() -> None:
         cronjob = TrainingCronJob(
             "training",
             TrainingCronJobArgs(
-                training=cfg.training,
-                model=cfg.serving.model,
-                namespace=namespace.name,
-                instance=name_prefix,
-                image_ref=images.refs["train"],
-                image_pull_secret=namespace.pull_secret_name,
-                identities=cluster.identities,
-                region=cfg.aws_region,
-                kubectl=cluster.kubectl,
-                bucket_name=storage.bucket_name,
-                bucket_arn=storage.bucket_arn,
-                bucket_kms_key_arn=storage.kms_key_arn,
+                training=cfg.training, model=cfg.serving.model, image_ref=images.refs["train"], placement=placement
             ),
             opts=on_cluster,
         )

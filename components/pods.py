@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.identity import PodAccess
+from components.identity import PodAccess, WorkloadIdentities
 
 PART_OF = "mlops"
 # The images run as this uid (images/*/Dockerfile: USER 10001).
@@ -33,6 +33,26 @@ def labels(component: str, *, instance: str) -> dict[str, str]:
         "app.kubernetes.io/instance": instance,
         "app.kubernetes.io/part-of": PART_OF,
     }
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a workload runs on the cluster and what it may reach: the same for serving and training."""
+
+    namespace: pulumi.Input[str]
+    instance: str
+    """The `app.kubernetes.io/instance` label: the namespace name, e.g. `mlops-dev`."""
+    image_pull_secret: pulumi.Input[str] | None
+    """The namespace's image pull secret; None where the nodes pull with their own identity."""
+    identities: WorkloadIdentities
+    """Makes each workload's own cloud identity, allowed only what its policy says."""
+    kubectl: str
+    """`kubectl` with any `--context`, for the commands in the outputs."""
+    region: str
+    """The bucket's region (its KMS key is used through S3 in this region only)."""
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    bucket_kms_key_arn: pulumi.Input[str]
 
 
 @dataclass(frozen=True)

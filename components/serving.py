@@ -14,8 +14,7 @@ import pulumi_kubernetes as k8s
 
 from components.config import ServingConfig
 from components.iam import model_reader_policy
-from components.identity import WorkloadIdentities
-from components.pods import RestrictedContainer, labels, restricted_pod_spec
+from components.pods import Placement, RestrictedContainer, labels, restricted_pod_spec
 
 NAME = "model-server"
 PORT = 8080  # images/serve: v2 REST and /metrics on one port
@@ -47,25 +46,13 @@ class ServiceExposure:
 class ModelServingArgs:
     serving: ServingConfig
     """Replicas bounds, CPU target, CPU/memory/GPUs per pod, the model and its version."""
-    namespace: pulumi.Input[str]
-    instance: str
-    """The `app.kubernetes.io/instance` label: the namespace name, e.g. `mlops-dev`."""
     image_ref: pulumi.Input[str]
     """The serve image by digest: `<repository>@sha256:...`."""
-    image_pull_secret: pulumi.Input[str] | None
-    """The namespace's image pull secret; None where the nodes pull with their own identity."""
-    identities: WorkloadIdentities
-    """Makes the pods' read-only access to `models/<model>/`."""
-    bucket_name: pulumi.Input[str]
-    bucket_arn: pulumi.Input[str]
-    bucket_kms_key_arn: pulumi.Input[str]
-    region: str
-    """The bucket's region (the KMS key is used through S3 in this region only)."""
     highly_available: bool
     """prod: a PodDisruptionBudget, and pods spread across zones and nodes."""
-    kubectl: str
-    """`kubectl` with any `--context`, for the port-forward command."""
-    exposure: ServiceExposure = field(default_factory=lambda: ServiceExposure())
+    placement: Placement
+    """The namespace, identities, pull secret, bucket and kubectl the workload uses."""
+    exposure: ServiceExposure = field(default_factory=ServiceExposure)
     """How the Service is reached from outside the cluster (the cluster decides)."""
 
 
@@ -85,18 +72,18 @@ class ModelServing(pulumi.ComponentResource):
         self.service_account = NAME
         child = pulumi.ResourceOptions(parent=self)
         cfg = args.serving
-        selector = labels(NAME, instance=args.instance)
-        metadata = k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=args.namespace, labels=selector)
+        selector = labels(NAME, instance=args.placement.instance)
+        metadata = k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=args.placement.namespace, labels=selector)
         unawaited = k8s.meta.v1.ObjectMetaArgs(
-            name=NAME, namespace=args.namespace, labels=selector, annotations=DO_NOT_WAIT_FOR_READY
+            name=NAME, namespace=args.placement.namespace, labels=selector, annotations=DO_NOT_WAIT_FOR_READY
         )
 
-        access = args.identities.grant(
+        access = args.placement.identities.grant(
             f"{name}-identity",
-            namespace=args.namespace,
+            namespace=args.placement.namespace,
             service_account=NAME,
             policy=model_reader_policy(
-                bucket_arn=args.bucket_arn, kms_key_arn=args.bucket_kms_key_arn, region=args.region, model=cfg.model
+                bucket_arn=args.placement.bucket_arn, kms_key_arn=args.placement.bucket_kms_key_arn, region=args.placement.region, model=cfg.model
             ),
             parent=self,
         )
@@ -104,7 +91,7 @@ class ModelServing(pulumi.ComponentResource):
             f"{name}-sa",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=NAME,
-                namespace=args.namespace,
+                namespace=args.placement.namespace,
                 labels=selector,
                 annotations=dict(access.service_account_annotations) or None,
             ),
@@ -113,7 +100,7 @@ class ModelServing(pulumi.ComponentResource):
         )
 
         version = "LATEST" if cfg.model_version == "latest" else cfg.model_version
-        model_uri = pulumi.Output.concat("s3://", args.bucket_name, f"/models/{cfg.model}/{version}")
+        model_uri = pulumi.Output.concat("s3://", args.placement.bucket_name, f"/models/{cfg.model}/{version}")
         container = RestrictedContainer(
             name="server",
             image=args.image_ref,
@@ -160,7 +147,7 @@ class ModelServing(pulumi.ComponentResource):
                         container,
                         service_account_name=service_account.metadata.name,
                         access=access,
-                        image_pull_secret=args.image_pull_secret,
+                        image_pull_secret=args.placement.image_pull_secret,
                         termination_grace_period_seconds=TERMINATION_GRACE,
                         topology_spread_constraints=spread,
                     ),
@@ -172,7 +159,7 @@ class ModelServing(pulumi.ComponentResource):
             f"{name}-service",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=NAME,
-                namespace=args.namespace,
+                namespace=args.placement.namespace,
                 labels=selector,
                 annotations={**DO_NOT_WAIT_FOR_READY, **args.exposure.annotations},
             ),
@@ -210,7 +197,7 @@ class ModelServing(pulumi.ComponentResource):
         # The namespace denies all ingress; admit the serving port (v2 and the /metrics scrape).
         k8s.networking.v1.NetworkPolicy(
             f"{name}-ingress",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{NAME}-ingress", namespace=args.namespace, labels=selector),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{NAME}-ingress", namespace=args.placement.namespace, labels=selector),
             spec=k8s.networking.v1.NetworkPolicySpecArgs(
                 pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
                 policy_types=["Ingress"],
@@ -238,10 +225,10 @@ class ModelServing(pulumi.ComponentResource):
 
         self.service_name = service.metadata.name
         self.endpoint = pulumi.Output.concat(
-            "http://", self.service_name, ".", args.namespace, f".svc.cluster.local:{PORT}/v2/models/{cfg.model}/infer"
+            "http://", self.service_name, ".", args.placement.namespace, f".svc.cluster.local:{PORT}/v2/models/{cfg.model}/infer"
         )
         self.port_forward_command = pulumi.Output.concat(
-            args.kubectl, " port-forward -n ", args.namespace, " service/", self.service_name, f" {PORT}:{PORT}"
+            args.placement.kubectl, " port-forward -n ", args.placement.namespace, " service/", self.service_name, f" {PORT}:{PORT}"
         )
         self.register_outputs(
             {"serviceName": self.service_name, "endpoint": self.endpoint, "portForwardCommand": self.port_forward_command}

@@ -13,8 +13,7 @@ import pulumi_kubernetes as k8s
 
 from components.config import TrainingConfig, training_data_uri
 from components.iam import model_writer_policy
-from components.identity import WorkloadIdentities
-from components.pods import RestrictedContainer, labels, restricted_pod_spec
+from components.pods import Placement, RestrictedContainer, labels, restricted_pod_spec
 
 NAME = "train"
 CONTAINER = "train"
@@ -36,21 +35,10 @@ class TrainingCronJobArgs:
     """Schedule (5-field cron, UTC), GPUs per run, and the data."""
     model: str
     """The job's --model: artifacts go to s3://<bucket>/models/<model>/."""
-    namespace: pulumi.Input[str]
-    instance: str
-    """The `app.kubernetes.io/instance` label: the namespace name."""
     image_ref: pulumi.Input[str]
     """The train image by digest."""
-    image_pull_secret: pulumi.Input[str] | None
-    """The namespace's image pull secret; None where the nodes pull with their own identity."""
-    identities: WorkloadIdentities
-    """Makes the pods' access: read the data, write `models/<model>/` only."""
-    bucket_name: pulumi.Input[str]
-    bucket_arn: pulumi.Input[str]
-    bucket_kms_key_arn: pulumi.Input[str]
-    region: str
-    kubectl: str
-    """`kubectl` with any `--context`, for the run-now command."""
+    placement: Placement
+    """The namespace, identities, pull secret, bucket and kubectl the workload uses."""
 
 
 class TrainingCronJob(pulumi.ComponentResource):
@@ -66,16 +54,16 @@ class TrainingCronJob(pulumi.ComponentResource):
         super().__init__("mlops:training:TrainingCronJob", name, None, opts)
         self.service_account = NAME
         child = pulumi.ResourceOptions(parent=self)
-        selector = labels(NAME, instance=args.instance)
+        selector = labels(NAME, instance=args.placement.instance)
 
-        access = args.identities.grant(
+        access = args.placement.identities.grant(
             f"{name}-identity",
-            namespace=args.namespace,
+            namespace=args.placement.namespace,
             service_account=NAME,
             policy=model_writer_policy(
-                bucket_arn=args.bucket_arn,
-                kms_key_arn=args.bucket_kms_key_arn,
-                region=args.region,
+                bucket_arn=args.placement.bucket_arn,
+                kms_key_arn=args.placement.bucket_kms_key_arn,
+                region=args.placement.region,
                 model=args.model,
                 data=args.training.data,
             ),
@@ -85,15 +73,15 @@ class TrainingCronJob(pulumi.ComponentResource):
             f"{name}-sa",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=NAME,
-                namespace=args.namespace,
+                namespace=args.placement.namespace,
                 labels=selector,
                 annotations=dict(access.service_account_annotations) or None,
             ),
             automount_service_account_token=access.mount_service_account_token,
             opts=child,
         )
-        data = pulumi.Output.from_input(args.bucket_name).apply(lambda bucket: training_data_uri(args.training.data, bucket))
-        job_args = pulumi.Output.all(data, args.bucket_name).apply(
+        data = pulumi.Output.from_input(args.placement.bucket_name).apply(lambda bucket: training_data_uri(args.training.data, bucket))
+        job_args = pulumi.Output.all(data, args.placement.bucket_name).apply(
             lambda values: ["--data", values[0], "--model", args.model, "--output", f"s3://{values[1]}/models"]
         )
         container = RestrictedContainer(
@@ -106,7 +94,7 @@ class TrainingCronJob(pulumi.ComponentResource):
         )
         cronjob = k8s.batch.v1.CronJob(
             f"{name}-cronjob",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=args.namespace, labels=selector),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=args.placement.namespace, labels=selector),
             spec=k8s.batch.v1.CronJobSpecArgs(
                 schedule=args.training.schedule,  # 5-field cron, as Kubernetes takes it
                 time_zone="Etc/UTC",  # training.schedule is UTC, whatever the control plane's zone
@@ -145,7 +133,7 @@ class TrainingCronJob(pulumi.ComponentResource):
                                 container,
                                 service_account_name=service_account.metadata.name,
                                 access=access,
-                                image_pull_secret=args.image_pull_secret,
+                                image_pull_secret=args.placement.image_pull_secret,
                                 restart_policy="Never",  # a pod failure policy needs it
                             ),
                         ),
@@ -155,9 +143,9 @@ class TrainingCronJob(pulumi.ComponentResource):
             opts=child,
         )
         self.run_now_command = pulumi.Output.concat(
-            args.kubectl,
+            args.placement.kubectl,
             " create job -n ",
-            args.namespace,
+            args.placement.namespace,
             " --from=cronjob/",
             cronjob.metadata.name,
             f" {NAME}-manual-$(date +%s)",

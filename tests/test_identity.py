@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 from components.config import ServingConfig
 from components.identity import PodAccess
 from components.serving import ModelServing, ModelServingArgs
+from components.pods import Placement
 from offline.engine import Recording, RecordingMocks, RecordingMonitor
 from tests.manifests import container, manifest, manifests, pod_spec
 
@@ -47,17 +48,19 @@ def serve_with(identities: WebIdentities) -> Recording:
             "serving",
             ModelServingArgs(
                 serving=ServingConfig(),
-                namespace="mlops-test",
-                instance="mlops-test",
                 image_ref="registry.example/serve@sha256:" + "0" * 64,
-                image_pull_secret="registry-pull",
-                identities=identities,
-                bucket_name="bucket",
-                bucket_arn="arn:aws:s3:::bucket",
-                bucket_kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/k",
-                region="us-east-1",
                 highly_available=False,
-                kubectl="kubectl",
+                placement=Placement(
+                    namespace="mlops-test",
+                    instance="mlops-test",
+                    image_pull_secret="registry-pull",
+                    identities=identities,
+                    kubectl="kubectl",
+                    region="us-east-1",
+                    bucket_name="bucket",
+                    bucket_arn="arn:aws:s3:::bucket",
+                    bucket_kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/k",
+                ),
             ),
         )
         return serving.endpoint
