@@ -646,6 +646,55 @@ def _value(resource: ResourceView, prop: str) -> Any:
 BUCKET_GUARDS = ("public access block", "encryption configuration", "ownership controls", "bucket policy", "versioning")
 
 
+# --- GKE ---------------------------------------------------------------------------------
+
+GKE_CLUSTER = frozenset({"gcp:container/cluster:Cluster"})
+
+
+def check_gke_private_nodes(inputs: Mapping[str, Any], _: Context) -> str | None:
+    if not _truthy(_get(inputs, "privateClusterConfig", "enablePrivateNodes")):
+        return "nodes get public addresses: set privateClusterConfig.enablePrivateNodes"
+    return None
+
+
+def check_gke_control_plane_not_open(inputs: Mapping[str, Any], _: Context) -> str | None:
+    blocks = _items(_get(inputs, "masterAuthorizedNetworksConfig", "cidrBlocks"))
+    if not blocks:
+        return "the control plane's endpoint admits every address: set masterAuthorizedNetworksConfig"
+    open_to = [b.get("cidrBlock") for b in blocks if isinstance(b, Mapping) and b.get("cidrBlock") in ANYWHERE]
+    if open_to:
+        return f"the control plane admits {', '.join(map(str, open_to))}"
+    return None
+
+
+def check_gke_workload_identity(inputs: Mapping[str, Any], _: Context) -> str | None:
+    if not _get(inputs, "workloadIdentityConfig", "workloadPool"):
+        return "no Workload Identity pool: pods would fall back to the node's service account"
+    return None
+
+
+def check_gke_network_policy_enforced(inputs: Mapping[str, Any], _: Context) -> str | None:
+    dataplane_v2 = inputs.get("datapathProvider") == "ADVANCED_DATAPATH"
+    if not dataplane_v2 and not _truthy(_get(inputs, "networkPolicy", "enabled")):
+        return "NetworkPolicies would be accepted and not enforced: use Dataplane V2 (ADVANCED_DATAPATH)"
+    return None
+
+
+def check_gke_shielded_nodes(inputs: Mapping[str, Any], _: Context) -> str | None:
+    if _falsy(inputs.get("enableShieldedNodes")):
+        return "shielded nodes are off"
+    return None
+
+
+def check_gke_prod_deletion_protection(inputs: Mapping[str, Any], context: Context) -> str | None:
+    if context.environment == "prod" and not _truthy(inputs.get("deletionProtection")):
+        return (
+            "a prod cluster without deletionProtection can be deleted by one destroy; "
+            "to tear prod down on purpose, run with --policy-pack-config policy/teardown.json"
+        )
+    return None
+
+
 def check_buckets_guarded(resources: Sequence[ResourceView], _: Context) -> Iterator[tuple[str, str]]:
     buckets = [r for r in resources if r.type in BUCKET]
     settings = _bucket_settings(resources, buckets)
@@ -761,6 +810,19 @@ RULES: tuple[Rule, ...] = (
                  WORKLOAD, _per_container(_pinned)),
     ResourceRule("k8s-no-privileged-or-host", "Pods are not privileged and share no host namespace.", "mandatory",
                  WORKLOAD, check_k8s_no_privileged_or_host),
+    # GKE
+    ResourceRule("gke-private-nodes", "GKE nodes have no public address.", "mandatory",
+                 GKE_CLUSTER, check_gke_private_nodes),
+    ResourceRule("gke-control-plane-not-open", "The GKE control plane admits only authorized networks, never "
+                 "0.0.0.0/0.", "mandatory", GKE_CLUSTER, check_gke_control_plane_not_open),
+    ResourceRule("gke-workload-identity", "GKE pods get Workload Identity, never the node's credentials.",
+                 "mandatory", GKE_CLUSTER, check_gke_workload_identity),
+    ResourceRule("gke-network-policy-enforced", "GKE enforces NetworkPolicies (Dataplane V2).", "mandatory",
+                 GKE_CLUSTER, check_gke_network_policy_enforced),
+    ResourceRule("gke-shielded-nodes", "GKE nodes are shielded (secure boot, integrity monitoring).", "mandatory",
+                 GKE_CLUSTER, check_gke_shielded_nodes),
+    ResourceRule("gke-prod-deletion-protection", "A prod GKE cluster has deletion protection.", "mandatory",
+                 GKE_CLUSTER, check_gke_prod_deletion_protection),
 )
 
 RULES_BY_NAME: Mapping[str, Rule] = {rule.name: rule for rule in RULES}

@@ -237,7 +237,7 @@ def test_the_pack_rules_flag_a_prod_change_that_drops_protection(prod: Recording
         {"prod": _side(prod, "prod")}, {"prod": _side(unprotected, "prod")}, BASE, policy=policy_rules
     )
     report = json.loads(document)
-    assert {v["rule"] for v in report["stacks"]["prod"]["policy"]} == {"prod-data-protected"}
+    assert {v["rule"] for v in report["stacks"]["prod"]["policy"]} == {"prod-data-protected", "gke-prod-deletion-protection"}
     assert "**mandatory** `prod-data-protected`" in markdown
     assert "policy-violation" in report["labels"]
 
