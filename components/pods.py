@@ -7,8 +7,9 @@ image pull secret are decided here, once, and a test on one workload holds for t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -53,6 +54,37 @@ class Placement:
     bucket_name: pulumi.Input[str]
     bucket_arn: pulumi.Input[str]
     bucket_kms_key_arn: pulumi.Input[str]
+
+
+def workload_identity(
+    name: str,
+    *,
+    placement: Placement,
+    service_account: str,
+    policy: Mapping[str, Any],
+    selector: Mapping[str, str],
+    parent: pulumi.Resource,
+) -> tuple[PodAccess, k8s.core.v1.ServiceAccount]:
+    """A workload's own cloud identity, allowed exactly `policy`, and the ServiceAccount it is tied to."""
+    access = placement.identities.grant(
+        f"{name}-identity",
+        namespace=placement.namespace,
+        service_account=service_account,
+        policy=policy,
+        parent=parent,
+    )
+    account = k8s.core.v1.ServiceAccount(
+        f"{name}-sa",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=service_account,
+            namespace=placement.namespace,
+            labels=selector,
+            annotations=dict(access.service_account_annotations) or None,
+        ),
+        automount_service_account_token=access.mount_service_account_token,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return access, account
 
 
 @dataclass(frozen=True)

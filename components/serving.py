@@ -14,7 +14,7 @@ import pulumi_kubernetes as k8s
 
 from components.config import ServingConfig
 from components.iam import model_reader_policy
-from components.pods import Placement, RestrictedContainer, labels, restricted_pod_spec
+from components.pods import Placement, workload_identity, RestrictedContainer, labels, restricted_pod_spec
 
 NAME = "model-server"
 PORT = 8080  # images/serve: v2 REST and /metrics on one port
@@ -78,25 +78,18 @@ class ModelServing(pulumi.ComponentResource):
             name=NAME, namespace=args.placement.namespace, labels=selector, annotations=DO_NOT_WAIT_FOR_READY
         )
 
-        access = args.placement.identities.grant(
-            f"{name}-identity",
-            namespace=args.placement.namespace,
+        access, service_account = workload_identity(
+            name,
+            placement=args.placement,
             service_account=NAME,
             policy=model_reader_policy(
-                bucket_arn=args.placement.bucket_arn, kms_key_arn=args.placement.bucket_kms_key_arn, region=args.placement.region, model=cfg.model
+                bucket_arn=args.placement.bucket_arn,
+                kms_key_arn=args.placement.bucket_kms_key_arn,
+                region=args.placement.region,
+                model=cfg.model,
             ),
+            selector=selector,
             parent=self,
-        )
-        service_account = k8s.core.v1.ServiceAccount(
-            f"{name}-sa",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=NAME,
-                namespace=args.placement.namespace,
-                labels=selector,
-                annotations=dict(access.service_account_annotations) or None,
-            ),
-            automount_service_account_token=access.mount_service_account_token,
-            opts=child,
         )
 
         version = "LATEST" if cfg.model_version == "latest" else cfg.model_version

@@ -13,7 +13,7 @@ import pulumi_kubernetes as k8s
 
 from components.config import TrainingConfig, training_data_uri
 from components.iam import model_writer_policy
-from components.pods import Placement, RestrictedContainer, labels, restricted_pod_spec
+from components.pods import Placement, workload_identity, RestrictedContainer, labels, restricted_pod_spec
 
 NAME = "train"
 CONTAINER = "train"
@@ -56,9 +56,9 @@ class TrainingCronJob(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         selector = labels(NAME, instance=args.placement.instance)
 
-        access = args.placement.identities.grant(
-            f"{name}-identity",
-            namespace=args.placement.namespace,
+        access, service_account = workload_identity(
+            name,
+            placement=args.placement,
             service_account=NAME,
             policy=model_writer_policy(
                 bucket_arn=args.placement.bucket_arn,
@@ -67,18 +67,8 @@ class TrainingCronJob(pulumi.ComponentResource):
                 model=args.model,
                 data=args.training.data,
             ),
+            selector=selector,
             parent=self,
-        )
-        service_account = k8s.core.v1.ServiceAccount(
-            f"{name}-sa",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=NAME,
-                namespace=args.placement.namespace,
-                labels=selector,
-                annotations=dict(access.service_account_annotations) or None,
-            ),
-            automount_service_account_token=access.mount_service_account_token,
-            opts=child,
         )
         data = pulumi.Output.from_input(args.placement.bucket_name).apply(lambda bucket: training_data_uri(args.training.data, bucket))
         job_args = pulumi.Output.all(data, args.placement.bucket_name).apply(
