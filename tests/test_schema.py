@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from typing import Any
 
 import jsonschema
 import pytest
 import yaml
 
+from components.config import _SECTION_MODELS, SCALAR_KEYS
 from offline.engine import STACKS_DIR
 from offline.schema import SCHEMA_PATH, render
 
@@ -78,3 +81,49 @@ def test_schema_describes_each_setting() -> None:
     for section, section_schema in sections.items():
         for key, setting in section_schema["properties"].items():
             assert setting.get("description"), f"{section}.{key} has no description"
+
+
+def documented_keys() -> set[str]:
+    """Keys the README's Configuration table names in its first column.
+
+    A row may name several keys of one section: `compute.machineType`, `gpuType`; the ones
+    without a section take the section of the first.
+    """
+    readme = (STACKS_DIR.parent / "README.md").read_text()
+    table = readme[readme.index("## Configuration") : readme.index("## dev and prod")]
+    keys: set[str] = set()
+    for line in table.splitlines():
+        if not line.startswith("| `"):
+            continue
+        names = re.findall(r"`([^`]+)`", line.split("|")[1])
+        section = names[0].split(".")[0] if "." in names[0] else ""
+        keys |= {name if "." in name or ":" in name or not section else f"{section}.{name}" for name in names}
+    return keys
+
+
+def model_keys() -> set[str]:
+    keys = {f"mlops:{key}" for key in SCALAR_KEYS} | {"aws:region", "kubernetes:context"}
+    for section, model in _SECTION_MODELS.items():
+        keys |= {f"{section}.{field.alias or name}" for name, field in model.model_fields.items()}
+    return keys
+
+
+def test_readme_configuration_table_documents_every_key() -> None:
+    assert model_keys() - documented_keys() == set()
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_file_shows_every_key_set_or_commented(stack: str) -> None:
+    text = (STACKS_DIR / f"Pulumi.{stack}.yaml").read_text()
+    missing = [key for key in model_keys() if key.startswith("mlops:") and key not in text]
+    for section, model in _SECTION_MODELS.items():
+        after = text[text.index(f"mlops:{section}:") :].splitlines()[1:]
+        # The section's own lines, set or commented out: indented deeper than the top-level keys.
+        uncommented = (line.replace("#", " ", 1) if line.lstrip().startswith("#") else line for line in after)
+        block = "\n".join(itertools.takewhile(lambda line: line.startswith("    "), uncommented))
+        missing += [
+            f"{section}.{field.alias or name}"
+            for name, field in model.model_fields.items()
+            if not re.search(rf"^\s*#?\s*{field.alias or name}:", block, re.M)
+        ]
+    assert missing == []
