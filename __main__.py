@@ -120,6 +120,7 @@ def main() -> None:
                 bucket_arn=storage.bucket_arn,
                 bucket_kms_key_arn=storage.kms_key_arn,
                 train_image_ref=images.refs["train"],
+                train_repository_arn=registry.repository_arns["train"],
                 log_retention_days=90 if cfg.is_prod else 14,
             ),
             opts=in_region,

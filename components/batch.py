@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import ComputeConfig, TrainingConfig, training_data_uri
-from components.iam import assumable_by, model_writer_policy
+from components.iam import IAM_PATH, assumable_by, model_writer_policy, workload_boundary_arn
 from components.instance_types import GPU_INSTANCE_TYPES, InstanceSize
 from components.network import NetworkArgs, TrainingNetwork
 
@@ -55,6 +55,8 @@ class BatchTrainingArgs:
     """The bucket's SSE-KMS key: reading and writing objects needs it."""
     train_image_ref: pulumi.Input[str]
     """The training image by digest: <acct>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:..."""
+    train_repository_arn: pulumi.Input[str]
+    """The ECR repository of that image: the only one the instances may pull from."""
     log_retention_days: int = 30
     """How long CloudWatch keeps the jobs' logs."""
 
@@ -90,6 +92,8 @@ class BatchTraining(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=lookup).partition
         sizes = [GPU_INSTANCE_TYPES[t] for t in args.compute.instance_type]
         fit = job_resources(sizes, gpus=args.training.gpus)
+        # Every role lives under the project's path with the workload boundary (docs/deployer-policy.json).
+        boundary = workload_boundary_arn(lookup)
 
         network = TrainingNetwork(f"{name}-net", NetworkArgs(subnets=args.subnets), opts=child)
 
@@ -121,6 +125,8 @@ class BatchTraining(pulumi.ComponentResource):
             f"{name}-instance-role",
             description="Batch GPU instances: the ECS agent (register, pull from ECR, write logs).",
             assume_role_policy=assumable_by("ec2.amazonaws.com"),
+            path=IAM_PATH,
+            permissions_boundary=boundary,
             opts=child,
         )
         aws.iam.RolePolicyAttachment(
@@ -131,7 +137,16 @@ class BatchTraining(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        profile = aws.iam.InstanceProfile(f"{name}-instance-profile", role=instance_role.name, opts=child)
+        # The managed policy may pull from every repository; this keeps the instances to the training image's.
+        aws.iam.RolePolicy(
+            f"{name}-instance-ecr",
+            role=instance_role.name,
+            policy=pulumi.Output.json_dumps(instance_pull_only_from(args.train_repository_arn)),
+            opts=child,
+        )
+        profile = aws.iam.InstanceProfile(
+            f"{name}-instance-profile", role=instance_role.name, path=IAM_PATH, opts=child
+        )
 
         # There from the start: adding or removing a launch template later replaces the compute
         # environment; changing its version updates it in place.
@@ -211,6 +226,8 @@ class BatchTraining(pulumi.ComponentResource):
             f"{name}-job-role",
             description="The training job: read its data, write models/<model>/ in the data bucket.",
             assume_role_policy=assumable_by("ecs-tasks.amazonaws.com"),
+            path=IAM_PATH,
+            permissions_boundary=boundary,
             opts=child,
         )
         aws.iam.RolePolicy(
@@ -283,6 +300,8 @@ class BatchTraining(pulumi.ComponentResource):
             f"{name}-schedule-role",
             description="EventBridge Scheduler: submit the training job to its queue, nothing else.",
             assume_role_policy=pulumi.Output.json_dumps(scheduler_trust_policy(account)),
+            path=IAM_PATH,
+            permissions_boundary=boundary,
             opts=child,
         )
         aws.iam.RolePolicy(
@@ -475,6 +494,24 @@ def retry_strategy() -> aws.batch.JobDefinitionRetryStrategyArgs:
             aws.batch.JobDefinitionRetryStrategyEvaluateOnExitArgs(on_reason="*", action="EXIT"),
         ],
     )
+
+
+ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+
+
+def instance_pull_only_from(repository_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """Deny image pulls from any repository but `repository_arn` (the login token stays on `*`)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PullOnlyTheTrainingRepository",
+                "Effect": "Deny",
+                "Action": ECR_PULL_ACTIONS,
+                "NotResource": repository_arn,
+            }
+        ],
+    }
 
 
 def scheduler_trust_policy(account: pulumi.Input[str]) -> dict[str, Any]:

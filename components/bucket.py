@@ -117,7 +117,7 @@ class HardenedBucket(pulumi.ComponentResource):
                     "Version": "2012-10-17",
                     "Statement": [
                         _deny_insecure_transport(self.arn),
-                        *_log_delivery(self.arn, args.log_delivery_source_arn),
+                        *_log_delivery(self.arn, args.log_delivery_source_arn, pulumi.InvokeOutputOptions(parent=self)),
                     ],
                 }
             ),
@@ -155,7 +155,9 @@ def _deny_insecure_transport(bucket_arn: pulumi.Output[str]) -> dict[str, Any]:
     }
 
 
-def _log_delivery(bucket_arn: pulumi.Output[str], source_arn: pulumi.Input[str] | None) -> list[dict[str, Any]]:
+def _log_delivery(
+    bucket_arn: pulumi.Output[str], source_arn: pulumi.Input[str] | None, lookup: pulumi.InvokeOutputOptions
+) -> list[dict[str, Any]]:
     """Let S3's log delivery write the source bucket's access logs, and nothing else."""
     if source_arn is None:
         return []
@@ -166,7 +168,11 @@ def _log_delivery(bucket_arn: pulumi.Output[str], source_arn: pulumi.Input[str] 
             "Principal": {"Service": "logging.s3.amazonaws.com"},
             "Action": "s3:PutObject",
             "Resource": pulumi.Output.concat(bucket_arn, "/*"),
-            "Condition": {"ArnLike": {"aws:SourceArn": source_arn}},
+            # Only for the source bucket, and only in this account: no confused deputy.
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": source_arn},
+                "StringEquals": {"aws:SourceAccount": aws.get_caller_identity_output(opts=lookup).account_id},
+            },
         }
     ]
 

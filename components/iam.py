@@ -6,6 +6,20 @@ import json
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
+
+
+IAM_PATH = "/mlops/"
+"""Every role, user and instance profile the program creates lives here; the deployer may touch nothing else."""
+BOUNDARY_POLICY = "mlops-workload-boundary"
+"""The permissions boundary every role and user gets: docs/workload-boundary.json, created once (README)."""
+
+
+def workload_boundary_arn(opts: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
+    """The boundary's ARN in the caller's account (the deployer policy refuses roles without it)."""
+    account = aws.get_caller_identity_output(opts=opts).account_id
+    partition = aws.get_partition_output(opts=opts).partition
+    return pulumi.Output.concat("arn:", partition, ":iam::", account, f":policy{IAM_PATH}{BOUNDARY_POLICY}")
 
 
 def assumable_by(service: str) -> str:
@@ -16,6 +30,26 @@ def assumable_by(service: str) -> str:
             "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
         }
     )
+
+
+def assumable_by_service_for(
+    service: str, *, source_account: pulumi.Input[str], source_arn: pulumi.Input[str]
+) -> dict[str, Any]:
+    """A trust policy for `service` acting for one resource of this account only (no confused deputy)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": source_account},
+                    "ArnLike": {"aws:SourceArn": source_arn},
+                },
+            }
+        ],
+    }
 
 
 def _bucket_key_through_s3(

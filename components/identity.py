@@ -22,6 +22,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.iam import IAM_PATH, workload_boundary_arn
+
 CREDENTIALS_DIR = "/var/run/secrets/mlops/aws"
 CREDENTIALS_FILE = f"{CREDENTIALS_DIR}/credentials"
 
@@ -123,7 +125,8 @@ class AccessKeyIdentity(pulumi.ComponentResource):
         user = aws.iam.User(
             f"{name}-user",
             name=user_name,
-            path="/mlops/",
+            path=IAM_PATH,
+            permissions_boundary=workload_boundary_arn(pulumi.InvokeOutputOptions(parent=self)),
             # `pulumi destroy` removes the user even if it holds a key made outside Pulumi.
             force_destroy=True,
             opts=child,

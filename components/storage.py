@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import assumable_by
+from components.iam import IAM_PATH, assumable_by_service_for, workload_boundary_arn
 from components.bucket import HardenedBucket, HardenedBucketArgs
 from components.config import StorageConfig
 
@@ -99,9 +99,19 @@ class DataBucket(pulumi.ComponentResource):
         if source.kms_key is None or destination.kms_key is None:
             raise AssertionError("replication is set up between KMS-encrypted buckets")
         child = pulumi.ResourceOptions(parent=self)
+        lookup = pulumi.InvokeOutputOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-replication",
-            assume_role_policy=assumable_by("s3.amazonaws.com"),
+            # S3 may assume it only to replicate this account's source bucket.
+            assume_role_policy=pulumi.Output.json_dumps(
+                assumable_by_service_for(
+                    "s3.amazonaws.com",
+                    source_account=aws.get_caller_identity_output(opts=lookup).account_id,
+                    source_arn=source.arn,
+                )
+            ),
+            path=IAM_PATH,
+            permissions_boundary=workload_boundary_arn(lookup),
             opts=child,
         )
         aws.iam.RolePolicy(

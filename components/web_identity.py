@@ -24,6 +24,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.iam import IAM_PATH, workload_boundary_arn
 from components.identity import PodAccess
 
 AUDIENCE = "sts.amazonaws.com"
@@ -156,7 +157,8 @@ class WebIdentityRole(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             name=role_name,
-            path="/mlops/",
+            path=IAM_PATH,
+            permissions_boundary=workload_boundary_arn(pulumi.InvokeOutputOptions(parent=self)),
             description=f"Assumed from GKE by the {service_account} ServiceAccount only",
             assume_role_policy=trust,
             max_session_duration=3600,

@@ -218,6 +218,20 @@ def test_instance_role_has_only_the_ecs_agent_policy(dev: Recording) -> None:
     ]
 
 
+def test_instances_pull_only_from_the_training_repository(dev: Recording) -> None:
+    # The managed ECS policy allows pulls from every repository in the account; this Deny narrows it.
+    policy = json.loads(dev.named("training-instance-ecr").inputs["policy"])
+    assert dev.named("training-instance-ecr").inputs["role"] == dev.named("training-instance-role").state["name"]
+    assert policy["Statement"] == [
+        {
+            "Sid": "PullOnlyTheTrainingRepository",
+            "Effect": "Deny",
+            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            "NotResource": dev.get("aws:ecr/repository:Repository", "registry-train").state["arn"],
+        }
+    ]
+
+
 # --- the launch template -------------------------------------------------------------------
 
 

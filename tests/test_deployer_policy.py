@@ -1,47 +1,227 @@
-"""docs/deployer-policy.json: the example policy for the deploying identity covers what the program does."""
+"""docs/deployer-policy.json allows every call `pulumi up`, refresh and destroy make, and no more than it must.
+
+docs/deployer-actions.json maps each AWS type (and data source) the program uses to the IAM
+actions its create, read, update and delete make, from the provider's source. Each run of
+the program (every stack, every compute.kind) is checked against it: an unmapped type fails,
+and so does any mapped action the policy does not allow for that resource, evaluated with
+tests/iam_policy.py (resource ARNs, tags, the boundary, the service a role is passed to).
+"""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
+import re
 from typing import Any
 
 import pytest
 
-from offline.engine import ROOT, Recording
+from offline.engine import ACCOUNT_ID, ROOT, Recording, Registration
+from tests.iam_policy import evaluate
 
-POLICY = ROOT / "docs" / "deployer-policy.json"
-# Provider module -> IAM service prefix, where they differ.
-IAM_PREFIX = {"cloudwatch": "logs"}
-
-
-def statements() -> list[dict[str, Any]]:
-    return json.loads(POLICY.read_text())["Statement"]
-
-
-def allowed_prefixes() -> set[str]:
-    actions = [a for s in statements() if s["Effect"] == "Allow" for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
-    return {action.split(":")[0] for action in actions}
+POLICY = json.loads((ROOT / "docs" / "deployer-policy.json").read_text())
+ACTIONS = json.loads((ROOT / "docs" / "deployer-actions.json").read_text())
+BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT_ID}:policy/mlops/mlops-workload-boundary"
+PHASES = ("create", "read", "update", "delete")
+RECORDINGS = ("dev", "prod", "prod_on_aws", "dev_cluster_training")
 
 
-def trusted_services(recording: Recording) -> set[str]:
-    services: set[str] = set()
-    for role in recording.of_type("aws:iam/role:Role"):
-        for statement in json.loads(role.inputs["assumeRolePolicy"])["Statement"]:
-            service = statement.get("Principal", {}).get("Service")
-            services |= {service} if isinstance(service, str) else set(service or [])
-    return services
+class Resolver:
+    """ARNs, tags and the IAM condition context of what one recording registered."""
+
+    def __init__(self, recording: Recording) -> None:
+        self.recording = recording
+        self.by_urn = {r.urn: r for r in recording.resources}
+
+    def provider(self, reg: Registration) -> Registration:
+        return self.by_urn[reg.provider.rsplit("::", 1)[0]]
+
+    def region(self, reg: Registration) -> str:
+        return self.provider(reg).inputs["region"]
+
+    def tags(self, reg: Registration) -> dict[str, str]:
+        defaults = json.loads(self.provider(reg).inputs.get("defaultTags", "{}")).get("tags", {})
+        return {**defaults, **reg.inputs.get("tags", {})}
+
+    def arn(self, reg: Registration) -> str:
+        template = ACTIONS["types"][reg.type]["arn"]
+        if owner := self.owner(reg):  # {bucket.arn}: the resource is a setting of another one
+            return self.arn(owner)
+        values = {"account": ACCOUNT_ID, "region": self.region(reg), "id": reg.id, "path": "/", **reg.state}
+        return re.sub(r"\{(\w+)\}", lambda m: str(values[m[1]]), template)
+
+    def owner(self, reg: Registration) -> Registration | None:
+        """The resource whose ARN IAM checks for a settings resource (a bucket's policy, a role's policy)."""
+        match = re.fullmatch(r"\{(\w+)\.arn\}", ACTIONS["types"][reg.type]["arn"])
+        return self.related(reg, match[1]) if match else None
+
+    def find(self, type_: str, **match: Any) -> Registration:
+        found = [r for r in self.recording.of_type(type_) if any(r.state.get(k) == v or r.id == v for k, v in match.items())]
+        if len(found) != 1:
+            raise LookupError(f"no single {type_} with {match}: {[r.name for r in found]}")
+        return found[0]
+
+    def related(self, reg: Registration, target: str) -> Registration:
+        inputs = reg.inputs
+        if target == "bucket":
+            return self.find("aws:s3/bucket:Bucket", bucket=inputs["bucket"])
+        if target == "role":
+            return self.find("aws:iam/role:Role", name=inputs["role"], arn=inputs["role"])
+        if target == "user":
+            return self.find("aws:iam/user:User", name=inputs["user"])
+        if target == "repository":
+            return self.find("aws:ecr/repository:Repository", name=inputs["repository"])
+        if target == "key":
+            key = inputs.get("targetKeyId") or inputs["encryptionConfigurations"][0]["kmsKey"]
+            return self.find("aws:kms/key:Key", keyId=key, arn=key)
+        if target == "passedRole":
+            return self.passed_role(reg)
+        raise KeyError(f"unknown target {target!r} in docs/deployer-actions.json")
+
+    def passed_role(self, reg: Registration) -> Registration:
+        """The role a resource hands to a service, which iam:PassRole checks."""
+        role = "aws:iam/role:Role"
+        if reg.type == "aws:iam/instanceProfile:InstanceProfile":
+            return self.find(role, name=reg.inputs["role"])
+        if reg.type == "aws:batch/computeEnvironment:ComputeEnvironment":
+            profile = self.find("aws:iam/instanceProfile:InstanceProfile", arn=reg.inputs["computeResources"]["instanceRole"])
+            return self.find(role, name=profile.inputs["role"])
+        if reg.type == "aws:batch/jobDefinition:JobDefinition":
+            return self.find(role, arn=json.loads(reg.inputs["containerProperties"])["jobRoleArn"])
+        if reg.type == "aws:scheduler/schedule:Schedule":
+            return self.find(role, arn=reg.inputs["target"]["roleArn"])
+        return self.find(role, arn=reg.inputs["role"])
+
+    def request(self, reg: Registration, phase: str, index: int, entry: str) -> tuple[str, str, dict[str, Any]]:
+        """(action, resource ARN, condition context) of one mapped call."""
+        action, _, target = entry.partition(" ")
+        context: dict[str, Any] = {"aws:RequestedRegion": self.region(reg)}
+        if phase in ("create", "update"):
+            context |= {f"aws:RequestTag/{k}": v for k, v in self.tags(reg).items()}
+        if target == "*":
+            return action, "*", context
+        if target == "objects":
+            return action, self.arn(reg) + "/*", context
+        if target == "batchServiceLinkedRole":
+            context["iam:AWSServiceName"] = "batch.amazonaws.com"
+            return action, f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch", context
+        if target:
+            subject = self.related(reg, target)
+        else:
+            subject = self.owner(reg) or reg
+        creating = phase == "create" and index == 0 and subject is reg
+        if not creating:
+            context |= {f"aws:ResourceTag/{k}": v for k, v in self.tags(subject).items()}
+        if subject.type in ("aws:iam/role:Role", "aws:iam/user:User") and "permissionsBoundary" in subject.inputs:
+            context["iam:PermissionsBoundary"] = subject.inputs["permissionsBoundary"]
+        if "policyArn" in reg.inputs:
+            context["iam:PolicyARN"] = reg.inputs["policyArn"]
+        if action == "iam:PassRole":
+            context["iam:PassedToService"] = trusted_service(subject)
+        return action, self.arn(subject), context
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_policy_covers_every_aws_service_the_program_uses(request: pytest.FixtureRequest, stack: str) -> None:
-    recording: Recording = request.getfixturevalue(stack)
-    modules = {r.type.split(":")[1].split("/")[0] for r in recording.resources if r.type.startswith("aws:")}
-    needed = {IAM_PREFIX.get(module, module) for module in modules}
-    assert needed - allowed_prefixes() == set()
+def trusted_service(role: Registration) -> str:
+    [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    return statement["Principal"]["Service"]
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_policy_may_pass_roles_to_every_service_that_assumes_one(request: pytest.FixtureRequest, stack: str) -> None:
-    [pass_role] = [s for s in statements() if s["Action"] == "iam:PassRole"]
-    passable = set(pass_role["Condition"]["StringEquals"]["iam:PassedToService"])
-    assert trusted_services(request.getfixturevalue(stack)) - passable == set()
+def unmapped_types(recording: Recording) -> set[str]:
+    used = {r.type for r in recording.resources if r.type.startswith("aws:")}
+    invoked = {token for token, _ in recording.invokes if token.startswith("aws:")}
+    return (used - ACTIONS["types"].keys()) | (invoked - ACTIONS["invokes"].keys())
+
+
+def denied_calls(policy: dict[str, Any], recording: Recording) -> list[str]:
+    """Every mapped call of every registered resource and invoke that `policy` would refuse."""
+    resolver = Resolver(recording)
+    denied: list[str] = []
+    for reg in recording.resources:
+        if not reg.type.startswith("aws:"):
+            continue
+        for phase in PHASES:
+            for index, entry in enumerate(ACTIONS["types"][reg.type][phase]):
+                action, resource, context = resolver.request(reg, phase, index, entry)
+                if evaluate(policy, action, resource, context) != "allow":
+                    denied.append(f"{reg.type} {reg.name} {phase}: {action} on {resource}")
+    for token in sorted({t for t, _ in recording.invokes if t.startswith("aws:")}):
+        for entry in ACTIONS["invokes"][token]["actions"]:
+            action = entry.partition(" ")[0]
+            if evaluate(policy, action, "*", {"aws:RequestedRegion": "us-east-1"}) != "allow":
+                denied.append(f"{token}: {action}")
+    return denied
+
+
+@pytest.mark.parametrize("stack", RECORDINGS)
+def test_every_aws_type_the_program_uses_is_mapped(request: pytest.FixtureRequest, stack: str) -> None:
+    # An unmapped type is one whose calls nobody checked: the first real `up` may stop on it.
+    assert unmapped_types(request.getfixturevalue(stack)) == set()
+
+
+@pytest.mark.parametrize("stack", RECORDINGS)
+def test_policy_allows_every_call_of_create_read_update_delete(request: pytest.FixtureRequest, stack: str) -> None:
+    # A refused call stops `pulumi up`, refresh or destroy half way, with AccessDenied.
+    assert denied_calls(POLICY, request.getfixturevalue(stack)) == []
+
+
+def test_removing_one_mapped_action_is_reported(dev: Recording) -> None:
+    # The check above must see a single missing action, not only a missing service.
+    weakened = copy.deepcopy(POLICY)
+    [users] = [s for s in weakened["Statement"] if s["Sid"] == "ProjectUsers"]
+    users["Action"].remove("iam:ListAccessKeys")
+    assert denied_calls(weakened, dev) == [
+        "aws:iam/user:User serving-identity-user delete: iam:ListAccessKeys on "
+        f"arn:aws:iam::{ACCOUNT_ID}:user/mlops/mlops-dev-model-server",
+        f"aws:iam/accessKey:AccessKey serving-identity-key create: iam:ListAccessKeys on "
+        f"arn:aws:iam::{ACCOUNT_ID}:user/mlops/mlops-dev-model-server",
+        f"aws:iam/accessKey:AccessKey serving-identity-key read: iam:ListAccessKeys on "
+        f"arn:aws:iam::{ACCOUNT_ID}:user/mlops/mlops-dev-model-server",
+    ]
+
+
+def test_an_unmapped_type_is_reported(dev: Recording) -> None:
+    extra = dataclasses.replace(dev.resources[0], type="aws:sqs/queue:Queue", name="new-queue")
+    assert unmapped_types(Recording(resources=[*dev.resources, extra], invokes=dev.invokes)) == {"aws:sqs/queue:Queue"}
+
+
+def test_a_role_without_the_boundary_cannot_be_created() -> None:
+    # The boundary is what keeps the deployer from minting an admin role.
+    role = f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/anything"
+    assert evaluate(POLICY, "iam:CreateRole", role, {}) == "deny"
+    other = {"iam:PermissionsBoundary": f"arn:aws:iam::{ACCOUNT_ID}:policy/AdministratorAccess"}
+    assert evaluate(POLICY, "iam:CreateRole", role, other) == "deny"
+    assert evaluate(POLICY, "iam:CreateRole", role, {"iam:PermissionsBoundary": BOUNDARY_ARN}) == "allow"
+
+
+def test_the_boundary_can_be_neither_removed_nor_edited() -> None:
+    role = f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/anything"
+    assert evaluate(POLICY, "iam:DeleteRolePermissionsBoundary", role, {}) == "deny"
+    assert evaluate(POLICY, "iam:DeleteUserPermissionsBoundary", f"arn:aws:iam::{ACCOUNT_ID}:user/mlops/x", {}) == "deny"
+    assert evaluate(POLICY, "iam:CreatePolicyVersion", BOUNDARY_ARN, {}) == "deny"
+
+
+def test_roles_outside_the_project_path_are_out_of_reach() -> None:
+    admin = f"arn:aws:iam::{ACCOUNT_ID}:role/OrganizationAccountAccessRole"
+    assert evaluate(POLICY, "iam:PutRolePolicy", admin, {"iam:PermissionsBoundary": BOUNDARY_ARN}) == "implicit-deny"
+    assert evaluate(POLICY, "iam:PassRole", admin, {"iam:PassedToService": "ec2.amazonaws.com"}) == "implicit-deny"
+
+
+def test_roles_are_passed_only_to_the_services_they_serve() -> None:
+    role = f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/training-job-role-1234567"
+    assert evaluate(POLICY, "iam:PassRole", role, {"iam:PassedToService": "ecs-tasks.amazonaws.com"}) == "allow"
+    assert evaluate(POLICY, "iam:PassRole", role, {"iam:PassedToService": "lambda.amazonaws.com"}) == "implicit-deny"
+
+
+def test_keys_are_usable_only_when_tagged_for_the_project() -> None:
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    assert evaluate(POLICY, "kms:Decrypt", key, {"aws:ResourceTag/project": "mlops"}) == "allow"
+    assert evaluate(POLICY, "kms:Decrypt", key, {"aws:ResourceTag/project": "billing"}) == "implicit-deny"
+    assert evaluate(POLICY, "kms:CreateKey", "*", {}) == "implicit-deny"
+    assert evaluate(POLICY, "kms:CreateKey", "*", {"aws:RequestTag/project": "mlops"}) == "allow"
+
+
+def test_policy_fits_a_managed_policy() -> None:
+    # IAM refuses a managed policy over 6,144 characters, whitespace not counted.
+    text = (ROOT / "docs" / "deployer-policy.json").read_text()
+    assert len(re.sub(r"\s", "", text)) <= 6144

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from offline.engine import Recording, Registration
+from offline.engine import ACCOUNT_ID, Recording, Registration
 from tests.support import RunWith
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -181,7 +181,11 @@ def test_log_bucket_admits_only_log_delivery_for_the_data_bucket(prod: Recording
     assert statement["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert statement["Action"] == "s3:PutObject"
     assert statement["Resource"] == prod.get(BUCKET, "data-access-logs").state["arn"] + "/*"
-    assert statement["Condition"] == {"ArnLike": {"aws:SourceArn": prod.get(BUCKET, "data").state["arn"]}}
+    # Without both, log delivery acting for another account's bucket could write here (confused deputy).
+    assert statement["Condition"] == {
+        "ArnLike": {"aws:SourceArn": prod.get(BUCKET, "data").state["arn"]},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+    }
 
 
 def test_dev_has_no_access_logs_or_replica(dev: Recording) -> None:
@@ -238,10 +242,19 @@ def test_replication_role_uses_only_the_two_bucket_keys(prod: Recording) -> None
     assert sorted(statements["EncryptReplicas"]["Action"]) == ["kms:Encrypt", "kms:GenerateDataKey"]
 
 
-def test_replication_role_is_assumed_only_by_s3(prod: Recording) -> None:
+def test_replication_role_is_assumed_only_by_s3_for_the_data_bucket(prod: Recording) -> None:
+    # Without the source conditions, S3 replicating someone else's bucket could assume this role.
     trust = json.loads(prod.get("aws:iam/role:Role", "data-replication").inputs["assumeRolePolicy"])
     assert trust["Statement"] == [
-        {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+                "ArnLike": {"aws:SourceArn": prod.get(BUCKET, "data").state["arn"]},
+            },
+        }
     ]
 
 
