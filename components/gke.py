@@ -436,6 +436,11 @@ class GkeCluster(pulumi.ComponentResource):
             f"{name}-k8s",
             # The DNS endpoint: the program also runs on CI runners, outside the authorized networks.
             kubeconfig=self.kubeconfig,
+            # Replace the provider (and so every Kubernetes object on it) only when the cluster is a
+            # new one. Without this, pulumi-kubernetes replaces them whenever the kubeconfig's
+            # server or CA changes (DiffConfig), e.g. on a switch of endpoint or a CA rotation. The
+            # context names project, location and cluster: exactly what replaces the cluster.
+            cluster_identifier=self.context,
             # Wait for the pools: a workload registered on a cluster without nodes never starts.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[cpu_pool, gpu_pool]),
         )

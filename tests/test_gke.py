@@ -314,6 +314,13 @@ def test_kubernetes_provider_is_built_from_the_secret_kubeconfig(prod: Recording
     assert json.loads(kubeconfig["value"]) == json.loads(prod.outputs["kubeconfig"])
 
 
+def test_kubernetes_provider_is_replaced_only_with_the_cluster(prod: Recording) -> None:
+    # Without clusterIdentifier, pulumi-kubernetes replaces the provider, and every object
+    # on it, when the kubeconfig's server or CA changes: a namespace deleted and recreated.
+    provider = prod.get(K8S_PROVIDER, "gke-k8s")
+    assert provider.inputs["clusterIdentifier"] == f"gke_{PROJECT}_us-central1-a_mlops-prod"
+
+
 def test_cluster_outputs_name_and_issuer(prod: Recording) -> None:
     assert prod.outputs["clusterName"] == "mlops-prod"
     assert prod.outputs["clusterIssuer"] == (
