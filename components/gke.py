@@ -45,8 +45,10 @@ SYSTEM_DAEMONS_MILLICORES = 400
 
 GPU_TAINT_KEY = "nvidia.com/gpu"
 
-NODE_ROLES = ("roles/logging.logWriter", "roles/monitoring.metricWriter")
-"""Project roles of the node service account; it also reads the image repositories (below)."""
+NODE_ROLES = ("roles/container.defaultNodeServiceAccount",)
+"""Project roles of the node service account: the one Google documents as the nodes' minimum (logs,
+metrics, autoscaler metrics; it supersedes logging.logWriter and monitoring.metricWriter). The
+account also reads the release image repository (below), which this role does not grant."""
 REGISTRY_READER_ROLE = "roles/artifactregistry.reader"
 NODE_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 """IAM, not scopes, limits what the nodes may do; Google recommends this one scope with a minimal SA."""
@@ -115,19 +117,32 @@ def gpus_per_node(machine_type: str) -> int:
     return 1
 
 
-def kubeconfig_for(*, name: str, endpoint: str, ca_certificate: str) -> str:
-    """A kubeconfig for the cluster that authenticates with `gke-gcloud-auth-plugin`.
+MAINTENANCE_WINDOW = gcp.container.ClusterMaintenancePolicyRecurringWindowArgs(
+    # The date only anchors the recurrence; GKE reads the times as UTC ("Z", as it reports them,
+    # so the provider sees no difference on refresh).
+    start_time="2025-01-04T00:00:00Z",
+    end_time="2025-01-04T08:00:00Z",
+    recurrence="FREQ=WEEKLY;BYDAY=SA,SU",
+)
+"""Auto-upgrades and other planned GKE maintenance only on weekend nights, 00:00-08:00 UTC. GKE asks
+for at least 48 hours of window in any 32 days; eight weekend days of 8 hours give at least 64."""
 
-    It holds no credential: the plugin fetches a short-lived token from the caller's own
-    gcloud login (or application-default credentials) on each use. JSON is valid YAML.
+
+def kubeconfig_for(*, name: str, dns_endpoint: str) -> str:
+    """A kubeconfig for the cluster's DNS-based endpoint that authenticates with `gke-gcloud-auth-plugin`.
+
+    The DNS endpoint is reachable from anywhere (a CI runner too) and admits only callers whose
+    IAM identity holds `container.clusters.connect`. It presents a publicly trusted certificate,
+    not one from the cluster's CA, so the file pins no CA (as `gcloud container clusters
+    get-credentials --dns-endpoint` writes it). It holds no credential: the plugin fetches a
+    short-lived token from the caller's gcloud login or application-default credentials on each
+    use. JSON is valid YAML.
     """
     return json.dumps(
         {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [
-                {"name": name, "cluster": {"server": f"https://{endpoint}", "certificate-authority-data": ca_certificate}}
-            ],
+            "clusters": [{"name": name, "cluster": {"server": f"https://{dns_endpoint}"}}],
             "users": [
                 {
                     "name": name,
@@ -156,7 +171,9 @@ class GkeCluster(pulumi.ComponentResource):
 
     name: pulumi.Output[str]
     endpoint: pulumi.Output[str]
-    """The control plane's address (IP), reachable from `authorized_networks` only."""
+    """The control plane's IP endpoint, reachable from `authorized_networks` only."""
+    dns_endpoint: pulumi.Output[str]
+    """The control plane's DNS endpoint (`gke-<id>.<region>.gke.goog`), guarded by IAM instead."""
     issuer_url: pulumi.Output[str]
     """The ServiceAccount-token issuer: https://container.googleapis.com/v1/projects/<p>/locations/<l>/clusters/<name>."""
     kubeconfig: pulumi.Output[str]
@@ -267,6 +284,17 @@ class GkeCluster(pulumi.ComponentResource):
                 # authorized networks below.
                 enable_private_endpoint=False,
             ),
+            # The DNS-based endpoint, for callers outside the authorized networks (CI runners): any
+            # network may reach it, and Google admits a request only with an IAM identity allowed
+            # `container.clusters.connect`. Changed in place, never a new cluster (terraform-provider-
+            # google, google/services/container/resource_container_cluster.go: the block has no
+            # ForceNew; resourceContainerClusterUpdate sends it as DesiredControlPlaneEndpointsConfig).
+            control_plane_endpoints_config=gcp.container.ClusterControlPlaneEndpointsConfigArgs(
+                dns_endpoint_config=gcp.container.ClusterControlPlaneEndpointsConfigDnsEndpointConfigArgs(
+                    allow_external_traffic=True
+                )
+            ),
+            # The IP endpoint keeps its allowlist, for people's machines (kubectl, pulumi from an office).
             master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
                 cidr_blocks=[
                     gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
@@ -278,6 +306,8 @@ class GkeCluster(pulumi.ComponentResource):
                 gcp_public_cidrs_access_enabled=False,
             ),
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=args.release_channel),
+            # Set in place (SetMaintenancePolicy; no ForceNew in the same file).
+            maintenance_policy=gcp.container.ClusterMaintenancePolicyArgs(recurring_window=MAINTENANCE_WINDOW),
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
                 workload_pool=f"{args.project}.svc.id.goog"
             ),
@@ -349,9 +379,13 @@ class GkeCluster(pulumi.ComponentResource):
             pod_millicores=args.serving_cpu_millicores,
         )
         cpu_min, cpu_max = self.cpu_pool_bounds
+        # No `name` on the pools: Pulumi auto-names them (`gke-cpu-<random>`), so a change that needs a
+        # new pool (spot, accelerator, service account, scopes, metadata, shielded config) creates the
+        # new pool first and only then drains and deletes the old one. A fixed name would have to
+        # delete first: on the CPU pool, a serving outage. Not `name_prefix`: Pulumi fills in `name`
+        # anyway, and the provider refuses both (expandNodePool, resource_container_node_pool.go).
         cpu_pool = gcp.container.NodePool(
             f"{name}-cpu",
-            name="cpu",
             project=args.project,
             cluster=cluster.id,
             location=location,
@@ -372,7 +406,6 @@ class GkeCluster(pulumi.ComponentResource):
         )
         gpu_pool = gcp.container.NodePool(
             f"{name}-gpu",
-            name="gpu",
             project=args.project,
             cluster=cluster.id,
             location=location,
@@ -395,26 +428,40 @@ class GkeCluster(pulumi.ComponentResource):
         # GKE's token issuer is the cluster's v1 API URL; its OIDC discovery document and keys
         # are public at <issuer>/.well-known/openid-configuration, which is what AWS reads.
         self.issuer_url = pulumi.Output.concat("https://container.googleapis.com/v1/", cluster.id)
+        self.dns_endpoint = cluster.control_plane_endpoints_config.apply(_dns_endpoint)
         self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(cluster.name, cluster.endpoint, cluster.master_auth.cluster_ca_certificate).apply(
-                lambda values: kubeconfig_for(
-                    name=self.context,
-                    endpoint=values[1],
-                    ca_certificate=values[2] or "",
-                )
-            )
+            self.dns_endpoint.apply(lambda endpoint: kubeconfig_for(name=self.context, dns_endpoint=endpoint))
         )
         self.provider = k8s.Provider(
             f"{name}-k8s",
+            # The DNS endpoint: the program also runs on CI runners, outside the authorized networks.
             kubeconfig=self.kubeconfig,
+            # Replace the provider (and so every Kubernetes object on it) only when the cluster is a
+            # new one. Without this, pulumi-kubernetes replaces them whenever the kubeconfig's
+            # server or CA changes (DiffConfig), e.g. on a switch of endpoint or a CA rotation. The
+            # context names project, location and cluster: exactly what replaces the cluster.
+            cluster_identifier=self.context,
             # Wait for the pools: a workload registered on a cluster without nodes never starts.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[cpu_pool, gpu_pool]),
         )
         self.node_service_account = nodes.email
         self.gpu_pool_name = gpu_pool.name
         self.register_outputs(
-            {"name": self.name, "endpoint": self.endpoint, "issuerUrl": self.issuer_url, "kubeconfig": self.kubeconfig}
+            {
+                "name": self.name,
+                "endpoint": self.endpoint,
+                "dnsEndpoint": self.dns_endpoint,
+                "issuerUrl": self.issuer_url,
+                "kubeconfig": self.kubeconfig,
+            }
         )
+
+
+def _dns_endpoint(config: gcp.container.outputs.ClusterControlPlaneEndpointsConfig | None) -> str:
+    endpoint = config.dns_endpoint_config.endpoint if config and config.dns_endpoint_config else None
+    if not endpoint:
+        raise ValueError("GKE reported no DNS endpoint for the cluster")
+    return endpoint
 
 
 INTERNAL_LOAD_BALANCER = {"networking.gke.io/load-balancer-type": "Internal"}

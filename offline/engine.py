@@ -28,6 +28,8 @@ PROJECT = "mlops"
 ACCOUNT_ID = "123456789012"
 MOCK_SECRET_ACCESS_KEY = "mock-secret-access-key"  # what every IAM access key's secret reads as
 MOCK_GKE_ENDPOINT = "34.118.0.10"  # a GKE control plane's public endpoint address
+# Its DNS-based endpoint: gke-<32 hex>-<project number>.<region>.gke.goog, as GKE reports it.
+MOCK_GKE_DNS_ENDPOINT = "gke-0f1e2d3c4b5a69788796a5b4c3d2e1f0-123456789012.{region}.gke.goog"
 # A base64 PEM, as GKE's masterAuth.clusterCaCertificate is (placeholder content).
 MOCK_GKE_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCm1vY2sKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
 MOCK_GCP_ACCESS_TOKEN = "ya29.mock-access-token"
@@ -91,6 +93,12 @@ class Recording:
 
     def children_of(self, parent: Registration) -> list[Registration]:
         return [r for r in self.resources if r.parent == parent.urn]
+
+
+def _gke_endpoints(configured: dict[str, Any], region: str) -> dict[str, Any]:
+    """A cluster's controlPlaneEndpointsConfig as GKE reports it: the inputs plus the DNS endpoint it always has."""
+    dns = {**(configured.get("dnsEndpointConfig") or {}), "endpoint": MOCK_GKE_DNS_ENDPOINT.format(region=region)}
+    return {**configured, "dnsEndpointConfig": dns, "ipEndpointsConfig": configured.get("ipEndpointsConfig") or {"enabled": True}}
 
 
 def _fake_id(*parts: str) -> str:
@@ -212,6 +220,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 name=name,
                 location=location,
                 endpoint=MOCK_GKE_ENDPOINT,
+                controlPlaneEndpointsConfig=_gke_endpoints(inputs.get("controlPlaneEndpointsConfig") or {}, region),
                 masterAuth={"clusterCaCertificate": MOCK_GKE_CA, "clientCertificateConfig": {"issueClientCertificate": False}},
                 selfLink=f"https://container.googleapis.com/v1/projects/{project}/locations/{location}/clusters/{name}",
                 labelFingerprint=_fake_id(name)[:8],

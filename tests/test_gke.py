@@ -13,7 +13,7 @@ from components.gke import (
     gpus_per_node,
     load_balancer_annotations,
 )
-from offline.engine import MOCK_GKE_CA, MOCK_GKE_ENDPOINT, Recording, Registration
+from offline.engine import Recording, Registration
 from tests.support import RunWith
 
 CLUSTER = "gcp:container/cluster:Cluster"
@@ -50,10 +50,36 @@ def test_nodes_have_no_public_address(prod: Recording) -> None:
     assert cluster(prod)["privateClusterConfig"]["enablePrivateNodes"] is True
 
 
-def test_control_plane_admits_exactly_the_authorized_networks(prod: Recording) -> None:
+def test_control_plane_ip_endpoint_admits_exactly_the_authorized_networks(prod: Recording) -> None:
     config = cluster(prod)["masterAuthorizedNetworksConfig"]
     assert [block["cidrBlock"] for block in config["cidrBlocks"]] == ["203.0.113.0/24"]
     assert config["gcpPublicCidrsAccessEnabled"] is False, "not every Google Cloud address either"
+
+
+def test_control_plane_dns_endpoint_admits_traffic_from_outside_google(prod: Recording) -> None:
+    # Without it the DNS endpoint serves Google's own services only, and a hosted CI runner
+    # (never in the authorized networks) could not reach the cluster at all.
+    endpoints = cluster(prod)["controlPlaneEndpointsConfig"]
+    assert endpoints["dnsEndpointConfig"]["allowExternalTraffic"] is True
+
+
+def test_control_plane_dns_endpoint_takes_no_kubernetes_tokens_or_certificates(prod: Recording) -> None:
+    # Only IAM-authenticated callers: a leaked ServiceAccount token or client certificate
+    # must not work through the endpoint that every network can reach.
+    dns = cluster(prod)["controlPlaneEndpointsConfig"]["dnsEndpointConfig"]
+    assert (dns.get("enableK8sTokensViaDns"), dns.get("enableK8sCertsViaDns")) == (None, None)
+
+
+def test_cluster_has_a_weekend_night_maintenance_window(prod: Recording) -> None:
+    # Without a window GKE upgrades the control plane and the nodes at any hour of any day.
+    # Sat and Sun 00:00-08:00 UTC: 8 weekend days x 8 h >= 64 h in any 32 days (GKE wants >= 48).
+    assert cluster(prod)["maintenancePolicy"] == {
+        "recurringWindow": {
+            "startTime": "2025-01-04T00:00:00Z",
+            "endTime": "2025-01-04T08:00:00Z",
+            "recurrence": "FREQ=WEEKLY;BYDAY=SA,SU",
+        }
+    }
 
 
 def test_nothing_on_google_cloud_is_open_to_the_whole_internet(prod: Recording) -> None:
@@ -88,7 +114,26 @@ def test_dataplane_v2_enforces_network_policies(prod: Recording) -> None:
 
 def test_default_node_pool_is_removed(prod: Recording) -> None:
     assert cluster(prod)["removeDefaultNodePool"] is True
-    assert sorted(r.inputs["name"] for r in prod.of_type(NODE_POOL)) == ["cpu", "gpu"]
+    assert sorted(r.name for r in prod.of_type(NODE_POOL)) == ["gke-cpu", "gke-gpu"]
+
+
+def test_no_node_pool_has_a_fixed_name(prod: Recording) -> None:
+    # A fixed name makes every replacement (spot, accelerator, scopes, ...) delete the old
+    # pool before the new one exists: on the CPU pool, a serving outage.
+    fixed = [(r.name, r.inputs.get("name"), r.inputs.get("namePrefix")) for r in prod.of_type(NODE_POOL)]
+    assert fixed == [("gke-cpu", None, None), ("gke-gpu", None, None)]
+
+
+def test_pool_replacement_creates_before_delete(prod: Recording) -> None:
+    assert [(r.name, r.delete_before_replace) for r in prod.of_type(NODE_POOL)] == [
+        ("gke-cpu", False),
+        ("gke-gpu", False),
+    ]
+
+
+def test_pool_names_are_unique_in_the_stack(prod: Recording) -> None:
+    names = [r.state["name"] for r in prod.of_type(NODE_POOL)]
+    assert len(set(names)) == len(names) == 2
 
 
 def test_prod_cluster_has_deletion_protection(prod: Recording) -> None:
@@ -215,13 +260,23 @@ def test_nodes_run_as_their_dedicated_service_account(prod: Recording) -> None:
     assert cluster(prod)["nodeConfig"]["serviceAccount"] == email, "the short-lived default pool too"
 
 
-def test_node_service_account_has_exactly_logs_metrics_and_image_reads(prod: Recording) -> None:
+def test_node_service_account_has_the_default_node_role_on_the_project(prod: Recording) -> None:
+    # Google's documented minimum for a node service account; without it nodes ship no logs
+    # or metrics, and GKE flags the cluster's node identity as misconfigured.
+    [grant] = prod.of_type(PROJECT_MEMBER)
+    assert (grant.inputs["project"], grant.inputs["role"], grant.inputs["member"]) == (
+        PROJECT,
+        "roles/container.defaultNodeServiceAccount",
+        f"serviceAccount:mlops-prod-nodes@{PROJECT}.iam.gserviceaccount.com",
+    )
+
+
+def test_node_service_account_has_exactly_the_node_role_and_image_reads(prod: Recording) -> None:
     member = f"serviceAccount:{node_account(prod).state['email']}"
     grants = [r.inputs for r in prod.resources if r.type in (PROJECT_MEMBER, REPOSITORY_MEMBER) and r.inputs["member"] == member]
     assert sorted(g["role"] for g in grants) == [
         "roles/artifactregistry.reader",
-        "roles/logging.logWriter",
-        "roles/monitoring.metricWriter",
+        "roles/container.defaultNodeServiceAccount",
     ]
 
 
@@ -240,8 +295,16 @@ def test_kubeconfig_authenticates_through_gke_gcloud_auth_plugin(prod: Recording
     [user] = kubeconfig["users"]
     assert set(user["user"]) == {"exec"}, "no token, password or client key in the file"
     assert user["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
-    [entry] = kubeconfig["clusters"]
-    assert entry["cluster"] == {"server": f"https://{MOCK_GKE_ENDPOINT}", "certificate-authority-data": MOCK_GKE_CA}
+
+
+def test_kubeconfig_points_at_the_dns_endpoint(prod: Recording) -> None:
+    # The program's own Kubernetes provider uses this file; on the IP endpoint a CI runner
+    # (outside the authorized networks) would time out. The DNS endpoint has a publicly
+    # trusted certificate, so the cluster CA is not pinned (it would fail verification).
+    [entry] = json.loads(prod.outputs["kubeconfig"])["clusters"]
+    assert entry["cluster"] == {
+        "server": "https://gke-0f1e2d3c4b5a69788796a5b4c3d2e1f0-123456789012.us-central1.gke.goog"
+    }
 
 
 def test_kubernetes_provider_is_built_from_the_secret_kubeconfig(prod: Recording) -> None:
@@ -249,6 +312,13 @@ def test_kubernetes_provider_is_built_from_the_secret_kubeconfig(prod: Recording
     kubeconfig = provider.inputs["kubeconfig"]
     assert kubeconfig[SECRET_SIGNATURE_KEY], "marked secret in state"
     assert json.loads(kubeconfig["value"]) == json.loads(prod.outputs["kubeconfig"])
+
+
+def test_kubernetes_provider_is_replaced_only_with_the_cluster(prod: Recording) -> None:
+    # Without clusterIdentifier, pulumi-kubernetes replaces the provider, and every object
+    # on it, when the kubeconfig's server or CA changes: a namespace deleted and recreated.
+    provider = prod.get(K8S_PROVIDER, "gke-k8s")
+    assert provider.inputs["clusterIdentifier"] == f"gke_{PROJECT}_us-central1-a_mlops-prod"
 
 
 def test_cluster_outputs_name_and_issuer(prod: Recording) -> None:

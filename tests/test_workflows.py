@@ -216,10 +216,14 @@ def test_deploy_runs_on_push_to_main() -> None:
     assert load("deploy.yml")["on"] == {"push": {"branches": ["main"]}}
 
 
-def test_prod_deploy_waits_for_dev_behind_the_prod_environment() -> None:
-    prod = jobs("deploy.yml")["prod"]
-    assert prod["needs"] == "dev"
-    assert prod["environment"] == "prod"
+def test_prod_deploy_does_not_wait_for_dev() -> None:
+    # dev lives on a local cluster that CI skips; prod waiting on it would tie the two
+    # stacks together for no check at all.
+    assert "needs" not in jobs("deploy.yml")["prod"]
+
+
+def test_prod_deploy_runs_behind_the_prod_environment() -> None:
+    assert jobs("deploy.yml")["prod"]["environment"] == "prod"
 
 
 def test_deploys_of_a_stack_never_overlap_or_cancel() -> None:
@@ -240,3 +244,101 @@ def test_drift_check_expects_no_changes_after_refresh_on_every_stack() -> None:
 
 def test_drift_check_runs_nightly_and_on_demand() -> None:
     assert set(load("drift.yml")["on"]) == {"schedule", "workflow_dispatch"}
+
+
+# --- the stacks CI can reach -----------------------------------------------------------
+
+CLOUD_JOBS = [("deploy.yml", "dev"), ("deploy.yml", "prod"), ("preview.yml", "preview"), ("drift.yml", "drift")]
+GATE = "steps.stack.outputs.deploy == 'true'"
+CLOUD_ACTIONS = (
+    "aws-actions/configure-aws-credentials@",
+    "google-github-actions/auth@",
+    "google-github-actions/setup-gcloud@",
+    "pulumi/actions@",
+)
+
+
+def step_using(job: dict[str, Any], action: str) -> dict[str, Any]:
+    [step] = [s for s in steps(job) if s.get("uses", "").startswith(action)]
+    return step
+
+
+@pytest.mark.parametrize(("workflow", "name"), CLOUD_JOBS)
+def test_each_stack_is_checked_against_its_config_before_any_cloud_step(workflow: str, name: str) -> None:
+    # serving.cluster, read through the config model: a stack on a local cluster is skipped.
+    job = jobs(workflow)[name]
+    stack = "${{ matrix.stack }}" if "strategy" in job else name
+    ids = [s.get("id") or s.get("uses", "").split("@")[0] for s in steps(job)]
+    gate = steps(job)[ids.index("stack")]
+    assert (gate["run"], gate["env"]) == ('.venv/bin/python -m offline.ci_stack --stack "$STACK"', {"STACK": stack})
+    assert ids.index("stack") < min(ids.index(action.rstrip("@")) for action in CLOUD_ACTIONS)
+
+
+@pytest.mark.parametrize(("workflow", "name"), CLOUD_JOBS)
+def test_a_skipped_stack_gets_no_cloud_credential_and_no_pulumi_run(workflow: str, name: str) -> None:
+    job = jobs(workflow)[name]
+    conditions = [step_using(job, action).get("if", "") for action in CLOUD_ACTIONS]
+    assert conditions == [
+        GATE,
+        f"{GATE} && vars.GCP_WORKLOAD_IDENTITY_PROVIDER != ''",
+        f"{GATE} && vars.GCP_WORKLOAD_IDENTITY_PROVIDER != ''",
+        GATE,
+    ]
+
+
+@pytest.mark.parametrize(("workflow", "name"), CLOUD_JOBS)
+def test_the_gke_auth_plugin_is_installed_after_google_auth(workflow: str, name: str) -> None:
+    # The kubeconfig the program builds runs gke-gcloud-auth-plugin; hosted runners lack it.
+    job = jobs(workflow)[name]
+    setup = step_using(job, "google-github-actions/setup-gcloud@")
+    assert setup["with"] == {"install_components": "gke-gcloud-auth-plugin"}
+    order = [s.get("uses", "").split("@")[0] for s in steps(job)]
+    auth, gcloud, pulumi = (order.index(a) for a in ("google-github-actions/auth", "google-github-actions/setup-gcloud", "pulumi/actions"))
+    assert auth < gcloud < pulumi
+
+
+@pytest.mark.parametrize("workflow", ["preview.yml", "drift.yml"])
+def test_previews_and_drift_still_cover_both_stacks(workflow: str) -> None:
+    # dev is skipped at run time, with a notice, by the stack check; it stays in the matrix
+    # so that a dev moved to GKE is covered without editing the workflow.
+    [job] = [j for j in jobs(workflow).values() if "strategy" in j]
+    assert job["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+
+
+# --- Dependabot --------------------------------------------------------------------------
+
+DEPENDABOT = ROOT / ".github" / "dependabot.yml"
+
+
+def dependabot_dirs() -> dict[str, set[str]]:
+    updates = yaml.safe_load(DEPENDABOT.read_text())["updates"]
+    found: dict[str, set[str]] = {}
+    for update in updates:
+        found.setdefault(update["package-ecosystem"], set()).update(update.get("directories") or [update["directory"]])
+    return found
+
+
+def repo_files(pattern: str) -> set[Path]:
+    return {p for p in ROOT.rglob(pattern) if not any(part.startswith(".venv") for part in p.relative_to(ROOT).parts)}
+
+
+def test_dependabot_watches_actions_pip_and_docker() -> None:
+    assert set(dependabot_dirs()) == {"github-actions", "pip", "docker"}
+
+
+def test_every_dependabot_directory_holds_what_its_ecosystem_reads() -> None:
+    reads = {"github-actions": ".github/workflows/*.yml", "pip": "*requirements*.txt", "docker": "Dockerfile"}
+    empty = [
+        (ecosystem, directory)
+        for ecosystem, directories in dependabot_dirs().items()
+        for directory in directories
+        if not list((ROOT / directory.lstrip("/")).glob(reads[ecosystem]))
+    ]
+    assert empty == []
+
+
+def test_every_requirements_file_and_dockerfile_is_kept_fresh() -> None:
+    watched = dependabot_dirs()
+    pip = {f"/{p.parent.relative_to(ROOT)}".replace("/.", "/") for p in repo_files("*requirements*.txt")}
+    docker = {f"/{p.parent.relative_to(ROOT)}" for p in repo_files("Dockerfile")}
+    assert (pip - watched["pip"], docker - watched["docker"]) == (set(), set())

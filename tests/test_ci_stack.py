@@ -1,0 +1,65 @@
+"""offline/ci_stack.py: which stacks CI deploys, previews and refreshes, read from the stack files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from components.config import StackConfig
+import offline.ci_stack as ci_stack
+from offline.ci_stack import CiDecision, decide, load, main, report
+
+
+def prod_with_cluster(cluster: str) -> StackConfig:
+    """prod as in its stack file with only serving.cluster changed (decide() reads nothing else)."""
+    cfg = load("prod")
+    return cfg.model_copy(update={"serving": cfg.serving.model_copy(update={"cluster": cluster})})
+
+
+def test_dev_on_its_local_cluster_is_not_deployed_from_ci() -> None:
+    # A hosted runner can't reach kind on a laptop; one Pulumi program can't be half deployed.
+    assert decide(load("dev")).deploy is False
+
+
+def test_prod_on_gke_is_deployed_from_ci() -> None:
+    assert decide(load("prod")) == CiDecision(
+        "prod", True, "stack prod runs from CI: its gke cluster is built by the program"
+    )
+
+
+def test_the_decision_follows_serving_cluster_not_the_stack_name() -> None:
+    assert (decide(prod_with_cluster("kubeconfig")).deploy, decide(prod_with_cluster("gke")).deploy) == (False, True)
+
+
+def test_a_skipped_stack_says_why_as_a_notice_and_in_the_summary(tmp_path: Path) -> None:
+    output, summary = tmp_path / "output", tmp_path / "summary"
+    decision = decide(load("dev"))
+    [line] = report(decision, {"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)})
+    reason = (
+        "stack dev is not deployed, previewed or refreshed from CI: serving.cluster is kubeconfig, a cluster a "
+        "hosted runner can't reach. Run pulumi from the machine that has the cluster (README, Continuous integration)."
+    )
+    assert line == f"::notice title=CI skips dev::{reason}"
+    assert output.read_text() == "deploy=false\n"
+    assert summary.read_text() == f"**Skipped:** {reason}\n"
+
+
+def test_a_deployable_stack_sets_the_output_and_leaves_the_summary_alone(tmp_path: Path) -> None:
+    output, summary = tmp_path / "output", tmp_path / "summary"
+    report(decide(load("prod")), {"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)})
+    assert (output.read_text(), summary.exists()) == ("deploy=true\n", False)
+
+
+def test_skipping_is_not_a_failure(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
+    assert main(["--stack", "dev"]) == 0
+    assert capsys.readouterr().out.startswith("::notice title=CI skips dev::")
+
+
+def test_an_invalid_stack_file_fails_the_step(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # Never a silent skip: a typo in serving.cluster must not turn off a stack's deploys.
+    broken = {"aws:region": "us-east-1", "mlops:environment": "dev", "mlops:serving": '{"cluster": "kubeconfg"}'}
+    monkeypatch.setattr(ci_stack, "stack_config", lambda stack: broken)
+    assert main(["--stack", "dev"]) == 2
+    assert "serving.cluster" in capsys.readouterr().err
