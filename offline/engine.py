@@ -31,6 +31,7 @@ MOCK_GKE_ENDPOINT = "34.118.0.10"  # a GKE control plane's public endpoint addre
 # A base64 PEM, as GKE's masterAuth.clusterCaCertificate is (placeholder content).
 MOCK_GKE_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCm1vY2sKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
 MOCK_GCP_ACCESS_TOKEN = "ya29.mock-access-token"
+MOCK_RANDOM_PASSWORD = "mockRandomPassword0123456789"  # repeated to the asked length
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
             # The id is the access key id; the secret is known only once, at creation.
             resource_id = f"AKIA{_fake_id(args.name)[:16].upper()}"
             state.update(secret=MOCK_SECRET_ACCESS_KEY, status="Active")
+        elif args.typ == "random:index/randomPassword:RandomPassword":
+            # Letters and digits of the asked length, as `special: false` makes them.
+            state.update(result=(MOCK_RANDOM_PASSWORD * 8)[: int(inputs["length"])], bcryptHash="")
         if args.typ.startswith("aws:") and "arn" not in state:
             service = args.typ.split(":")[1].split("/")[0]
             state["arn"] = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{args.name}/{resource_id}"
