@@ -182,6 +182,8 @@ def main() -> None:
     pulumi.export("servingService", serving.service_name)
     pulumi.export("servingEndpoint", serving.endpoint)
     pulumi.export("portForwardCommand", serving.port_forward_command)
+    if serving.auth_token is not None:
+        pulumi.export("servingToken", serving.auth_token)
 
     if cfg.compute.kind in ("gke", "none"):
         cronjob = TrainingCronJob(

@@ -51,7 +51,11 @@ def gke_cluster(cfg: StackConfig, gke: GkeCluster, identities: WebIdentityIdenti
         provider=gke.provider,
         identities=identities,
         kubectl=f"kubectl --context {gke.context}",
-        exposure=ServiceExposure(type="LoadBalancer", annotations=load_balancer_annotations(public=cfg.gke.public_endpoint)),
+        exposure=ServiceExposure(
+            type="LoadBalancer",
+            annotations=load_balancer_annotations(public=cfg.gke.public_endpoint),
+            public=cfg.gke.public_endpoint,
+        ),
         # The node service account reads Artifact Registry; an access token in a Secret would expire in an hour.
         nodes_pull_images=True,
     )

@@ -175,7 +175,9 @@ class ComputeConfig(_Section):
         for name in value:
             if name not in GPU_INSTANCE_TYPES:
                 raise ValueError(
-                    f"'{name}' is not an NVIDIA GPU instance type that the ECS AL2023 NVIDIA AMI supports; "
+                    f"'{name}' is not an NVIDIA GPU instance type that the ECS AL2023 NVIDIA AMI supports"
+                    # No suggestion for Volta: its near names are other families, not a fix.
+                    f"{'' if name.partition('.')[0] in ('p3', 'p3dn') else _did_you_mean(name, GPU_INSTANCE_TYPES)}; "
                     f"use a size of the families {', '.join(GPU_INSTANCE_FAMILIES)} (for example g5.xlarge). "
                     "p3 and p3dn (Volta) are not supported by that AMI's open GPU kernel modules"
                 )
@@ -220,6 +222,16 @@ class ServingConfig(_Section):
     memory: str = Field(
         default="1Gi", description="Memory per serving pod, a Kubernetes quantity such as 1Gi: its request and limit."
     )
+
+    @field_validator("cpu", mode="before")
+    @classmethod
+    def _whole_cores(cls, value: Any) -> Any:
+        if isinstance(value, float):
+            raise ValueError(
+                f"must be a whole number of cores (1, 2, ...), not {value}: the server runs one worker "
+                "process per core (WEB_CONCURRENCY = cpu), and the pod's CPU request and limit are that many cores"
+            )
+        return value
 
     @field_validator("memory")
     @classmethod

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 
 from components.config import ServingConfig
 from components.iam import model_reader_policy
@@ -30,6 +31,12 @@ SCALE_DOWN_WINDOW = 300  # seconds of lower load before the HPA removes pods
 # after the first `up`) provides. Pulumi would otherwise wait for ready pods (Deployment) and
 # ready endpoints (Service) for 10 minutes and fail the `up`. `kubectl rollout status` waits.
 DO_NOT_WAIT_FOR_READY = {"pulumi.com/skipAwait": "true"}
+# A public endpoint needs this bearer token (images/serve: MLOPS_AUTH_TOKEN), kept in a Secret.
+AUTH_TOKEN_ENV = "MLOPS_AUTH_TOKEN"
+TOKEN_SECRET = f"{NAME}-token"
+TOKEN_KEY = "token"
+# Letters and digits only (~285 bits): nothing a shell or an HTTP header would mangle.
+TOKEN_LENGTH = 48
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,8 @@ class ServiceExposure:
     """ClusterIP (a port-forward reaches it), or LoadBalancer."""
     annotations: Mapping[str, str] = field(default_factory=dict)
     """For a LoadBalancer: which kind the cloud makes (internal unless asked otherwise)."""
+    public: bool = False
+    """Reachable from the internet: the server then requires a bearer token."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,8 @@ class ModelServing(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     """In-cluster URL of the model's v2 infer endpoint."""
     port_forward_command: pulumi.Output[str]
+    auth_token: pulumi.Output[str] | None
+    """The bearer token a public endpoint requires (a secret); None when the endpoint is not public."""
 
     service_account: str
     """The workloads' ServiceAccount name: what a cloud identity trusts."""
@@ -92,6 +103,10 @@ class ModelServing(pulumi.ComponentResource):
             parent=self,
         )
 
+        # An internal endpoint is reached from the VPC or a port-forward only; a public one needs the token.
+        self.auth_token, auth_env = (
+            _bearer_token(name, args, labels=selector, child=child) if args.exposure.public else (None, [])
+        )
         version = "LATEST" if cfg.model_version == "latest" else cfg.model_version
         model_uri = pulumi.Output.concat("s3://", args.placement.bucket_name, f"/models/{cfg.model}/{version}")
         container = RestrictedContainer(
@@ -106,6 +121,7 @@ class ModelServing(pulumi.ComponentResource):
                 # The server cannot see a CPU quota: one worker per core of the limit.
                 k8s.core.v1.EnvVarArgs(name="WEB_CONCURRENCY", value=str(cfg.cpu)),
                 k8s.core.v1.EnvVarArgs(name="PORT", value=str(PORT)),
+                *auth_env,
             ],
             ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=PORT, protocol="TCP")],
             # Up to 2 minutes to start (imports, model download); liveness only takes over after.
@@ -226,6 +242,31 @@ class ModelServing(pulumi.ComponentResource):
         self.register_outputs(
             {"serviceName": self.service_name, "endpoint": self.endpoint, "portForwardCommand": self.port_forward_command}
         )
+
+
+def _bearer_token(
+    name: str, args: ModelServingArgs, *, labels: dict[str, str], child: pulumi.ResourceOptions
+) -> tuple[pulumi.Output[str], list[k8s.core.v1.EnvVarArgs]]:
+    """A generated token in a Secret, and the env var that hands it to the server.
+
+    The value is made once and kept in the state (encrypted, as a secret); the pod reads it
+    from the Secret, so it is never in the Deployment's spec.
+    """
+    token = random.RandomPassword(f"{name}-token", length=TOKEN_LENGTH, special=False, opts=child)
+    secret = k8s.core.v1.Secret(
+        f"{name}-token",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=TOKEN_SECRET, namespace=args.placement.namespace, labels=labels),
+        type="Opaque",
+        string_data={TOKEN_KEY: token.result},
+        opts=child,
+    )
+    env = k8s.core.v1.EnvVarArgs(
+        name=AUTH_TOKEN_ENV,
+        value_from=k8s.core.v1.EnvVarSourceArgs(
+            secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret.metadata.name, key=TOKEN_KEY)
+        ),
+    )
+    return pulumi.Output.secret(token.result), [env]
 
 
 def _probe(path: str, *, period: int, failures: int) -> k8s.core.v1.ProbeArgs:

@@ -33,6 +33,7 @@ MOCK_GKE_DNS_ENDPOINT = "gke-0f1e2d3c4b5a69788796a5b4c3d2e1f0-123456789012.{regi
 # A base64 PEM, as GKE's masterAuth.clusterCaCertificate is (placeholder content).
 MOCK_GKE_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCm1vY2sKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
 MOCK_GCP_ACCESS_TOKEN = "ya29.mock-access-token"
+MOCK_RANDOM_PASSWORD = "mockRandomPassword0123456789"  # repeated to the asked length
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
             # The id is the access key id; the secret is known only once, at creation.
             resource_id = f"AKIA{_fake_id(args.name)[:16].upper()}"
             state.update(secret=MOCK_SECRET_ACCESS_KEY, status="Active")
+        elif args.typ == "random:index/randomPassword:RandomPassword":
+            # Letters and digits of the asked length, as `special: false` makes them.
+            state.update(result=(MOCK_RANDOM_PASSWORD * 8)[: int(inputs["length"])], bcryptHash="")
         if args.typ.startswith("aws:") and "arn" not in state:
             service = args.typ.split(":")[1].split("/")[0]
             state["arn"] = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{args.name}/{resource_id}"
@@ -353,12 +357,31 @@ def stack_config(stack: str, stacks_dir: Path | None = None) -> dict[str, str]:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{_shown(path)}:{mark.line + 1}:{mark.column + 1}" if mark else _shown(path)
-        context = f" ({error.context})" if error.context else ""
-        raise StackFileError(f"{where}: {error.problem}{context}") from None
+        raise StackFileError(f"{where}: {_yaml_problem(error, path.read_text())}") from None
     config = document.get("config") if isinstance(document, dict) else None
     if not isinstance(config, dict):
         raise StackFileError(f"{_shown(path)}: needs a `config:` mapping of settings")
     return {key: _as_config_string(value) for key, value in config.items()}
+
+
+def _yaml_problem(error: yaml.MarkedYAMLError, text: str) -> str:
+    """PyYAML's problem in plain words where it is a usual mistake; else its own text."""
+    problem, mark, start = error.problem or "", error.problem_mark, error.context_mark
+    if "'\\t'" in problem:  # PyYAML shows the tab escaped
+        return "a tab character: YAML indents with spaces only"
+    if problem.startswith("expected <block end>") and mark is not None and start is not None:
+        line = text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
+        # At the line's first word, and not where the mapping's keys are: an indent.
+        if len(line) - len(line.lstrip(" ")) == mark.column != start.column:
+            return (
+                f"bad indentation: this line starts at column {mark.column + 1}, but the mapping it "
+                f"continues (from line {start.line + 1}) has its keys at column {start.column + 1}; "
+                "indent the keys of one mapping equally"
+            )
+    if problem == "could not find expected ':'":
+        return "a key without ':' (write `key: value`), or a line indented as if it continued the one above"
+    context = f" ({error.context})" if error.context else ""
+    return f"{problem}{context}"
 
 
 def _shown(path: Path) -> str:

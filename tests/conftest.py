@@ -32,6 +32,12 @@ def prod_on_aws() -> Recording:
     return run_program("prod", stack_config_with("prod", PROD_ON_AWS))
 
 
+@pytest.fixture(scope="session")
+def prod_public() -> Recording:
+    """prod with `gke.publicEndpoint: true`: serving behind a public load balancer."""
+    return run_program("prod", stack_config_with("prod", {"mlops:gke": {"publicEndpoint": True}}))
+
+
 @pytest.fixture
 def run_with() -> RunWith:
     """Run the program with a stack file's config, some settings changed (see stack_config_with)."""

@@ -19,12 +19,21 @@ from tests.manifests import manifests
 # the newest that kubernetes-validate ships.
 KUBERNETES_VERSION = kubernetes_validate.latest_version()
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
-# The recordings checked: both stack files, and dev with the training CronJob.
-RUNS = ["dev", "prod", "dev_cluster_training"]
+# The recordings checked: both stack files, dev with the training CronJob, and prod with a
+# public endpoint (its token Secret, and the server reading it).
+RUNS = ["dev", "prod", "dev_cluster_training", "prod_public"]
 
 # checkov checks skipped for every object, each with its reason. None is needed today:
 # CKV_K8S_15 (imagePullPolicy Always) accepts IfNotPresent for an image pinned by digest.
 SKIPPED_CHECKS: dict[str, str] = {}
+# Failures accepted on one object only, each with its reason: (check, checkov's resource id).
+ACCEPTED_FAILURES: dict[tuple[str, str], str] = {
+    ("CKV_K8S_35", "Deployment.mlops-prod.model-server"): (
+        "a public endpoint's bearer token reaches the server as MLOPS_AUTH_TOKEN, the serve image's "
+        "contract; it comes from the Secret by secretKeyRef, so it is not in the Deployment's spec, and "
+        "the server neither logs its environment nor starts other programs"
+    ),
+}
 
 
 def objects(request: pytest.FixtureRequest, run: str) -> list[dict[str, Any]]:
@@ -90,7 +99,16 @@ def _in_run(checks: list[dict[str, Any]], root: Path, run: str) -> list[dict[str
 def test_checkov_kubernetes_checks_pass(checkov_results: dict[str, Any], run: str) -> None:
     root = checkov_results["root"]
     failed = _in_run(checkov_results["failed"], root, run)
-    assert [f"{c['check_id']} {c['resource']}: {c['check_name']}" for c in failed] == []
+    unaccepted = [c for c in failed if (c["check_id"], c["resource"]) not in ACCEPTED_FAILURES]
+    assert [f"{c['check_id']} {c['resource']}: {c['check_name']}" for c in unaccepted] == []
+
+
+def test_each_accepted_failure_happens_only_where_accepted(checkov_results: dict[str, Any]) -> None:
+    # An acceptance that no longer matches a failure would hide the next one of that check.
+    failed = {(c["check_id"], c["resource"]) for c in _in_run(checkov_results["failed"], checkov_results["root"], "prod_public")}
+    assert failed == set(ACCEPTED_FAILURES)
+    for run in ("dev", "prod", "dev_cluster_training"):
+        assert _in_run(checkov_results["failed"], checkov_results["root"], run) == []
 
 
 @pytest.mark.parametrize("run", RUNS)
@@ -104,6 +122,6 @@ def test_checkov_really_checked_the_objects(checkov_results: dict[str, Any], run
 
 
 def test_every_skipped_check_states_its_reason() -> None:
-    for check, reason in SKIPPED_CHECKS.items():
+    for check, reason in [*SKIPPED_CHECKS.items(), *((check, reason) for (check, _), reason in ACCEPTED_FAILURES.items())]:
         assert check.startswith("CKV"), check
         assert len(reason) > 40, f"{check}: say why it is skipped"

@@ -113,11 +113,18 @@ def broken_stack_file(mistake: str) -> tuple[str, str]:
     if mistake == "tab":
         at = index("noncurrentVersionDays:")
         lines[at] = "\t" + lines[at].lstrip()
-        expected = f"{at + 1}:1: found character '\\t' that cannot start any token"
+        expected = f"{at + 1}:1: a tab character: YAML indents with spaces only"
     elif mistake == "indent":
         at = index("keepImages:")
         lines[at] = "  " + lines[at]
-        expected = f"{at + 1}:7: expected <block end>, but found '<block mapping start>'"
+        expected = (
+            f"{at + 1}:7: bad indentation: this line starts at column 7, but the mapping it continues "
+            f"(from line {index('kind: ecr') + 1}) has its keys at column 5; indent the keys of one mapping equally"
+        )
+    elif mistake == "no-colon":
+        at = index("keepImages:")
+        lines[at] = lines[at].replace("keepImages:", "keepImages", 1)
+        expected = f"{at + 2}:3: a key without ':' (write `key: value`), or a line indented as if it continued the one above"
     else:
         at = index("spot:") + 1
         lines.insert(at, "    spot: false\n")
@@ -125,7 +132,7 @@ def broken_stack_file(mistake: str) -> tuple[str, str]:
     return "".join(lines), expected
 
 
-@pytest.mark.parametrize("mistake", ["tab", "indent", "duplicate"])
+@pytest.mark.parametrize("mistake", ["tab", "indent", "no-colon", "duplicate"])
 def test_plan_reports_a_yaml_mistake_as_one_line_with_file_and_position(
     capsys: pytest.CaptureFixture[str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch, mistake: str
 ) -> None:
@@ -139,8 +146,7 @@ def test_plan_reports_a_yaml_mistake_as_one_line_with_file_and_position(
     monkeypatch.setattr(engine, "STACKS_DIR", stacks)
     assert plan_main(["--stack", "dev"]) == 2
     printed = capsys.readouterr().err
-    assert printed.count("\n") == 1, printed
-    assert printed.startswith(f"stacks/Pulumi.dev.yaml:{expected}"), printed
+    assert printed == f"stacks/Pulumi.dev.yaml:{expected}\n"
 
 
 def test_plan_names_the_known_stacks_for_an_unknown_one() -> None:

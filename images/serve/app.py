@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hmac
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -22,9 +23,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.multiprocess import MultiProcessCollector
 from pydantic import BaseModel, Field, ValidationError
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from model_store import LoadedModel, LoadError, load_model
 from protocol import BINARY_HEADER, PREDICT_OUTPUT, ProtocolError, infer_response, output_datatype, parse_infer_request
@@ -38,6 +42,10 @@ RETRY_MAX_SECONDS = 30.0
 # How much of an oversized body is read and dropped so that the client can read its 413.
 DISCARD_BOUND_BYTES = 64 * 1024 * 1024
 DISCARD_BOUND_SECONDS = 10.0
+AUTH_TOKEN_ENV = "MLOPS_AUTH_TOKEN"
+# With a token set, these stay open: the kubelet's probes and the Prometheus scrape carry none.
+OPEN_PATHS = frozenset({"/v2/health/live", "/v2/health/ready", "/metrics"})
+AUTH_REALM = 'Bearer realm="mlops-serve"'
 
 REQUESTS = Counter("inference_requests_total", "Infer requests by HTTP status", ["model", "code"])
 LATENCY = Histogram(
@@ -60,15 +68,19 @@ class Settings(BaseModel):
     model_name: str = Field(min_length=1, description="the name clients use in /v2/models/{name}")
     max_body_bytes: int = Field(gt=0, description="larger request bodies get 413")
     max_batch_rows: int = Field(gt=0, description="merge concurrent requests up to this many rows per predict")
+    auth_token: str | None = Field(default=None, min_length=1, description="if set, every endpoint but OPEN_PATHS needs it as a bearer token")
 
     @classmethod
     def from_env(cls) -> Settings:
         model_uri = os.environ.get("MODEL_URI", "")
+        token = os.environ.get(AUTH_TOKEN_ENV)
         return cls(
             model_uri=model_uri,
             model_name=os.environ.get("MODEL_NAME") or default_model_name(model_uri),
             max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", 4 * 1024 * 1024)),
             max_batch_rows=int(os.environ.get("MAX_BATCH_ROWS", 4096)),
+            # A Secret made from a file often ends in a newline that no client sends.
+            auth_token=None if token is None else token.strip(),
         )
 
 
@@ -159,6 +171,40 @@ async def discard_body(chunks: AsyncIterator[bytes]) -> None:
                 discarded += len(chunk)
                 if discarded > DISCARD_BOUND_BYTES:
                     return
+
+
+class BearerAuth:
+    """Every path but OPEN_PATHS needs `Authorization: Bearer <token>`, else a 401 with the reason.
+
+    Pure ASGI, in front of the router: it denies by default, so an endpoint added later (or
+    a path that matches none, which would be a 404) is never open by omission.
+    """
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self._token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
+            refusal = self.refusal(Headers(scope=scope).get("authorization"))
+            if refusal is not None:
+                challenge, reason = refusal
+                response = JSONResponse({"error": reason}, status_code=401, headers={"WWW-Authenticate": challenge})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def refusal(self, header: str | None) -> tuple[str, str] | None:
+        """(WWW-Authenticate challenge, reason) for a request that may not pass; None if it may (RFC 6750)."""
+        if header is None:
+            return AUTH_REALM, "this endpoint needs an Authorization: Bearer <token> header"
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            return f'{AUTH_REALM}, error="invalid_request"', "the Authorization header must be 'Bearer <token>'"
+        # Constant time: how long the comparison takes must not tell how much of a guess was right.
+        if not hmac.compare_digest(credentials.strip().encode("latin-1"), self._token):
+            return f'{AUTH_REALM}, error="invalid_token"', "the bearer token is not valid"
+        return None
 
 
 class ModelServer:
@@ -329,8 +375,10 @@ def create_app() -> Starlette:
         Route("/v2/models/{name}/versions/{version}/infer", server.infer, methods=["POST"]),
         Route("/metrics", server.metrics),
     ]
+    middleware = [Middleware(BearerAuth, token=settings.auth_token)] if settings.auth_token is not None else []
     return Starlette(
         routes=routes,
+        middleware=middleware,
         lifespan=server.lifespan,
         exception_handlers={ProtocolError: server.protocol_error},
     )

@@ -31,6 +31,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--workers must be at least 1: {args.workers}")
     if not os.environ.get("MODEL_URI"):
         parser.error("MODEL_URI is not set (s3://bucket/models/<name>/LATEST or file:///...)")
+    # Set but empty is a broken Secret, not "no authentication": refuse rather than serve openly.
+    token = os.environ.get("MLOPS_AUTH_TOKEN")
+    if token is not None and not token.strip():
+        parser.error("MLOPS_AUTH_TOKEN is set but empty: give it the bearer token, or unset it to serve without one")
     return args
 
 

@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import joblib
 import numpy as np
 import orjson
 import pytest
 
-from .conftest import iris, HEALTHCHECK, Moto, Server, base_env, launch_server, run_train, wait_until
+from .conftest import iris, HEALTHCHECK, SERVER, Moto, Server, base_env, launch_server, run_train, wait_until
 
 StartServer = Callable[..., Server]
 
@@ -101,8 +102,6 @@ def test_versioned_infer_path(server: Server, trained_models: Path) -> None:
 def test_concurrent_requests_each_get_their_own_rows(server: Server, trained_models: Path) -> None:
     """Requests merged into one predict call must be split back correctly."""
     import concurrent.futures
-
-    import httpx
 
     rows = iris().data[::5]
     expected = promoted_model(trained_models).predict(rows).tolist()
@@ -214,6 +213,93 @@ def test_metrics_count_requests_across_workers(start_server: StartServer, traine
     assert 'inference_requests_total{code="200",model="iris"} 20.0' in metrics
     assert 'inference_requests_total{code="400",model="iris"} 3.0' in metrics
     assert 'inference_rows_total{model="iris"} 20.0' in metrics
+
+
+# --- authentication: a bearer token when MLOPS_AUTH_TOKEN is set ------------------------
+
+TOKEN = "test-token-Zq8vX2mK4pL7"
+REALM = 'Bearer realm="mlops-serve"'
+ONE_IRIS_ROW = [[5.1, 3.5, 1.4, 0.2]]
+
+
+def bearer(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def authed_server(trained_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The server as a public endpoint runs it: the token from a Secret, with its trailing newline."""
+    log = tmp_path_factory.mktemp("authed") / "server.log"
+    running = launch_server(latest_uri(trained_models), log, env=base_env(MLOPS_AUTH_TOKEN=TOKEN + "\n"))
+    yield running
+    assert running.stop() == 0
+
+
+# Without a token, anyone on the internet could use the model on a public load balancer.
+PROTECTED = [
+    pytest.param("POST", "/v2/models/iris/infer", id="infer"),
+    pytest.param("POST", "/v2/models/iris/versions/any/infer", id="versioned-infer"),
+    pytest.param("GET", "/v2", id="server-metadata"),
+    pytest.param("GET", "/v2/models/iris", id="model-metadata"),
+    pytest.param("GET", "/v2/models/iris/ready", id="model-ready"),
+    pytest.param("GET", "/v2/models/iris/versions/any", id="version-metadata"),
+    pytest.param("POST", "/v2/repository/models/iris/load", id="repository-load"),
+    pytest.param("GET", "/no-such-path", id="unknown-path"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+def test_with_a_token_every_other_endpoint_refuses_a_request_without_one(authed_server: Server, method: str, path: str) -> None:
+    response = httpx.request(method, authed_server.url + path, content=infer_body(ONE_IRIS_ROW), timeout=10)
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"] == REALM
+    assert response.json() == {"error": "this endpoint needs an Authorization: Bearer <token> header"}
+
+
+@pytest.mark.parametrize("path", ["/v2/health/live", "/v2/health/ready", "/metrics"])
+def test_with_a_token_probes_and_metrics_stay_open(authed_server: Server, path: str) -> None:
+    # The kubelet's probes and the Prometheus scrape send no token; a 401 would restart every pod.
+    assert authed_server.get(path).status_code == 200
+
+
+def test_with_a_token_a_wrong_token_gets_401_invalid_token(authed_server: Server) -> None:
+    response = authed_server.post("/v2/models/iris/infer", content=infer_body(ONE_IRIS_ROW), headers=bearer(TOKEN[:-1]))
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"] == f'{REALM}, error="invalid_token"'
+    assert response.json() == {"error": "the bearer token is not valid"}
+
+
+@pytest.mark.parametrize("header", [f"Basic {TOKEN}", TOKEN, "Bearer"])
+def test_with_a_token_another_scheme_gets_401_invalid_request(authed_server: Server, header: str) -> None:
+    response = authed_server.post("/v2/models/iris/infer", content=infer_body(ONE_IRIS_ROW), headers={"Authorization": header})
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"] == f'{REALM}, error="invalid_request"'
+    assert response.json() == {"error": "the Authorization header must be 'Bearer <token>'"}
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer"])  # the scheme is case-insensitive (RFC 7235)
+def test_with_a_token_the_right_token_gets_the_models_answer(authed_server: Server, trained_models: Path, scheme: str) -> None:
+    headers = {"Authorization": f"{scheme} {TOKEN}"}
+    response = authed_server.post("/v2/models/iris/infer", content=infer_body(ONE_IRIS_ROW), headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["outputs"][0]["data"] == promoted_model(trained_models).predict(np.array(ONE_IRIS_ROW)).tolist()
+    assert authed_server.get("/v2/models/iris").status_code == 401
+    assert httpx.get(f"{authed_server.url}/v2/models/iris", headers=headers, timeout=10).status_code == 200
+
+
+def test_without_a_token_an_authorization_header_is_ignored(server: Server) -> None:
+    response = server.post("/v2/models/iris/infer", content=infer_body(ONE_IRIS_ROW), headers=bearer("anything"))
+    assert response.status_code == 200, response.text
+
+
+def test_an_empty_token_refuses_to_start(trained_models: Path) -> None:
+    # An empty Secret must not silently mean "no authentication".
+    env = base_env(MODEL_URI=latest_uri(trained_models), MLOPS_AUTH_TOKEN=" \n")
+    result = subprocess.run([sys.executable, str(SERVER)], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "serve: error: MLOPS_AUTH_TOKEN is set but empty: give it the bearer token, or unset it to serve without one"
+    )
 
 
 # --- the binary tensor data extension -------------------------------------------------
