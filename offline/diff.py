@@ -239,12 +239,23 @@ def _join(path: list[str]) -> str:
     return text
 
 
-def property_changes(type_: str, old: dict[str, Any], new: dict[str, Any]) -> list[PropertyChange]:
-    """Every changed leaf between two input dicts; JSON documents are compared field by field."""
+def _ignored(path: str, ignore_changes: Sequence[str]) -> bool:
+    return any(path == ignored or path.startswith((f"{ignored}.", f"{ignored}[")) for ignored in ignore_changes)
+
+
+def property_changes(
+    type_: str, old: dict[str, Any], new: dict[str, Any], *, ignore_changes: Sequence[str] = ()
+) -> list[PropertyChange]:
+    """Every changed leaf between two input dicts; JSON documents are compared field by field.
+
+    Paths under `ignore_changes` are skipped, as the engine never diffs them after creation.
+    """
     head_inputs = reveal(new)
     found: list[PropertyChange] = []
 
     def walk(a: Any, b: Any, path: list[str]) -> None:
+        if path and _ignored(_join(path), ignore_changes):
+            return
         if is_secret(a) or is_secret(b):
             if reveal(a) != reveal(b):
                 found.append(PropertyChange(_join(path), None, None, secret=True, forces_replacement=_forces(type_, path, head_inputs)))
@@ -281,7 +292,7 @@ def _provider_urn(reference: str) -> str:
 
 def _compare_pair(old: Registration, new: Registration) -> ResourceChange | None:
     change = ResourceChange(new.urn, new.type, new.name, "update", protected=old.protect or new.protect)
-    change.properties = property_changes(new.type, old.inputs, new.inputs)
+    change.properties = property_changes(new.type, old.inputs, new.inputs, ignore_changes=new.ignore_changes)
     change.reasons = [f"`{p.path}` changes, which the provider cannot update in place" for p in change.properties if p.forces_replacement]
     if _provider_urn(old.provider) != _provider_urn(new.provider):
         change.options.append(f"provider: {old.provider or '(default)'} -> {new.provider or '(default)'}")
@@ -310,6 +321,8 @@ def _cascade(changes: dict[str, ResourceChange], base: dict[str, Registration], 
                 continue
             entry = replacement_table()["types"].get(resource.type, {})
             for key in entry.get("replaceOn", []):
+                if _ignored(key, resource.ignore_changes):
+                    continue
                 value = json.dumps(reveal(resource.inputs.get(key)))
                 hit = next((name for handle, name in sorted(handles.items()) if f'"{handle}"' in value), None)
                 if hit is None:

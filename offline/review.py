@@ -120,7 +120,8 @@ def _runs(process: subprocess.Popen[str], label: str) -> dict[str, StackRun]:
 
 
 def _registration(data: dict[str, Any]) -> Registration:
-    return Registration(**{**data, "aliases": tuple(data.get("aliases", ()))})
+    return Registration(**{**data, "aliases": tuple(data.get("aliases", ())),
+                            "ignore_changes": tuple(data.get("ignore_changes", ()))})
 
 
 def render_sides(base_root: Path, head_root: Path) -> tuple[dict[str, StackRun], dict[str, StackRun]]:

@@ -306,3 +306,41 @@ def test_two_commits_unprotecting_prod_and_fixing_a_broken_stack(tmp_path: Path)
     danger_section = markdown.split("### Danger", 1)[1]
     assert danger_section.lstrip().startswith("- **prod** (prod) · protection-change · `aws:s3/bucket:Bucket` **data**")
     assert set(json.loads(document)["labels"]) == {"protection-change", "stack-failed"}
+
+
+# --- the replacement table against the providers' source (offline/data/replacements.json) ---
+
+
+def _pool(diff: StackDiff, *, gpu: bool) -> Any:
+    pools = [c for c in diff.changes if c.type == "gcp:container/nodePool:NodePool"]
+    return next(c for c in pools if ("gpu" in c.name) == gpu)
+
+
+def test_a_gpu_machine_type_change_updates_the_pool_in_place(prod: Recording, run_with: RunWith) -> None:
+    # terraform-provider-google updates machine_type in place since v5.10; a "replace" here sent a
+    # reviewer after a prod-delete that would never happen.
+    head = run_with("prod", **{"mlops:compute": {"machineType": "g2-standard-8"}})
+    diff = _diff("prod", prod, head)
+    pool = _pool(diff, gpu=True)
+    assert (pool.action, [(p.path, p.old, p.new) for p in pool.properties]) == (
+        "update", [("nodeConfig.machineType", "g2-standard-4", "g2-standard-8")])
+    assert "prod-delete" not in labels([diff])
+
+
+def test_spot_on_the_gpu_pool_still_replaces_it(prod: Recording, run_with: RunWith) -> None:
+    # spot is ForceNew in node_config.go: GKE makes a new pool, so the review must say replace.
+    head = run_with("prod", **{"mlops:compute": {"spot": True}})
+    diff = _diff("prod", prod, head)
+    pool = _pool(diff, gpu=True)
+    assert pool.action == "replace"
+    assert pool.reasons == ["`nodeConfig.spot` changes, which the provider cannot update in place"]
+    assert "prod-delete" in labels([diff])
+
+
+def test_an_ignored_input_never_forces_a_replacement(prod: Recording, run_with: RunWith) -> None:
+    # More serving replicas change the CPU pool's initialNodeCount (ForceNew), which the program
+    # ignores after creation; only the autoscaling bounds are updated, and serving stays up.
+    head = run_with("prod", **{"mlops:serving": {"minReplicas": 4}})
+    pool = _pool(_diff("prod", prod, head), gpu=False)
+    assert pool.action == "update"
+    assert [p.path for p in pool.properties] == ["autoscaling.totalMinNodeCount"]
