@@ -203,7 +203,7 @@ def render_markdown(diffs: Sequence[StackDiff], base: Base, found_labels: Sequen
     lines += ["", "### Danger", ""]
     dangers = [(d, x) for d in diffs for x in d.danger]
     if not dangers:
-        lines.append("Nothing dangerous: no deletes, replacements, URN or protection changes.")
+        lines.append("Nothing dangerous: no exposure to the internet, deletes, replacements, URN or protection changes.")
     for d, x in dangers:
         where = f"**{d.stack}**" + (" (prod)" if d.is_prod else "")
         lines.append(f"- {where} · {x.kind} · `{x.type}` **{x.name}** {x.message}")

@@ -344,3 +344,98 @@ def test_an_ignored_input_never_forces_a_replacement(prod: Recording, run_with: 
     pool = _pool(_diff("prod", prod, head), gpu=False)
     assert pool.action == "update"
     assert [p.path for p in pool.properties] == ["autoscaling.totalMinNodeCount"]
+
+
+# --- exposure to the internet: first under Danger, labelled prod-exposed -----------------------
+
+
+def _edited(recording: Recording, type_: str, name: str, **inputs: Any) -> Recording:
+    old = recording.get(type_, name)
+    new = dataclasses.replace(old, inputs={**old.inputs, **inputs})
+    return Recording(resources=[new if r is old else r for r in recording.resources])
+
+
+def test_a_public_serving_endpoint_is_first_under_danger(prod: Recording, run_with: RunWith) -> None:
+    # publicEndpoint: true drops the internal annotation: the model answers the whole internet.
+    # It comes before the pool replacement (spot) in the same change.
+    head = run_with("prod", **{"mlops:gke": {"publicEndpoint": True}, "mlops:compute": {"spot": True}})
+    diff = _diff("prod", prod, head)
+    assert [d.kind for d in diff.danger] == ["exposure", "replacement"]
+    first = diff.danger[0]
+    assert (first.kind, first.type, first.name) == ("exposure", "kubernetes:core/v1:Service", "serving-service")
+    assert first.message.startswith("opens to the internet: its load balancer admits every address on TCP 8080")
+    assert "prod-exposed" in labels([diff])
+
+
+def test_a_dev_exposure_is_danger_without_the_prod_label(dev: Recording) -> None:
+    head = _edited(dev, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-ingress",
+                   spec={**dev.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-ingress").inputs["spec"],
+                         "ingress": [{}]})
+    diff = _diff("dev", dev, head)
+    assert [(d.kind, d.name) for d in diff.danger] == [("exposure", "serving-ingress")]
+    assert "prod-exposed" not in labels([diff])
+
+
+def test_a_network_policy_opened_to_every_port_is_an_exposure(prod: Recording) -> None:
+    # The serving policy admits every source on 8080 only; dropping its ports admits them on all.
+    policy = prod.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-ingress")
+    head = _edited(prod, policy.type, policy.name, spec={**policy.inputs["spec"], "ingress": [{}]})
+    (exposure,) = [d for d in _diff("prod", prod, head).danger if d.kind == "exposure"]
+    assert (exposure.name, exposure.message) == ("serving-ingress", "opens to the internet: pod ingress admits every address")
+
+
+def test_a_network_policy_narrowed_to_the_cluster_is_no_exposure(prod: Recording) -> None:
+    policy = prod.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-ingress")
+    rule = {**policy.inputs["spec"]["ingress"][0], "from": [{"namespaceSelector": {}}]}
+    head = _edited(prod, policy.type, policy.name, spec={**policy.inputs["spec"], "ingress": [rule]})
+    assert [d.kind for d in _diff("prod", prod, head).danger] == []
+
+
+def test_a_public_authorized_network_is_an_exposure(prod: Recording, run_with: RunWith) -> None:
+    # The control plane answers a new range of internet addresses: a reviewer checks who owns it.
+    head = run_with("prod", **{"mlops:gke": {"authorizedNetworks": ["35.1.2.0/24"]}})
+    (exposure,) = [d for d in _diff("prod", prod, head).danger if d.kind == "exposure"]
+    assert (exposure.type, exposure.message) == (
+        "gcp:container/cluster:Cluster", "opens to the internet: the control plane admits 35.1.2.0/24")
+
+
+def test_a_public_bucket_policy_is_an_exposure(prod: Recording) -> None:
+    policy = prod.get("aws:s3/bucketPolicy:BucketPolicy", "data-policy")
+    statement = {"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+    document = json.loads(policy.inputs["policy"])
+    public = json.dumps({**document, "Statement": [*document["Statement"], statement]})
+    diff = _diff("prod", prod, _edited(prod, policy.type, policy.name, policy=public))
+    assert [(d.kind, d.name, d.message) for d in diff.danger] == [
+        ("exposure", "data-policy", "opens to the internet: the bucket policy admits every address")]
+    assert labels([diff]) == ["prod-exposed"]
+
+
+def test_two_commits_making_prod_public_show_it_first_under_danger(tmp_path: Path) -> None:
+    from offline.review import policy_rules
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in ("__main__.py", "Pulumi.yaml"):
+        shutil.copy(ROOT / name, repo / name)
+    for folder in ("components", "stacks", "images"):
+        shutil.copytree(ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "base")
+    stack = repo / "stacks" / "Pulumi.prod.yaml"
+    text = stack.read_text()
+    assert text.count("publicEndpoint: false") == 1
+    stack.write_text(text.replace("publicEndpoint: false", "publicEndpoint: true"))
+    _git(repo, "commit", "-qam", "prod serves the internet")
+
+    base_root = extract(_git(repo, "rev-parse", "HEAD~1"), tmp_path / "base", repo=repo)
+    base_runs, head_runs = render_sides(base_root, repo)
+    markdown, document, diffs = build_report(base_runs, head_runs, BASE, policy=policy_rules)
+
+    danger_section = markdown.split("### Danger", 1)[1]
+    assert danger_section.lstrip().startswith(
+        "- **prod** (prod) · exposure · `kubernetes:core/v1:Service` **serving-service** opens to the internet")
+    report = json.loads(document)
+    assert "prod-exposed" in report["labels"] and "policy-violation" in report["labels"]
+    assert [v["rule"] for v in report["stacks"]["prod"]["policy"] if v["severity"] == "mandatory"] == [
+        "prod-public-endpoint-authenticated"]
