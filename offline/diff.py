@@ -210,6 +210,8 @@ class StackDiff:
                 "resources": self.cost_rows(),
                 "unpricedTypes": unpriced,
                 "trainingRun": self.cost_head.to_json()["trainingRuns"] if self.cost_head else [],
+                "baseTrainingRun": self.cost_base.to_json()["trainingRuns"] if self.cost_base else [],
+                "crossCloudEgress": self.cost_head.to_json()["crossCloudEgress"] if self.cost_head else None,
             },
             "policy": None if self.policy is None else [
                 {"rule": v.rule, "severity": v.severity, "urn": v.urn, "message": v.message} for v in self.policy

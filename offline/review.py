@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offline.cost import money, price_table
+from offline.cost import StackCost, egress_line, money, price_table
 from offline.diff import ACTIONS, ResourceChange, StackDiff, StackRun, Violation, compare_sides, labels
 from offline.engine import ROOT, Registration
 from offline.values import show
@@ -266,8 +266,31 @@ def _stack_detail(d: StackDiff, budget: int) -> str:
     return "\n".join(lines)
 
 
+def _run_text(run: dict[str, Any] | None) -> str:
+    if run is None:
+        return "none"
+    market = "spot estimate" if run["spot"] else "on-demand"
+    upper = f", upper bound {money(run['upperBoundUsd'])}" if run["upperBoundHours"] is not None else ", no upper bound"
+    return f"{run['instanceType']} {market} {money(run['typicalUsd'])} typical ({run['typicalHours']:g} h){upper}"
+
+
+def _egress_text(cost: StackCost | None) -> str:
+    return "none (data and compute in one cloud)" if cost is None or cost.egress is None else egress_line(cost.egress)
+
+
+def training_lines(d: StackDiff) -> list[str]:
+    """One training run's cost, BASE → HEAD, per training backend; and the cross-cloud data cost. Only what changed."""
+    base = {r["resource"]: r for r in (d.cost_base.to_json()["trainingRuns"] if d.cost_base else [])}
+    head = {r["resource"]: r for r in (d.cost_head.to_json()["trainingRuns"] if d.cost_head else [])}
+    lines = [f"- one training run on `{name}`: {_run_text(base.get(name))} → {_run_text(head.get(name))}"
+             for name in sorted(set(base) | set(head)) if base.get(name) != head.get(name)]
+    if _egress_text(d.cost_base) != _egress_text(d.cost_head):
+        lines.append(f"- {_egress_text(d.cost_base)} → {_egress_text(d.cost_head)}")
+    return ["Training run cost (base → head):", "", *lines, ""] if lines else []
+
+
 def _extras(d: StackDiff, budget: int) -> list[str]:
-    lines: list[str] = []
+    lines: list[str] = training_lines(d)
     rows = d.cost_rows()
     if rows:
         lines += [f"<details><summary>Cost: idle {_cost_cell(d)} a month</summary>", "",

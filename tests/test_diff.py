@@ -439,3 +439,28 @@ def test_two_commits_making_prod_public_show_it_first_under_danger(tmp_path: Pat
     assert "prod-exposed" in report["labels"] and "policy-violation" in report["labels"]
     assert [v["rule"] for v in report["stacks"]["prod"]["policy"] if v["severity"] == "mandatory"] == [
         "prod-public-endpoint-authenticated"]
+
+
+# --- cost in the Markdown ----------------------------------------------------------------------
+
+
+def test_the_markdown_shows_the_training_run_cost_change(prod: Recording, run_with: RunWith) -> None:
+    # A bigger GPU machine costs nothing while idle; only the per-run line shows what it costs.
+    head = run_with("prod", **{"mlops:compute": {"machineType": "g2-standard-8"}})
+    markdown, _, _ = build_report({"prod": _side(prod, "prod")}, {"prod": _side(head, "prod")}, BASE)
+    assert ("- one training run on `gke-gpu`: g2-standard-4 on-demand $0.71 typical (1 h), upper bound $1.41 → "
+            "g2-standard-8 on-demand $0.85 typical (1 h), upper bound $1.71") in markdown.splitlines()
+
+
+def test_moving_training_to_gke_shows_the_cross_cloud_data_cost(prod: Recording, prod_on_aws: Recording) -> None:
+    markdown, document, _ = build_report({"prod": _side(prod_on_aws, "prod")}, {"prod": _side(prod, "prod")}, BASE)
+    (line,) = [line for line in markdown.splitlines() if line.startswith("- none (data and compute in one cloud) → ")]
+    assert line.endswith("→ cross-cloud data: each GB a training run reads from S3 costs $0.135 (AWS data transfer out to "
+                         "the internet $0.09/GB + Cloud NAT data processing on GKE $0.045/GB); the stack does not know "
+                         "the data set's size, so multiply by the GB each run reads")
+    assert json.loads(document)["stacks"]["prod"]["cost"]["crossCloudEgress"]["perGbReadUsd"] == 0.135
+
+
+def test_the_markdown_has_no_training_line_when_its_cost_is_unchanged(dev: Recording, dev_with_backup: Recording) -> None:
+    markdown, _, _ = build_report({"dev": _side(dev, "dev")}, {"dev": _side(dev_with_backup, "dev")}, BASE)
+    assert "Training run cost" not in markdown
