@@ -61,10 +61,23 @@ class TrainingRun:
 
 
 @dataclass(frozen=True)
+class CrossCloudEgress:
+    """What each GB a training run reads costs when the data and the compute are in different clouds."""
+
+    parts: tuple[tuple[str, float], ...]
+    """(what bills it, USD per GB)."""
+
+    @property
+    def per_gb(self) -> float:
+        return round(sum(usd for _, usd in self.parts), 4)
+
+
+@dataclass(frozen=True)
 class StackCost:
     stack: str
     resources: list[ResourceCost]
     training: list[TrainingRun]
+    egress: CrossCloudEgress | None = None
 
     @property
     def idle_monthly(self) -> float:
@@ -90,6 +103,10 @@ class StackCost:
                 }
                 for t in self.training
             ],
+            "crossCloudEgress": None if self.egress is None else {
+                "perGbReadUsd": self.egress.per_gb,
+                "parts": [{"what": what, "perGbUsd": usd} for what, usd in self.egress.parts],
+            },
         }
 
 
@@ -258,10 +275,30 @@ def training_runs(resources: Sequence[Registration]) -> list[TrainingRun]:
     return runs
 
 
+def cross_cloud_egress(resources: Sequence[Registration]) -> CrossCloudEgress | None:
+    """The per-GB cost of a training run's reads when the data is on S3 and the training runs on GKE."""
+    types = {r.type for r in resources}
+    if "aws:s3/bucket:Bucket" not in types or "gcp:container/nodePool:NodePool" not in types:
+        return None
+    table = price_table()["cross_cloud_egress"]
+    parts = [("AWS data transfer out to the internet", table["aws_internet_out_per_gb"])]
+    if "gcp:compute/routerNat:RouterNat" in types:
+        parts.append(("Cloud NAT data processing on GKE", table["gcp_nat_processing_per_gib"]))
+    return CrossCloudEgress(tuple(parts))
+
+
 def stack_cost(stack: str, resources: Sequence[Registration]) -> StackCost:
     custom = sorted((r for r in resources if r.custom), key=lambda r: r.urn)
     idle_nodes = sum(_pool_min_nodes(reveal(r.inputs)) for r in custom if r.type == "gcp:container/nodePool:NodePool")
-    return StackCost(stack, [price(r, idle_nodes=idle_nodes) for r in custom], training_runs(custom))
+    return StackCost(stack, [price(r, idle_nodes=idle_nodes) for r in custom], training_runs(custom),
+                     cross_cloud_egress(custom))
+
+
+def egress_line(egress: CrossCloudEgress) -> str:
+    """One line: the cost per GB a training run reads across clouds, and what bills it."""
+    parts = " + ".join(f"{what} ${usd}/GB" for what, usd in egress.parts)
+    return (f"cross-cloud data: each GB a training run reads from S3 costs ${egress.per_gb:g} ({parts}); "
+            "the stack does not know the data set's size, so multiply by the GB each run reads")
 
 
 def money(value: float | None) -> str:
@@ -300,6 +337,8 @@ def render_text(costs: Sequence[StackCost]) -> str:
             )
         if not cost.training:
             lines.append("  one training run: no priced training compute in this stack")
+        if cost.egress is not None:
+            lines.append(f"  {egress_line(cost.egress)}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

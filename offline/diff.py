@@ -3,8 +3,9 @@
 The core is pure: `compare_stack()` takes what each side registered (from the mock
 engine) and classifies every resource by URN as create, update, replace or delete, with
 its changed inputs (secrets redacted) and the reasons a replacement is likely. It then
-lists the danger: deletes, URN changes without an alias, protect/retainOnDelete changes,
-protected resources deleted or replaced, likely replacements. `offline/review.py` renders
+lists the danger: what a change exposes to the internet (first), deletes, URN changes
+without an alias, protect/retainOnDelete changes, protected resources deleted or
+replaced, likely replacements. `offline/review.py` renders
 BASE and the working tree and writes the report from these results.
 
 Replacements are an estimate from offline/data/replacements.json; the provider's own
@@ -24,6 +25,7 @@ from offline.cost import StackCost, stack_cost
 from offline.engine import Registration
 from offline.graph import _handles, mermaid
 from offline.values import is_secret, json_document, redact, reveal
+from policy.rules import openings, public_load_balancer, widened
 
 REPLACEMENTS_FILE = Path(__file__).parent / "data" / "replacements.json"
 
@@ -108,9 +110,10 @@ class ResourceChange:
         return document
 
 
-DangerKind = Literal["protected-delete", "protection-change", "delete", "urn-change", "replacement"]
+DangerKind = Literal["exposure", "protected-delete", "protection-change", "delete", "urn-change", "replacement"]
+# What reaches the internet comes first: it is harm the moment `pulumi up` ends.
 _DANGER_ORDER: dict[str, int] = {
-    "protected-delete": 0, "protection-change": 1, "delete": 2, "urn-change": 3, "replacement": 4,
+    "exposure": 0, "protected-delete": 1, "protection-change": 2, "delete": 3, "urn-change": 4, "replacement": 5,
 }
 
 
@@ -207,6 +210,8 @@ class StackDiff:
                 "resources": self.cost_rows(),
                 "unpricedTypes": unpriced,
                 "trainingRun": self.cost_head.to_json()["trainingRuns"] if self.cost_head else [],
+                "baseTrainingRun": self.cost_base.to_json()["trainingRuns"] if self.cost_base else [],
+                "crossCloudEgress": self.cost_head.to_json()["crossCloudEgress"] if self.cost_head else None,
             },
             "policy": None if self.policy is None else [
                 {"rule": v.rule, "severity": v.severity, "urn": v.urn, "message": v.message} for v in self.policy
@@ -239,12 +244,23 @@ def _join(path: list[str]) -> str:
     return text
 
 
-def property_changes(type_: str, old: dict[str, Any], new: dict[str, Any]) -> list[PropertyChange]:
-    """Every changed leaf between two input dicts; JSON documents are compared field by field."""
+def _ignored(path: str, ignore_changes: Sequence[str]) -> bool:
+    return any(path == ignored or path.startswith((f"{ignored}.", f"{ignored}[")) for ignored in ignore_changes)
+
+
+def property_changes(
+    type_: str, old: dict[str, Any], new: dict[str, Any], *, ignore_changes: Sequence[str] = ()
+) -> list[PropertyChange]:
+    """Every changed leaf between two input dicts; JSON documents are compared field by field.
+
+    Paths under `ignore_changes` are skipped, as the engine never diffs them after creation.
+    """
     head_inputs = reveal(new)
     found: list[PropertyChange] = []
 
     def walk(a: Any, b: Any, path: list[str]) -> None:
+        if path and _ignored(_join(path), ignore_changes):
+            return
         if is_secret(a) or is_secret(b):
             if reveal(a) != reveal(b):
                 found.append(PropertyChange(_join(path), None, None, secret=True, forces_replacement=_forces(type_, path, head_inputs)))
@@ -281,7 +297,7 @@ def _provider_urn(reference: str) -> str:
 
 def _compare_pair(old: Registration, new: Registration) -> ResourceChange | None:
     change = ResourceChange(new.urn, new.type, new.name, "update", protected=old.protect or new.protect)
-    change.properties = property_changes(new.type, old.inputs, new.inputs)
+    change.properties = property_changes(new.type, old.inputs, new.inputs, ignore_changes=new.ignore_changes)
     change.reasons = [f"`{p.path}` changes, which the provider cannot update in place" for p in change.properties if p.forces_replacement]
     if _provider_urn(old.provider) != _provider_urn(new.provider):
         change.options.append(f"provider: {old.provider or '(default)'} -> {new.provider or '(default)'}")
@@ -310,6 +326,8 @@ def _cascade(changes: dict[str, ResourceChange], base: dict[str, Registration], 
                 continue
             entry = replacement_table()["types"].get(resource.type, {})
             for key in entry.get("replaceOn", []):
+                if _ignored(key, resource.ignore_changes):
+                    continue
                 value = json.dumps(reveal(resource.inputs.get(key)))
                 hit = next((name for handle, name in sorted(handles.items()) if f'"{handle}"' in value), None)
                 if hit is None:
@@ -387,10 +405,27 @@ def _urn_changes(changes: Sequence[ResourceChange], base: dict[str, Registration
     return found
 
 
+def _exposure(change: ResourceChange, was: Registration | None, now: Registration) -> Danger | None:
+    """A change that lets the internet reach something it could not reach at BASE (policy.rules.openings)."""
+    before = openings(was.type, reveal(was.inputs)) if was is not None else []
+    opened = widened(before, openings(now.type, reveal(now.inputs)))
+    if not opened:
+        return None
+    message = "opens to the internet: " + "; ".join(o.describe() for o in opened)
+    if now.type == "kubernetes:core/v1:Service" and public_load_balancer(reveal(now.inputs)):
+        message += (" (no internal load-balancer annotation: `mlops:gke.publicEndpoint: true` does this; "
+                    "the endpoint needs authentication in front of it)")
+    return Danger("exposure", change.urn, change.type, change.name, message)
+
+
 def danger(changes: Sequence[ResourceChange], base: Sequence[Registration], head: Sequence[Registration]) -> list[Danger]:
     old, new = _custom(base), _custom(head)
     found: list[Danger] = []
     for c in changes:
+        if c.urn in new:
+            exposed = _exposure(c, old.get(c.old_urn or c.urn), new[c.urn])
+            if exposed:
+                found.append(exposed)
         if c.action in ("delete", "replace") and old.get(c.urn, old.get(c.old_urn or "", None)) is not None:
             was = old.get(c.urn) or old[c.old_urn or ""]
             if was.protect:
@@ -455,6 +490,8 @@ def labels(diffs: Sequence[StackDiff]) -> list[str]:
     for d in diffs:
         if d.is_prod and any(c.action in ("delete", "replace") for c in d.changes):
             found.add("prod-delete")
+        if d.is_prod and any(x.kind == "exposure" for x in d.danger):
+            found.add("prod-exposed")
         if any(x.kind == "protection-change" for x in d.danger):
             found.add("protection-change")
         if any(c.action == "replace" for c in d.changes):

@@ -59,6 +59,8 @@ class Registration:
     """URNs of the resources this one must wait for (`depends_on`)."""
     aliases: tuple[str, ...] = ()
     """URNs this resource was known by before (the `aliases` option, as full URNs)."""
+    ignore_changes: tuple[str, ...] = ()
+    """Input paths the engine never diffs after creation (the `ignore_changes` option)."""
 
 
 @dataclass
@@ -294,6 +296,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     custom=bool(request.custom),
                     dependencies=tuple(request.dependencies),
                     aliases=self._alias_urns(request),
+                    ignore_changes=tuple(request.ignoreChanges),
                 )
             )
         return response

@@ -20,8 +20,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from components.config import ConfigError
-from offline.engine import Recording, Registration, StackFileError, run_stack
+from components.config import ConfigError, placeholder
+from offline.engine import Recording, Registration, StackFileError, run_stack, stack_config
 from offline.values import json_document, redact, show
 
 Settings = Callable[[dict[str, Any]], dict[str, Any]]
@@ -409,6 +409,36 @@ def render(stack: str, recording: Recording) -> str:
     return "\n".join(lines)
 
 
+def placeholders(config: dict[str, str]) -> list[str]:
+    """One line per sample value still in a stack's config, named as the stack file writes it."""
+    found: list[str] = []
+
+    def walk(value: Any, key: str) -> None:
+        if isinstance(value, dict):
+            for name, inner in value.items():
+                walk(inner, f"{key}.{name}")
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(inner, f"{key}[{index}]")
+        elif (reason := placeholder(value)) is not None:
+            found.append(f"  {key}: {value}  ({reason})")
+
+    for key, text in sorted(config.items()):
+        try:
+            value = json.loads(text) if text[:1] in "[{" else text
+        except json.JSONDecodeError:
+            value = text
+        walk(value, key)
+    return found
+
+
+def render_placeholders(config: dict[str, str]) -> str:
+    lines = placeholders(config)
+    if not lines:
+        return ""
+    return "\n".join(["", "", "Still to replace before a real deploy:", *lines])
+
+
 def resource_json(resource: Registration) -> dict[str, Any]:
     """One registration as `--json` and report.json show it: options, and inputs with secrets redacted."""
     return {
@@ -456,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(mermaid(recording.resources, cap=WHOLE_STACK_CAP))
     else:
-        print(render(args.stack, recording))
+        print(render(args.stack, recording) + render_placeholders(stack_config(args.stack)))
     return 0
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offline.cost import money, price_table
+from offline.cost import StackCost, egress_line, money, price_table
 from offline.diff import ACTIONS, ResourceChange, StackDiff, StackRun, Violation, compare_sides, labels
 from offline.engine import ROOT, Registration
 from offline.values import show
@@ -120,7 +120,8 @@ def _runs(process: subprocess.Popen[str], label: str) -> dict[str, StackRun]:
 
 
 def _registration(data: dict[str, Any]) -> Registration:
-    return Registration(**{**data, "aliases": tuple(data.get("aliases", ()))})
+    return Registration(**{**data, "aliases": tuple(data.get("aliases", ())),
+                            "ignore_changes": tuple(data.get("ignore_changes", ()))})
 
 
 def render_sides(base_root: Path, head_root: Path) -> tuple[dict[str, StackRun], dict[str, StackRun]]:
@@ -202,7 +203,7 @@ def render_markdown(diffs: Sequence[StackDiff], base: Base, found_labels: Sequen
     lines += ["", "### Danger", ""]
     dangers = [(d, x) for d in diffs for x in d.danger]
     if not dangers:
-        lines.append("Nothing dangerous: no deletes, replacements, URN or protection changes.")
+        lines.append("Nothing dangerous: no exposure to the internet, deletes, replacements, URN or protection changes.")
     for d, x in dangers:
         where = f"**{d.stack}**" + (" (prod)" if d.is_prod else "")
         lines.append(f"- {where} · {x.kind} · `{x.type}` **{x.name}** {x.message}")
@@ -265,8 +266,31 @@ def _stack_detail(d: StackDiff, budget: int) -> str:
     return "\n".join(lines)
 
 
+def _run_text(run: dict[str, Any] | None) -> str:
+    if run is None:
+        return "none"
+    market = "spot estimate" if run["spot"] else "on-demand"
+    upper = f", upper bound {money(run['upperBoundUsd'])}" if run["upperBoundHours"] is not None else ", no upper bound"
+    return f"{run['instanceType']} {market} {money(run['typicalUsd'])} typical ({run['typicalHours']:g} h){upper}"
+
+
+def _egress_text(cost: StackCost | None) -> str:
+    return "none (data and compute in one cloud)" if cost is None or cost.egress is None else egress_line(cost.egress)
+
+
+def training_lines(d: StackDiff) -> list[str]:
+    """One training run's cost, BASE → HEAD, per training backend; and the cross-cloud data cost. Only what changed."""
+    base = {r["resource"]: r for r in (d.cost_base.to_json()["trainingRuns"] if d.cost_base else [])}
+    head = {r["resource"]: r for r in (d.cost_head.to_json()["trainingRuns"] if d.cost_head else [])}
+    lines = [f"- one training run on `{name}`: {_run_text(base.get(name))} → {_run_text(head.get(name))}"
+             for name in sorted(set(base) | set(head)) if base.get(name) != head.get(name)]
+    if _egress_text(d.cost_base) != _egress_text(d.cost_head):
+        lines.append(f"- {_egress_text(d.cost_base)} → {_egress_text(d.cost_head)}")
+    return ["Training run cost (base → head):", "", *lines, ""] if lines else []
+
+
 def _extras(d: StackDiff, budget: int) -> list[str]:
-    lines: list[str] = []
+    lines: list[str] = training_lines(d)
     rows = d.cost_rows()
     if rows:
         lines += [f"<details><summary>Cost: idle {_cost_cell(d)} a month</summary>", "",

@@ -21,6 +21,7 @@ abstract types.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -738,6 +739,210 @@ def _sse_rules(resource: ResourceView) -> list[Mapping[str, Any]]:
     return [r for r in _items(rules) if isinstance(r, Mapping)]
 
 
+# --- exposure to the internet -------------------------------------------------------------
+#
+# What a resource lets the internet reach, as `Opening`s: a door (a load balancer, the
+# control plane, a pod's ingress), a port ("" is every port) and a source (a public CIDR,
+# or a named group). `make diff` calls a change exposing when HEAD has an opening that no
+# opening at BASE covers; the policy below requires authentication behind a public Service.
+
+SERVICE = frozenset({"kubernetes:core/v1:Service"})
+NETWORK_POLICY = frozenset({"kubernetes:networking.k8s.io/v1:NetworkPolicy"})
+DEPLOYMENT = frozenset({"kubernetes:apps/v1:Deployment"})
+EVERY_ADDRESS = "0.0.0.0/0"
+INTERNAL_LOAD_BALANCER = {
+    # The annotations that keep a LoadBalancer Service off the internet, per cloud.
+    "networking.gke.io/load-balancer-type": "internal",
+    "cloud.google.com/load-balancer-type": "internal",
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
+}
+AUTH_TOKEN_ENV = "MLOPS_AUTH_TOKEN"
+"""The server's bearer token, from a Secret: what a public serving endpoint must check."""
+
+
+@dataclass(frozen=True)
+class Opening:
+    door: str
+    port: str
+    source: str
+
+    def describe(self) -> str:
+        who = "every address" if self.source in (EVERY_ADDRESS, "::/0") else self.source
+        return f"{self.door} admits {who}" + (f" on {self.port}" if self.port else "")
+
+
+def _network(text: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(str(text), strict=False)
+    except ValueError:
+        return None
+
+
+def _public(cidr: Any) -> bool:
+    """A CIDR with internet addresses in it (not RFC 1918, loopback, link-local or documentation)."""
+    network = _network(cidr)
+    return network is not None and not network.is_private
+
+
+def _covers(wide: str, narrow: str) -> bool:
+    outer, inner = _network(wide), _network(narrow)
+    if outer is not None and inner is not None:
+        return outer.version == inner.version and inner.subnet_of(outer)  # type: ignore[arg-type]
+    return wide == narrow
+
+
+def widened(base: Iterable[Opening], head: Iterable[Opening]) -> list[Opening]:
+    """The openings at HEAD that no opening at BASE covers (same door, its port or every port, a wider source)."""
+    before = list(base)
+    return [
+        o for o in head
+        if not any(b.door == o.door and b.port in ("", o.port) and _covers(b.source, o.source) for b in before)
+    ]
+
+
+def public_load_balancer(inputs: Mapping[str, Any]) -> bool:
+    """A Service of type LoadBalancer with none of the internal-load-balancer annotations."""
+    if _get(inputs, "spec", "type") != "LoadBalancer":
+        return False
+    annotations = _get(inputs, "metadata", "annotations") or {}
+    return not any(str(annotations.get(key, "")).lower() == value for key, value in INTERNAL_LOAD_BALANCER.items())
+
+
+def _ports(ports: Any) -> list[str]:
+    return [f"{_get(p, 'protocol') or 'TCP'} {_port(_get(p, 'port'))}" for p in _items(ports) if isinstance(p, Mapping)] or [""]
+
+
+def _port(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _service_openings(inputs: Mapping[str, Any]) -> list[Opening]:
+    if not public_load_balancer(inputs):
+        return []
+    ranges = [str(c) for c in _items(_get(inputs, "spec", "loadBalancerSourceRanges"))]
+    sources = [c for c in ranges if _public(c)] if ranges else [EVERY_ADDRESS]
+    return [Opening("its load balancer", port, source) for port in _ports(_get(inputs, "spec", "ports")) for source in sources]
+
+
+def _network_policy_openings(inputs: Mapping[str, Any]) -> list[Opening]:
+    types = _items(_get(inputs, "spec", "policyTypes"))
+    if types and "Ingress" not in types:
+        return []
+    found = []
+    for rule in _items(_get(inputs, "spec", "ingress")):
+        peers = _items(_get(rule, "from"))
+        # No `from` admits every source; a pod or namespace selector admits only the cluster's own.
+        sources = [EVERY_ADDRESS] if not peers else [
+            str(_get(peer, "ipBlock", "cidr")) for peer in peers if _public(_get(peer, "ipBlock", "cidr"))
+        ]
+        found += [Opening("pod ingress", port, source) for port in _ports(_get(rule, "ports")) for source in sources]
+    return found
+
+
+def _cluster_openings(inputs: Mapping[str, Any]) -> list[Opening]:
+    found = []
+    if not _truthy(_get(inputs, "privateClusterConfig", "enablePrivateEndpoint")):
+        config = _get(inputs, "masterAuthorizedNetworksConfig")
+        if not isinstance(config, Mapping):
+            found.append(Opening("the control plane", "", EVERY_ADDRESS))
+        else:
+            found += [Opening("the control plane", "", str(_get(b, "cidrBlock")))
+                      for b in _items(config.get("cidrBlocks")) if _public(_get(b, "cidrBlock"))]
+            if _truthy(config.get("gcpPublicCidrsAccessEnabled")):
+                found.append(Opening("the control plane", "", "every Google Cloud address"))
+    if _truthy(_get(inputs, "controlPlaneEndpointsConfig", "dnsEndpointConfig", "allowExternalTraffic")):
+        found.append(Opening("the control plane's DNS endpoint (IAM-guarded)", "", EVERY_ADDRESS))
+    if _falsy(_get(inputs, "privateClusterConfig", "enablePrivateNodes")):
+        found.append(Opening("the nodes' public addresses", "", EVERY_ADDRESS))
+    return found
+
+
+def _bucket_openings(type_: str, inputs: Mapping[str, Any]) -> list[Opening]:
+    context = Context(environment="", type=type_)
+    if type_ in BUCKET_POLICY and check_s3_no_public_policy(inputs, context):
+        return [Opening("the bucket policy", "", EVERY_ADDRESS)]
+    if type_ in PUBLIC_ACCESS_BLOCK:
+        return [Opening("the public access block", "", f"{flag} off") for flag in PUBLIC_ACCESS_FLAGS
+                if not _truthy(inputs.get(flag))]
+    if type_ in BUCKET | BUCKET_ACL and check_s3_no_public_acl(inputs, context):
+        return [Opening("the bucket ACL", "", str(inputs.get("acl")))]
+    return []
+
+
+def _security_group_openings(type_: str, inputs: Mapping[str, Any]) -> list[Opening]:
+    found = []
+    for rule in _ingress(type_, inputs):
+        port = "" if rule.protocol in ("-1", "all") else f"{rule.protocol.upper()} {_port(rule.from_port)}-{_port(rule.to_port)}"
+        found += [Opening("security group ingress", port, source) for source in sorted(rule.sources) if _public(source)]
+    return found
+
+
+def openings(type_: str, inputs: Mapping[str, Any]) -> list[Opening]:
+    """What this resource lets the internet reach (see `Opening`)."""
+    if type_ in SERVICE:
+        return _service_openings(inputs)
+    if type_ in NETWORK_POLICY:
+        return _network_policy_openings(inputs)
+    if type_ in GKE_CLUSTER:
+        return _cluster_openings(inputs)
+    if type_ in INGRESS_TYPES:
+        return _security_group_openings(type_, inputs)
+    return _bucket_openings(type_, inputs)
+
+
+def _checks_bearer_token(deployment: ResourceView) -> bool:
+    """Every container of the pods gets AUTH_TOKEN_ENV from a Secret (never a literal in the spec)."""
+    containers = _items(_get(_pod_spec(deployment.inputs), "containers"))
+    return bool(containers) and all(
+        any(_get(env, "name") == AUTH_TOKEN_ENV and _get(env, "valueFrom", "secretKeyRef", "name")
+            for env in _items(_get(container, "env")))
+        for container in containers
+    )
+
+
+def _selects(service: ResourceView, deployment: ResourceView) -> bool:
+    selector = _get(service.inputs, "spec", "selector")
+    labels = _get(deployment.inputs, "spec", "template", "metadata", "labels")
+    if not isinstance(selector, Mapping) or not selector or not isinstance(labels, Mapping):
+        return False
+    namespaces = {_value_at(service, "metadata", "namespace"), _value_at(deployment, "metadata", "namespace")}
+    return all(labels.get(k) == v for k, v in selector.items()) and (len(namespaces) == 1 or None in namespaces)
+
+
+def _value_at(resource: ResourceView, *path: str) -> Any:
+    """A value that may be unknown during a preview (then None)."""
+    try:
+        return _get(resource.inputs, *path)
+    except Exception:  # noqa: BLE001 - CrossGuard's unknown-value proxy raises its own error
+        return None
+
+
+def _unauthenticated_public_services(resources: Sequence[ResourceView]) -> Iterator[tuple[str, str]]:
+    deployments = [r for r in resources if r.type in DEPLOYMENT]
+    for service in (r for r in resources if r.type in SERVICE):
+        if not public_load_balancer(service.inputs):
+            continue
+        pods = [d for d in deployments if _selects(service, d)]
+        if pods and all(_checks_bearer_token(d) for d in pods):
+            continue
+        yield service.urn, (
+            f"Service {service.name} is a public load balancer and its pods check no bearer token: "
+            f"give the server {AUTH_TOKEN_ENV} from a Secret, or keep it internal (mlops:gke.publicEndpoint: false)"
+        )
+
+
+def check_prod_public_endpoint_authenticated(resources: Sequence[ResourceView], context: Context) -> Iterator[tuple[str, str]]:
+    if context.environment == "prod":
+        yield from _unauthenticated_public_services(resources)
+
+
+def check_public_endpoint_authenticated(resources: Sequence[ResourceView], context: Context) -> Iterator[tuple[str, str]]:
+    if context.environment != "prod":
+        yield from _unauthenticated_public_services(resources)
+
+
 # --- the list ----------------------------------------------------------------------------
 
 
@@ -823,6 +1028,12 @@ RULES: tuple[Rule, ...] = (
                  GKE_CLUSTER, check_gke_shielded_nodes),
     ResourceRule("gke-prod-deletion-protection", "A prod GKE cluster has deletion protection.", "mandatory",
                  GKE_CLUSTER, check_gke_prod_deletion_protection),
+    # Exposure
+    StackRule("prod-public-endpoint-authenticated", "In prod, a public LoadBalancer Service's pods check a bearer "
+              f"token ({AUTH_TOKEN_ENV} from a Secret).", "mandatory", check_prod_public_endpoint_authenticated,
+              SERVICE | DEPLOYMENT),
+    StackRule("public-endpoint-authenticated", "Outside prod, a public LoadBalancer Service without a bearer token "
+              "is reported (advisory).", "advisory", check_public_endpoint_authenticated, SERVICE | DEPLOYMENT),
 )
 
 RULES_BY_NAME: Mapping[str, Rule] = {rule.name: rule for rule in RULES}

@@ -92,3 +92,27 @@ def test_prod_on_gke_idles_under_250_a_month(prod: Recording) -> None:
 def test_a_gke_training_run_is_priced_on_the_gpu_pool(prod: Recording) -> None:
     (run,) = stack_cost("prod", prod.resources).training
     assert (run.instance_type, run.spot, run.hourly) == ("g2-standard-4", False, 0.706832)
+
+
+def test_prod_prices_each_gb_a_training_run_reads_across_clouds(prod: Recording) -> None:
+    # The data stays on S3 and the GPUs are on GKE: every GB read leaves AWS for the internet and
+    # comes in through Cloud NAT, which bills it again. No idle line shows that.
+    egress = stack_cost("prod", prod.resources).egress
+    assert egress is not None
+    assert egress.parts == (("AWS data transfer out to the internet", 0.09), ("Cloud NAT data processing on GKE", 0.045))
+    assert egress.per_gb == 0.135
+    assert ("  cross-cloud data: each GB a training run reads from S3 costs $0.135 (AWS data transfer out to the "
+            "internet $0.09/GB + Cloud NAT data processing on GKE $0.045/GB); the stack does not know the data "
+            "set's size, so multiply by the GB each run reads") in render_text([stack_cost("prod", prod.resources)]).splitlines()
+
+
+def test_no_cross_cloud_egress_where_data_and_training_share_a_cloud(dev: Recording, prod_on_aws: Recording) -> None:
+    assert stack_cost("dev", dev.resources).egress is None
+    assert stack_cost("prod", prod_on_aws.resources).egress is None
+    assert "cross-cloud" not in render_text([stack_cost("prod", prod_on_aws.resources)])
+
+
+def test_egress_prices_come_from_the_dated_table() -> None:
+    table = price_table()["cross_cloud_egress"]
+    assert (table["aws_internet_out_per_gb"], table["gcp_nat_processing_per_gib"]) == (0.09, 0.045)
+    assert table["as_of"] == "2026-12-01" and len(table["sources"]) == 3

@@ -306,3 +306,161 @@ def test_two_commits_unprotecting_prod_and_fixing_a_broken_stack(tmp_path: Path)
     danger_section = markdown.split("### Danger", 1)[1]
     assert danger_section.lstrip().startswith("- **prod** (prod) · protection-change · `aws:s3/bucket:Bucket` **data**")
     assert set(json.loads(document)["labels"]) == {"protection-change", "stack-failed"}
+
+
+# --- the replacement table against the providers' source (offline/data/replacements.json) ---
+
+
+def _pool(diff: StackDiff, *, gpu: bool) -> Any:
+    pools = [c for c in diff.changes if c.type == "gcp:container/nodePool:NodePool"]
+    return next(c for c in pools if ("gpu" in c.name) == gpu)
+
+
+def test_a_gpu_machine_type_change_updates_the_pool_in_place(prod: Recording, run_with: RunWith) -> None:
+    # terraform-provider-google updates machine_type in place since v5.10; a "replace" here sent a
+    # reviewer after a prod-delete that would never happen.
+    head = run_with("prod", **{"mlops:compute": {"machineType": "g2-standard-8"}})
+    diff = _diff("prod", prod, head)
+    pool = _pool(diff, gpu=True)
+    assert (pool.action, [(p.path, p.old, p.new) for p in pool.properties]) == (
+        "update", [("nodeConfig.machineType", "g2-standard-4", "g2-standard-8")])
+    assert "prod-delete" not in labels([diff])
+
+
+def test_spot_on_the_gpu_pool_still_replaces_it(prod: Recording, run_with: RunWith) -> None:
+    # spot is ForceNew in node_config.go: GKE makes a new pool, so the review must say replace.
+    head = run_with("prod", **{"mlops:compute": {"spot": True}})
+    diff = _diff("prod", prod, head)
+    pool = _pool(diff, gpu=True)
+    assert pool.action == "replace"
+    assert pool.reasons == ["`nodeConfig.spot` changes, which the provider cannot update in place"]
+    assert "prod-delete" in labels([diff])
+
+
+def test_an_ignored_input_never_forces_a_replacement(prod: Recording, run_with: RunWith) -> None:
+    # More serving replicas change the CPU pool's initialNodeCount (ForceNew), which the program
+    # ignores after creation; only the autoscaling bounds are updated, and serving stays up.
+    head = run_with("prod", **{"mlops:serving": {"minReplicas": 4}})
+    pool = _pool(_diff("prod", prod, head), gpu=False)
+    assert pool.action == "update"
+    assert [p.path for p in pool.properties] == ["autoscaling.totalMinNodeCount"]
+
+
+# --- exposure to the internet: first under Danger, labelled prod-exposed -----------------------
+
+
+def _edited(recording: Recording, type_: str, name: str, **inputs: Any) -> Recording:
+    old = recording.get(type_, name)
+    new = dataclasses.replace(old, inputs={**old.inputs, **inputs})
+    return Recording(resources=[new if r is old else r for r in recording.resources])
+
+
+def test_a_public_serving_endpoint_is_first_under_danger(prod: Recording, run_with: RunWith) -> None:
+    # publicEndpoint: true drops the internal annotation: the model answers the whole internet.
+    # It comes before the pool replacement (spot) in the same change.
+    head = run_with("prod", **{"mlops:gke": {"publicEndpoint": True}, "mlops:compute": {"spot": True}})
+    diff = _diff("prod", prod, head)
+    assert [d.kind for d in diff.danger] == ["exposure", "replacement"]
+    first = diff.danger[0]
+    assert (first.kind, first.type, first.name) == ("exposure", "kubernetes:core/v1:Service", "serving-service")
+    assert first.message.startswith("opens to the internet: its load balancer admits every address on TCP 8080")
+    assert "prod-exposed" in labels([diff])
+
+
+def test_a_dev_exposure_is_danger_without_the_prod_label(dev: Recording) -> None:
+    head = _edited(dev, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-ingress",
+                   spec={**dev.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-ingress").inputs["spec"],
+                         "ingress": [{}]})
+    diff = _diff("dev", dev, head)
+    assert [(d.kind, d.name) for d in diff.danger] == [("exposure", "serving-ingress")]
+    assert "prod-exposed" not in labels([diff])
+
+
+def test_a_network_policy_opened_to_every_port_is_an_exposure(prod: Recording) -> None:
+    # The serving policy admits every source on 8080 only; dropping its ports admits them on all.
+    policy = prod.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-ingress")
+    head = _edited(prod, policy.type, policy.name, spec={**policy.inputs["spec"], "ingress": [{}]})
+    (exposure,) = [d for d in _diff("prod", prod, head).danger if d.kind == "exposure"]
+    assert (exposure.name, exposure.message) == ("serving-ingress", "opens to the internet: pod ingress admits every address")
+
+
+def test_a_network_policy_narrowed_to_the_cluster_is_no_exposure(prod: Recording) -> None:
+    policy = prod.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-ingress")
+    rule = {**policy.inputs["spec"]["ingress"][0], "from": [{"namespaceSelector": {}}]}
+    head = _edited(prod, policy.type, policy.name, spec={**policy.inputs["spec"], "ingress": [rule]})
+    assert [d.kind for d in _diff("prod", prod, head).danger] == []
+
+
+def test_a_public_authorized_network_is_an_exposure(prod: Recording, run_with: RunWith) -> None:
+    # The control plane answers a new range of internet addresses: a reviewer checks who owns it.
+    head = run_with("prod", **{"mlops:gke": {"authorizedNetworks": ["35.1.2.0/24"]}})
+    (exposure,) = [d for d in _diff("prod", prod, head).danger if d.kind == "exposure"]
+    assert (exposure.type, exposure.message) == (
+        "gcp:container/cluster:Cluster", "opens to the internet: the control plane admits 35.1.2.0/24")
+
+
+def test_a_public_bucket_policy_is_an_exposure(prod: Recording) -> None:
+    policy = prod.get("aws:s3/bucketPolicy:BucketPolicy", "data-policy")
+    statement = {"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+    document = json.loads(policy.inputs["policy"])
+    public = json.dumps({**document, "Statement": [*document["Statement"], statement]})
+    diff = _diff("prod", prod, _edited(prod, policy.type, policy.name, policy=public))
+    assert [(d.kind, d.name, d.message) for d in diff.danger] == [
+        ("exposure", "data-policy", "opens to the internet: the bucket policy admits every address")]
+    assert labels([diff]) == ["prod-exposed"]
+
+
+def test_two_commits_making_prod_public_show_it_first_under_danger(tmp_path: Path) -> None:
+    from offline.review import policy_rules
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in ("__main__.py", "Pulumi.yaml"):
+        shutil.copy(ROOT / name, repo / name)
+    for folder in ("components", "stacks", "images"):
+        shutil.copytree(ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "base")
+    stack = repo / "stacks" / "Pulumi.prod.yaml"
+    text = stack.read_text()
+    assert text.count("publicEndpoint: false") == 1
+    stack.write_text(text.replace("publicEndpoint: false", "publicEndpoint: true"))
+    _git(repo, "commit", "-qam", "prod serves the internet")
+
+    base_root = extract(_git(repo, "rev-parse", "HEAD~1"), tmp_path / "base", repo=repo)
+    base_runs, head_runs = render_sides(base_root, repo)
+    markdown, document, diffs = build_report(base_runs, head_runs, BASE, policy=policy_rules)
+
+    danger_section = markdown.split("### Danger", 1)[1]
+    assert danger_section.lstrip().startswith(
+        "- **prod** (prod) · exposure · `kubernetes:core/v1:Service` **serving-service** opens to the internet")
+    report = json.loads(document)
+    assert "prod-exposed" in report["labels"] and "policy-violation" in report["labels"]
+    assert [v["rule"] for v in report["stacks"]["prod"]["policy"] if v["severity"] == "mandatory"] == [
+        "prod-public-endpoint-authenticated"]
+
+
+# --- cost in the Markdown ----------------------------------------------------------------------
+
+
+def test_the_markdown_shows_the_training_run_cost_change(prod: Recording, run_with: RunWith) -> None:
+    # A bigger GPU machine costs nothing while idle; only the per-run line shows what it costs.
+    head = run_with("prod", **{"mlops:compute": {"machineType": "g2-standard-8"}})
+    markdown, _, _ = build_report({"prod": _side(prod, "prod")}, {"prod": _side(head, "prod")}, BASE)
+    assert ("- one training run on `gke-gpu`: g2-standard-4 on-demand $0.71 typical (1 h), upper bound $1.41 → "
+            "g2-standard-8 on-demand $0.85 typical (1 h), upper bound $1.71") in markdown.splitlines()
+
+
+def test_moving_training_to_gke_shows_the_cross_cloud_data_cost(prod: Recording, prod_on_aws: Recording) -> None:
+    markdown, document, _ = build_report({"prod": _side(prod_on_aws, "prod")}, {"prod": _side(prod, "prod")}, BASE)
+    (line,) = [line for line in markdown.splitlines() if line.startswith("- none (data and compute in one cloud) → ")]
+    assert line.endswith("→ cross-cloud data: each GB a training run reads from S3 costs $0.135 (AWS data transfer out to "
+                         "the internet $0.09/GB + Cloud NAT data processing on GKE $0.045/GB); the stack does not know "
+                         "the data set's size, so multiply by the GB each run reads")
+    assert json.loads(document)["stacks"]["prod"]["cost"]["crossCloudEgress"]["perGbReadUsd"] == 0.135
+
+
+def test_the_markdown_has_no_training_line_when_its_cost_is_unchanged(dev: Recording, dev_with_backup: Recording) -> None:
+    markdown, _, _ = build_report({"dev": _side(dev, "dev")}, {"dev": _side(dev_with_backup, "dev")}, BASE)
+    assert "Training run cost" not in markdown

@@ -85,3 +85,32 @@ def test_a_kms_key_policy_and_an_unknown_type_render_readably(dev: Recording) ->
     assert "Allow kms:* by AWS:arn:aws:iam::123456789012:root on *  [Admins]" in printed
     assert "aws:sqs/queue:Queue  jobs  name=jobs" in printed
     assert 'redrivePolicy: {"maxReceiveCount":3}' in printed
+
+
+def test_plan_names_each_placeholder_still_in_prod(capsys: pytest.CaptureFixture[str]) -> None:
+    # A deploy with the sample project fails at Google's API, and one with a documentation range
+    # builds a control plane that nobody's machine can reach: make plan says so before that.
+    assert plan_main(["--stack", "prod"]) == 0
+    out = capsys.readouterr().out
+    block = out.split("Still to replace before a real deploy:\n", 1)[1].splitlines()
+    assert block == [
+        "  mlops:gke.project: mlops-prod-123456  (the sample project id: use your Google Cloud project's id)",
+        "  mlops:gke.authorizedNetworks[0]: 203.0.113.0/24  (a documentation range (RFC 5737) that no real network uses: use your own CIDRs)",
+    ]
+
+
+def test_plan_lists_no_placeholder_for_dev(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan_main(["--stack", "dev"]) == 0
+    assert "Still to replace" not in capsys.readouterr().out
+
+
+def test_placeholders_are_found_inside_every_documentation_range() -> None:
+    from offline.engine import stack_config_with
+    from offline.plan import placeholders
+
+    config = stack_config_with("prod", {"mlops:gke": {
+        "project": "acme-ml-prod", "authorizedNetworks": ["35.1.2.0/24", "198.51.100.7/32", "192.0.2.0/25"]}})
+    assert [line.split("  (")[0] for line in placeholders(config)] == [
+        "  mlops:gke.authorizedNetworks[1]: 198.51.100.7/32",
+        "  mlops:gke.authorizedNetworks[2]: 192.0.2.0/25",
+    ]

@@ -243,10 +243,11 @@ def test_rule_names_are_unique() -> None:
     assert len(RULES_BY_NAME) == len(RULES)
 
 
-def test_only_the_public_ip_on_launch_and_bucket_key_rules_are_advisory() -> None:
+def test_only_the_public_ip_on_launch_bucket_key_and_dev_endpoint_rules_are_advisory() -> None:
     # Dev Batch jobs may run in public subnets (no NAT); the no-ingress rule is what guards them.
+    # A public dev endpoint is reported, not blocked: prod's rule is the mandatory one.
     advisory = {rule.name for rule in RULES if rule.severity == "advisory"}
-    assert advisory == {"ec2-no-public-ip-on-launch", "s3-bucket-key"}
+    assert advisory == {"ec2-no-public-ip-on-launch", "s3-bucket-key", "public-endpoint-authenticated"}
 
 
 # --- stack rules -------------------------------------------------------------------------
@@ -414,3 +415,139 @@ def test_the_teardown_config_lowers_every_prod_protection_rule() -> None:
     lowered = json.loads((ROOT / "policy" / "teardown.json").read_text())
     assert set(lowered) == {"prod-data-protected", "gke-prod-deletion-protection"}
     assert all(level == {"enforcementLevel": "advisory"} for level in lowered.values())
+
+
+# --- exposure: what a resource lets the internet reach ------------------------------------
+
+from policy.rules import AUTH_TOKEN_ENV, Opening, openings, widened  # noqa: E402
+
+SERVICE = "kubernetes:core/v1:Service"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+SERVING_LABELS = {"app.kubernetes.io/name": "model-server", "app.kubernetes.io/instance": "mlops-prod"}
+GKE_INTERNAL = {"networking.gke.io/load-balancer-type": "Internal"}
+
+
+def service(*, annotations: Mapping[str, str] | None = None, type_: str = "LoadBalancer", **spec: Any) -> dict[str, Any]:
+    """A Service's inputs as the mock engine records the serving one."""
+    return {
+        "metadata": {"name": "model-server", "namespace": "mlops-prod", "annotations": dict(annotations or {})},
+        "spec": {"type": type_, "selector": SERVING_LABELS,
+                 "ports": [{"name": "http", "port": 8080.0, "protocol": "TCP", "targetPort": "http"}], **spec},
+    }
+
+
+def ingress_policy(*rules: dict[str, Any]) -> dict[str, Any]:
+    return {"metadata": {"name": "model-server-ingress"},
+            "spec": {"policyTypes": ["Ingress"], "podSelector": {"matchLabels": SERVING_LABELS}, "ingress": list(rules)}}
+
+
+PORT_8080 = {"ports": [{"protocol": "TCP", "port": 8080.0}]}
+EVERYONE_8080 = Opening("its load balancer", "TCP 8080", "0.0.0.0/0")
+
+# (type, inputs) -> exactly what the internet can reach through it.
+OPENINGS: dict[str, tuple[str, Mapping[str, Any], list[Opening]]] = {
+    "internal-gke-lb": (SERVICE, service(annotations=GKE_INTERNAL), []),
+    "internal-lb-any-case": (SERVICE, service(annotations={"networking.gke.io/load-balancer-type": "internal"}), []),
+    "internal-aws-lb": (SERVICE, service(annotations={"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}), []),
+    "cluster-ip": (SERVICE, service(type_="ClusterIP"), []),
+    "public-lb": (SERVICE, service(), [EVERYONE_8080]),
+    "public-lb-with-source-ranges": (SERVICE, service(loadBalancerSourceRanges=["198.51.100.0/24", "35.1.0.0/16"]),
+                                     [Opening("its load balancer", "TCP 8080", "35.1.0.0/16")]),
+    "policy-rule-without-from": (NETWORK_POLICY, ingress_policy(PORT_8080), [Opening("pod ingress", "TCP 8080", "0.0.0.0/0")]),
+    "policy-rule-without-ports-or-from": (NETWORK_POLICY, ingress_policy({}), [Opening("pod ingress", "", "0.0.0.0/0")]),
+    "policy-rule-from-pods-only": (NETWORK_POLICY, ingress_policy({**PORT_8080, "from": [{"podSelector": {}}]}), []),
+    "policy-rule-from-private-block": (NETWORK_POLICY, ingress_policy({**PORT_8080, "from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}), []),
+    "policy-rule-from-the-internet": (NETWORK_POLICY, ingress_policy({**PORT_8080, "from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}),
+                                      [Opening("pod ingress", "TCP 8080", "0.0.0.0/0")]),
+    "egress-only-policy": (NETWORK_POLICY, {"spec": {"policyTypes": ["Egress"], "podSelector": {}}}, []),
+    "cluster-documentation-range": (CLUSTER, GOOD_CLUSTER, []),
+    "cluster-public-network": (CLUSTER, {**GOOD_CLUSTER, "masterAuthorizedNetworksConfig": {"cidrBlocks": [{"cidrBlock": "35.1.2.0/24"}]}},
+                               [Opening("the control plane", "", "35.1.2.0/24")]),
+    "cluster-no-authorized-networks": (CLUSTER, {**GOOD_CLUSTER, "masterAuthorizedNetworksConfig": None},
+                                       [Opening("the control plane", "", "0.0.0.0/0")]),
+    "cluster-google-cidrs": (CLUSTER, {**GOOD_CLUSTER, "masterAuthorizedNetworksConfig": {"cidrBlocks": [], "gcpPublicCidrsAccessEnabled": True}},
+                             [Opening("the control plane", "", "every Google Cloud address")]),
+    "cluster-private-endpoint": (CLUSTER, {**GOOD_CLUSTER, "masterAuthorizedNetworksConfig": None,
+                                           "privateClusterConfig": {"enablePrivateNodes": True, "enablePrivateEndpoint": True}}, []),
+    "cluster-dns-endpoint": (CLUSTER, {**GOOD_CLUSTER, "controlPlaneEndpointsConfig": {"dnsEndpointConfig": {"allowExternalTraffic": True}}},
+                             [Opening("the control plane's DNS endpoint (IAM-guarded)", "", "0.0.0.0/0")]),
+    "cluster-public-nodes": (CLUSTER, {**GOOD_CLUSTER, "privateClusterConfig": {"enablePrivateNodes": False}},
+                             [Opening("the nodes' public addresses", "", "0.0.0.0/0")]),
+    "tls-only-bucket-policy": (POLICY, {"policy": document(TLS_ONLY)}, []),
+    "public-bucket-policy": (POLICY, {"policy": document({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"})},
+                             [Opening("the bucket policy", "", "0.0.0.0/0")]),
+    "public-access-block-flag-off": (PAB, {"blockPublicAcls": True, "blockPublicPolicy": False, "ignorePublicAcls": True, "restrictPublicBuckets": True},
+                                     [Opening("the public access block", "", "blockPublicPolicy off")]),
+    "security-group-from-anywhere": (SG, ingress(cidrBlocks=["0.0.0.0/0", "10.0.0.0/16"]),
+                                     [Opening("security group ingress", "TCP 443-443", "0.0.0.0/0")]),
+}
+
+
+@pytest.mark.parametrize("case", OPENINGS)
+def test_openings_name_what_the_internet_can_reach(case: str) -> None:
+    type_, inputs, expected = OPENINGS[case]
+    assert openings(type_, inputs) == expected
+
+
+# (base, head) -> the openings that are new at HEAD.
+WIDENED: dict[str, tuple[list[Opening], list[Opening], list[Opening]]] = {
+    "nothing-before": ([], [EVERYONE_8080], [EVERYONE_8080]),
+    "same-opening": ([EVERYONE_8080], [EVERYONE_8080], []),
+    "narrowed": ([EVERYONE_8080], [Opening("its load balancer", "TCP 8080", "35.1.0.0/16")], []),
+    "wider-range": ([Opening("the control plane", "", "35.1.2.0/24")], [Opening("the control plane", "", "35.1.0.0/16")],
+                    [Opening("the control plane", "", "35.1.0.0/16")]),
+    "another-range": ([Opening("the control plane", "", "35.1.2.0/24")], [Opening("the control plane", "", "35.9.9.0/24")],
+                      [Opening("the control plane", "", "35.9.9.0/24")]),
+    "new-port": ([EVERYONE_8080], [Opening("its load balancer", "TCP 9090", "0.0.0.0/0")],
+                 [Opening("its load balancer", "TCP 9090", "0.0.0.0/0")]),
+    "every-port-covers-one": ([Opening("pod ingress", "", "0.0.0.0/0")], [Opening("pod ingress", "TCP 8080", "0.0.0.0/0")], []),
+    "one-port-to-every-port": ([Opening("pod ingress", "TCP 8080", "0.0.0.0/0")], [Opening("pod ingress", "", "0.0.0.0/0")],
+                               [Opening("pod ingress", "", "0.0.0.0/0")]),
+}
+
+
+@pytest.mark.parametrize("case", WIDENED)
+def test_widened_is_what_head_opens_that_base_did_not(case: str) -> None:
+    base, head, expected = WIDENED[case]
+    assert widened(base, head) == expected
+
+
+def serving_deployment(*env: dict[str, Any]) -> Resource:
+    inputs = {"metadata": {"name": "model-server", "namespace": "mlops-prod"},
+              "spec": {"selector": {"matchLabels": SERVING_LABELS},
+                       "template": {"metadata": {"labels": SERVING_LABELS},
+                                    "spec": {"containers": [{"name": "server", "image": DIGEST, "env": list(env)}]}}}}
+    return Resource(DEPLOYMENT, "serving-deployment", "urn:deployment", inputs)
+
+
+TOKEN_FROM_SECRET = {"name": AUTH_TOKEN_ENV, "valueFrom": {"secretKeyRef": {"name": "model-server-auth", "key": "token"}}}
+PUBLIC = Resource(SERVICE, "serving-service", "urn:service", service())
+INTERNAL = Resource(SERVICE, "serving-service", "urn:service", service(annotations=GKE_INTERNAL))
+
+# (resources, environment) -> the endpoint rules that fire, with their severity.
+ENDPOINT_CASES: dict[str, tuple[list[Resource], str, list[tuple[str, str]]]] = {
+    "prod-public-without-token": ([PUBLIC, serving_deployment()], "prod", [("prod-public-endpoint-authenticated", "mandatory")]),
+    "prod-public-with-token-from-secret": ([PUBLIC, serving_deployment(TOKEN_FROM_SECRET)], "prod", []),
+    "prod-public-with-literal-token": ([PUBLIC, serving_deployment({"name": AUTH_TOKEN_ENV, "value": "t0ken"})], "prod",
+                                       [("prod-public-endpoint-authenticated", "mandatory")]),
+    "prod-public-without-matching-pods": ([PUBLIC], "prod", [("prod-public-endpoint-authenticated", "mandatory")]),
+    "prod-internal": ([INTERNAL, serving_deployment()], "prod", []),
+    "dev-public-without-token": ([PUBLIC, serving_deployment()], "dev", [("public-endpoint-authenticated", "advisory")]),
+    "dev-public-with-token": ([PUBLIC, serving_deployment(TOKEN_FROM_SECRET)], "dev", []),
+}
+
+
+@pytest.mark.parametrize("case", ENDPOINT_CASES)
+def test_a_public_endpoint_needs_a_bearer_token_from_a_secret(case: str) -> None:
+    # A public L4 load balancer has no authentication of its own: anyone can call the model.
+    resources, environment, expected = ENDPOINT_CASES[case]
+    found = [(v.rule, v.severity) for v in evaluate(resources, environment=environment) if "endpoint" in v.rule]
+    assert found == expected
+
+
+def test_prod_with_a_public_endpoint_is_blocked(run_with: Any) -> None:
+    public = run_with("prod", **{"mlops:gke": {"publicEndpoint": True}})
+    service = public.get(SERVICE, "serving-service")
+    assert [(v.rule, v.urn) for v in mandatory(evaluate(public.resources, environment="prod"))] == [
+        ("prod-public-endpoint-authenticated", service.urn)
+    ]

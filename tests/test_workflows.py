@@ -182,7 +182,7 @@ def test_comment_job_checks_the_pr_number_and_caps_sizes() -> None:
 
 def test_comment_job_applies_only_allowlisted_labels() -> None:
     script = (WORKFLOWS / "review-comment.yml").read_text()
-    assert "const LABELS = ['prod-delete', 'no-infra-change', 'protection-change', 'replacement'];" in script
+    assert "const LABELS = ['prod-exposed', 'prod-delete', 'no-infra-change', 'protection-change', 'replacement'];" in script
 
 
 # --- preview.yml, deploy.yml, drift.yml: the cloud ------------------------------------
