@@ -436,9 +436,9 @@ def test_two_commits_making_prod_public_show_it_first_under_danger(tmp_path: Pat
     assert danger_section.lstrip().startswith(
         "- **prod** (prod) · exposure · `kubernetes:core/v1:Service` **serving-service** opens to the internet")
     report = json.loads(document)
-    assert "prod-exposed" in report["labels"] and "policy-violation" in report["labels"]
-    assert [v["rule"] for v in report["stacks"]["prod"]["policy"] if v["severity"] == "mandatory"] == [
-        "prod-public-endpoint-authenticated"]
+    # The program gives a public endpoint its bearer token, so the mandatory rule holds.
+    assert report["labels"] == ["prod-exposed"]
+    assert [v["rule"] for v in report["stacks"]["prod"]["policy"] if v["severity"] == "mandatory"] == []
 
 
 # --- cost in the Markdown ----------------------------------------------------------------------

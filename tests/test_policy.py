@@ -7,6 +7,7 @@ building a PolicyPack starts a server and blocks.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from dataclasses import replace
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from offline.engine import ROOT, Recording
+from offline.engine import ROOT, Recording, Registration
 from policy.rules import RULES, RULES_BY_NAME, Resource, ResourceRule, StackRule, Violation, evaluate, mandatory
 
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -545,9 +546,20 @@ def test_a_public_endpoint_needs_a_bearer_token_from_a_secret(case: str) -> None
     assert found == expected
 
 
-def test_prod_with_a_public_endpoint_is_blocked(run_with: Any) -> None:
-    public = run_with("prod", **{"mlops:gke": {"publicEndpoint": True}})
-    service = public.get(SERVICE, "serving-service")
-    assert [(v.rule, v.urn) for v in mandatory(evaluate(public.resources, environment="prod"))] == [
+def test_prod_with_a_public_endpoint_passes_because_the_server_checks_a_token(prod_public: Recording) -> None:
+    assert mandatory(evaluate(prod_public.resources, environment="prod")) == []
+
+
+def test_prod_with_a_public_endpoint_and_no_token_is_blocked(prod_public: Recording) -> None:
+    service = prod_public.get(SERVICE, "serving-service")
+    untokened = [_without_token_env(r) if r.type == "kubernetes:apps/v1:Deployment" else r for r in prod_public.resources]
+    assert [(v.rule, v.urn) for v in mandatory(evaluate(untokened, environment="prod"))] == [
         ("prod-public-endpoint-authenticated", service.urn)
     ]
+
+
+def _without_token_env(deployment: Registration) -> Registration:
+    inputs = copy.deepcopy(deployment.inputs)
+    for container in inputs["spec"]["template"]["spec"]["containers"]:
+        container["env"] = [e for e in container.get("env", []) if e["name"] != "MLOPS_AUTH_TOKEN"]
+    return replace(deployment, inputs=inputs)
