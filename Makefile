@@ -10,7 +10,7 @@ PROGRAM_INSTALLED := $(VENV)/.installed-program
 DEV_INSTALLED     := $(VENV)/.installed-dev
 DEV_REQS := requirements-dev.txt images/train/requirements.txt images/serve/requirements.txt
 
-.PHONY: venv plan plan-json graph diff cost test typecheck lock clean schema teardown
+.PHONY: venv plan plan-json graph diff cost test typecheck lock clean schema teardown mutate
 
 venv: $(DEV_INSTALLED)
 
@@ -75,6 +75,14 @@ test: venv $(CHECKOV_VENV)/.installed
 
 typecheck: venv
 	$(PY) -m pyright
+
+## mutate: mutation testing, not part of make test (about MINUTES=20 on 2 cores): one-line mutants of
+##   components/, policy/ and offline/, sampled with SEED=1, each run against the tests that reach it;
+##   prints the score and the survivors (ONLY="components/batch.py ..." narrows it)
+SEED    ?= 1
+MINUTES ?= 20
+mutate: venv $(CHECKOV_VENV)/.installed
+	@$(PY) scripts/mutate.py --seed $(SEED) --minutes $(MINUTES) $(if $(ONLY),--only $(ONLY))
 
 ## lock: re-pin the transitive dependency set after changing a requirements file
 lock:
