@@ -16,7 +16,10 @@ Operators (each mutant applies exactly one):
 
 Covered: components/, policy/ and offline/. Left out: docstrings, comments (ast never sees
 them), annotations, and message text: strings inside a `raise`, an `assert` message,
-f-strings, calls that print or log, and `description=`/`help=`/`reason=`/`message=` arguments.
+f-strings, calls that print or log, `description=`/`help=`/`reason=`/`message=` arguments, and
+prose anywhere (a string of four or more words, three quarters of them plain words: a rule's
+description, a report's sentence; a command line such as `aws batch describe-jobs --region` is
+not prose and is mutated).
 
 Each mutant runs, in a copy of the tree, the test files that can reach its module: those that
 import it (directly or through other modules of the repo), every test that runs the program
@@ -168,10 +171,18 @@ def _literal(node: ast.Constant) -> tuple[str, str] | None:
         new = 1.0 if value == 0 else value * 2
         return repr(new), f"{value} -> {new}"
     if isinstance(value, str):
+        if _is_prose(value):
+            return None
         new = "XX" + value + "XX"
         shown = value if len(value) <= 40 else value[:37] + "..."
         return repr(new), f"{shown!r} -> 'XX..XX'"
     return None
+
+
+def _is_prose(text: str) -> bool:
+    words = text.split()
+    plain = sum(word.strip(".,;:()'\"!?").isalpha() for word in words)
+    return len(words) >= 4 and plain >= 0.75 * len(words)
 
 
 def _operator_token(tokens: list[tokenize.TokenInfo], after: tuple[int, int], before: tuple[int, int], words: set[str]) -> tuple[tokenize.TokenInfo, ...] | None:

@@ -21,6 +21,7 @@ SAMPLE = textwrap.dedent(
         if value > LIMIT and value not in items:
             raise ValueError("a message is not mutated")
         build(name="bucket", retries=10, description="documentation text")
+        rule("the bucket keeps every version", "aws s3 ls --recursive")
         return [1, 2] if not value else ("a", "b")
     '''
 )
@@ -67,6 +68,11 @@ def test_docstrings_messages_and_descriptions_are_left_alone(tmp_path: Path) -> 
     assert "message" not in touched
     assert "documentation text" not in touched
     assert "drop description=" not in made
+    assert "'the bucket keeps every version' -> 'XX..XX'" not in made
+
+
+def test_a_command_line_is_not_prose(tmp_path: Path) -> None:
+    assert "'aws s3 ls --recursive' -> 'XX..XX'" in mutants_of(tmp_path)
 
 
 def test_fstrings_and_annotations_are_left_alone(tmp_path: Path) -> None:
