@@ -186,7 +186,11 @@ def main() -> None:
         cronjob = TrainingCronJob(
             "training",
             TrainingCronJobArgs(
-                training=cfg.training, model=cfg.serving.model, image_ref=images.refs["train"], placement=placement
+                training=cfg.training,
+                model=cfg.serving.model,
+                image_ref=images.refs["train"],
+                placement=placement,
+                gpu_nodes_start_from_zero=cluster.gpu_nodes_start_from_zero,
             ),
             opts=on_cluster,
         )

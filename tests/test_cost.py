@@ -92,3 +92,21 @@ def test_prod_on_gke_idles_under_250_a_month(prod: Recording) -> None:
 def test_a_gke_training_run_is_priced_on_the_gpu_pool(prod: Recording) -> None:
     (run,) = stack_cost("prod", prod.resources).training
     assert (run.instance_type, run.spot, run.hourly) == ("g2-standard-4", False, 0.706832)
+
+
+# The upper bound of a run is what the cluster or Batch enforces, not a number of its own:
+# with a hard-coded one, a changed timeoutMinutes left make cost pricing the old bound.
+def test_a_gke_run_is_bounded_by_the_training_jobs_deadline(prod: Recording, run_with: RunWith) -> None:
+    (run,) = stack_cost("prod", prod.resources).training
+    assert run.upper_hours == 3 * (120 + 15) / 60  # 3 attempts of the timeout and a GPU node's start
+    shorter = run_with("prod", **{"mlops:training": {"timeoutMinutes": 10}})
+    (run,) = stack_cost("prod", shorter.resources).training
+    assert run.upper_hours == 3 * (10 + 15) / 60
+
+
+def test_a_batch_run_is_bounded_by_every_attempt_at_its_timeout(dev: Recording, run_with: RunWith) -> None:
+    (run,) = stack_cost("dev", dev.resources).training
+    assert run.upper_hours == 3 * 60 / 60
+    shorter = run_with("dev", **{"mlops:training": {"timeoutMinutes": 10}})
+    (run,) = stack_cost("dev", shorter.resources).training
+    assert run.upper_hours == 3 * 10 / 60
