@@ -56,6 +56,8 @@ class Registration:
     """URNs of the resources this one must wait for (`depends_on`)."""
     aliases: tuple[str, ...] = ()
     """URNs this resource was known by before (the `aliases` option, as full URNs)."""
+    ignore_changes: tuple[str, ...] = ()
+    """Input paths a later `up` leaves as they are (the `ignore_changes` option)."""
 
 
 @dataclass
@@ -281,6 +283,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     custom=bool(request.custom),
                     dependencies=tuple(request.dependencies),
                     aliases=self._alias_urns(request),
+                    ignore_changes=tuple(request.ignoreChanges),
                 )
             )
         return response
