@@ -12,6 +12,7 @@ from components.images import ContainerImages
 from components.namespace import WorkloadNamespace, WorkloadNamespaceArgs
 from components.pods import Placement
 from components.providers import aws_provider, default_tags, gcp_provider
+from components.pull_secret_renewer import PullSecretRenewer, PullSecretRenewerArgs
 from components.registry import ContainerRegistry, build_registry
 from components.serving import ModelServing, ModelServingArgs
 from components.storage import DataBucket, DataBucketArgs
@@ -152,7 +153,9 @@ def main() -> None:
     namespace = WorkloadNamespace(
         "workloads",
         WorkloadNamespaceArgs(
-            name=name_prefix, registry=None if cluster.nodes_pull_images else registry.credentials
+            name=name_prefix,
+            registry=None if cluster.nodes_pull_images else registry.credentials,
+            pull_secret_renewed=cfg.registry.kind == "ecr",
         ),
         opts=on_cluster,
     )
@@ -167,6 +170,17 @@ def main() -> None:
         bucket_arn=storage.bucket_arn,
         bucket_kms_key_arn=storage.kms_key_arn,
     )
+    if namespace.pull_secret_name is not None and cfg.registry.kind == "ecr":
+        # ECR's token lasts 12 hours: renewed on the cluster, not only at each `up`.
+        PullSecretRenewer(
+            "pull-secret-renewer",
+            PullSecretRenewerArgs(
+                placement=placement,
+                secret_name=namespace.pull_secret_name,
+                registry_address=registry.credentials.address,
+            ),
+            opts=on_cluster,
+        )
     serving = ModelServing(
         "serving",
         ModelServingArgs(
@@ -189,7 +203,11 @@ def main() -> None:
         cronjob = TrainingCronJob(
             "training",
             TrainingCronJobArgs(
-                training=cfg.training, model=cfg.serving.model, image_ref=images.refs["train"], placement=placement
+                training=cfg.training,
+                model=cfg.serving.model,
+                image_ref=images.refs["train"],
+                placement=placement,
+                gpu_nodes_start_from_zero=cluster.gpu_nodes_start_from_zero,
             ),
             opts=on_cluster,
         )

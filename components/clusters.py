@@ -28,6 +28,8 @@ class Cluster:
     exposure: ServiceExposure
     nodes_pull_images: bool
     """The nodes pull from the registry with their own identity, so pods need no pull secret."""
+    gpu_nodes_start_from_zero: bool
+    """A GPU run waits for a node the cluster adds for it (a GPU pool that scales from zero)."""
 
 
 def kubeconfig_cluster(name: str, cfg: StackConfig) -> Cluster:
@@ -42,6 +44,7 @@ def kubeconfig_cluster(name: str, cfg: StackConfig) -> Cluster:
         # Reached with `kubectl port-forward`: nothing is exposed outside the cluster.
         exposure=ServiceExposure(),
         nodes_pull_images=False,
+        gpu_nodes_start_from_zero=False,  # its nodes are there or not; the program adds none
     )
 
 
@@ -58,4 +61,5 @@ def gke_cluster(cfg: StackConfig, gke: GkeCluster, identities: WebIdentityIdenti
         ),
         # The node service account reads Artifact Registry; an access token in a Secret would expire in an hour.
         nodes_pull_images=True,
+        gpu_nodes_start_from_zero=cfg.compute.min_nodes == 0,
     )

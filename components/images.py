@@ -139,6 +139,10 @@ class ContainerImages(pulumi.ComponentResource):
                 dockerfile=docker_build.DockerfileArgs(location=str(context / "Dockerfile")),
                 platforms=[PLATFORM],
                 build_args={"IMAGE_TAG": tag},
+                # A preview neither builds nor pushes: a build on preview still exports the
+                # cache, which a read-only preview role can't and a PR's code must not.
+                # Inputs stay the same as `up`'s, so a preview shows no spurious update.
+                build_on_preview=False,
                 push=True,
                 tags=[pulumi.Output.concat(repository, f":{tag}")],
                 registries=[

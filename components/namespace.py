@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 
 import pulumi
@@ -11,6 +9,7 @@ import pulumi_kubernetes as k8s
 
 from components.pods import PART_OF
 from components.registry import RegistryCredentials
+from components.renew_pull_secret import docker_config_json
 
 DNS_PORT = 53
 HTTPS_PORT = 443
@@ -24,6 +23,9 @@ class WorkloadNamespaceArgs:
     registry: RegistryCredentials | None
     """The registry's short-lived pull credentials, for an image pull secret; None where the
     nodes pull with their own identity (GKE nodes from Artifact Registry)."""
+    pull_secret_renewed: bool = False
+    """Something on the cluster renews the pull secret (components/pull_secret_renewer.py):
+    Pulumi then writes its token once and leaves its data alone."""
 
 
 class WorkloadNamespace(pulumi.ComponentResource):
@@ -92,7 +94,9 @@ class WorkloadNamespace(pulumi.ComponentResource):
         if args.registry is None:
             self.register_outputs({"name": self.name})
             return
-        # The registry token lasts 12 hours; every `pulumi up` writes a fresh one.
+        # The registry token lasts 12 hours. Renewed on the cluster, the Secret's data is not
+        # Pulumi's after creation: an `up` would put back a stale token, and every drift check
+        # would report the renewed one. Otherwise every `up` writes a fresh one.
         docker_config = pulumi.Output.secret(
             pulumi.Output.all(args.registry.address, args.registry.username, args.registry.password).apply(
                 lambda values: docker_config_json(*values)
@@ -103,13 +107,11 @@ class WorkloadNamespace(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=PULL_SECRET, namespace=self.name),
             type="kubernetes.io/dockerconfigjson",
             string_data={".dockerconfigjson": docker_config},
-            opts=in_namespace,
+            opts=pulumi.ResourceOptions.merge(
+                in_namespace,
+                pulumi.ResourceOptions(ignore_changes=["stringData", "data"] if args.pull_secret_renewed else None),
+            ),
         )
         self.pull_secret_name = pull_secret.metadata.name
         self.register_outputs({"name": self.name, "pullSecretName": self.pull_secret_name})
 
-
-def docker_config_json(address: str, username: str, password: str) -> str:
-    """A `.dockerconfigjson` document with one registry login."""
-    auth = base64.b64encode(f"{username}:{password}".encode()).decode()
-    return json.dumps({"auths": {address: {"username": username, "password": password, "auth": auth}}})

@@ -114,6 +114,7 @@ def restricted_pod_spec(
     access: PodAccess,
     image_pull_secret: pulumi.Input[str] | None,
     restart_policy: str | None = None,
+    active_deadline_seconds: int | None = None,
     termination_grace_period_seconds: int | None = None,
     topology_spread_constraints: Sequence[k8s.core.v1.TopologySpreadConstraintArgs] | None = None,
 ) -> k8s.core.v1.PodSpecArgs:
@@ -180,6 +181,7 @@ def restricted_pod_spec(
         ],
         tolerations=tolerations,
         restart_policy=restart_policy,
+        active_deadline_seconds=active_deadline_seconds,
         termination_grace_period_seconds=termination_grace_period_seconds,
         topology_spread_constraints=list(topology_spread_constraints) if topology_spread_constraints else None,
     )

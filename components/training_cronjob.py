@@ -21,12 +21,28 @@ CONTAINER = "train"
 # 4 access denied, 5 unusable data, 6 accuracy gate failed (a result, not an error).
 FINAL_EXIT_CODES = [2, 3, 4, 5, 6]
 BACKOFF_LIMIT = 2  # retries of other failures (a bug, S3 unavailable, a lost node)
-RUN_DEADLINE_SECONDS = 2 * 60 * 60
+ATTEMPTS = BACKOFF_LIMIT + 1
+# A GPU node from zero (GKE: the VM, the GPU driver, then the image pull onto its empty disk)
+# takes 5 to 15 minutes. The Job's clock runs while its pod waits for the node, and the pod's
+# from the moment it is bound, before the pull: each attempt gets this on top of its timeout.
+GPU_NODE_START_SECONDS = 15 * 60
 STARTING_DEADLINE_SECONDS = 60 * 60  # a run missed by more (cluster down) is skipped, not queued
 HISTORY = 3  # finished Jobs (and their pods' logs) kept, per outcome
 # The training config has no size keys: the builtin and CSV models train in seconds on one core.
 CPU = "1"
 MEMORY = "2Gi"
+
+
+def attempt_deadline_seconds(timeout_minutes: int, *, gpu_node_from_zero: bool) -> int:
+    """How long one attempt may take (the pod's activeDeadlineSeconds): `training.timeoutMinutes`,
+    as a Batch attempt, plus the time a GPU node takes to start where one must start from zero."""
+    return timeout_minutes * 60 + (GPU_NODE_START_SECONDS if gpu_node_from_zero else 0)
+
+
+def run_deadline_seconds(attempt_seconds: int, *, attempts: int = ATTEMPTS) -> int:
+    """How long one run may take, every attempt at its deadline: the Job's activeDeadlineSeconds,
+    and the upper bound `make cost` prices a run at."""
+    return attempts * attempt_seconds
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,8 @@ class TrainingCronJobArgs:
     """The train image by digest."""
     placement: Placement
     """The namespace, identities, pull secret, bucket and kubectl the workload uses."""
+    gpu_nodes_start_from_zero: bool = False
+    """The cluster adds a GPU node for a run (a pool that scales from zero): a GPU run waits for it."""
 
 
 class TrainingCronJob(pulumi.ComponentResource):
@@ -74,6 +92,10 @@ class TrainingCronJob(pulumi.ComponentResource):
         job_args = pulumi.Output.all(data, args.placement.bucket_name).apply(
             lambda values: ["--data", values[0], "--model", args.model, "--output", f"s3://{values[1]}/models"]
         )
+        attempt_seconds = attempt_deadline_seconds(
+            args.training.timeout_minutes,
+            gpu_node_from_zero=args.gpu_nodes_start_from_zero and args.training.gpus > 0,
+        )
         container = RestrictedContainer(
             name=CONTAINER,
             image=args.image_ref,
@@ -96,7 +118,7 @@ class TrainingCronJob(pulumi.ComponentResource):
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=selector),
                     spec=k8s.batch.v1.JobSpecArgs(
                         backoff_limit=BACKOFF_LIMIT,
-                        active_deadline_seconds=RUN_DEADLINE_SECONDS,
+                        active_deadline_seconds=run_deadline_seconds(attempt_seconds),  # all attempts
                         pod_failure_policy=k8s.batch.v1.PodFailurePolicyArgs(
                             rules=[
                                 # A failed gate or bad input fails the run at once: retrying gives the same answer.
@@ -125,6 +147,7 @@ class TrainingCronJob(pulumi.ComponentResource):
                                 access=access,
                                 image_pull_secret=args.placement.image_pull_secret,
                                 restart_policy="Never",  # a pod failure policy needs it
+                                active_deadline_seconds=attempt_seconds,  # one attempt
                             ),
                         ),
                     ),

@@ -18,6 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from components.training_cronjob import NAME as TRAINING_CRONJOB
+from components.training_cronjob import run_deadline_seconds
 from offline.engine import Registration, run_stack, stack_names
 from offline.values import reveal
 
@@ -219,28 +221,22 @@ def price(resource: Registration, *, idle_nodes: int = 0) -> ResourceCost:
 
 
 def _timeout_hours(resources: Sequence[Registration]) -> float | None:
-    """The longest job timeout any resource sets (Batch attemptDurationSeconds, k8s activeDeadlineSeconds)."""
-    found: list[float] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, str) and value[:1] == "{":
-            try:
-                walk(json.loads(value))
-            except json.JSONDecodeError:
-                pass
-        elif isinstance(value, dict):
-            for key, inner in value.items():
-                if key in ("attemptDurationSeconds", "activeDeadlineSeconds") and isinstance(inner, (int, float)):
-                    found.append(float(inner) / 3600)
-                else:
-                    walk(inner)
-        elif isinstance(value, list):
-            for inner in value:
-                walk(inner)
-
+    """The longest one training run may take, every attempt at its deadline: a Batch job
+    definition's attempt timeout times its attempts, or the training Job's activeDeadlineSeconds
+    (the same `run_deadline_seconds`, so the bound is what the cluster enforces)."""
+    found: list[int] = []
     for resource in resources:
-        walk(reveal(resource.inputs))
-    return max(found) if found else None
+        inputs = reveal(resource.inputs)
+        if resource.type == "aws:batch/jobDefinition:JobDefinition":
+            attempt = (inputs.get("timeout") or {}).get("attemptDurationSeconds")
+            attempts = (inputs.get("retryStrategy") or {}).get("attempts", 1)
+            if attempt:
+                found.append(run_deadline_seconds(int(attempt), attempts=int(attempts)))
+        elif resource.type == "kubernetes:batch/v1:CronJob" and inputs["metadata"]["name"] == TRAINING_CRONJOB:
+            deadline = inputs["spec"]["jobTemplate"]["spec"].get("activeDeadlineSeconds")
+            if deadline:
+                found.append(int(deadline))
+    return max(found) / 3600 if found else None
 
 
 def training_runs(resources: Sequence[Registration]) -> list[TrainingRun]:
@@ -327,7 +323,7 @@ def render_text(costs: Sequence[StackCost]) -> str:
         for run in cost.training:
             market = "spot estimate" if run.spot else "on-demand"
             upper = (
-                f"; upper bound {money(run.upper)} ({run.upper_hours:g} h, the configured timeout)"
+                f"; upper bound {money(run.upper)} ({run.upper_hours:g} h, every attempt at its deadline)"
                 if run.upper_hours is not None
                 else "; no timeout is configured, so no upper bound"
             )

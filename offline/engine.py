@@ -419,7 +419,12 @@ def _as_config_string(value: Any) -> str:
 
 
 def run_program(
-    stack: str, config: dict[str, str], recording: Recording | None = None, *, program: Path | None = None
+    stack: str,
+    config: dict[str, str],
+    recording: Recording | None = None,
+    *,
+    program: Path | None = None,
+    preview: bool = False,
 ) -> Recording:
     """Run `__main__.py` (or `program`) under the mock engine with `config`; return what it registered.
 
@@ -427,6 +432,7 @@ def run_program(
     your own `recording` to see what was registered before the failure. `program` lets
     `make diff` run another checkout's program with this engine (see offline/snapshot.py);
     that checkout's root must come first on sys.path so its `components` are imported.
+    `preview` runs it as `pulumi preview` does (`pulumi.runtime.is_dry_run()` is true).
     """
     # A fresh root Stack per run, so one run's outputs and URNs never leak into the next.
     pulumi.runtime.settings.ROOT.set(None)
@@ -434,7 +440,7 @@ def run_program(
     if recording is not None:
         mocks.recording = recording
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(config)
     recording = mocks.recording
 

@@ -5,6 +5,8 @@
 #      the repositories (ECR will not delete one that holds images, and the build cache
 #      always does);
 #   2. `pulumi destroy`.
+# mlops:teardown stays true only once step 1 has succeeded, so a run that finds it true
+# resumes at step 2: an `up` then would recreate what the failed destroy had deleted.
 # It asks for the stack name twice, unless CONFIRM=<stack> is given (for scripts).
 set -euo pipefail
 
@@ -33,12 +35,35 @@ else
   fi
 fi
 
-echo "Step 1 of 2: lift protection (pulumi up with mlops:teardown=true)"
-pulumi config set --stack "$stack" mlops:teardown true
-pulumi up --stack "$stack" "${yes[@]}"
+if [ "$(pulumi config get --stack "$stack" mlops:teardown 2>/dev/null || true)" = true ]; then
+  echo "Step 1 of 2: done by an earlier run (mlops:teardown is true); resuming at the destroy"
+else
+  echo "Step 1 of 2: lift protection (pulumi up with mlops:teardown=true)"
+  pulumi config set --stack "$stack" mlops:teardown true
+  if ! pulumi up --stack "$stack" "${yes[@]}"; then
+    # Nothing was deleted yet; without the key, the next run starts here again.
+    pulumi config rm --stack "$stack" mlops:teardown
+    echo "teardown: step 1 failed and nothing was deleted; fix the cause and run it again" >&2
+    exit 1
+  fi
+fi
+
+# A cluster of your own (serving.cluster kubeconfig, the default) may be gone already, a
+# deleted kind cluster say, and its objects with it: drop those from state rather than stop at
+# the first. Only here: on a refresh or an up, a passing outage would drop live objects.
+cluster="$(pulumi config get --stack "$stack" --path mlops:serving.cluster 2>/dev/null || echo kubeconfig)"
+destroy_env=()
+if [ "$cluster" = kubeconfig ]; then
+  destroy_env=(env PULUMI_K8S_DELETE_UNREACHABLE=true)
+fi
 
 echo "Step 2 of 2: destroy"
-pulumi destroy --stack "$stack" "${yes[@]}"
-# The stack file is back as it was; if destroy failed, the key stays and a re-run resumes.
+if ! "${destroy_env[@]}" pulumi destroy --stack "$stack" "${yes[@]}"; then
+  echo "teardown: destroy failed; mlops:teardown stays true, so running this again resumes at" \
+    "the destroy. If it refused a protected resource, step 1 never finished: run" \
+    "\`pulumi config rm --stack $stack mlops:teardown\` first" >&2
+  exit 1
+fi
+# The stack file is back as it was.
 pulumi config rm --stack "$stack" mlops:teardown
 echo "Stack '$stack' is destroyed. \`pulumi stack rm $stack\` removes its (now empty) state."

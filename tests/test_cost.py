@@ -116,3 +116,21 @@ def test_egress_prices_come_from_the_dated_table() -> None:
     table = price_table()["cross_cloud_egress"]
     assert (table["aws_internet_out_per_gb"], table["gcp_nat_processing_per_gib"]) == (0.09, 0.045)
     assert table["as_of"] == "2026-12-01" and len(table["sources"]) == 3
+
+
+# The upper bound of a run is what the cluster or Batch enforces, not a number of its own:
+# with a hard-coded one, a changed timeoutMinutes left make cost pricing the old bound.
+def test_a_gke_run_is_bounded_by_the_training_jobs_deadline(prod: Recording, run_with: RunWith) -> None:
+    (run,) = stack_cost("prod", prod.resources).training
+    assert run.upper_hours == 3 * (120 + 15) / 60  # 3 attempts of the timeout and a GPU node's start
+    shorter = run_with("prod", **{"mlops:training": {"timeoutMinutes": 10}})
+    (run,) = stack_cost("prod", shorter.resources).training
+    assert run.upper_hours == 3 * (10 + 15) / 60
+
+
+def test_a_batch_run_is_bounded_by_every_attempt_at_its_timeout(dev: Recording, run_with: RunWith) -> None:
+    (run,) = stack_cost("dev", dev.resources).training
+    assert run.upper_hours == 3 * 60 / 60
+    shorter = run_with("dev", **{"mlops:training": {"timeoutMinutes": 10}})
+    (run,) = stack_cost("dev", shorter.resources).training
+    assert run.upper_hours == 3 * 10 / 60

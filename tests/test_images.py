@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from components.images import context_hash, release_tag
-from offline.engine import Recording
+from offline.engine import Recording, run_program, stack_config
 from offline.values import is_secret
 
 IMAGE = "docker-build:index:Image"
@@ -25,6 +25,7 @@ def test_image_builds_its_own_folder_for_amd64(dev: Recording, image: str) -> No
     assert Path(inputs["dockerfile"]["location"]) == IMAGES_DIR / image / "Dockerfile"
     assert inputs["platforms"] == ["linux/amd64"]
     assert inputs["push"] is True
+    assert inputs["buildOnPreview"] is False
 
 
 @pytest.mark.parametrize("image", IMAGES)
@@ -162,3 +163,45 @@ def test_image_refs_are_exported_with_digests(dev: Recording) -> None:
         repository, _, digest = ref.partition("@")
         assert repository.endswith(f"/mlops-dev/{image}")
         assert digest.startswith("sha256:") and len(digest) == len("sha256:") + 64
+
+
+# --- a preview builds nothing, pushes nothing, and shows no spurious update ------------------
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def previewed(request: pytest.FixtureRequest) -> tuple[Recording, Recording]:
+    """A stack run as `pulumi preview` runs it, beside the same stack run as `pulumi up`."""
+    stack: str = request.param
+    return run_program(stack, stack_config(stack), preview=True), request.getfixturevalue(stack)
+
+
+def provider_builds_on_preview(inputs: dict[str, object]) -> bool:
+    """What pulumi-docker-build's Image.Create does on a dry run (provider/internal/image.go):
+    unless buildOnPreview is true (its default, also the SDK's), it returns before `cli.Build`,
+    so nothing is built, pushed, or exported to `cacheTo`."""
+    return inputs.get("buildOnPreview", True) is not False
+
+
+def test_the_engine_runs_a_preview_as_a_dry_run(tmp_path: Path) -> None:
+    program = tmp_path / "__main__.py"
+    program.write_text("import pulumi\npulumi.export('dryRun', pulumi.runtime.is_dry_run())\n")
+    assert run_program("dev", {}, program=program, preview=True).outputs == {"dryRun": True}
+    assert run_program("dev", {}, program=program).outputs == {"dryRun": False}
+
+
+@pytest.mark.parametrize("image", IMAGES)
+def test_a_preview_exports_no_build_cache(previewed: tuple[Recording, Recording], image: str) -> None:
+    # Built on preview, the image stays local but its cache manifests are still pushed: the
+    # read-only preview role fails, or a PR's unreviewed code overwrites the release cache.
+    preview, _ = previewed
+    inputs = preview.get(IMAGE, f"images-{image}").inputs
+    assert inputs["cacheTo"] != [], "the cache is exported, on `up`"
+    assert provider_builds_on_preview(inputs) is False
+
+
+@pytest.mark.parametrize("image", IMAGES)
+def test_a_preview_asks_for_exactly_what_up_asks_for(previewed: tuple[Recording, Recording], image: str) -> None:
+    # The provider diffs inputs: any difference between a preview's inputs and the last
+    # `up`'s (cacheTo gated on is_dry_run, say) shows every preview as an image update.
+    preview, up = previewed
+    assert preview.get(IMAGE, f"images-{image}").inputs == up.get(IMAGE, f"images-{image}").inputs

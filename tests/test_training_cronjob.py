@@ -48,10 +48,37 @@ def test_a_missed_run_is_skipped_after_a_deadline(dev_cluster_training: Recordin
     assert cronjob(dev_cluster_training)["spec"]["startingDeadlineSeconds"] > 0
 
 
-def test_each_run_has_a_retry_limit_and_a_deadline(dev_cluster_training: Recording) -> None:
-    spec = job(dev_cluster_training)
-    assert 0 < spec["backoffLimit"] <= 3
-    assert spec["activeDeadlineSeconds"] > 0
+def test_a_failed_attempt_is_retried_twice(dev_cluster_training: Recording) -> None:
+    assert job(dev_cluster_training)["backoffLimit"] == 2
+
+
+def deadlines(run: Recording) -> tuple[int, int]:
+    """(the pod's activeDeadlineSeconds: one attempt, the Job's: the whole run)."""
+    return pod_spec(cronjob(run))["activeDeadlineSeconds"], job(run)["activeDeadlineSeconds"]
+
+
+# Without a deadline per attempt, a hung run holds its GPU until the Job's deadline; without
+# one on the Job spanning the retries, the third attempt is killed before its timeout.
+def test_on_the_cluster_an_attempt_gets_the_training_timeout(dev_cluster_training: Recording, run_with: RunWith) -> None:
+    # compute.kind none: the cluster's own nodes, none started for a run: no allowance.
+    assert deadlines(dev_cluster_training) == (60 * 60, 3 * 60 * 60)
+    run = run_with("dev", **{"mlops:compute": {"kind": "none"}, "mlops:training": {"timeoutMinutes": 10}})
+    assert deadlines(run) == (10 * 60, 3 * 10 * 60)
+
+
+def test_on_gke_a_gpu_attempt_also_gets_time_for_a_node_to_start(prod: Recording, run_with: RunWith) -> None:
+    # The GPU pool scales from zero: a run first waits 5-15 minutes for its node.
+    assert deadlines(prod) == (120 * 60 + 15 * 60, 3 * (120 * 60 + 15 * 60))
+    run = run_with("prod", **{"mlops:training": {"timeoutMinutes": 10}})
+    assert deadlines(run) == (10 * 60 + 15 * 60, 3 * (10 * 60 + 15 * 60))
+
+
+def test_on_gke_no_allowance_where_no_node_must_start(run_with: RunWith) -> None:
+    # A GPU node kept warm (minNodes 1) is there already; a CPU run uses the serving nodes.
+    warm = run_with("prod", **{"mlops:compute": {"minNodes": 1}})
+    assert deadlines(warm) == (120 * 60, 3 * 120 * 60)
+    cpu = run_with("prod", **{"mlops:training": {"gpus": 0}})
+    assert deadlines(cpu) == (120 * 60, 3 * 120 * 60)
 
 
 def test_run_history_is_bounded(dev_cluster_training: Recording) -> None:
