@@ -170,14 +170,16 @@ def test_removing_one_mapped_action_is_reported(dev: Recording) -> None:
     weakened = copy.deepcopy(POLICY)
     [users] = [s for s in weakened["Statement"] if s["Sid"] == "ProjectUsers"]
     users["Action"].remove("iam:ListAccessKeys")
-    assert denied_calls(weakened, dev) == [
-        "aws:iam/user:User serving-identity-user delete: iam:ListAccessKeys on "
-        f"arn:aws:iam::{ACCOUNT_ID}:user/mlops/mlops-dev-model-server",
-        f"aws:iam/accessKey:AccessKey serving-identity-key create: iam:ListAccessKeys on "
-        f"arn:aws:iam::{ACCOUNT_ID}:user/mlops/mlops-dev-model-server",
-        f"aws:iam/accessKey:AccessKey serving-identity-key read: iam:ListAccessKeys on "
-        f"arn:aws:iam::{ACCOUNT_ID}:user/mlops/mlops-dev-model-server",
+    calls = [
+        f"{type_} {name} {step}: iam:ListAccessKeys on arn:aws:iam::{ACCOUNT_ID}:user/mlops/{user}"
+        for user, prefix in (("mlops-dev-model-server", "serving-identity"), ("mlops-dev-renew-pull-secret", "pull-secret-renewer-identity"))
+        for type_, name, step in (
+            ("aws:iam/user:User", f"{prefix}-user", "delete"),
+            ("aws:iam/accessKey:AccessKey", f"{prefix}-key", "create"),
+            ("aws:iam/accessKey:AccessKey", f"{prefix}-key", "read"),
+        )
     ]
+    assert sorted(denied_calls(weakened, dev)) == sorted(calls)
 
 
 def test_an_unmapped_type_is_reported(dev: Recording) -> None:

@@ -448,8 +448,8 @@ def test_the_markdown_shows_the_training_run_cost_change(prod: Recording, run_wi
     # A bigger GPU machine costs nothing while idle; only the per-run line shows what it costs.
     head = run_with("prod", **{"mlops:compute": {"machineType": "g2-standard-8"}})
     markdown, _, _ = build_report({"prod": _side(prod, "prod")}, {"prod": _side(head, "prod")}, BASE)
-    assert ("- one training run on `gke-gpu`: g2-standard-4 on-demand $0.71 typical (1 h), upper bound $1.41 → "
-            "g2-standard-8 on-demand $0.85 typical (1 h), upper bound $1.71") in markdown.splitlines()
+    assert ("- one training run on `gke-gpu`: g2-standard-4 on-demand $0.71 typical (1 h), upper bound $4.77 → "
+            "g2-standard-8 on-demand $0.85 typical (1 h), upper bound $5.76") in markdown.splitlines()
 
 
 def test_moving_training_to_gke_shows_the_cross_cloud_data_cost(prod: Recording, prod_on_aws: Recording) -> None:
