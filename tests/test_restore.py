@@ -8,10 +8,9 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from offline.engine import ROOT
-from tests.images.conftest import Moto, base_env, free_port
+from tests.loopback import Moto, moto_on_loopback
 
 RESTORE = ROOT / "scripts" / "restore.py"
 KEY = "datasets/iris.csv"
@@ -19,11 +18,8 @@ KEY = "datasets/iris.csv"
 
 @pytest.fixture(scope="module")
 def moto() -> Iterator[Moto]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield Moto(endpoint=f"http://127.0.0.1:{port}")
-    server.stop()
+    with moto_on_loopback() as server:
+        yield server
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import contextlib
 import itertools
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import boto3
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 from sklearn.datasets import load_iris
 from sklearn.utils import Bunch
+
+from tests.loopback import Moto, base_env, free_port, moto_on_loopback
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN = REPO / "images" / "train" / "train.py"
@@ -35,12 +34,6 @@ STOP_BOUND_SECONDS = 30.0
 def iris() -> Bunch:
     """The iris data set (load_iris's stubs also allow the return_X_y tuple)."""
     return cast(Bunch, load_iris())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def process_group(pgid: int) -> dict[int, str]:
@@ -68,49 +61,10 @@ def wait_until(condition: Callable[[], bool], what: str, bound: float = STARTUP_
     pytest.fail(f"gave up waiting {bound:.0f}s for {what}")
 
 
-def base_env(**extra: str) -> dict[str, str]:
-    """The test process's environment without anything that could reach real AWS."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_EC2_METADATA_DISABLED="true",
-        PYTHONUNBUFFERED="1",
-    )
-    env.update(extra)
-    return env
-
-
-@dataclass
-class Moto:
-    endpoint: str
-
-    def client(self, service: str, **credentials: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id=credentials.get("key", "testing"),
-            aws_secret_access_key=credentials.get("secret", "testing"),
-        )
-
-    def env(self, **extra: str) -> dict[str, str]:
-        return base_env(AWS_ENDPOINT_URL=self.endpoint, **extra)
-
-    def enforce_iam(self, enabled: bool) -> None:
-        """moto's switch for checking every request against IAM (off by default)."""
-        count = "0" if enabled else "inf"
-        httpx.post(f"{self.endpoint}/moto-api/reset-auth", content=count).raise_for_status()
-
-
 @pytest.fixture(scope="session")
 def moto() -> Iterator[Moto]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield Moto(endpoint=f"http://127.0.0.1:{port}")
-    server.stop()
+    with moto_on_loopback() as server:
+        yield server
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 import pulumi
 
 from components.web_identity import pod_identity
-from tests.images.conftest import Moto
+from tests.loopback import Moto
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/mlops/mlops-prod-model-server"
 
