@@ -280,7 +280,8 @@ class TrainingConfig(_Section):
         default=60,
         ge=5,
         le=1440,
-        description="A training attempt that runs longer is stopped (the Batch attempt timeout); 5..1440.",
+        description="How long one attempt of a training run may take, 5..1440: the Batch attempt timeout, or on a cluster "
+        "the pod's activeDeadlineSeconds (plus a GPU node's start from zero on GKE).",
     )
     data: str = Field(
         default="builtin:iris",
