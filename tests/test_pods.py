@@ -131,3 +131,29 @@ def test_only_a_deployment_gets_a_grace_period_and_only_jobs_a_restart_policy(de
     assert (served.get("restartPolicy"), served["terminationGracePeriodSeconds"]) == (None, 30)
     assert (trained["restartPolicy"], trained.get("terminationGracePeriodSeconds")) == ("Never", None)
     assert "topologySpreadConstraints" not in trained
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        "components.pods:Placement",
+        "components.pods:RestrictedContainer",
+        "components.identity:PodAccess",
+        "components.serving:ServiceExposure",
+        "components.serving:ModelServingArgs",
+        "components.training_cronjob:TrainingCronJobArgs",
+        "components.namespace:WorkloadNamespaceArgs",
+        "components.pull_secret_renewer:PullSecretRenewerArgs",
+    ],
+)
+def test_workload_arguments_are_immutable(args: str) -> None:
+    # One Placement (and its identities) is handed to serving, training and the renewer, and the
+    # renewer builds its PodAccess from the identity's: a component that changed a shared one in
+    # place would change the other workloads' pods too.
+    import dataclasses
+    import importlib
+
+    module, _, name = args.partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    assert dataclasses.is_dataclass(cls)
+    assert cls.__dataclass_params__.frozen is True  # type: ignore[attr-defined]
