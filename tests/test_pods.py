@@ -157,3 +157,29 @@ def test_workload_arguments_are_immutable(args: str) -> None:
     cls = getattr(importlib.import_module(module), name)
     assert dataclasses.is_dataclass(cls)
     assert cls.__dataclass_params__.frozen is True  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("args", "name", "default"),
+    [
+        # Internal unless a cluster says otherwise, and public only when asked: a default LoadBalancer
+        # or public endpoint would put the model on the internet.
+        ("components.serving:ServiceExposure", "type", "ClusterIP"),
+        ("components.serving:ServiceExposure", "public", False),
+        # Pulumi owns the pull Secret's data unless something on the cluster renews it: otherwise the
+        # token would expire 12 hours after the last `up` with nothing to replace it.
+        ("components.namespace:WorkloadNamespaceArgs", "pull_secret_renewed", False),
+        # No 15-minute node allowance (billed per attempt) for a cluster that does not start nodes.
+        ("components.training_cronjob:TrainingCronJobArgs", "gpu_nodes_start_from_zero", False),
+        # No GPU (and no GPU-node toleration) unless a workload asks for one.
+        ("components.pods:RestrictedContainer", "gpus", 0),
+    ],
+)
+def test_workload_argument_defaults_are_the_safe_ones(args: str, name: str, default: object) -> None:
+    import dataclasses
+    import importlib
+
+    module, _, cls_name = args.partition(":")
+    fields = {f.name: f for f in dataclasses.fields(getattr(importlib.import_module(module), cls_name))}
+    assert fields[name].default == default
+    assert type(fields[name].default) is type(default)
