@@ -140,3 +140,18 @@ def test_identity_resources_are_children_of_their_identity_component(dev: Record
         ("aws:iam/accessKey:AccessKey", "serving-identity-key"),
         ("kubernetes:core/v1:Secret", "serving-identity-credentials"),
     }
+
+
+def test_an_access_key_reaches_the_pod_as_a_0440_read_only_file_boto3_finds(dev: Recording) -> None:
+    # What AccessKeyIdentities hands a pod: the Secret as a file (not env, which leaks into
+    # `kubectl describe`), readable by the image's group only, and the two variables boto3 needs.
+    spec = pod_spec(manifest(dev, "Deployment", "model-server"))
+    assert spec["volumes"][1:] == [{"name": "aws-credentials", "secret": {"secretName": "serving-identity-aws", "defaultMode": 0o440}}]
+    server = container(manifest(dev, "Deployment", "model-server"))
+    assert server["volumeMounts"][1:] == [{"name": "aws-credentials", "mountPath": "/var/run/secrets/mlops/aws", "readOnly": True}]
+    assert server["env"][-2:] == [
+        {"name": "AWS_SHARED_CREDENTIALS_FILE", "value": "/var/run/secrets/mlops/aws/credentials"},
+        {"name": "AWS_DEFAULT_REGION", "value": "us-east-1"},
+    ]
+    assert spec["automountServiceAccountToken"] is False
+    assert "annotations" not in manifest(dev, "ServiceAccount", "model-server")["metadata"]
