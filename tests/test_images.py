@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from components.images import context_hash, release_tag
+from components.images import DockerIgnore, context_hash, release_tag
 from offline.engine import Recording, run_program, stack_config
 from offline.values import is_secret
 
@@ -205,3 +206,125 @@ def test_a_preview_asks_for_exactly_what_up_asks_for(previewed: tuple[Recording,
     # `up`'s (cacheTo gated on is_dry_run, say) shows every preview as an image update.
     preview, up = previewed
     assert preview.get(IMAGE, f"images-{image}").inputs == up.get(IMAGE, f"images-{image}").inputs
+
+
+# --- the build, exactly ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_build_cache_is_exported_in_full_to_the_registry(request: pytest.FixtureRequest, stack: str) -> None:
+    # mode max caches every stage (the dependency layers); min only the final one, and each
+    # build then reinstalls everything. ECR takes the cache only as an OCI image manifest.
+    run: Recording = request.getfixturevalue(stack)
+    for image in IMAGES:
+        [cache_to] = run.get(IMAGE, f"images-{image}").inputs["cacheTo"]
+        [cache_from] = run.get(IMAGE, f"images-{image}").inputs["cacheFrom"]
+        ref = cache_from["registry"]["ref"]
+        assert ref.endswith(f"/{image}:buildcache")
+        chosen = {key: cache_to["registry"][key] for key in ("ref", "mode", "imageManifest", "ociMediaTypes")}
+        assert chosen == {"ref": ref, "mode": "max", "imageManifest": True, "ociMediaTypes": True}
+
+
+@pytest.mark.parametrize("image", IMAGES)
+def test_image_is_built_only_on_up_for_amd64_and_pushed(prod: Recording, image: str) -> None:
+    # GKE's and Batch's nodes are amd64: an arm64 image from a laptop would not start there.
+    inputs = prod.get(IMAGE, f"images-{image}").inputs
+    assert (inputs["platforms"], inputs["push"], inputs["buildOnPreview"]) == (["linux/amd64"], True, False)
+    assert inputs["buildArgs"] == {"IMAGE_TAG": release_tag(IMAGES_DIR / image)}
+
+
+def test_images_are_children_of_the_images_component(dev: Recording) -> None:
+    # A parent change is a URN change: every `up` would rebuild and push both images anew.
+    component = dev.get("mlops:images:ContainerImages", "images")
+    assert {r.name for r in dev.children_of(component)} == {"images-train", "images-serve"}
+
+
+def test_release_tag_is_the_prefix_and_sixteen_hex_of_the_content_hash() -> None:
+    tag = release_tag(IMAGES_DIR / "serve")
+    assert tag == "src-" + context_hash(IMAGES_DIR / "serve")[:16]
+
+
+def test_a_context_without_a_dockerfile_is_refused(tmp_path: Path) -> None:
+    # Caught before the build, with the image's name, not as a BuildKit error mid-`up`.
+    import pulumi
+    from types import SimpleNamespace
+
+    from components.images import ContainerImages
+    from offline.engine import RecordingMocks, RecordingMonitor
+
+    pulumi.runtime.settings.ROOT.set(None)
+    mocks = RecordingMocks(region="us-east-1")
+    pulumi.runtime.set_mocks(mocks, project="mlops", stack="test", preview=False, monitor=RecordingMonitor(mocks))
+    registry: Any = SimpleNamespace(credentials=None, repository_urls={"serve": "r"}, cache_refs={"serve": "r:c"})
+    with pytest.raises(ValueError, match="no Dockerfile in the serve build context"):
+        ContainerImages("images", contexts={"serve": tmp_path}, registry=registry)
+
+
+# --- .dockerignore patterns, one by one (moby/patternmatcher) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "excluded"),
+    [
+        ("*.py", "app.py", True),
+        ("*.py", "lib/app.py", False),  # * stops at /
+        ("?.py", "a.py", True),
+        ("?.py", "ab.py", False),
+        ("a?b", "a/b", False),  # ? does not match /
+        ("[ab].py", "b.py", True),
+        ("[ab].py", "c.py", False),
+        ("[^a].py", "a.py", False),
+        ("[^a].py", "c.py", True),
+        ("[ab", "[ab", True),  # an unclosed [ is a literal
+        ("\\*.py", "*.py", True),  # an escaped * is a literal
+        ("\\*.py", "a.py", False),
+        ("/build", "build/out.bin", True),  # a leading / is the context root
+        ("./build", "build", True),
+        ("build/", "build/x", True),
+        ("**/*.log", "a/b/c.log", True),
+        ("**/*.log", "c.log", True),
+        ("docs/**", "docs/a/b.md", True),
+        ("docs/**", "docs", False),  # what is under it, not the folder itself
+        ("a/**/z", "a/z", True),
+        ("a/**/z", "a/b/c/z", True),
+        ("a/**/z", "a/bz", False),
+        ("a.py", "a_py", False),  # . is a literal
+        ("lib", "lib/deep/x.py", True),  # a folder excludes what is under it
+        ("lib", "library.py", False),
+        ("/", "app.py", False),
+    ],
+)
+def test_a_single_pattern_matches_as_buildkit_does(pattern: str, path: str, excluded: bool) -> None:
+    assert DockerIgnore([pattern]).excludes(path) is excluded
+
+
+def test_comments_and_blank_lines_are_no_patterns() -> None:
+    ignore = DockerIgnore(["# app.py", "", "   ", "#*"])
+    assert ignore.patterns == []
+    assert ignore.excludes("app.py") is False
+
+
+def test_a_reinclusion_may_be_spaced_and_rescues_a_file_in_an_excluded_folder() -> None:
+    ignore = DockerIgnore(["lib", "! lib/keep.py"])
+    assert ignore.excludes("lib/keep.py") is False
+    assert ignore.excludes("lib/other.py") is True
+
+
+def test_a_reinclusion_alone_excludes_nothing() -> None:
+    assert DockerIgnore(["!app.py"]).excludes("other.py") is False
+
+
+def test_dockerignore_is_read_from_the_context(tmp_path: Path) -> None:
+    (tmp_path / ".dockerignore").write_text("*.md\n")
+    assert DockerIgnore.read(tmp_path).excludes("README.md") is True
+    assert DockerIgnore.read(tmp_path / "nowhere").patterns == []
+
+
+def test_every_sent_file_counts_under_its_path(tmp_path: Path) -> None:
+    # A rename changes what COPY puts where: the tag must change with it.
+    context = make_context(tmp_path, {"a.py": "same\n"})
+    before = context_hash(context)
+    (context / "a.py").rename(context / "b.py")
+    assert context_hash(context) != before
+    nested = make_context(tmp_path / "n", {"pkg/mod.py": "v1\n"})
+    assert changes_hash(nested, "pkg/mod.py")

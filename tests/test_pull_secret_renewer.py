@@ -192,3 +192,72 @@ def test_the_renewed_secret_has_the_form_pulumi_first_wrote(dev: Recording) -> N
     # Same address and layout as at creation, so the kubelet reads the renewed one the same way.
     first = json.loads(manifest(dev, "Secret", "registry-pull")["stringData"][".dockerconfigjson"])
     assert first == json.loads(renew.docker_config_json("123456789012.dkr.ecr.us-east-1.amazonaws.com", "AWS", "mock-registry-token"))
+
+
+# --- the rest of its CronJob, exactly ------------------------------------------------------------
+
+RENEWER_LABELS = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/instance": "mlops-dev", "app.kubernetes.io/part-of": "mlops"}
+
+
+def test_a_failed_renewal_is_retried_three_times_within_ten_minutes(dev: Recording) -> None:
+    # ECR or the API server briefly unreachable: without retries the token ages to the next slot (6 h).
+    job = cronjob(dev)["spec"]["jobTemplate"]["spec"]
+    assert (job["backoffLimit"], job["activeDeadlineSeconds"]) == (3, 600)
+    assert pod_spec(cronjob(dev))["restartPolicy"] == "Never"
+
+
+def test_one_success_and_three_failures_are_kept(dev: Recording) -> None:
+    # Failures keep their logs for a look; successes every 6 hours would pile up.
+    spec = cronjob(dev)["spec"]
+    assert (spec["successfulJobsHistoryLimit"], spec["failedJobsHistoryLimit"]) == (1, 3)
+
+
+def test_it_is_a_small_container_named_renew(dev: Recording) -> None:
+    # It runs a stdlib script for seconds; more would hold a laptop cluster's room for nothing.
+    renewer = container(cronjob(dev))
+    assert renewer["name"] == "renew"
+    assert renewer["resources"] == {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "100m", "memory": "128Mi"}}
+
+
+def test_its_api_token_is_a_read_only_file_of_mode_0440(dev: Recording) -> None:
+    # Group-readable by the image's user (fsGroup) only; the mount is read-only like the credentials'.
+    spec = pod_spec(cronjob(dev))
+    [api] = [v for v in spec["volumes"] if v["name"] == "kubernetes-api"]
+    assert api["projected"]["defaultMode"] == 0o440
+    [mount] = [m for m in container(cronjob(dev))["volumeMounts"] if m["name"] == "kubernetes-api"]
+    assert mount == {"name": "kubernetes-api", "mountPath": renew.TOKEN_DIR, "readOnly": True}
+
+
+def test_its_egress_policy_is_api_server_port_only(dev: Recording) -> None:
+    # Egress only: an Ingress type here would cut nothing (default-deny already does) but confuse a reader.
+    assert manifest(dev, "NetworkPolicy", f"{NAME}-api-egress")["spec"] == {
+        "podSelector": {"matchLabels": RENEWER_LABELS},
+        "policyTypes": ["Egress"],
+        "egress": [{"ports": [{"protocol": "TCP", "port": 6443}]}],
+    }
+
+
+@pytest.mark.parametrize("kind", ["CronJob", "Role", "RoleBinding", "ServiceAccount", "NetworkPolicy"])
+def test_every_renewer_object_carries_its_labels(dev: Recording, kind: str) -> None:
+    name = f"{NAME}-api-egress" if kind == "NetworkPolicy" else NAME
+    assert manifest(dev, kind, name)["metadata"]["labels"] == RENEWER_LABELS
+    assert manifest(dev, kind, name)["metadata"]["namespace"] == "mlops-dev"
+
+
+def test_its_job_and_pods_carry_its_labels(dev: Recording) -> None:
+    # The egress policy selects the pod by these: without them the renewer cannot reach the API server.
+    spec = cronjob(dev)["spec"]
+    assert spec["jobTemplate"]["metadata"] == {"labels": RENEWER_LABELS}
+    assert spec["jobTemplate"]["spec"]["template"]["metadata"] == {"labels": RENEWER_LABELS}
+
+
+def test_renewer_objects_are_children_of_the_renewer(dev: Recording) -> None:
+    component = dev.get("mlops:kubernetes:PullSecretRenewer", "pull-secret-renewer")
+    assert {(r.type, r.name) for r in dev.children_of(component)} == {
+        ("mlops:identity:AccessKeyIdentity", "pull-secret-renewer-identity"),
+        ("kubernetes:core/v1:ServiceAccount", "pull-secret-renewer-sa"),
+        ("kubernetes:rbac.authorization.k8s.io/v1:Role", "pull-secret-renewer-role"),
+        ("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "pull-secret-renewer-binding"),
+        ("kubernetes:networking.k8s.io/v1:NetworkPolicy", "pull-secret-renewer-api-egress"),
+        ("kubernetes:batch/v1:CronJob", "pull-secret-renewer-cronjob"),
+    }

@@ -146,6 +146,27 @@ def test_probes_use_the_v2_health_endpoints(dev: Recording) -> None:
     }
 
 
+def test_startup_allows_two_minutes_for_imports_and_the_model_download(dev: Recording) -> None:
+    # 60 x 2 s: shorter, a slow model download restarts the pod for ever; liveness waits for it.
+    assert server(dev)["startupProbe"] == {
+        "httpGet": {"path": "/v2/health/live", "port": "http"}, "periodSeconds": 2, "timeoutSeconds": 2, "failureThreshold": 60
+    }
+
+
+def test_a_pod_leaves_the_endpoints_after_ten_seconds_unready(dev: Recording) -> None:
+    # 2 x 5 s: a pod whose model is gone stops getting traffic quickly, and one slow answer does not drop it.
+    assert server(dev)["readinessProbe"] == {
+        "httpGet": {"path": "/v2/health/ready", "port": "http"}, "periodSeconds": 5, "timeoutSeconds": 2, "failureThreshold": 2
+    }
+
+
+def test_a_hung_server_is_restarted_after_thirty_seconds(dev: Recording) -> None:
+    # 3 x 10 s on the live endpoint: a server that is up but still fetching a model is not restarted.
+    assert server(dev)["livenessProbe"] == {
+        "httpGet": {"path": "/v2/health/live", "port": "http"}, "periodSeconds": 10, "timeoutSeconds": 2, "failureThreshold": 3
+    }
+
+
 def test_probes_reach_the_serving_port(dev: Recording) -> None:
     [port] = server(dev)["ports"]
     assert port == {"name": "http", "containerPort": 8080, "protocol": "TCP"}
@@ -158,10 +179,31 @@ def test_cpu_and_memory_requests_equal_limits(request: pytest.FixtureRequest, st
     assert resources["requests"] == resources["limits"] == {"cpu": cpu, "memory": memory}
 
 
-def test_worker_count_follows_the_cpu_limit(run_with: RunWith) -> None:
+def test_worker_count_follows_the_cpu_limit(dev: Recording, run_with: RunWith) -> None:
+    # The server cannot see its CPU quota: more workers than cores are throttled, fewer leave cores idle.
+    assert env(deployment(dev))["WEB_CONCURRENCY"] == "1"
     three_cores = run_with("dev", **{"mlops:serving": {"cpu": 3}})
     assert server(three_cores)["resources"]["limits"]["cpu"] == "3"
     assert env(deployment(three_cores))["WEB_CONCURRENCY"] == "3"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod_on_aws"])
+def test_server_env_is_the_model_its_workers_its_port_and_its_credentials_file(request: pytest.FixtureRequest, stack: str) -> None:
+    # images/serve reads each of these; a missing one serves nothing or listens on the wrong port.
+    run: Recording = request.getfixturevalue(stack)
+    assert server(run)["env"] == [
+        {"name": "MODEL_URI", "value": f"s3://{run.outputs['bucketName']}/models/iris/LATEST"},
+        {"name": "MODEL_NAME", "value": "iris"},
+        {"name": "WEB_CONCURRENCY", "value": "1"},
+        {"name": "PORT", "value": "8080"},
+        {"name": "AWS_SHARED_CREDENTIALS_FILE", "value": "/var/run/secrets/mlops/aws/credentials"},
+        {"name": "AWS_DEFAULT_REGION", "value": "us-east-1"},
+    ]
+
+
+def test_the_server_container_is_named_server(dev: Recording) -> None:
+    # `kubectl logs -c server` and the README name it.
+    assert server(dev)["name"] == "server"
 
 
 def test_no_gpu_unless_asked(dev: Recording) -> None:
@@ -185,16 +227,25 @@ def test_model_uri_pins_a_configured_version(run_with: RunWith) -> None:
     assert env(deployment(run))["MODEL_URI"].endswith("/models/iris/20260101T000000000000Z-abcd1234")
 
 
-def test_rollout_never_drops_below_the_ready_count(dev: Recording) -> None:
-    strategy = deployment(dev)["spec"]["strategy"]
-    assert strategy["type"] == "RollingUpdate"
-    assert strategy["rollingUpdate"]["maxUnavailable"] == 0
+def test_rollout_adds_one_pod_before_removing_any(dev: Recording) -> None:
+    # maxUnavailable 0 keeps the ready count through a rollout; with maxSurge 0 beside it the
+    # API server rejects the Deployment (tests/k8s_api_rules.py), with 2 the rollout needs two spare pods' room.
+    assert deployment(dev)["spec"]["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
 
 
-def test_in_flight_requests_finish_before_the_pod_stops(dev: Recording) -> None:
-    pause = server(dev)["lifecycle"]["preStop"]["sleep"]["seconds"]
-    assert pause >= 5
-    assert pod_spec(deployment(dev))["terminationGracePeriodSeconds"] > pause
+def test_five_old_revisions_are_kept_to_roll_back_to(dev: Recording) -> None:
+    # `kubectl rollout undo` needs the old ReplicaSets; the default (10) keeps twice the clutter.
+    assert deployment(dev)["spec"]["revisionHistoryLimit"] == 5
+
+
+def test_a_stopping_pod_keeps_serving_five_seconds_while_endpoints_drop_it(dev: Recording) -> None:
+    # Without the pause, kube-proxy and load balancers still send requests to a pod that has stopped.
+    assert server(dev)["lifecycle"] == {"preStop": {"sleep": {"seconds": 5}}}
+
+
+def test_in_flight_requests_get_thirty_seconds_before_the_kill(dev: Recording) -> None:
+    # The pause and uvicorn's drain both come out of this; shorter, long requests are cut at SIGKILL.
+    assert pod_spec(deployment(dev))["terminationGracePeriodSeconds"] == 30
 
 
 @pytest.mark.parametrize("kind", ["Deployment", "Service"])
@@ -209,7 +260,52 @@ def test_selector_is_the_stable_labels(dev: Recording) -> None:
     assert spec["template"]["metadata"]["labels"] == SELECTOR
 
 
+@pytest.mark.parametrize("kind", ["Deployment", "Service", "HorizontalPodAutoscaler", "ServiceAccount", "NetworkPolicy"])
+def test_every_serving_object_carries_the_workload_labels(dev: Recording, kind: str) -> None:
+    # `kubectl get all -l app.kubernetes.io/name=model-server` and cost reports find them by these.
+    name = "model-server-ingress" if kind == "NetworkPolicy" else "model-server"
+    assert manifest(dev, kind, name)["metadata"]["labels"] == SELECTOR
+    assert manifest(dev, kind, name)["metadata"]["namespace"] == "mlops-dev"
+
+
+def test_prod_labels_name_the_prod_instance(prod: Recording) -> None:
+    # Two stacks on one cluster: the instance label keeps their selectors apart.
+    assert deployment(prod)["spec"]["selector"]["matchLabels"] == {**SELECTOR, "app.kubernetes.io/instance": "mlops-prod"}
+
+
+def test_serving_objects_are_children_of_the_serving_component(dev: Recording) -> None:
+    # A parent change is a URN change: without aliases Pulumi deletes and recreates every object.
+    component = dev.get("mlops:serving:ModelServing", "serving")
+    assert component.parent.endswith("::mlops-dev")
+    children = {(r.type, r.name) for r in dev.children_of(component)}
+    assert children == {
+        ("mlops:identity:AccessKeyIdentity", "serving-identity"),
+        ("kubernetes:core/v1:ServiceAccount", "serving-sa"),
+        ("kubernetes:apps/v1:Deployment", "serving-deployment"),
+        ("kubernetes:core/v1:Service", "serving-service"),
+        ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "serving-hpa"),
+        ("kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-ingress"),
+    }
+
+
+def test_prod_serving_adds_the_disruption_budget_under_the_component(prod: Recording) -> None:
+    component = prod.get("mlops:serving:ModelServing", "serving")
+    assert prod.get("kubernetes:policy/v1:PodDisruptionBudget", "serving-pdb").parent == component.urn
+
+
 # --- pod security ("restricted") -----------------------------------------------------------
+
+
+def test_pod_volumes_are_tmp_and_the_credentials_file(dev: Recording) -> None:
+    # 0440 (288): the key is readable by the image's group (fsGroup), not by every user in the pod.
+    assert pod_spec(deployment(dev))["volumes"] == [
+        {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
+        {"name": "aws-credentials", "secret": {"secretName": "serving-identity-aws", "defaultMode": 0o440}},
+    ]
+    assert server(dev)["volumeMounts"] == [
+        {"name": "tmp", "mountPath": "/tmp"},
+        {"name": "aws-credentials", "mountPath": "/var/run/secrets/mlops/aws", "readOnly": True},
+    ]
 
 
 def test_pods_run_as_the_image_user_never_root(dev: Recording) -> None:
@@ -243,6 +339,15 @@ def test_seccomp_is_the_runtime_default(dev: Recording) -> None:
 # --- Service, HPA, PDB, spread -------------------------------------------------------------
 
 
+def test_prod_service_is_an_internal_load_balancer_that_up_does_not_wait_on(prod: Recording) -> None:
+    # The cluster's annotation keeps it inside the VPC; skipAwait keeps `up` from hanging before a model exists.
+    service = manifest(prod, "Service", "model-server")
+    assert service["spec"]["type"] == "LoadBalancer"
+    assert service["metadata"]["annotations"] == {
+        "pulumi.com/skipAwait": "true", "networking.gke.io/load-balancer-type": "Internal"
+    }
+
+
 def test_service_exposes_the_serving_port(dev: Recording) -> None:
     service = manifest(dev, "Service", "model-server")
     assert service["spec"]["type"] == "ClusterIP"
@@ -254,6 +359,16 @@ def test_hpa_owns_replicas(dev: Recording) -> None:
     assert "replicas" not in deployment(dev)["spec"], "the Deployment must not fight the HPA over replicas"
     spec = hpa(dev)["spec"]
     assert (spec["minReplicas"], spec["maxReplicas"]) == (1, 2)
+
+
+def test_prod_hpa_keeps_two_pods_and_grows_to_six(prod: Recording) -> None:
+    # Below two, a rollout or a node loss leaves prod without a ready pod.
+    spec = hpa(prod)["spec"]
+    assert (spec["minReplicas"], spec["maxReplicas"]) == (2, 6)
+
+
+def test_hpa_is_named_and_placed_with_the_deployment(dev: Recording) -> None:
+    assert (hpa(dev)["metadata"]["name"], hpa(dev)["metadata"]["namespace"]) == ("model-server", "mlops-dev")
 
 
 def test_hpa_scales_the_deployment(dev: Recording) -> None:
@@ -268,18 +383,36 @@ def test_hpa_targets_the_stack_cpu_utilization(request: pytest.FixtureRequest, s
     assert metric["resource"]["target"] == {"type": "Utilization", "averageUtilization": target}
 
 
-def test_hpa_scales_up_at_once(dev: Recording) -> None:
-    assert hpa(dev)["spec"]["behavior"]["scaleUp"]["stabilizationWindowSeconds"] == 0
+def test_hpa_scales_up_at_once_doubling_or_adding_four_pods_every_15_seconds(dev: Recording) -> None:
+    # A burst is met within seconds; a window or a smaller step leaves requests queueing for minutes.
+    assert hpa(dev)["spec"]["behavior"]["scaleUp"] == {
+        "stabilizationWindowSeconds": 0,
+        "selectPolicy": "Max",
+        "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}, {"type": "Pods", "value": 4, "periodSeconds": 15}],
+    }
 
 
-def test_hpa_holds_back_scale_down(dev: Recording) -> None:
-    assert hpa(dev)["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] >= 300
+def test_hpa_scales_down_after_five_quiet_minutes_by_at_most_half_a_minute(dev: Recording) -> None:
+    # A dip between bursts must not drop the capacity the next burst needs.
+    assert hpa(dev)["spec"]["behavior"]["scaleDown"] == {
+        "stabilizationWindowSeconds": 300,
+        "selectPolicy": "Min",
+        "policies": [{"type": "Percent", "value": 50, "periodSeconds": 60}],
+    }
 
 
-def test_prod_has_a_disruption_budget(prod: Recording) -> None:
-    [budget] = of_kind(prod, "PodDisruptionBudget")
-    assert budget["spec"]["maxUnavailable"] == 1
-    assert budget["spec"]["selector"]["matchLabels"] == deployment(prod)["spec"]["selector"]["matchLabels"]
+@pytest.mark.parametrize("stack", ["prod", "prod_on_aws"])
+def test_prod_drains_take_one_pod_at_a_time_and_never_wait_on_an_unready_one(request: pytest.FixtureRequest, stack: str) -> None:
+    # maxUnavailable 1 with two pods keeps one serving; IfHealthyBudget would let a crash-looping
+    # pod block every node drain (a GKE upgrade) for ever.
+    run: Recording = request.getfixturevalue(stack)
+    [budget] = of_kind(run, "PodDisruptionBudget")
+    assert budget["metadata"]["name"] == "model-server"
+    assert budget["spec"] == {
+        "maxUnavailable": 1,
+        "selector": {"matchLabels": deployment(run)["spec"]["selector"]["matchLabels"]},
+        "unhealthyPodEvictionPolicy": "AlwaysAllow",
+    }
 
 
 def test_dev_has_no_disruption_budget(dev: Recording) -> None:
@@ -287,10 +420,18 @@ def test_dev_has_no_disruption_budget(dev: Recording) -> None:
     assert of_kind(dev, "PodDisruptionBudget") == []
 
 
-def test_prod_spreads_pods_across_zones_and_nodes(prod: Recording) -> None:
-    spread = pod_spec(deployment(prod))["topologySpreadConstraints"]
-    assert {c["topologyKey"] for c in spread} == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}
-    assert all(c["labelSelector"]["matchLabels"]["app.kubernetes.io/name"] == "model-server" for c in spread)
+@pytest.mark.parametrize("stack", ["prod", "prod_on_aws"])
+def test_prod_spreads_pods_across_zones_if_it_can_and_across_nodes_always(request: pytest.FixtureRequest, stack: str) -> None:
+    # Zones soft (a one-zone cluster must still schedule), nodes hard (one node's loss takes at
+    # most its share); pod-template-hash so a rollout's old pods do not skew the new ones.
+    run: Recording = request.getfixturevalue(stack)
+    selector = {"matchLabels": deployment(run)["spec"]["selector"]["matchLabels"]}
+    assert pod_spec(deployment(run))["topologySpreadConstraints"] == [
+        {"topologyKey": "topology.kubernetes.io/zone", "maxSkew": 1, "whenUnsatisfiable": "ScheduleAnyway",
+         "labelSelector": selector, "matchLabelKeys": ["pod-template-hash"]},
+        {"topologyKey": "kubernetes.io/hostname", "maxSkew": 1, "whenUnsatisfiable": "DoNotSchedule",
+         "labelSelector": selector, "matchLabelKeys": ["pod-template-hash"]},
+    ]
 
 
 def test_dev_does_not_spread(dev: Recording) -> None:
@@ -303,6 +444,28 @@ def test_dev_does_not_spread(dev: Recording) -> None:
 def test_namespace_denies_all_traffic_by_default(dev: Recording) -> None:
     deny = manifest(dev, "NetworkPolicy", "default-deny")
     assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+
+def test_serving_admits_tcp_8080_from_anywhere_and_nothing_else(dev: Recording) -> None:
+    # The namespace denies all ingress: without this policy the Service has no reachable backend.
+    policy = manifest(dev, "NetworkPolicy", "model-server-ingress")
+    assert policy["spec"] == {
+        "podSelector": {"matchLabels": SELECTOR},
+        "policyTypes": ["Ingress"],
+        "ingress": [{"ports": [{"protocol": "TCP", "port": 8080}]}],
+    }
+
+
+def test_namespace_egress_is_dns_over_udp_and_tcp_then_https(dev: Recording) -> None:
+    # DNS falls back to TCP for large answers; 443 reaches S3 and STS. Nothing else leaves the namespace.
+    assert manifest(dev, "NetworkPolicy", "allow-dns-and-https-egress")["spec"] == {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+            {"ports": [{"protocol": "TCP", "port": 443}]},
+        ],
+    }
 
 
 def test_only_the_serving_port_is_admitted(dev: Recording) -> None:

@@ -29,6 +29,10 @@ def test_a_public_endpoint_gets_a_generated_token_of_letters_and_digits(prod_pub
 def test_a_public_endpoint_keeps_the_token_in_a_secret(prod_public: Recording) -> None:
     secret = manifest(prod_public, "Secret", "model-server-token")
     assert secret["metadata"]["namespace"] == "mlops-prod"
+    # The workload's labels: `kubectl delete -l app.kubernetes.io/instance=...` cleans it up with the rest.
+    assert secret["metadata"]["labels"] == {
+        "app.kubernetes.io/name": "model-server", "app.kubernetes.io/instance": "mlops-prod", "app.kubernetes.io/part-of": "mlops"
+    }
     assert secret["type"] == "Opaque"
     assert secret["stringData"] == {"token": MOCK_TOKEN}
     # Marked secret, so the state encrypts it and `pulumi preview` never prints it.

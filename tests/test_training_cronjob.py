@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from components.training_cronjob import attempt_deadline_seconds, run_deadline_seconds
 from offline.engine import Recording
 from tests.manifests import container, env, manifest, of_kind, pod_spec
 from tests.support import RunWith
@@ -35,18 +38,21 @@ def test_dev_with_ec2_compute_has_no_training_cronjob(dev: Recording) -> None:
     assert [c["metadata"]["name"] for c in of_kind(dev, "CronJob")] == ["renew-pull-secret"]
 
 
-def test_runs_on_the_training_schedule_in_utc(dev_cluster_training: Recording) -> None:
+def test_runs_on_the_training_schedule_in_utc(dev_cluster_training: Recording, prod: Recording) -> None:
+    # Without timeZone the controller uses the control plane's zone: the run moves with it.
     spec = cronjob(dev_cluster_training)["spec"]
     assert spec["schedule"] == "0 3 * * *"
     assert spec["timeZone"] == "Etc/UTC"
+    assert (cronjob(prod)["spec"]["schedule"], cronjob(prod)["spec"]["timeZone"]) == ("0 2 * * 1-5", "Etc/UTC")
 
 
 def test_runs_never_overlap(dev_cluster_training: Recording) -> None:
     assert cronjob(dev_cluster_training)["spec"]["concurrencyPolicy"] == "Forbid"
 
 
-def test_a_missed_run_is_skipped_after_a_deadline(dev_cluster_training: Recording) -> None:
-    assert cronjob(dev_cluster_training)["spec"]["startingDeadlineSeconds"] > 0
+def test_a_run_missed_by_more_than_an_hour_is_skipped(dev_cluster_training: Recording) -> None:
+    # A cluster down overnight would otherwise start the missed run whenever it comes back, in work hours.
+    assert cronjob(dev_cluster_training)["spec"]["startingDeadlineSeconds"] == 60 * 60
 
 
 def test_a_failed_attempt_is_retried_twice(dev_cluster_training: Recording) -> None:
@@ -82,10 +88,15 @@ def test_on_gke_no_allowance_where_no_node_must_start(run_with: RunWith) -> None
     assert deadlines(cpu) == (120 * 60, 3 * 120 * 60)
 
 
-def test_run_history_is_bounded(dev_cluster_training: Recording) -> None:
+def test_three_finished_runs_of_each_outcome_keep_their_logs(dev_cluster_training: Recording) -> None:
+    # 0 deletes a failed run's pod (and its logs) at once; the default keeps only one failure.
     spec = cronjob(dev_cluster_training)["spec"]
-    assert 0 < spec["successfulJobsHistoryLimit"] <= 5
-    assert 0 < spec["failedJobsHistoryLimit"] <= 5
+    assert (spec["successfulJobsHistoryLimit"], spec["failedJobsHistoryLimit"]) == (3, 3)
+
+
+def test_finished_jobs_are_cleaned_up_by_the_history_limits_not_a_ttl(dev_cluster_training: Recording) -> None:
+    # A TTL would delete a failed run's Job (and its logs) before anyone reads them.
+    assert "ttlSecondsAfterFinished" not in job(dev_cluster_training)
 
 
 def test_gate_failure_and_bad_input_are_never_retried(dev_cluster_training: Recording) -> None:
@@ -93,6 +104,60 @@ def test_gate_failure_and_bad_input_are_never_retried(dev_cluster_training: Reco
     [fail] = [r for r in rules if r["action"] == "FailJob"]
     assert fail["onExitCodes"] == {"containerName": "train", "operator": "In", "values": [2, 3, 4, 5, 6]}
     assert pod_spec(cronjob(dev_cluster_training))["restartPolicy"] == "Never"
+
+
+def test_final_exit_codes_fail_the_run_and_evictions_do_not_count(dev_cluster_training: Recording) -> None:
+    # Order matters (the first matching rule wins); without the Ignore rule a preempted GPU pod
+    # uses up a retry, and two preemptions fail the night's run.
+    assert job(dev_cluster_training)["podFailurePolicy"] == {"rules": [
+        {"action": "FailJob", "onExitCodes": {"containerName": "train", "operator": "In", "values": [2, 3, 4, 5, 6]}},
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
+    ]}
+
+
+def test_the_trainer_container_is_named_as_the_exit_code_rule_names_it(dev_cluster_training: Recording) -> None:
+    # The API server rejects a rule naming a container the pod does not have (tests/k8s_api_rules.py).
+    assert trainer(dev_cluster_training)["name"] == "train"
+
+
+def test_a_run_gets_one_core_and_2_gib(dev_cluster_training: Recording, prod: Recording) -> None:
+    # The builtin and CSV models train in seconds on one core; the same on GKE, with its GPU.
+    assert trainer(dev_cluster_training)["resources"]["limits"] == {"cpu": "1", "memory": "2Gi", "nvidia.com/gpu": "1"}
+    assert trainer(prod)["resources"]["requests"] == {"cpu": "1", "memory": "2Gi", "nvidia.com/gpu": "1"}
+
+
+@pytest.mark.parametrize("stack", ["dev_cluster_training", "prod"])
+def test_every_training_object_carries_the_workload_labels(request: pytest.FixtureRequest, stack: str) -> None:
+    # The Job and its pods too: `kubectl logs -l app.kubernetes.io/name=train` finds every run.
+    run: Recording = request.getfixturevalue(stack)
+    instance = "mlops-dev" if stack.startswith("dev") else "mlops-prod"
+    labels = {"app.kubernetes.io/name": "train", "app.kubernetes.io/instance": instance, "app.kubernetes.io/part-of": "mlops"}
+    assert cronjob(run)["metadata"] == {"name": "train", "namespace": instance, "labels": labels}
+    assert cronjob(run)["spec"]["jobTemplate"]["metadata"] == {"labels": labels}
+    assert job(run)["template"]["metadata"] == {"labels": labels}
+    assert manifest(run, "ServiceAccount", "train")["metadata"]["labels"] == labels
+
+
+def test_training_objects_are_children_of_the_training_component(dev_cluster_training: Recording) -> None:
+    # A parent change is a URN change: without aliases Pulumi deletes and recreates them.
+    component = dev_cluster_training.get("mlops:training:TrainingCronJob", "training")
+    assert {(r.type, r.name) for r in dev_cluster_training.children_of(component)} == {
+        ("mlops:identity:AccessKeyIdentity", "training-identity"),
+        ("kubernetes:core/v1:ServiceAccount", "training-sa"),
+        ("kubernetes:batch/v1:CronJob", "training-cronjob"),
+    }
+
+
+def test_the_gpu_node_allowance_is_fifteen_minutes_per_attempt() -> None:
+    # GKE: a VM, the GPU driver and an image pull onto an empty disk take 5-15 minutes.
+    assert attempt_deadline_seconds(60, gpu_node_from_zero=False) == 3600
+    assert attempt_deadline_seconds(60, gpu_node_from_zero=True) == 3600 + 900
+
+
+def test_a_run_is_priced_and_bounded_at_three_full_attempts() -> None:
+    # backoffLimit 2: the first try and two retries, each at its deadline.
+    assert run_deadline_seconds(600) == 1800
+    assert run_deadline_seconds(600, attempts=1) == 600
 
 
 def test_trains_the_serving_model_into_the_bucket(dev_cluster_training: Recording) -> None:
@@ -113,6 +178,19 @@ def test_data_key_is_read_from_the_data_bucket(run_with: RunWith) -> None:
 def test_runs_the_train_image_by_digest(dev_cluster_training: Recording) -> None:
     assert trainer(dev_cluster_training)["image"] == dev_cluster_training.outputs["imageRefs"]["train"]
     assert "@sha256:" in trainer(dev_cluster_training)["image"]
+
+
+def test_the_training_credentials_are_a_read_only_file(dev_cluster_training: Recording) -> None:
+    # As for serving: the key reaches the pod as a 0440 file boto3 reads, never as env.
+    assert pod_spec(cronjob(dev_cluster_training))["volumes"][1] == {
+        "name": "aws-credentials", "secret": {"secretName": "training-identity-aws", "defaultMode": 0o440}
+    }
+    assert trainer(dev_cluster_training)["volumeMounts"][1] == {
+        "name": "aws-credentials", "mountPath": "/var/run/secrets/mlops/aws", "readOnly": True
+    }
+    assert env(cronjob(dev_cluster_training)) == {
+        "AWS_SHARED_CREDENTIALS_FILE": "/var/run/secrets/mlops/aws/credentials", "AWS_DEFAULT_REGION": "us-east-1"
+    }
 
 
 def test_training_writes_only_its_models_prefix(dev_cluster_training: Recording) -> None:
