@@ -505,7 +505,8 @@ def test_nodes_refuse_the_legacy_metadata_endpoints(prod: Recording) -> None:
 
 
 def test_nodes_have_the_one_cloud_platform_scope(prod: Recording) -> None:
-    # Narrower scopes break Artifact Registry pulls; IAM, not scopes, limits the node account.
+    # Scopes and IAM both gate a node's calls: with the one broad scope the minimal node account alone
+    # decides (Google's advice); a narrow list silently denies calls its roles allow (autoscaler metrics).
     for name in ("cpu", "gpu"):
         assert pool(prod, name).inputs["nodeConfig"]["oauthScopes"] == CLOUD_PLATFORM, name
     assert cluster(prod)["nodeConfig"]["oauthScopes"] == CLOUD_PLATFORM
