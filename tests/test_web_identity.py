@@ -264,3 +264,10 @@ def test_the_service_account_needs_no_annotation() -> None:
 def test_issuer_condition_key_drops_scheme_and_trailing_slash() -> None:
     # IAM keys the conditions by host and path only; with the scheme or a slash no token would match.
     assert issuer_host_path("https://issuer.example/c/") == "issuer.example/c"
+
+
+def test_pod_assumes_exactly_the_role_it_was_granted() -> None:
+    # Another ARN (or none) and boto3 assumes a role whose trust names another ServiceAccount: AccessDenied.
+    role_arn = pulumi.Output.from_input("arn:aws:iam::123456789012:role/mlops/x")
+    [role_env] = [e for e in pod_identity(role_arn, region="us-east-1").env if pulumi.get(e, "name") == "AWS_ROLE_ARN"]
+    assert pulumi.get(role_env, "value") is role_arn
