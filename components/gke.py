@@ -239,7 +239,8 @@ class GkeCluster(pulumi.ComponentResource):
 
         nodes = gcp.serviceaccount.Account(
             f"{name}-nodes",
-            account_id=f"{args.name}-nodes"[:30],
+            # IAM takes 6-30 characters that do not end in a hyphen; a long stack name is cut to fit.
+            account_id=f"{args.name}-nodes"[:30].rstrip("-"),
             display_name=f"GKE nodes of {args.name}: logs, metrics, image pulls",
             project=args.project,
             opts=child,

@@ -169,3 +169,105 @@ def test_deployer_policy_may_manage_only_gke_issuer_providers(prod: Recording) -
 def test_training_on_builtin_data_reads_nothing_from_the_bucket(run_with: RunWith) -> None:
     recording = run_with("prod", **{"mlops:training": {"data": "builtin:iris"}})
     assert set(statements(recording, "training")) == {"ListOwnPrefixes", "WriteModels", "UseBucketKeyThroughS3"}
+
+
+# --- Exact values of every deliberate setting (issue 14) -------------------------------------------
+
+BOUNDARY = f"arn:aws:iam::{ACCOUNT_ID}:policy/mlops/mlops-workload-boundary"
+
+
+@pytest.mark.parametrize("workload", ["serving", "training"])
+def test_role_sessions_last_one_hour(prod: Recording, workload: str) -> None:
+    # boto3 refreshes well within an hour; a 12-hour session keeps a leaked credential alive all day.
+    assert role(prod, workload).inputs["maxSessionDuration"] == 3600
+
+
+@pytest.mark.parametrize(("workload", "name"), [("serving", "mlops-prod-model-server"), ("training", "mlops-prod-train")])
+def test_role_is_named_for_stack_and_service_account_under_the_mlops_path(prod: Recording, workload: str, name: str) -> None:
+    # The deployer policy may manage only roles under /mlops/; names are unique per stack.
+    inputs = role(prod, workload).inputs
+    assert (inputs["name"], inputs["path"]) == (name, "/mlops/")
+
+
+@pytest.mark.parametrize("workload", ["serving", "training"])
+def test_role_is_capped_by_the_workload_boundary(prod: Recording, workload: str) -> None:
+    # Without it the deployer could give a workload role more than the boundary allows.
+    assert role(prod, workload).inputs["permissionsBoundary"] == BOUNDARY
+
+
+@pytest.mark.parametrize("workload", ["serving", "training"])
+def test_role_policy_is_attached_to_its_own_role(prod: Recording, workload: str) -> None:
+    policy = prod.get(ROLE_POLICY, f"{workload}-identity-policy")
+    assert policy.inputs["role"] == role(prod, workload).id
+
+
+@pytest.mark.parametrize("workload", ["serving", "training"])
+def test_role_waits_for_the_oidc_provider(prod: Recording, workload: str) -> None:
+    # IAM refuses a trust policy naming a provider that does not exist yet.
+    assert prod.one(OIDC).urn in role(prod, workload).dependencies
+
+
+@pytest.mark.parametrize(("workload", "component"), [("serving", "serving"), ("training", "training")])
+def test_role_belongs_to_its_workload(prod: Recording, workload: str, component: str) -> None:
+    # Under the workload's component, so its URN moves with the workload and not with the cluster.
+    wrapper = prod.get("mlops:identity:WebIdentityRole", f"{workload}-identity")
+    assert role(prod, workload).parent == wrapper.urn
+    assert prod.get(ROLE_POLICY, f"{workload}-identity-policy").parent == wrapper.urn
+    assert wrapper.parent == prod.named(component).urn
+
+
+def test_oidc_provider_pins_no_thumbprint(prod: Recording) -> None:
+    # IAM verifies Google's JWKS with its own trusted CAs; a pinned thumbprint breaks at Google's next rotation.
+    provider = prod.one(OIDC)
+    assert provider.inputs == {"url": f"https://{ISSUER_HOST_PATH}", "clientIdLists": ["sts.amazonaws.com"]}
+    assert provider.parent == prod.get("mlops:identity:WebIdentityProvider", "gke-identity").urn
+
+
+def test_oidc_provider_waits_for_the_cluster(prod: Recording) -> None:
+    assert prod.one(OIDC).dependencies == (prod.one("gcp:container/cluster:Cluster").urn,)
+
+
+def test_pod_env_is_exactly_what_boto3_reads() -> None:
+    # AWS_DEFAULT_REGION (not AWS_REGION) is botocore's; regional STS keeps the exchange in the bucket's region.
+    env = dict(identity_env(identity()))
+    assert {k: v for k, v in env.items() if k != "AWS_ROLE_ARN"} == {
+        "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/secrets/sts.amazonaws.com/serviceaccount/token",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_STS_REGIONAL_ENDPOINTS": "regional",
+    }
+
+
+def identity_env(access: Any) -> list[tuple[str, Any]]:
+    return [(pulumi.get(e, "name"), pulumi.get(e, "value")) for e in access.env]
+
+
+def test_token_volume_is_readable_by_owner_and_group_only() -> None:
+    # 0440: the image's user reads it through fsGroup; 0644 would let any process in the pod read it.
+    [volume] = identity().volumes
+    assert pulumi.get(volume, "name") == "aws-web-identity-token"
+    assert pulumi.get(pulumi.get(volume, "projected"), "default_mode") == 0o440
+
+
+def test_token_is_mounted_at_the_sts_audience_directory() -> None:
+    [mount] = identity().volume_mounts
+    assert (pulumi.get(mount, "name"), pulumi.get(mount, "mount_path")) == (
+        "aws-web-identity-token",
+        "/var/run/secrets/sts.amazonaws.com/serviceaccount",
+    )
+
+
+def test_the_service_account_needs_no_annotation() -> None:
+    # No EKS webhook on GKE: an annotation would do nothing, and suggest that it does.
+    assert identity().service_account_annotations == {}
+
+
+def test_issuer_condition_key_drops_scheme_and_trailing_slash() -> None:
+    # IAM keys the conditions by host and path only; with the scheme or a slash no token would match.
+    assert issuer_host_path("https://issuer.example/c/") == "issuer.example/c"
+
+
+def test_pod_assumes_exactly_the_role_it_was_granted() -> None:
+    # Another ARN (or none) and boto3 assumes a role whose trust names another ServiceAccount: AccessDenied.
+    role_arn = pulumi.Output.from_input("arn:aws:iam::123456789012:role/mlops/x")
+    [role_env] = [e for e in pod_identity(role_arn, region="us-east-1").env if pulumi.get(e, "name") == "AWS_ROLE_ARN"]
+    assert pulumi.get(role_env, "value") is role_arn

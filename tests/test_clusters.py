@@ -1,0 +1,60 @@
+"""What the GKE cluster choice hands the workloads (components/clusters.py), with no program run."""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from components.clusters import Cluster, gke_cluster
+from components.serving import ServiceExposure
+
+PROVIDER = cast(Any, object())
+IDENTITIES = cast(Any, object())
+CONTEXT = "gke_p-123456_us-central1-a_mlops-prod"
+
+
+def on_gke(*, public: bool = False, min_nodes: int = 0) -> Cluster:
+    cfg = SimpleNamespace(gke=SimpleNamespace(public_endpoint=public), compute=SimpleNamespace(min_nodes=min_nodes))
+    gke = SimpleNamespace(provider=PROVIDER, context=CONTEXT)
+    return gke_cluster(cast(Any, cfg), cast(Any, gke), IDENTITIES)
+
+
+def test_workloads_register_through_the_gke_provider_with_its_identities() -> None:
+    cluster = on_gke()
+    assert (cluster.provider, cluster.identities) == (PROVIDER, IDENTITIES)
+
+
+def test_commands_name_the_gke_context() -> None:
+    # Without --context, `kubectl` acts on whichever cluster the laptop last used.
+    assert on_gke().kubectl == f"kubectl --context {CONTEXT}"
+
+
+def test_serving_is_an_internal_load_balancer_unless_public() -> None:
+    # A public LB on prod by default would put the model server on the internet.
+    assert on_gke().exposure == ServiceExposure(
+        type="LoadBalancer", annotations={"networking.gke.io/load-balancer-type": "Internal"}, public=False
+    )
+
+
+def test_a_public_endpoint_is_a_plain_load_balancer_marked_public() -> None:
+    # public=True makes the server require a bearer token.
+    assert on_gke(public=True).exposure == ServiceExposure(type="LoadBalancer", annotations={}, public=True)
+
+
+def test_gke_nodes_pull_images_themselves() -> None:
+    # An Artifact Registry token in a pull Secret would expire within the hour.
+    assert on_gke().nodes_pull_images is True
+
+
+@pytest.mark.parametrize(("min_nodes", "from_zero"), [(0, True), (1, False), (2, False)])
+def test_gpu_nodes_start_from_zero_only_with_a_zero_minimum(min_nodes: int, from_zero: bool) -> None:
+    # From zero, a training attempt gets the node's start time on top of its timeout.
+    assert on_gke(min_nodes=min_nodes).gpu_nodes_start_from_zero is from_zero
+
+
+def test_a_cluster_choice_is_immutable() -> None:
+    with pytest.raises(FrozenInstanceError):
+        on_gke().kubectl = "kubectl"  # type: ignore[misc]
