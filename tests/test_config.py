@@ -625,6 +625,8 @@ def test_zones_refuse_these(zones: list[str], reason: str) -> None:
         ("198.51.100.0/24", "a documentation range (RFC 5737) that no real network uses: use your own CIDRs"),
         ("203.0.113.0/24", "a documentation range (RFC 5737) that no real network uses: use your own CIDRs"),
         ("203.0.113.8/29", "a documentation range (RFC 5737) that no real network uses: use your own CIDRs"),
+        # Host bits set: still the documentation range, not a value to let through.
+        ("203.0.113.7/24", "a documentation range (RFC 5737) that no real network uses: use your own CIDRs"),
         ("10.0.0.0/8", None),
         ("203.0.112.0/23", None),
         ("2001:db8::/32", None),
