@@ -545,3 +545,13 @@ def test_bucket_args_cannot_change_after_a_bucket_took_them() -> None:
     )
     with pytest.raises(dataclasses.FrozenInstanceError):
         args.protect_data = True  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod_on_aws"])
+def test_every_lookup_goes_through_the_stacks_own_provider(request: pytest.FixtureRequest, stack: str) -> None:
+    # A lookup without a parent goes through Pulumi's default provider, which knows only
+    # aws:region and the ambient credentials: the account id in the aws:SourceAccount
+    # guards could then be another account's, and `disable-default-providers` fails the run.
+    recording: Recording = request.getfixturevalue(stack)
+    assert recording.invoke_providers
+    assert [token for token, provider in recording.invoke_providers if not provider] == []
