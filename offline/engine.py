@@ -69,6 +69,8 @@ class Recording:
 
     resources: list[Registration] = field(default_factory=list)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    invoke_providers: list[tuple[str, str]] = field(default_factory=list)
+    """(token, provider reference) of each invoke, in the order of `invokes`; "" for a default provider."""
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: set[str] = field(default_factory=set)
     """Names of the stack outputs that are secrets (shown as [secret] by the CLI)."""
@@ -245,6 +247,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.recording.invokes.append((args.token, dict(args.args)))
+        self.recording.invoke_providers.append((args.token, args.provider or ""))
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{self.region}{suffix}" for suffix in "abc"]
             return {"names": names, "zoneIds": names, "id": self.region}, []

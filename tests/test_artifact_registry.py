@@ -9,7 +9,9 @@ import pytest
 
 from components.images import release_tag
 from components.registry import CACHE_TAG_PREFIX, RELEASE_TAG_PREFIX
-from offline.engine import MOCK_GCP_ACCESS_TOKEN, ROOT, Recording
+from components.config import RegistryConfig
+from components.registry import build_registry
+from offline.engine import MOCK_GCP_ACCESS_TOKEN, ROOT, Recording, run_program, stack_config_with
 from tests.support import RunWith
 
 REPOSITORY = "gcp:artifactregistry/repository:Repository"
@@ -146,3 +148,88 @@ def test_prod_release_repository_survives_destroy(prod: Recording) -> None:
 
 def test_prod_teardown_lifts_the_repository_protection(run_with: RunWith) -> None:
     assert releases(run_with("prod", **{"mlops:teardown": "true"})).protect is False
+
+
+# --- Exact settings -----------------------------------------------------------------------
+
+LABELS = {"managed-by": "pulumi", "stack": "prod", "environment": "prod", "project": "mlops"}
+
+
+@pytest.fixture(scope="module")
+def prod_keeping_20() -> Recording:
+    """prod with `registry.keepImages: 20`: retention follows the config, not a constant."""
+    return run_program("prod", stack_config_with("prod", {"mlops:registry": {"kind": "artifact-registry", "keepImages": 20}}))
+
+
+@pytest.mark.parametrize(("stack", "keep"), [("prod", 50), ("prod_keeping_20", 20)])
+def test_release_cleanup_policies_are_exactly_these(request: pytest.FixtureRequest, stack: str, keep: int) -> None:
+    # Without the KEEP policy every release is deleted; with another prefix the DELETE
+    # policy misses releases (kept forever, billed) or hits the cache; dry run deletes nothing.
+    recording: Recording = request.getfixturevalue(stack)
+    assert releases(recording).inputs["cleanupPolicies"] == [
+        {"id": "delete-releases", "action": "DELETE", "condition": {"tagState": "TAGGED", "tagPrefixes": ["src-"]}},
+        {"id": "delete-untagged", "action": "DELETE", "condition": {"tagState": "UNTAGGED", "olderThan": "86400s"}},
+        {"id": "keep-newest-releases", "action": "KEEP", "mostRecentVersions": {"keepCount": keep}},
+    ]
+
+
+def test_cache_cleanup_policy_is_exactly_this(prod: Recording) -> None:
+    # A tagged (current) cache must stay: deleting it makes every build a cold one.
+    assert cache(prod).inputs["cleanupPolicies"] == [
+        {"id": "delete-superseded-caches", "action": "DELETE", "condition": {"tagState": "UNTAGGED", "olderThan": "86400s"}}
+    ]
+
+
+def test_cache_repository_is_a_docker_repository_beside_the_releases(prod: Recording) -> None:
+    # In another project or region the nodes and the builder would not find the cache.
+    inputs = cache(prod).inputs
+    assert (inputs["format"], inputs["location"], inputs["project"]) == ("DOCKER", "us-central1", PROJECT)
+
+
+def test_the_cache_is_not_scanned(prod: Recording) -> None:
+    # Scanning a rebuildable cache bills per pushed image for nothing.
+    assert cache(prod).inputs["vulnerabilityScanningConfig"] == {"enablementConfig": "DISABLED"}
+
+
+def test_destroying_the_stack_leaves_the_scanning_api_on(prod: Recording) -> None:
+    # Other stacks of the project may scan too: turning the API off would stop their scans.
+    assert prod.one(SERVICE).inputs == {
+        "project": PROJECT,
+        "service": "containerscanning.googleapis.com",
+        "disableOnDestroy": False,
+    }
+
+
+@pytest.mark.parametrize("repository", ["registry-images", "registry-cache"])
+def test_repositories_carry_the_stack_labels(prod: Recording, repository: str) -> None:
+    # Unlabelled repositories drop out of the per-stack cost report and the teardown audit.
+    assert prod.get(REPOSITORY, repository).inputs["labels"] == LABELS
+
+
+def test_the_cache_repository_is_not_protected_in_prod(prod: Recording) -> None:
+    # The cache is rebuilt from the sources; protecting it would only block a teardown.
+    assert cache(prod).protect is False
+    assert prod.one(SERVICE).protect is False
+
+
+@pytest.mark.parametrize(("type_", "name"), [(REPOSITORY, "registry-images"), (REPOSITORY, "registry-cache"), (SERVICE, "registry-scanning-api")])
+def test_registry_resources_sit_under_the_registry_component(prod: Recording, type_: str, name: str) -> None:
+    # A new parent is a new URN: Pulumi would replace the repository, deleting every image in it.
+    component = prod.get("mlops:registry:ArtifactRegistry", "registry")
+    assert prod.get(type_, name).parent == component.urn
+
+
+@pytest.mark.parametrize(("project", "region"), [("mlops-dev-123456", None), (None, "us-central1")])
+def test_artifact_registry_needs_both_project_and_region(project: str | None, region: str | None) -> None:
+    # Without either, the repository would go to the provider's default project or region.
+    with pytest.raises(ValueError, match="Artifact Registry needs the Google Cloud project and region"):
+        build_registry(
+            "registry",
+            RegistryConfig(kind="artifact-registry"),
+            repositories=("train",),
+            name_prefix="mlops-dev",
+            keep_through_destroy=False,
+            key_deletion_window_days=7,
+            gcp_project=project,
+            gcp_region=region,
+        )

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import json
+
 import pytest
-
 from croniter import croniter
+from pydantic import ValidationError
 
-from components.config import ConfigError, StackConfig, cron_to_scheduler, training_data_uri
+from components.config import (
+    ConfigError,
+    Environment,
+    StackConfig,
+    check_region,
+    cron_to_scheduler,
+    placeholder,
+    training_data_uri,
+)
 from offline.engine import Recording, run_program, stack_config_with
 
 # (case, stack, changes, the message must contain all of these)
@@ -303,3 +313,358 @@ def test_teardown_lifts_protection_only_when_asked() -> None:
 )
 def test_training_data_becomes_the_jobs_data_uri(data: str, uri: str) -> None:
     assert training_data_uri(data, "data-bucket") == uri
+
+
+# --- Every default, bound and choice, exactly ------------------------------------------------
+# The stack files set every key, so a default is what a new stack (or a key left out) gets.
+
+DEFAULTS: list[tuple[str, Any]] = [
+    ("teardown", False),
+    ("kubernetes_context", None),
+    ("storage.backup_region", None),
+    ("storage.noncurrent_version_days", 30),
+    ("storage.archive_after_days", None),
+    ("registry.kind", "ecr"),
+    ("registry.keep_images", 30),
+    ("compute.kind", "ec2"),
+    ("compute.instance_type", ("g5.xlarge",)),
+    ("compute.spot", None),
+    ("compute.subnets", None),
+    ("compute.machine_type", "g2-standard-4"),
+    ("compute.gpu_type", "nvidia-l4"),
+    ("compute.min_nodes", 0),
+    ("compute.max_nodes", 2),
+    ("serving.cluster", "kubeconfig"),
+    ("serving.min_replicas", 1),
+    ("serving.max_replicas", 3),
+    ("serving.target_cpu_utilization", 70),
+    ("serving.gpus", 0),
+    ("serving.model", "iris"),
+    ("serving.model_version", "latest"),
+    ("serving.cpu", 1),
+    ("serving.memory", "1Gi"),
+    ("training.schedule", "0 3 * * *"),
+    ("training.gpus", 1),
+    ("training.timeout_minutes", 60),
+    ("training.data", "builtin:iris"),
+    ("gke.project", None),
+    ("gke.region", "us-central1"),
+    ("gke.zones", []),
+    ("gke.authorized_networks", []),
+    ("gke.public_endpoint", False),
+    ("gke.release_channel", "REGULAR"),
+]
+
+
+def setting(cfg: Any, path: str) -> Any:
+    for part in path.split("."):
+        cfg = getattr(cfg, part)
+    return cfg
+
+
+@pytest.mark.parametrize(("path", "default"), DEFAULTS, ids=[path for path, _ in DEFAULTS])
+def test_a_key_left_out_gets_its_documented_default(path: str, default: Any) -> None:
+    # The README and the schema promise these; a changed default silently changes every
+    # stack that leaves the key out (a serving pod's memory, the images kept, the schedule).
+    assert setting(parse(), path) == default
+
+
+def test_every_setting_has_a_default_row() -> None:
+    # A new setting without a row here has an untested default.
+    sections = {"storage", "registry", "compute", "serving", "training", "gke"}
+    every = {f"{name}.{field}" for name in sections for field in type(getattr(parse(), name)).model_fields}
+    every |= {name for name in StackConfig.model_fields if name not in sections | {"project", "stack", "aws_region", "environment"}}
+    assert every == {path for path, _ in DEFAULTS}
+
+
+# (section, key as written, attribute, lowest accepted, highest accepted or None, other settings needed)
+BOUNDS: list[tuple[str, str, str, int, int | None, dict[str, Any]]] = [
+    ("storage", "noncurrentVersionDays", "noncurrent_version_days", 1, None, {}),
+    ("storage", "archiveAfterDays", "archive_after_days", 30, None, {}),
+    ("registry", "keepImages", "keep_images", 1, 1000, {}),
+    ("compute", "minNodes", "min_nodes", 0, 100, {"maxNodes": 100}),
+    ("compute", "maxNodes", "max_nodes", 1, 100, {}),
+    ("serving", "minReplicas", "min_replicas", 1, 100, {"maxReplicas": 100}),
+    ("serving", "maxReplicas", "max_replicas", 1, 100, {}),
+    ("serving", "targetCpuUtilization", "target_cpu_utilization", 1, 100, {}),
+    ("serving", "gpus", "gpus", 0, 8, {}),
+    ("serving", "cpu", "cpu", 1, 64, {}),
+    ("training", "gpus", "gpus", 0, 8, {}),
+    ("training", "timeoutMinutes", "timeout_minutes", 5, 1440, {}),
+]
+
+
+def bounded(section: str, key: str, value: int, others: dict[str, Any]) -> dict[str, Any]:
+    sections: dict[str, Any] = {section: {key: value, **others}}
+    if section == "training" and key == "gpus":
+        sections["compute"] = {"kind": "none"}  # no instance type caps the GPUs
+    return sections
+
+
+@pytest.mark.parametrize(("section", "key", "attribute", "low", "high", "others"), BOUNDS, ids=[f"{s}.{k}" for s, k, *_ in BOUNDS])
+def test_a_bounded_number_accepts_both_limits(
+    section: str, key: str, attribute: str, low: int, high: int | None, others: dict[str, Any]
+) -> None:
+    for value in (low, high) if high is not None else (low,):
+        assert getattr(getattr(parse(**bounded(section, key, value, others)), section), attribute) == value
+
+
+@pytest.mark.parametrize(("section", "key", "attribute", "low", "high", "others"), BOUNDS, ids=[f"{s}.{k}" for s, k, *_ in BOUNDS])
+def test_a_bounded_number_refuses_one_below_its_lowest(
+    section: str, key: str, attribute: str, low: int, high: int | None, others: dict[str, Any]
+) -> None:
+    assert problems(**bounded(section, key, low - 1, others)) == [
+        f"mlops:{section}.{key}: {low - 1} is invalid: Input should be greater than or equal to {low}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "attribute", "low", "high", "others"),
+    [row for row in BOUNDS if row[4] is not None],
+    ids=[f"{s}.{k}" for s, k, _, _, high, _ in BOUNDS if high is not None],
+)
+def test_a_bounded_number_refuses_one_above_its_highest(
+    section: str, key: str, attribute: str, low: int, high: int, others: dict[str, Any]
+) -> None:
+    assert problems(**bounded(section, key, high + 1, others)) == [
+        f"mlops:{section}.{key}: {high + 1} is invalid: Input should be less than or equal to {high}"
+    ]
+
+
+def problems(environment: str = "dev", **sections: Any) -> list[str]:
+    with pytest.raises(ConfigError) as refused:
+        parse(environment, **sections)
+    return refused.value.problems
+
+
+def test_equal_min_and_max_nodes_are_accepted() -> None:
+    # A fixed-size pool (min = max) is a valid choice, not a broken rule.
+    assert parse(compute={"minNodes": 2, "maxNodes": 2}).compute.min_nodes == 2
+
+
+def test_equal_min_and_max_replicas_are_accepted() -> None:
+    assert parse(serving={"minReplicas": 2, "maxReplicas": 2}).serving.max_replicas == 2
+
+
+def test_prod_accepts_two_serving_replicas() -> None:
+    # Two is the floor prod needs; refusing it would force a third pod's bill.
+    assert parse("prod", serving={"minReplicas": 2}).serving.min_replicas == 2
+
+
+@pytest.mark.parametrize("channel", ["RAPID", "REGULAR", "STABLE"])
+def test_every_release_channel_is_accepted(channel: str) -> None:
+    assert parse(gke={"releaseChannel": channel}).gke.release_channel == channel
+
+
+def gke_stack(environment: str = "dev", **compute: Any) -> StackConfig:
+    """A stack on GKE with everything GKE needs, and these compute settings."""
+    return parse(
+        environment,
+        compute={"kind": "gke", **compute},
+        registry={"kind": "artifact-registry"},
+        serving={"cluster": "gke", **({"minReplicas": 2} if environment == "prod" else {})},
+        gke={"project": "mlops-dev-123456", "zones": ["us-central1-a"], "authorizedNetworks": ["198.51.100.0/24"]},
+    )
+
+
+def test_every_kind_of_compute_and_cluster_is_accepted_where_it_fits() -> None:
+    assert parse(compute={"kind": "ec2"}).compute.kind == "ec2"
+    assert parse(compute={"kind": "none"}).compute.kind == "none"
+    on_gke = gke_stack()
+    assert (on_gke.compute.kind, on_gke.serving.cluster, on_gke.registry.kind) == ("gke", "gke", "artifact-registry")
+    assert parse(compute={"kind": "none"}, registry={"kind": "artifact-registry"},
+                 gke={"project": "mlops-dev-123456"}).registry.kind == "artifact-registry"
+
+
+# Each GKE machine family and the GPUs it carries (gcloud compute accelerator-types list).
+GKE_GPUS = [
+    ("g2-standard-4", "nvidia-l4"),
+    ("a2-highgpu-1g", "nvidia-tesla-a100"),
+    ("a2-megagpu-16g", "nvidia-tesla-a100"),
+    ("a2-ultragpu-1g", "nvidia-a100-80gb"),
+    ("a3-highgpu-8g", "nvidia-h100-80gb"),
+    ("a3-megagpu-8g", "nvidia-h100-mega-80gb"),
+    ("n1-standard-8", "nvidia-tesla-t4"),
+    ("n1-standard-8", "nvidia-tesla-v100"),
+    ("n1-standard-8", "nvidia-tesla-p4"),
+    ("n1-standard-8", "nvidia-tesla-p100"),
+]
+
+
+@pytest.mark.parametrize(("machine", "gpu"), GKE_GPUS)
+def test_a_gke_machine_with_a_gpu_it_carries_is_accepted(machine: str, gpu: str) -> None:
+    # Refused, a valid GPU pool could not be configured at all.
+    compute = gke_stack(machineType=machine, gpuType=gpu).compute
+    assert (compute.machine_type, compute.gpu_type) == (machine, gpu)
+
+
+@pytest.mark.parametrize(
+    ("machine", "gpu", "carries"),
+    [
+        ("a2-highgpu-1g", "nvidia-a100-80gb", "nvidia-tesla-a100"),
+        ("a2-ultragpu-1g", "nvidia-tesla-a100", "nvidia-a100-80gb"),
+        ("a3-highgpu-8g", "nvidia-h100-mega-80gb", "nvidia-h100-80gb"),
+        ("g2-standard-4", "nvidia-tesla-t4", "nvidia-l4"),
+        ("n1-standard-8", "nvidia-l4", "nvidia-tesla-t4 or nvidia-tesla-v100 or nvidia-tesla-p4 or nvidia-tesla-p100"),
+    ],
+)
+def test_a_gke_gpu_the_machine_does_not_carry_is_refused(machine: str, gpu: str, carries: str) -> None:
+    # GKE would create the node pool and never schedule a GPU on it.
+    with pytest.raises(ConfigError) as refused:
+        gke_stack(machineType=machine, gpuType=gpu)
+    assert refused.value.problems == [f'mlops:compute.gpuType: "{gpu}" does not fit machineType {machine}; it carries {carries}']
+
+
+def test_a_gke_machine_without_a_gpu_is_refused_naming_the_families() -> None:
+    with pytest.raises(ConfigError) as refused:
+        gke_stack(machineType="e2-standard-4")
+    assert refused.value.problems == [
+        'mlops:compute.machineType: "e2-standard-4" is not a GPU machine type GKE offers; use one of the families '
+        "g2-, a2-highgpu-, a2-megagpu-, a2-ultragpu-, a3-highgpu-, a3-megagpu-, n1-"
+    ]
+
+
+def test_gke_compute_needs_serving_on_gke() -> None:
+    # Training runs as a CronJob on the GKE cluster's GPU pool; serving elsewhere splits the stack.
+    with pytest.raises(ConfigError) as refused:
+        parse(compute={"kind": "gke"}, registry={"kind": "artifact-registry"}, serving={"cluster": "kubeconfig"},
+              gke={"project": "mlops-dev-123456", "zones": ["us-central1-a"], "authorizedNetworks": ["198.51.100.0/24"]})
+    assert refused.value.problems == [
+        'mlops:serving.cluster: "kubeconfig" must be gke with compute.kind: gke: training runs as a CronJob on '
+        "the cluster's GPU pool, beside serving"
+    ]
+
+
+@pytest.mark.parametrize("region", ["us-gov-west-1", "us-gov-east-1", "cn-northwest-1", "eusc-de-east-1", "us-iso-east-1", "us-isob-east-1", "eu-isoe-west-1"])
+def test_a_region_outside_the_aws_partition_is_refused(region: str) -> None:
+    # The program's ARNs and service principals are the aws partition's; elsewhere they are wrong.
+    with pytest.raises(ValueError, match=f"^'{region}' is not an AWS region"):
+        check_region(region)
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2", "sa-east-1"])
+def test_a_region_of_the_aws_partition_is_accepted(region: str) -> None:
+    assert check_region(region) == region
+
+
+def test_a_key_may_be_written_by_its_python_name() -> None:
+    # populate_by_name: the model is built by field name as well as by the stack file's camelCase.
+    assert parse(serving={"min_replicas": 2, "maxReplicas": 3}).serving.min_replicas == 2
+
+
+def test_a_parsed_config_cannot_be_changed() -> None:
+    # Components share one StackConfig; a change made by one would reach all the others.
+    cfg = parse()
+    with pytest.raises(ValidationError):
+        cfg.serving.min_replicas = 5  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        cfg.environment = Environment.PROD  # type: ignore[misc]
+
+
+def test_teardown_accepts_a_yaml_boolean() -> None:
+    # Given through the Automation API or a test, teardown is a bool, not the CLI's text.
+    assert parse(teardown=True).teardown is True
+    assert parse(teardown=False).teardown is False
+
+
+@pytest.mark.parametrize("data", ["s3://bucket/key.csv", "s3://bucket/dir/key.csv", "datasets/iris.csv", "X", "builtin:wine", "builtin:digits", "builtin:breast_cancer"])
+def test_training_data_accepts_these(data: str) -> None:
+    assert parse(training={"data": data}).training.data == data
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ("datasets/a\tb.csv", "must be one line without spaces or control characters"),
+        ("datasets/a b.csv", "must be one line without spaces or control characters"),
+        ("s3://bucket", "use builtin:<name>, s3://bucket/key, or a key in the data bucket"),
+        ("/", "must not be empty"),
+        ("", "must not be empty"),
+    ],
+)
+def test_training_data_refuses_these(data: str, reason: str) -> None:
+    # Each would reach the training job as a --data it cannot read (or a shell-split argument).
+    assert problems(training={"data": data}) == [f"mlops:training.data: {json.dumps(data)} is invalid: {reason}"]
+
+
+@pytest.mark.parametrize(
+    ("networks", "reason"),
+    [
+        (["2001:db8::/32"], "'2001:db8::/32' is IPv6; GKE authorized networks take IPv4 CIDRs"),
+        (["198.51.100.0/24", "198.51.100.0/24"], "lists a network twice"),
+    ],
+)
+def test_authorized_networks_refuse_these(networks: list[str], reason: str) -> None:
+    assert problems(gke={"authorizedNetworks": networks}) == [
+        f"mlops:gke.authorizedNetworks: {json.dumps(networks)} is invalid: {reason}"
+    ]
+
+
+def test_a_narrow_authorized_network_is_accepted() -> None:
+    # Only /0 opens the control plane to everyone; /1 is a (huge) list of someone's networks.
+    assert parse(gke={"authorizedNetworks": ["128.0.0.0/1"]}).gke.authorized_networks == ["128.0.0.0/1"]
+
+
+@pytest.mark.parametrize(
+    ("zones", "reason"),
+    [
+        (["us-central1-ab"], "must be zones of region us-central1 (for example us-central1-a)"),
+        (["us-central1"], "must be zones of region us-central1 (for example us-central1-a)"),
+        (["us-central1-a", "us-central1-a"], "lists a zone twice"),
+    ],
+)
+def test_zones_refuse_these(zones: list[str], reason: str) -> None:
+    assert problems(gke={"zones": zones}) == [f"mlops:gke.zones: {json.dumps(zones)} {reason}"]
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("mlops-prod-123456", "the sample project id: use your Google Cloud project's id"),
+        ("192.0.2.0/24", "a documentation range (RFC 5737) that no real network uses: use your own CIDRs"),
+        ("198.51.100.0/24", "a documentation range (RFC 5737) that no real network uses: use your own CIDRs"),
+        ("203.0.113.0/24", "a documentation range (RFC 5737) that no real network uses: use your own CIDRs"),
+        ("203.0.113.8/29", "a documentation range (RFC 5737) that no real network uses: use your own CIDRs"),
+        # Host bits set: still the documentation range, not a value to let through.
+        ("203.0.113.7/24", "a documentation range (RFC 5737) that no real network uses: use your own CIDRs"),
+        ("10.0.0.0/8", None),
+        ("203.0.112.0/23", None),
+        ("2001:db8::/32", None),
+        ("my-project-42", None),
+    ],
+)
+def test_placeholder_names_each_sample_value(value: str, why: str | None) -> None:
+    # `make plan` names every sample still in a stack file; a missed one deploys to nowhere.
+    assert placeholder(value) == why
+
+
+CRON_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+CRON_WEEKDAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
+
+
+@pytest.mark.parametrize("month", CRON_MONTHS)
+def test_each_month_name_is_its_number(month: str) -> None:
+    # A misnumbered month runs the job in the wrong month, with no error anywhere.
+    assert cron_to_scheduler(f"0 0 1 {month} *") == f"cron(0 0 1 {CRON_MONTHS.index(month) + 1} ? *)"
+
+
+@pytest.mark.parametrize("day", range(7))
+def test_each_weekday_number_and_name_is_the_same_scheduler_day(day: int) -> None:
+    # cron numbers Sunday 0, Scheduler 1: one off, and the job runs a day early or late.
+    expected = f"cron(0 0 ? * {CRON_WEEKDAYS[day]} *)"
+    assert cron_to_scheduler(f"0 0 * * {day}") == expected
+    assert cron_to_scheduler(f"0 0 * * {CRON_WEEKDAYS[day].lower()}") == expected
+
+
+@pytest.mark.parametrize(("cron", "scheduler"), [("0 0 * * 0-6", "cron(0 0 ? * * *)"), ("0 0 * * 1-7", "cron(0 0 ? * * *)"),
+                                                 ("0 9-9 * * *", "cron(0 9 * * ? *)"), ("59 23 31 12 *", "cron(59 23 31 12 ? *)"),
+                                                 ("0 0 * * 1-3", "cron(0 0 ? * MON-WED *)")])
+def test_cron_edges_translate_exactly(cron: str, scheduler: str) -> None:
+    # Every weekday is `*`; a one-value range and each field's highest value are valid.
+    assert cron_to_scheduler(cron) == scheduler
+
+
+def test_a_cron_of_the_wrong_shape_names_the_five_fields() -> None:
+    with pytest.raises(ValueError) as raised:
+        cron_to_scheduler("0 3 * *")
+    assert str(raised.value) == "'0 3 * *' is not a 5-field cron expression (minute hour day-of-month month day-of-week)"

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, StackConfig
+from offline.engine import Recording, run_program, stack_config_with
 
 VOLTA = "p3 and p3dn (Volta) are not supported by that AMI's open GPU kernel modules"
 FAMILIES = "use a size of the families g4dn, g5, g6, g6e, gr6, p4d, p4de, p5, p5e, p5en (for example g5.xlarge)"
@@ -44,3 +45,108 @@ def test_fractional_serving_cpu_says_whole_cores_and_why(cores: float) -> None:
         "the server runs one worker process per core (WEB_CONCURRENCY = cpu), and the pod's CPU request "
         "and limit are that many cores"
     ]
+
+
+# Every message a user can get, word for word. The restructuring after this one must keep
+# them exactly: people search for them, and the README quotes some.
+ALLOWED_TOP = "allowed keys are environment, teardown, storage, registry, compute, serving, training, gke"
+EXACT: list[tuple[str, str, dict[str, Any], list[str]]] = [
+    ("enum", "dev", {"registry": {"kind": "quay"}}, ["mlops:registry.kind: \"quay\" is invalid: Input should be 'ecr' or 'artifact-registry'"]),
+    # A boolean word for a text setting is no quoted boolean: no YAML hint.
+    ("boolean word for text", "dev", {"registry": {"kind": "true"}}, ["mlops:registry.kind: \"true\" is invalid: Input should be 'ecr' or 'artifact-registry'"]),
+    ("not a boolean", "dev", {"compute": {"spot": "yes"}}, ['mlops:compute.spot: "yes" is invalid: Input should be a valid boolean']),
+    ("quoted boolean", "dev", {"compute": {"spot": "false"}},
+     ['mlops:compute.spot: "false" is invalid: Input should be a valid boolean; write it as a YAML boolean, false, without quotes']),
+    ("quoted boolean, capitalised", "dev", {"compute": {"spot": " True"}},
+     ['mlops:compute.spot: " True" is invalid: Input should be a valid boolean; write it as a YAML boolean, true, without quotes']),
+    ("not a number", "dev", {"registry": {"keepImages": "ten"}}, ['mlops:registry.keepImages: "ten" is invalid: Input should be a valid integer']),
+    ("quoted number", "dev", {"registry": {"keepImages": "10"}},
+     ['mlops:registry.keepImages: "10" is invalid: Input should be a valid integer; write it as a YAML number, 10, without quotes']),
+    ("quoted negative number", "dev", {"serving": {"gpus": "-1"}},
+     ['mlops:serving.gpus: "-1" is invalid: Input should be a valid integer; write it as a YAML number, -1, without quotes']),
+    ("model name", "dev", {"serving": {"model": "Iris"}},
+     ["mlops:serving.model: \"Iris\" is invalid: 'Iris' must be lowercase letters, digits, '.', '_' or '-' (max 63)"]),
+    ("memory", "dev", {"serving": {"memory": "1GB"}},
+     ["mlops:serving.memory: \"1GB\" is invalid: '1GB' is not a Kubernetes memory quantity such as 512Mi or 2Gi"]),
+    ("mistyped section key", "dev", {"serving": {"minReplica": 2}},
+     ["mlops:serving.minReplica: unknown key (did you mean minReplicas?); allowed keys in mlops:serving are cluster, "
+      "minReplicas, maxReplicas, targetCpuUtilization, gpus, model, modelVersion, cpu, memory"]),
+    ("cron shape", "dev", {"training": {"schedule": "0 3 * *"}},
+     ["mlops:training.schedule: \"0 3 * *\" is invalid: '0 3 * *' is not a 5-field cron expression "
+      "(minute hour day-of-month month day-of-week)"]),
+    ("cron word", "dev", {"training": {"schedule": "0 3 L * *"}},
+     ["mlops:training.schedule: \"0 3 L * *\" is invalid: the day-of-month field has 'L', which is not a number (day-of-month is 1-31)"]),
+    ("cron range", "dev", {"training": {"schedule": "0 24 * * *"}},
+     ["mlops:training.schedule: \"0 24 * * *\" is invalid: the hour field has 24, which is out of range (hour is 0-23)"]),
+    ("cron step", "dev", {"training": {"schedule": "*/x 3 * * *"}},
+     ["mlops:training.schedule: \"*/x 3 * * *\" is invalid: the minute field has step 'x'; a step is a whole number >= 1"]),
+    ("release channel", "dev", {"gke": {"releaseChannel": "NIGHTLY"}},
+     ["mlops:gke.releaseChannel: \"NIGHTLY\" is invalid: Input should be 'RAPID', 'REGULAR' or 'STABLE'"]),
+    ("backup region", "dev", {"storage": {"backupRegion": "us-gov-west-1"}},
+     ["mlops:storage.backupRegion: \"us-gov-west-1\" is invalid: 'us-gov-west-1' is not an AWS region; did you mean us-west-1?"]),
+    ("more training GPUs than the type has", "dev", {"training": {"gpus": 2}},
+     ["mlops:training.gpus: 2 is more than the smallest of compute.instanceType has (1); the job would wait for an "
+      "instance it can never get"]),
+    ("serving on eks", "dev", {"serving": {"cluster": "eks"}}, ['mlops:serving.cluster: "eks" is planned, not built yet; use kubeconfig or gke']),
+    ("serving on gke without gke", "dev", {"serving": {"cluster": "gke"}},
+     ['mlops:serving.cluster: "gke" needs compute.kind: gke (the program\'s GKE cluster), not ec2']),
+    ("artifact registry with ec2", "dev", {"registry": {"kind": "artifact-registry"}, "gke": {"project": "mlops-dev-123456"}},
+     ['mlops:registry.kind: "artifact-registry" must be ecr with compute.kind: ec2: the instance pulls with its IAM role']),
+    ("artifact registry without a project", "dev", {"registry": {"kind": "artifact-registry"}, "compute": {"kind": "none"}},
+     ["mlops:gke.project: (unset) is required with registry.kind: artifact-registry (the Google Cloud project id)"]),
+    ("gke with ecr and nothing else", "dev", {"compute": {"kind": "gke"}, "serving": {"cluster": "gke"}},
+     ["mlops:gke.project: (unset) is required with compute.kind: gke (the Google Cloud project id)",
+      'mlops:registry.kind: "ecr" must be artifact-registry with compute.kind: gke: the nodes pull with their own '
+      "service account, where ECR would need a static pull token",
+      "mlops:gke.zones: (unset) is required with compute.kind: gke (for example [us-central1-a])",
+      "mlops:gke.authorizedNetworks: (unset) is required with compute.kind: gke: the CIDRs that run kubectl and "
+      "pulumi (the control plane admits no one else)"]),
+    ("nodes", "dev", {"compute": {"minNodes": 3, "maxNodes": 1}}, ["mlops:compute.minNodes: 3 must be <= maxNodes (1)"]),
+    ("replicas", "dev", {"serving": {"minReplicas": 3, "maxReplicas": 2}}, ["mlops:serving.minReplicas: 3 must be <= maxReplicas (2)"]),
+    ("prod replicas", "prod", {"storage": {"backupRegion": "us-west-2"}, "serving": {"minReplicas": 1}},
+     ["mlops:serving.minReplicas: 1 must be >= 2 in prod, so a rollout or a node loss keeps serving"]),
+    ("prod backup", "prod", {"serving": {"minReplicas": 2}},
+     ["mlops:storage.backupRegion: (unset) is required in prod (an AWS region other than aws:region)"]),
+    ("backup in the same region", "dev", {"storage": {"backupRegion": "us-east-1"}},
+     ['mlops:storage.backupRegion: "us-east-1" must differ from aws:region, or the backup shares its fate']),
+    ("builtin data set", "dev", {"training": {"data": "builtin:mnist"}},
+     ['mlops:training.data: "builtin:mnist" is invalid: builtin data sets are iris, wine, breast_cancer, digits']),
+    ("teardown", "prod", {"teardown": "yes", "storage": {"backupRegion": "us-west-2"}, "serving": {"minReplicas": 2}},
+     ['mlops:teardown: "yes" is invalid: must be true or false']),
+    ("environment", "dev", {"environment": "staging"}, ["mlops:environment: \"staging\" is invalid: Input should be 'dev' or 'prod'"]),
+]
+
+
+@pytest.mark.parametrize(("stack", "raw", "expected"), [pytest.param(*rest, id=case) for case, *rest in EXACT])
+def test_each_message_reads_exactly(stack: str, raw: dict[str, Any], expected: list[str]) -> None:
+    with pytest.raises(ConfigError) as refused:
+        StackConfig.parse({"environment": stack, **raw}, project="mlops", stack=stack, aws_region="us-east-1")
+    assert refused.value.problems == expected
+
+
+FROM_THE_STACK_FILE: list[tuple[str, dict[str, Any], list[str]]] = [
+    ("unknown key", {"mlops:zzz": "1"}, [f"mlops:zzz: unknown key; {ALLOWED_TOP}"]),
+    ("mistyped key", {"mlops:trainig": {"gpus": 1}}, [f"mlops:trainig: unknown key (did you mean training?); {ALLOWED_TOP}"]),
+    # A dotted key is a flat nested setting only if its first part is a section.
+    ("dotted key of no section", {"mlops:foo.bar": "1"}, [f"mlops:foo.bar: unknown key; {ALLOWED_TOP}"]),
+    ("flat nested key", {"mlops:storage.backupRegion": "us-west-2"},
+     ["mlops:storage.backupRegion: is set as one flat key, so the program never sees it; set nested settings with "
+      "--path: `pulumi config set --path 'mlops:storage.backupRegion' <value>`, which writes backupRegion under mlops:storage"]),
+    ("section not an object", {"mlops:storage": "30"}, ["mlops:storage: must be an object of settings, got '30'"]),
+    ("missing environment", {"mlops:environment": None}, ["mlops:environment: missing; set it to dev or prod"]),
+    ("missing region", {"aws:region": None}, ["aws:region: missing; set the AWS region to deploy to (for example us-east-1)"]),
+    ("mistyped region", {"aws:region": "us-east1"}, ["aws:region: \"us-east1\" is invalid: 'us-east1' is not an AWS region; did you mean us-east-1?"]),
+]
+
+
+@pytest.mark.parametrize(("changes", "expected"), [pytest.param(*rest, id=case) for case, *rest in FROM_THE_STACK_FILE])
+def test_each_stack_file_message_reads_exactly(changes: dict[str, Any], expected: list[str]) -> None:
+    with pytest.raises(ConfigError) as refused:
+        run_program("dev", stack_config_with("dev", changes), Recording())
+    assert refused.value.problems == expected
+
+
+def test_several_problems_are_one_numbered_message() -> None:
+    # One problem is its own line; several get a count and one indented line each.
+    assert str(ConfigError(["a"])) == "a"
+    assert str(ConfigError(["a", "b"])) == "2 problems in the stack config:\n  a\n  b"

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 import pytest
 
-from components.registry import CACHE_TAG_PREFIX, RELEASE_TAG_PREFIX
+from components.registry import (
+    CACHE_TAG_PREFIX,
+    RELEASE_TAG_PREFIX,
+    ArtifactRegistryArgs,
+    EcrRegistryArgs,
+    RegistryCredentials,
+)
 from offline.engine import Recording
 from tests.support import PROD_ON_AWS, RunWith
 from tests.ecr_lifecycle import StoredImage, build_history, expired_by
@@ -131,3 +138,75 @@ def test_prod_teardown_lets_destroy_delete_non_empty_repositories(run_with: RunW
 def test_registry_key_deletion_window(request: pytest.FixtureRequest, stack: str, days: int) -> None:
     key = request.getfixturevalue(stack).get("aws:kms/key:Key", "registry-key")
     assert key.inputs["deletionWindowInDays"] == days
+
+
+# --- Exact settings -----------------------------------------------------------------------
+
+
+def expected_lifecycle_policy(keep: int) -> dict[str, Any]:
+    return {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "description": "Expire untagged images (superseded build caches) after a day",
+                "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 1},
+                "action": {"type": "expire"},
+            },
+            {
+                "rulePriority": 2,
+                "description": "Keep only the current build cache",
+                "selection": {
+                    "tagStatus": "tagged",
+                    "tagPrefixList": ["buildcache"],
+                    "countType": "imageCountMoreThan",
+                    "countNumber": 1,
+                },
+                "action": {"type": "expire"},
+            },
+            {
+                "rulePriority": 3,
+                "description": f"Keep the newest {keep} releases",
+                "selection": {
+                    "tagStatus": "tagged",
+                    "tagPrefixList": ["src-"],
+                    "countType": "imageCountMoreThan",
+                    "countNumber": keep,
+                },
+                "action": {"type": "expire"},
+            },
+        ]
+    }
+
+
+@pytest.mark.parametrize(("stack", "keep"), [("dev", 10), ("prod_on_aws", 50)])
+@pytest.mark.parametrize("image", IMAGES)
+def test_lifecycle_policy_is_exactly_this(request: pytest.FixtureRequest, stack: str, keep: int, image: str) -> None:
+    # A wrong priority, prefix or count either expires releases a rollback needs or keeps
+    # every build cache forever (billed per GB-month).
+    assert policy_of(request.getfixturevalue(stack), image) == expected_lifecycle_policy(keep)
+
+
+@pytest.mark.parametrize("image", IMAGES)
+def test_lifecycle_policy_applies_to_its_own_repository(dev: Recording, image: str) -> None:
+    # ECR takes the repository by name; another name would prune another image's repository.
+    assert dev.get(LIFECYCLE, f"registry-{image}-lifecycle").inputs["repository"] == f"mlops-dev/{image}"
+
+
+@pytest.mark.parametrize(("type_", "name"), [(REPOSITORY, "registry-train"), (REPOSITORY, "registry-serve"),
+                                             (LIFECYCLE, "registry-train-lifecycle"), ("aws:kms/key:Key", "registry-key")])
+def test_ecr_resources_sit_under_the_registry_component(dev: Recording, type_: str, name: str) -> None:
+    # A new parent is a new URN: Pulumi would replace the repository, and its images with it.
+    assert dev.get(type_, name).parent == dev.get("mlops:registry:EcrRegistry", "registry").urn
+
+
+def test_registry_args_and_credentials_cannot_change_once_made() -> None:
+    # Callers share these (the credentials go to every image build and pull secret); a
+    # mutable one lets one caller change what the others push with or prune by.
+    ecr = EcrRegistryArgs(repositories=("train",), name_prefix="mlops-dev", keep_images=10, force_delete=True,
+                          key_deletion_window_days=7)
+    gar = ArtifactRegistryArgs(repositories=("train",), project="mlops-dev-123456", region="us-central1",
+                               repository_id="mlops-dev", keep_images=10, keep_through_destroy=False, labels={})
+    credentials = RegistryCredentials(address="host", username="user", password="token")  # type: ignore[arg-type]
+    for frozen, field in ((ecr, "keep_images"), (gar, "keep_images"), (credentials, "password")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(frozen, field, 1)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 import pytest
 
+from components.bucket import HardenedBucketArgs
+from components.config import StorageConfig
+from components.storage import DataBucketArgs
 from offline.engine import ACCOUNT_ID, Recording, Registration
 from tests.support import RunWith
 
@@ -298,3 +302,256 @@ def test_bucket_key_has_a_stable_alias(prod: Recording, key: str, alias: str) ->
 
 def test_access_logs_go_under_their_own_prefix(prod: Recording) -> None:
     assert prod.one(LOGGING).inputs["targetPrefix"] == "s3-access/"
+
+
+# --- Exact settings, so a one-line change to any of them fails a test -------------------
+
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+
+
+HARDENED = "mlops:storage:HardenedBucket"
+DATA_BUCKET = "mlops:storage:DataBucket"
+BUCKET_SETTINGS = [
+    (BUCKET, ""), (KMS_KEY, "-key"), ("aws:kms/alias:Alias", "-key-alias"), (OWNERSHIP, "-ownership"),
+    (PUBLIC_ACCESS, "-public-access"), (VERSIONING, "-versioning"), (ENCRYPTION, "-encryption"),
+    (LIFECYCLE, "-lifecycle"), (POLICY, "-policy"),
+]
+
+
+def parent_of(recording: Recording, registration: Registration) -> tuple[str, str]:
+    parent = next(r for r in recording.resources if r.urn == registration.parent)
+    return parent.type, parent.name
+
+
+@pytest.mark.parametrize("bucket", PROD_BUCKETS)
+def test_bucket_resources_sit_under_their_hardened_bucket(prod: Recording, bucket: str) -> None:
+    # A resource's URN includes its parent: a changed parent is a new URN, and Pulumi
+    # replaces (deletes) the prod bucket, its key and every setting with it.
+    assert parent_of(prod, prod.get(HARDENED, bucket)) == (DATA_BUCKET, "data")
+    settings = [(t, f"{bucket}{suffix}") for t, suffix in BUCKET_SETTINGS]
+    if bucket == "data-access-logs":
+        settings = [(t, n) for t, n in settings if t not in (KMS_KEY, "aws:kms/alias:Alias")]  # SSE-S3: no key
+    for type_, name in settings:
+        assert parent_of(prod, prod.get(type_, name)) == (HARDENED, bucket), name
+
+
+def test_logging_and_replication_sit_under_the_data_bucket(prod: Recording) -> None:
+    # As above: a new parent is a new URN, and a replaced replication config is a gap in the backup.
+    for registration in (prod.one(LOGGING), prod.one(REPLICATION), prod.get(ROLE, "data-replication"),
+                         prod.get(ROLE_POLICY, "data-replication")):
+        assert parent_of(prod, registration) == (DATA_BUCKET, "data"), registration.type
+
+
+@pytest.mark.parametrize(
+    ("stack", "prefixes"),
+    [
+        ("dev", {"data": "mlops-dev-data-"}),
+        (
+            "prod",
+            {"data": "mlops-prod-data-", "data-backup": "mlops-prod-backup-", "data-access-logs": "mlops-prod-access-logs-"},
+        ),
+    ],
+)
+def test_bucket_names_start_with_the_stack_name(request: pytest.FixtureRequest, stack: str, prefixes: dict[str, str]) -> None:
+    # Bucket names are global across AWS: without the stack in the prefix, dev and prod
+    # (or two accounts) would collide, and the log/backup buckets could not be told apart.
+    recording: Recording = request.getfixturevalue(stack)
+    assert {b.name: b.inputs["bucketPrefix"] for b in recording.of_type(BUCKET)} == prefixes
+
+
+@pytest.mark.parametrize(
+    ("stack", "noncurrent", "archive"), [("dev", 7, 30), ("prod", 90, 180)]
+)
+def test_data_bucket_lifecycle_rules_are_exactly_these(
+    request: pytest.FixtureRequest, stack: str, noncurrent: int, archive: int
+) -> None:
+    # Every rule covers every object (an empty prefix) and is on; a disabled rule or a
+    # filter that matches nothing keeps paying for old versions and uploads forever.
+    recording: Recording = request.getfixturevalue(stack)
+    assert bucket_setting(recording, LIFECYCLE, "data").inputs["rules"] == [
+        {
+            "id": "abort-incomplete-multipart-uploads",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7},
+        },
+        {
+            "id": "expire-noncurrent-versions",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "noncurrentVersionExpiration": {"noncurrentDays": noncurrent},
+            "expiration": {"expiredObjectDeleteMarker": True},
+        },
+        {
+            "id": "archive-to-glacier-ir",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "transitions": [{"days": archive, "storageClass": "GLACIER_IR"}],
+        },
+    ]
+
+
+@pytest.mark.parametrize("bucket", PROD_BUCKETS)
+def test_bucket_policy_is_a_valid_2012_policy_document(prod: Recording, bucket: str) -> None:
+    # IAM reads an unknown or missing Version as 2008-10-17, where policy variables fail.
+    policy = json.loads(bucket_setting(prod, POLICY, bucket).inputs["policy"])
+    assert policy["Version"] == "2012-10-17"
+
+
+@pytest.mark.parametrize(("bucket", "sids"), [("data", ["DenyInsecureTransport"]), ("data-backup", ["DenyInsecureTransport"]),
+                                              ("data-access-logs", ["DenyInsecureTransport", "AllowServerAccessLogDelivery"])])
+def test_only_the_log_bucket_admits_log_delivery(prod: Recording, bucket: str, sids: list[str]) -> None:
+    # A log-delivery grant on the data bucket would let S3 write objects into the data.
+    policy = json.loads(bucket_setting(prod, POLICY, bucket).inputs["policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == sids
+
+
+def test_log_delivery_statement_is_exactly_this(prod: Recording) -> None:
+    # An Effect other than Allow, or another action, and S3 silently stops delivering logs.
+    statement = policy_statements(prod, "data-access-logs")["AllowServerAccessLogDelivery"]
+    assert statement == {
+        "Sid": "AllowServerAccessLogDelivery",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": prod.get(BUCKET, "data-access-logs").state["arn"] + "/*",
+        "Condition": {
+            "ArnLike": {"aws:SourceArn": prod.get(BUCKET, "data").state["arn"]},
+            "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+        },
+    }
+
+
+def test_access_logging_writes_from_the_data_bucket_to_the_log_bucket(prod: Recording) -> None:
+    # Pointed elsewhere, the logs land in a bucket S3 may not write to, or log themselves.
+    assert prod.one(LOGGING).inputs == {
+        "bucket": prod.get(BUCKET, "data").id,
+        "targetBucket": prod.get(BUCKET, "data-access-logs").id,
+        "targetPrefix": "s3-access/",
+    }
+
+
+def test_replication_rule_is_exactly_this(prod: Recording) -> None:
+    # Each field is one way to lose the backup: a disabled rule, a prefix that matches
+    # nothing, deletes that never reach the replica, KMS objects skipped, a replica
+    # written with the source region's key (which the backup region cannot use).
+    rules = prod.one(REPLICATION).inputs["rules"]
+    assert rules == [
+        {
+            "id": "backup-every-object",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "deleteMarkerReplication": {"status": "Enabled"},
+            "sourceSelectionCriteria": {"sseKmsEncryptedObjects": {"status": "Enabled"}},
+            "destination": {
+                "bucket": prod.get(BUCKET, "data-backup").state["arn"],
+                "encryptionConfiguration": {"replicaKmsKeyId": prod.get(KMS_KEY, "data-backup-key").state["arn"]},
+            },
+        }
+    ]
+
+
+def test_replication_role_policy_is_exactly_this(prod: Recording) -> None:
+    # One action fewer and S3 stops replicating (silently, as a FAILED replication
+    # status per object); one more, or a wider resource, and the role can touch other data.
+    policy = json.loads(prod.get(ROLE_POLICY, "data-replication").inputs["policy"])
+    source = prod.get(BUCKET, "data").state["arn"]
+    backup = prod.get(BUCKET, "data-backup").state["arn"]
+    assert policy == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadReplicationConfiguration",
+                "Effect": "Allow",
+                "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                "Resource": source,
+            },
+            {
+                "Sid": "ReadSourceVersions",
+                "Effect": "Allow",
+                "Action": ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                "Resource": f"{source}/*",
+            },
+            {
+                "Sid": "WriteReplicas",
+                "Effect": "Allow",
+                "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                "Resource": f"{backup}/*",
+            },
+            {"Sid": "DecryptSource", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": prod.get(KMS_KEY, "data-key").state["arn"]},
+            {
+                "Sid": "EncryptReplicas",
+                "Effect": "Allow",
+                "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+                "Resource": prod.get(KMS_KEY, "data-backup-key").state["arn"],
+            },
+        ],
+    }
+
+
+def test_replication_policy_is_attached_to_the_replication_role(prod: Recording) -> None:
+    # Attached to no role (or another), replication fails with access denied.
+    assert prod.get(ROLE_POLICY, "data-replication").inputs["role"] == prod.get(ROLE, "data-replication").id
+
+
+def test_replication_role_is_bounded_like_every_workload_role(prod: Recording) -> None:
+    # The scoped deployer may only create roles under /mlops/ with the workload boundary;
+    # without either, `pulumi up` on the real account fails with access denied.
+    inputs = prod.get(ROLE, "data-replication").inputs
+    assert inputs["path"] == "/mlops/"
+    assert inputs["permissionsBoundary"] == f"arn:aws:iam::{ACCOUNT_ID}:policy/mlops/mlops-workload-boundary"
+
+
+@pytest.mark.parametrize(("stack", "protected"), [("dev", False), ("prod", True)])
+def test_every_bucket_setting_is_protected_with_the_bucket_in_prod(
+    request: pytest.FixtureRequest, stack: str, protected: bool
+) -> None:
+    # A prod destroy must not strip the encryption, versioning or public-access block off
+    # a bucket it then refuses to delete; in dev nothing may block the destroy.
+    recording: Recording = request.getfixturevalue(stack)
+    hardened = {r.urn for r in recording.of_type("mlops:storage:HardenedBucket")}
+    children = [r for r in recording.resources if r.parent in hardened]
+    assert len(children) == (25 if protected else 9)
+    assert {r.name: r.protect for r in children} == {r.name: protected for r in children}
+
+
+def test_prod_replication_role_and_logging_are_not_protected(prod: Recording) -> None:
+    # They hold no data; protecting them would only make a teardown fail halfway.
+    assert prod.get(ROLE, "data-replication").protect is False
+    assert prod.get(ROLE_POLICY, "data-replication").protect is False
+    assert prod.one(LOGGING).protect is False
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_nothing_in_storage_is_retained_on_delete(request: pytest.FixtureRequest, stack: str) -> None:
+    # A retained bucket outlives the stack unseen (and billed); prod relies on protect instead.
+    recording: Recording = request.getfixturevalue(stack)
+    assert [r.name for r in recording.resources if r.name.startswith("data") and r.retain_on_delete] == []
+
+
+def test_bucket_args_cannot_change_after_a_bucket_took_them() -> None:
+    # One HardenedBucketArgs is shared (through dataclasses.replace) by the data, backup and
+    # log buckets; were it mutable, a change meant for one would silently reach the others.
+    hardening = HardenedBucketArgs(
+        name_prefix="mlops-dev-data", noncurrent_version_days=7, archive_after_days=None, protect=False,
+        key_deletion_window_days=7,
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        hardening.protect = True  # type: ignore[misc]
+    args = DataBucketArgs(
+        storage=StorageConfig(), name_prefix="mlops-dev", protect_data=False, key_deletion_window_days=7,
+        log_access=False, backup_provider=None,
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        args.protect_data = True  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod_on_aws"])
+def test_every_lookup_goes_through_the_stacks_own_provider(request: pytest.FixtureRequest, stack: str) -> None:
+    # A lookup without a parent goes through Pulumi's default provider, which knows only
+    # aws:region and the ambient credentials: the account id in the aws:SourceAccount
+    # guards could then be another account's, and `disable-default-providers` fails the run.
+    recording: Recording = request.getfixturevalue(stack)
+    assert recording.invoke_providers
+    assert [token for token, provider in recording.invoke_providers if not provider] == []
