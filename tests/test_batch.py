@@ -7,11 +7,13 @@ import json
 import shlex
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.batch import JobResources, job_resources
 from components.instance_types import GPU_INSTANCE_TYPES, InstanceSize
-from offline.engine import ACCOUNT_ID, Recording, run_program, stack_config_with
+from offline import engine
+from offline.engine import ACCOUNT_ID, Recording, Registration, run_program, stack_config, stack_config_with
 from tests.support import PROD_ON_AWS, RunWith
 
 COMPONENT = "mlops:batch:BatchTraining"
@@ -81,6 +83,55 @@ def test_every_training_resource_uses_the_explicit_provider(dev: Recording) -> N
     resources = [r for r in dev.children_of(component) + dev.children_of(network) if r.custom]
     assert resources
     assert all(r.provider.startswith(f"{in_region.urn}::") for r in resources)
+
+
+def ancestors(run: Recording, resource: Registration) -> list[str]:
+    by_urn = {r.urn: r for r in run.resources}
+    chain = []
+    while resource.parent in by_urn:
+        resource = by_urn[resource.parent]
+        chain.append(resource.urn)
+    return chain
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod_on_aws"])
+def test_every_training_resource_is_inside_the_component(request: pytest.FixtureRequest, stack: str) -> None:
+    # One outside it has no parent to inherit the in-region provider from: it goes to the
+    # default provider (no default tags), and `pulumi destroy` of the component leaves it.
+    run: Recording = request.getfixturevalue(stack)
+    component = run.one(COMPONENT).urn
+    training = [r for r in run.resources if r.name.startswith("training-")]
+    assert len(training) > 20
+    assert [r.name for r in training if component not in ancestors(run, r)] == []
+
+
+@pytest.fixture(scope="module")
+def lookups() -> list[tuple[str, str]]:
+    """(function, provider) of every AWS lookup the dev program makes."""
+    seen: list[tuple[str, str]] = []
+    answer = engine.RecordingMocks.call
+
+    def call(self: engine.RecordingMocks, args: pulumi.runtime.MockCallArgs) -> Any:
+        seen.append((args.token, args.provider))
+        return answer(self, args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine.RecordingMocks, "call", call)
+        run_program("dev", stack_config("dev"))
+    return seen
+
+
+def test_every_aws_lookup_goes_through_the_in_region_provider(dev: Recording, lookups: list[tuple[str, str]]) -> None:
+    # A lookup without it asks the default provider: another region's zones or partition the
+    # day a caller gives the component a provider of its own.
+    provider = dev.get("pulumi:providers:aws", "aws")
+    assert {token for token, _ in lookups} >= {
+        "aws:index/getRegion:getRegion",
+        "aws:index/getCallerIdentity:getCallerIdentity",
+        "aws:index/getPartition:getPartition",
+        "aws:index/getAvailabilityZones:getAvailabilityZones",
+    }
+    assert [token for token, used in lookups if not used.startswith(f"{provider.urn}::")] == []
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod_on_aws"])
@@ -229,14 +280,17 @@ def test_instances_pull_only_from_the_training_repository(dev: Recording) -> Non
     # The managed ECS policy allows pulls from every repository in the account; this Deny narrows it.
     policy = json.loads(dev.named("training-instance-ecr").inputs["policy"])
     assert dev.named("training-instance-ecr").inputs["role"] == dev.named("training-instance-role").state["name"]
-    assert policy["Statement"] == [
-        {
-            "Sid": "PullOnlyTheTrainingRepository",
-            "Effect": "Deny",
-            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            "NotResource": dev.get("aws:ecr/repository:Repository", "registry-train").state["arn"],
-        }
-    ]
+    assert policy == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PullOnlyTheTrainingRepository",
+                "Effect": "Deny",
+                "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                "NotResource": dev.get("aws:ecr/repository:Repository", "registry-train").state["arn"],
+            }
+        ],
+    }
 
 
 def test_compute_environment_is_enabled(dev: Recording) -> None:
