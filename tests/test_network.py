@@ -89,7 +89,7 @@ def test_default_security_group_has_no_rules(dev: Recording) -> None:
     assert default_group["egress"] == []
 
 
-def test_vpc_is_the_documented_range(dev: Recording, prod_on_aws: Recording) -> None:
+def test_vpc_keeps_its_range_in_both_stacks(dev: Recording, prod_on_aws: Recording) -> None:
     # The range fixes every subnet's block: a change replaces the whole network, and the compute
     # environment with it.
     assert dev.one("aws:ec2/vpc:Vpc").inputs["cidrBlock"] == "10.40.0.0/16"
