@@ -7,10 +7,13 @@ import json
 import shlex
 from typing import Any
 
+import pulumi
 import pytest
 
-from components.instance_types import GPU_INSTANCE_TYPES
-from offline.engine import ACCOUNT_ID, Recording
+from components.batch import JobResources, job_resources
+from components.instance_types import GPU_INSTANCE_TYPES, InstanceSize
+from offline import engine
+from offline.engine import ACCOUNT_ID, Recording, Registration, run_program, stack_config, stack_config_with
 from tests.support import PROD_ON_AWS, RunWith
 
 COMPONENT = "mlops:batch:BatchTraining"
@@ -23,6 +26,12 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 # Strategies with which Batch (and the provider) update a compute environment in place.
 UPDATABLE_STRATEGIES = {"BEST_FIT_PROGRESSIVE", "SPOT_CAPACITY_OPTIMIZED", "SPOT_PRICE_CAPACITY_OPTIMIZED"}
+
+
+@pytest.fixture(scope="module")
+def long_run() -> Recording:
+    """dev with a 12-hour training timeout: past what an infrastructure update may wait."""
+    return run_program("dev", stack_config_with("dev", {"mlops:training": {"timeoutMinutes": 720}}))
 
 
 def compute_resources(run: Recording) -> dict[str, Any]:
@@ -74,6 +83,55 @@ def test_every_training_resource_uses_the_explicit_provider(dev: Recording) -> N
     resources = [r for r in dev.children_of(component) + dev.children_of(network) if r.custom]
     assert resources
     assert all(r.provider.startswith(f"{in_region.urn}::") for r in resources)
+
+
+def ancestors(run: Recording, resource: Registration) -> list[str]:
+    by_urn = {r.urn: r for r in run.resources}
+    chain = []
+    while resource.parent in by_urn:
+        resource = by_urn[resource.parent]
+        chain.append(resource.urn)
+    return chain
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod_on_aws"])
+def test_every_training_resource_is_inside_the_component(request: pytest.FixtureRequest, stack: str) -> None:
+    # One outside it has no parent to inherit the in-region provider from: it goes to the
+    # default provider (no default tags), and `pulumi destroy` of the component leaves it.
+    run: Recording = request.getfixturevalue(stack)
+    component = run.one(COMPONENT).urn
+    training = [r for r in run.resources if r.name.startswith("training-")]
+    assert len(training) > 20
+    assert [r.name for r in training if component not in ancestors(run, r)] == []
+
+
+@pytest.fixture(scope="module")
+def lookups() -> list[tuple[str, str]]:
+    """(function, provider) of every AWS lookup the dev program makes."""
+    seen: list[tuple[str, str]] = []
+    answer = engine.RecordingMocks.call
+
+    def call(self: engine.RecordingMocks, args: pulumi.runtime.MockCallArgs) -> Any:
+        seen.append((args.token, args.provider))
+        return answer(self, args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine.RecordingMocks, "call", call)
+        run_program("dev", stack_config("dev"))
+    return seen
+
+
+def test_every_aws_lookup_goes_through_the_in_region_provider(dev: Recording, lookups: list[tuple[str, str]]) -> None:
+    # A lookup without it asks the default provider: another region's zones or partition the
+    # day a caller gives the component a provider of its own.
+    provider = dev.get("pulumi:providers:aws", "aws")
+    assert {token for token, _ in lookups} >= {
+        "aws:index/getRegion:getRegion",
+        "aws:index/getCallerIdentity:getCallerIdentity",
+        "aws:index/getPartition:getPartition",
+        "aws:index/getAvailabilityZones:getAvailabilityZones",
+    }
+    assert [token for token, used in lookups if not used.startswith(f"{provider.urn}::")] == []
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod_on_aws"])
@@ -222,14 +280,80 @@ def test_instances_pull_only_from_the_training_repository(dev: Recording) -> Non
     # The managed ECS policy allows pulls from every repository in the account; this Deny narrows it.
     policy = json.loads(dev.named("training-instance-ecr").inputs["policy"])
     assert dev.named("training-instance-ecr").inputs["role"] == dev.named("training-instance-role").state["name"]
-    assert policy["Statement"] == [
-        {
-            "Sid": "PullOnlyTheTrainingRepository",
-            "Effect": "Deny",
-            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            "NotResource": dev.get("aws:ecr/repository:Repository", "registry-train").state["arn"],
-        }
-    ]
+    assert policy == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PullOnlyTheTrainingRepository",
+                "Effect": "Deny",
+                "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                "NotResource": dev.get("aws:ecr/repository:Repository", "registry-train").state["arn"],
+            }
+        ],
+    }
+
+
+def test_compute_environment_is_enabled(dev: Recording) -> None:
+    # A DISABLED environment launches nothing: every job waits RUNNABLE until cancelled.
+    assert dev.one(COMPUTE_ENVIRONMENT).inputs["state"] == "ENABLED"
+
+
+@pytest.mark.parametrize(("stack", "prefix"), [("dev", "mlops-dev-gpu-"), ("prod_on_aws", "mlops-prod-gpu-")])
+def test_compute_environment_name_prefix_is_unique_per_stack(request: pytest.FixtureRequest, stack: str, prefix: str) -> None:
+    # Batch names are per account and region: two stacks with one prefix would fight over it.
+    assert request.getfixturevalue(stack).one(COMPUTE_ENVIRONMENT).inputs["namePrefix"] == prefix
+
+
+def test_max_vcpus_is_one_instance_of_the_configured_type(dev: Recording, prod_on_aws: Recording) -> None:
+    # More would let Batch start a second GPU instance for one run; fewer, none at all.
+    assert compute_resources(dev)["maxVcpus"] == 4  # g4dn.xlarge
+    assert compute_resources(prod_on_aws)["maxVcpus"] == 4  # g5.xlarge
+
+
+def test_instances_are_tagged_with_the_stack(dev: Recording, prod_on_aws: Recording) -> None:
+    # The tag is how the cost report and a person in the console tell the stacks' instances apart.
+    assert compute_resources(dev)["tags"] == {"Name": "mlops-dev-train"}
+    assert compute_resources(prod_on_aws)["tags"] == {"Name": "mlops-prod-train"}
+
+
+def test_infrastructure_updates_wait_as_long_as_prod_jobs_run(prod_on_aws: Recording) -> None:
+    # Shorter than the job timeout: an update kills a run that was still within its time.
+    policy = prod_on_aws.one(COMPUTE_ENVIRONMENT).inputs["updatePolicy"]
+    assert policy == {"terminateJobsOnUpdate": False, "jobExecutionTimeoutMinutes": 120}
+
+
+def test_infrastructure_updates_wait_at_most_the_api_limit(long_run: Recording) -> None:
+    # Batch rejects a jobExecutionTimeoutMinutes above 360: the update would fail.
+    policy = long_run.one(COMPUTE_ENVIRONMENT).inputs["updatePolicy"]
+    assert policy == {"terminateJobsOnUpdate": False, "jobExecutionTimeoutMinutes": 360}
+
+
+def test_security_group_egress_is_https_to_anywhere_only(dev: Recording) -> None:
+    # ECR, ECS, S3 and CloudWatch have no fixed addresses; any other port is an exfiltration path.
+    [rule] = dev.named("training-sg").inputs["egress"]
+    assert {key: value for key, value in rule.items() if key != "description"} == {
+        "protocol": "tcp",
+        "fromPort": 443,
+        "toPort": 443,
+        "cidrBlocks": ["0.0.0.0/0"],
+    }
+
+
+def test_security_group_is_in_the_training_vpc(dev: Recording) -> None:
+    assert dev.named("training-sg").inputs["vpcId"] == dev.one("aws:ec2/vpc:Vpc").id
+    assert dev.named("training-sg").inputs["tags"] == {"Name": "training-sg"}
+
+
+@pytest.mark.parametrize(
+    "role", ["training-instance-role", "training-job-role", "training-schedule-role"]
+)
+def test_batch_roles_live_under_the_project_path(dev: Recording, role: str) -> None:
+    # The deployer policy may create roles under /mlops/ only: another path fails the `up`.
+    assert dev.named(role).inputs["path"] == "/mlops/"
+
+
+def test_instance_profile_lives_under_the_project_path(dev: Recording) -> None:
+    assert dev.named("training-instance-profile").inputs["path"] == "/mlops/"
 
 
 # --- the launch template -------------------------------------------------------------------
@@ -249,6 +373,46 @@ def test_root_volume_is_encrypted_gp3(dev: Recording) -> None:
     [root] = dev.one(LAUNCH_TEMPLATE).inputs["blockDeviceMappings"]
     assert root["deviceName"] == "/dev/xvda"
     assert (root["ebs"]["volumeType"], root["ebs"]["encrypted"]) == ("gp3", "true")
+
+
+def root_volume(run: Recording) -> dict[str, Any]:
+    [root] = run.one(LAUNCH_TEMPLATE).inputs["blockDeviceMappings"]
+    return root
+
+
+def test_root_volume_is_deleted_with_its_instance(dev: Recording) -> None:
+    # "false": every scaled-in instance leaves a billed 60 GiB volume behind.
+    assert root_volume(dev)["ebs"]["deleteOnTermination"] == "true"
+
+
+def test_root_volume_holds_the_ami_and_the_training_image(dev: Recording) -> None:
+    # Smaller than the AMI snapshot and the pulled image: the instance cannot boot or pull.
+    assert root_volume(dev) == {
+        "deviceName": "/dev/xvda",
+        "ebs": {"volumeType": "gp3", "volumeSize": 60, "encrypted": "true", "deleteOnTermination": "true"},
+    }
+
+
+def test_launch_template_metadata_options_are_exactly_imdsv2_hop_one(dev: Recording) -> None:
+    assert dev.one(LAUNCH_TEMPLATE).inputs["metadataOptions"] == {
+        "httpEndpoint": "enabled",
+        "httpTokens": "required",
+        "httpPutResponseHopLimit": 1,
+    }
+
+
+def test_a_launch_template_change_becomes_the_default_version(dev: Recording) -> None:
+    # Without it a changed template is a new version nobody launches.
+    assert dev.one(LAUNCH_TEMPLATE).inputs["updateDefaultVersion"] is True
+
+
+def test_root_volumes_are_tagged_with_the_stack(dev: Recording, prod_on_aws: Recording) -> None:
+    assert dev.one(LAUNCH_TEMPLATE).inputs["tagSpecifications"] == [
+        {"resourceType": "volume", "tags": {"Name": "mlops-dev-train"}}
+    ]
+    assert prod_on_aws.one(LAUNCH_TEMPLATE).inputs["tagSpecifications"] == [
+        {"resourceType": "volume", "tags": {"Name": "mlops-prod-train"}}
+    ]
 
 
 # --- the job definition --------------------------------------------------------------------
@@ -320,8 +484,21 @@ def test_attempt_timeout_follows_training_timeout(dev: Recording, run_with: RunW
     assert run.one(JOB_DEFINITION).inputs["timeout"] == {"attemptDurationSeconds": 900}
 
 
-def test_job_may_be_attempted_more_than_once(dev: Recording) -> None:
-    assert dev.one(JOB_DEFINITION).inputs["retryStrategy"]["attempts"] > 1
+def test_job_is_attempted_three_times(dev: Recording) -> None:
+    # One attempt: a single spot reclaim loses the night's run. More: a flaky host burns GPU hours.
+    assert dev.one(JOB_DEFINITION).inputs["retryStrategy"]["attempts"] == 3
+
+
+def test_retry_rules_are_exactly_these_in_this_order(dev: Recording) -> None:
+    # Batch takes the first matching rule: a reordered or loosened rule retries a failed gate
+    # (exit 6) or gives up on a spot reclaim.
+    assert dev.one(JOB_DEFINITION).inputs["retryStrategy"]["evaluateOnExits"] == [
+        {"onStatusReason": "Host EC2*", "action": "RETRY"},
+        {"onExitCode": "7", "action": "RETRY"},
+        {"onExitCode": "6", "action": "EXIT"},
+        {"onExitCode": "*", "action": "EXIT"},
+        {"onReason": "*", "action": "EXIT"},
+    ]
 
 
 def test_spot_interruption_is_retried(dev: Recording) -> None:
@@ -350,20 +527,123 @@ def test_retry_rules_fit_the_batch_limit(dev: Recording) -> None:
     assert len(dev.one(JOB_DEFINITION).inputs["retryStrategy"]["evaluateOnExits"]) <= 5
 
 
-def test_job_root_filesystem_is_read_only_with_a_tmpfs(dev: Recording) -> None:
-    properties = container(dev)
-    assert properties["readonlyRootFilesystem"] is True
-    assert [mount["containerPath"] for mount in properties["linuxParameters"]["tmpfs"]] == ["/tmp"]
-
-
-def test_job_is_not_privileged_and_not_root(dev: Recording) -> None:
-    properties = container(dev)
-    assert properties["privileged"] is False
-    assert properties["user"] == "10001"
-
-
 def test_job_runs_on_ec2_only(dev: Recording) -> None:
     assert dev.one(JOB_DEFINITION).inputs["platformCapabilities"] == ["EC2"]
+
+
+def test_job_definition_is_a_container_job_that_tags_its_tasks(dev: Recording) -> None:
+    # Without propagated tags the ECS tasks carry no stack tag and the cost report misses them.
+    inputs = dev.one(JOB_DEFINITION).inputs
+    assert (inputs["type"], inputs["propagateTags"]) == ("container", True)
+
+
+def test_prod_attempt_timeout_follows_its_training_timeout(prod_on_aws: Recording) -> None:
+    assert prod_on_aws.one(JOB_DEFINITION).inputs["timeout"] == {"attemptDurationSeconds": 7200}
+
+
+def test_a_long_timeout_is_kept_whole_on_the_job(long_run: Recording) -> None:
+    # The 360-minute cap is the update policy's; the job itself may run its full 12 hours.
+    assert long_run.one(JOB_DEFINITION).inputs["timeout"] == {"attemptDurationSeconds": 43200}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod_on_aws"])
+def test_job_asks_for_three_vcpus_14_gib_and_one_gpu_on_a_4_vcpu_16_gib_type(
+    request: pytest.FixtureRequest, stack: str
+) -> None:
+    # g4dn.xlarge (dev) and g5.xlarge (prod): the nominal 4 vCPU / 16 GiB fits nowhere.
+    assert container(request.getfixturevalue(stack))["resourceRequirements"] == [
+        {"type": "VCPU", "value": "3"},
+        {"type": "MEMORY", "value": "14336"},
+        {"type": "GPU", "value": "1"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sizes", "gpus", "expected"),
+    [
+        # 16 GiB: 10% is under 2 GiB, so 2 GiB stays with the host.
+        ([InstanceSize(4, 16, 1)], 1, JobResources(vcpus=3, memory_mib=14336, gpus=1)),
+        # 32 GiB: 10% (3276 MiB) is kept, and the rest rounded down to 256 MiB.
+        ([InstanceSize(4, 32, 1)], 1, JobResources(vcpus=3, memory_mib=29440, gpus=1)),
+        # Two types: the smaller of each figure, wherever it comes from.
+        ([InstanceSize(48, 192, 4), InstanceSize(96, 1152, 8)], 4, JobResources(vcpus=47, memory_mib=176896, gpus=4)),
+        ([InstanceSize(8, 32, 1), InstanceSize(4, 64, 1)], 0, JobResources(vcpus=3, memory_mib=29440, gpus=0)),
+        # A one-vCPU type still gets a job that asks for one vCPU (Batch rejects zero).
+        ([InstanceSize(1, 4, 1)], 1, JobResources(vcpus=1, memory_mib=2048, gpus=1)),
+    ],
+)
+def test_job_resources_leave_the_host_one_vcpu_and_its_memory(
+    sizes: list[InstanceSize], gpus: int, expected: JobResources
+) -> None:
+    # Asking for more than the ECS agent registers leaves the job RUNNABLE for ever.
+    assert job_resources(sizes, gpus=gpus) == expected
+
+
+@pytest.mark.parametrize(
+    ("stack", "data"),
+    [("dev", "builtin:iris"), ("prod_on_aws", "s3://{bucket}/datasets/iris.csv")],
+)
+def test_job_command_is_the_training_contract(request: pytest.FixtureRequest, stack: str, data: str) -> None:
+    # The image's ENTRYPOINT is train.py: any other argument list makes it exit 2 on every run.
+    run: Recording = request.getfixturevalue(stack)
+    bucket = run.outputs["bucketName"]
+    assert container(run)["command"] == [
+        "--data",
+        data.format(bucket=bucket),
+        "--model",
+        "iris",
+        "--output",
+        f"s3://{bucket}/models",
+    ]
+
+
+def test_job_environment_is_only_the_region(dev: Recording, prod_on_aws: Recording) -> None:
+    assert container(dev)["environment"] == [{"name": "AWS_DEFAULT_REGION", "value": "us-east-1"}]
+    assert container(prod_on_aws)["environment"] == [{"name": "AWS_DEFAULT_REGION", "value": "us-east-1"}]
+
+
+def test_job_log_configuration_is_exact(dev: Recording, prod_on_aws: Recording) -> None:
+    # A wrong group or region: the agent cannot create the stream and the job fails to start.
+    for run, group in ((dev, "/aws/batch/mlops-dev-train"), (prod_on_aws, "/aws/batch/mlops-prod-train")):
+        assert container(run)["logConfiguration"] == {
+            "logDriver": "awslogs",
+            "options": {"awslogs-group": group, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "train"},
+        }
+
+
+def test_job_root_filesystem_is_read_only(dev: Recording) -> None:
+    # A writable root lets a compromised dependency change the code the next step runs.
+    assert container(dev)["readonlyRootFilesystem"] is True
+
+
+def test_job_is_not_privileged(dev: Recording) -> None:
+    # A privileged container owns the host, its instance role and every other job on it.
+    assert container(dev)["privileged"] is False
+
+
+def test_job_runs_as_the_images_non_root_user(dev: Recording) -> None:
+    assert container(dev)["user"] == "10001"
+
+
+def test_job_runs_an_init_process_and_a_hardened_tmp(dev: Recording) -> None:
+    # Without init, SIGTERM at the timeout never reaches python; without noexec, /tmp runs code.
+    assert container(dev)["linuxParameters"] == {
+        "initProcessEnabled": True,
+        "tmpfs": [{"containerPath": "/tmp", "size": 256, "mountOptions": ["rw", "nosuid", "nodev", "noexec"]}],
+    }
+
+
+def test_job_container_sets_nothing_else(dev: Recording) -> None:
+    # An added key (a host volume, ulimits, a second env var) is a change a reviewer should see here.
+    assert set(container(dev)) == {
+        "image", "command", "jobRoleArn", "resourceRequirements", "environment", "logConfiguration",
+        "readonlyRootFilesystem", "privileged", "user", "linuxParameters",
+    }
+
+
+@pytest.mark.parametrize(("stack", "name"), [("dev", "/aws/batch/mlops-dev-train"), ("prod_on_aws", "/aws/batch/mlops-prod-train")])
+def test_log_group_name_is_unique_per_stack(request: pytest.FixtureRequest, stack: str, name: str) -> None:
+    assert request.getfixturevalue(stack).one(LOG_GROUP).inputs["name"] == name
 
 
 # --- the job role --------------------------------------------------------------------------
@@ -422,16 +702,43 @@ def test_job_role_has_no_unscoped_permission(dev: Recording) -> None:
 # --- the queue -----------------------------------------------------------------------------
 
 
-def test_queue_cancels_jobs_stuck_runnable_for_lack_of_capacity(dev: Recording) -> None:
-    actions = dev.one(JOB_QUEUE).inputs["jobStateTimeLimitActions"]
-    capacity = [a for a in actions if a["reason"] == "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY"]
-    assert [(a["state"], a["action"]) for a in capacity] == [("RUNNABLE", "CANCEL")]
-    assert 600 <= capacity[0]["maxTimeSeconds"] <= 86400
+def time_limit(run: Recording, reason: str) -> dict[str, Any]:
+    [action] = [a for a in run.one(JOB_QUEUE).inputs["jobStateTimeLimitActions"] if a["reason"] == reason]
+    return action
 
 
-def test_queue_cancels_jobs_no_instance_can_hold(dev: Recording) -> None:
-    actions = dev.one(JOB_QUEUE).inputs["jobStateTimeLimitActions"]
-    assert any(a["reason"] == "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT" and a["action"] == "CANCEL" for a in actions)
+def test_a_job_without_capacity_is_cancelled_after_an_hour(dev: Recording) -> None:
+    # Spot or on-demand capacity often returns within the hour; without the limit the run
+    # waits RUNNABLE until someone notices, and the next night's run queues behind it.
+    assert time_limit(dev, "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY") == {
+        "state": "RUNNABLE",
+        "reason": "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY",
+        "action": "CANCEL",
+        "maxTimeSeconds": 3600,
+    }
+
+
+def test_a_job_no_instance_fits_fails_after_ten_minutes(dev: Recording) -> None:
+    # No allowed type can ever hold it: at 86400 it would sit RUNNABLE for a day before failing.
+    assert time_limit(dev, "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT") == {
+        "state": "RUNNABLE",
+        "reason": "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+        "action": "CANCEL",
+        "maxTimeSeconds": 600,
+    }
+
+
+def test_queue_has_only_the_two_time_limits(dev: Recording) -> None:
+    assert [a["reason"] for a in dev.one(JOB_QUEUE).inputs["jobStateTimeLimitActions"]] == [
+        "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY",
+        "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+    ]
+
+
+def test_queue_is_enabled_with_priority_one(dev: Recording) -> None:
+    # A DISABLED queue accepts no submission: the schedule's SubmitJob fails every night.
+    inputs = dev.one(JOB_QUEUE).inputs
+    assert (inputs["state"], inputs["priority"]) == ("ENABLED", 1)
 
 
 # --- the schedule --------------------------------------------------------------------------
@@ -474,6 +781,68 @@ def test_schedule_role_may_submit_only_to_this_queue_and_job(dev: Recording) -> 
     assert submit["Resource"] == [dev.one(JOB_QUEUE).state["arn"], definition, f"{definition}:*"]
 
 
+def test_a_throttled_submit_is_retried_for_an_hour(dev: Recording) -> None:
+    # maximumRetryAttempts 0: one throttled SubmitJob silently drops the night's run.
+    assert dev.one(SCHEDULE).inputs["target"]["retryPolicy"] == {
+        "maximumEventAgeInSeconds": 3600,
+        "maximumRetryAttempts": 10,
+    }
+
+
+@pytest.mark.parametrize(("stack", "name"), [("dev", "mlops-dev-train"), ("prod_on_aws", "mlops-prod-train")])
+def test_schedule_name_is_unique_per_stack(request: pytest.FixtureRequest, stack: str, name: str) -> None:
+    # Schedule names are per account and region: a second stack would overwrite the first one's.
+    assert request.getfixturevalue(stack).one(SCHEDULE).inputs["name"] == name
+
+
+def test_scheduled_jobs_are_named_for_the_stack_and_the_schedule(dev: Recording, prod_on_aws: Recording) -> None:
+    assert json.loads(dev.one(SCHEDULE).inputs["target"]["input"])["JobName"] == "mlops-dev-train-scheduled"
+    assert json.loads(prod_on_aws.one(SCHEDULE).inputs["target"]["input"])["JobName"] == "mlops-prod-train-scheduled"
+
+
+def test_schedule_target_has_no_other_settings(dev: Recording) -> None:
+    # No dead-letter queue: a dropped submit is seen as a missing run by the training alarm.
+    assert set(dev.one(SCHEDULE).inputs["target"]) == {"arn", "roleArn", "input", "retryPolicy"}
+
+
+def test_schedule_role_trust_is_exactly_scheduler_for_this_account(dev: Recording) -> None:
+    # Without the account condition, any account's schedule could submit through this role.
+    assert json.loads(dev.named("training-schedule-role").inputs["assumeRolePolicy"]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "scheduler.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}},
+            }
+        ],
+    }
+
+
+def test_schedule_role_policy_is_exactly_the_submit_grant(dev: Recording) -> None:
+    definition = dev.one(JOB_DEFINITION).state["arnPrefix"]
+    policy = json.loads(dev.named("training-schedule-submit").inputs["policy"])
+    assert dev.named("training-schedule-submit").inputs["role"] == dev.named("training-schedule-role").state["name"]
+    assert policy == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "SubmitTrainingJob",
+                "Effect": "Allow",
+                "Action": "batch:SubmitJob",
+                "Resource": [dev.one(JOB_QUEUE).state["arn"], definition, f"{definition}:*"],
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(("stack", "name"), [("dev", "mlops-dev-train"), ("prod_on_aws", "mlops-prod-train")])
+def test_queue_and_job_definition_names_are_unique_per_stack(request: pytest.FixtureRequest, stack: str, name: str) -> None:
+    run: Recording = request.getfixturevalue(stack)
+    assert (run.one(JOB_QUEUE).inputs["name"], run.one(JOB_DEFINITION).inputs["name"]) == (name, name)
+
+
 # --- outputs -------------------------------------------------------------------------------
 
 
@@ -502,3 +871,27 @@ def test_logs_command_follows_the_jobs_log_stream(dev: Recording) -> None:
     assert command[:4] == ["aws", "logs", "tail", dev.outputs["trainingLogGroup"]]
     assert "--follow" in command
     assert "container.logStreamName" in command[command.index("--log-stream-names") + 1]
+
+
+def test_train_now_command_is_exact(dev: Recording) -> None:
+    # The README's quick start pipes this into JOB_ID: another --query or --output breaks it.
+    assert dev.outputs["trainNowCommand"] == (
+        "aws batch submit-job --region us-east-1 --job-queue mlops-dev-train --job-definition mlops-dev-train"
+        " --job-name mlops-dev-train-manual --query jobId --output text"
+    )
+
+
+def test_describe_command_is_exact(dev: Recording) -> None:
+    assert dev.outputs["describeJobCommand"] == (
+        'aws batch describe-jobs --region us-east-1 --jobs "$JOB_ID"'
+        " --query 'jobs[0].{status:status,reason:statusReason,attempts:length(attempts),"
+        "exitCode:container.exitCode,logStream:container.logStreamName}'"
+    )
+
+
+def test_logs_command_is_exact(dev: Recording) -> None:
+    assert dev.outputs["logsCommand"] == (
+        "aws logs tail /aws/batch/mlops-dev-train --region us-east-1 --follow --log-stream-names"
+        ' "$(aws batch describe-jobs --region us-east-1 --jobs "$JOB_ID"'
+        " --query 'jobs[0].container.logStreamName' --output text)\""
+    )

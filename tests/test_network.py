@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from components.network import _first, _subnet_cidrs
 from offline.engine import Recording, Registration, run_program, stack_config_with
 from tests.support import RunWith
 
@@ -88,6 +89,98 @@ def test_default_security_group_has_no_rules(dev: Recording) -> None:
     assert default_group["egress"] == []
 
 
+def test_vpc_keeps_its_range_in_both_stacks(dev: Recording, prod_on_aws: Recording) -> None:
+    # The range fixes every subnet's block: a change replaces the whole network, and the compute
+    # environment with it.
+    assert dev.one("aws:ec2/vpc:Vpc").inputs["cidrBlock"] == "10.40.0.0/16"
+    assert prod_on_aws.one("aws:ec2/vpc:Vpc").inputs["cidrBlock"] == "10.40.0.0/16"
+
+
+def test_public_subnets_keep_their_blocks_in_both_modes(dev: Recording, prod_on_aws: Recording) -> None:
+    # Switching dev to private must not renumber (and so replace) the public subnets.
+    expected = ["10.40.0.0/18", "10.40.64.0/18"]
+    assert [s.inputs["cidrBlock"] for s in subnets(dev, "public")] == expected
+    assert [s.inputs["cidrBlock"] for s in subnets(prod_on_aws, "public")] == expected
+
+
+def test_private_subnets_take_the_upper_half(prod_on_aws: Recording) -> None:
+    assert [s.inputs["cidrBlock"] for s in subnets(prod_on_aws, "private")] == ["10.40.128.0/18", "10.40.192.0/18"]
+
+
+@pytest.mark.parametrize(
+    ("block", "count", "expected"),
+    [
+        ("10.40.0.0/16", 1, ["10.40.0.0/17"]),  # one subnet still leaves room for a second tier
+        ("10.40.0.0/16", 2, ["10.40.0.0/17", "10.40.128.0/17"]),
+        ("10.40.0.0/16", 3, ["10.40.0.0/18", "10.40.64.0/18", "10.40.128.0/18"]),
+        ("10.40.0.0/16", 4, ["10.40.0.0/18", "10.40.64.0/18", "10.40.128.0/18", "10.40.192.0/18"]),
+        ("10.0.0.0/20", 6, [f"10.0.{i * 2}.0/23" for i in range(6)]),
+    ],
+)
+def test_subnet_blocks_are_equal_and_as_large_as_they_can_be(block: str, count: int, expected: list[str]) -> None:
+    # Smaller than needed wastes addresses Batch needs for instances; larger would not fit.
+    assert _subnet_cidrs(block, count=count) == expected
+
+
+def test_zones_are_taken_in_the_regions_order() -> None:
+    assert _first(["us-east-1a", "us-east-1b", "us-east-1c"], 2) == ["us-east-1a", "us-east-1b"]
+    assert _first(["us-east-1a", "us-east-1b"], 2) == ["us-east-1a", "us-east-1b"]
+
+
+def test_a_region_with_too_few_zones_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        _first(["us-east-1a"], 2)
+
+
+def test_resources_are_named_in_the_console(prod_on_aws: Recording) -> None:
+    # The Name tag is what the VPC console lists; without it every stack's VPC reads "-".
+    names = {r.name: r.inputs["tags"] for r in prod_on_aws.children_of(prod_on_aws.one(NETWORK)) if "tags" in r.inputs}
+    assert names == {
+        "training-net-vpc": {"Name": "training-net-vpc"},
+        "training-net-igw": {"Name": "training-net-igw"},
+        "training-net-public-rt": {"Name": "training-net-public"},
+        "training-net-public-0": {"Name": "training-net-public-0"},
+        "training-net-public-1": {"Name": "training-net-public-1"},
+        "training-net-nat-eip": {"Name": "training-net-nat"},
+        "training-net-nat": {"Name": "training-net-nat"},
+        "training-net-private-rt": {"Name": "training-net-private"},
+        "training-net-private-0": {"Name": "training-net-private-0"},
+        "training-net-private-1": {"Name": "training-net-private-1"},
+        "training-net-s3": {"Name": "training-net-s3"},
+    }
+
+
+def test_every_network_resource_is_in_the_training_vpc(prod_on_aws: Recording) -> None:
+    vpc = prod_on_aws.one("aws:ec2/vpc:Vpc").id
+    in_vpc = [r for r in prod_on_aws.children_of(prod_on_aws.one(NETWORK)) if "vpcId" in r.inputs]
+    assert {r.name for r in in_vpc} == {
+        "training-net-default-sg", "training-net-igw", "training-net-public-rt", "training-net-private-rt",
+        "training-net-public-0", "training-net-public-1", "training-net-private-0", "training-net-private-1",
+        "training-net-s3",
+    }
+    assert {r.inputs["vpcId"] for r in in_vpc} == {vpc}
+
+
+def test_prod_on_aws_public_subnets_route_to_the_internet_gateway(prod_on_aws: Recording) -> None:
+    # The NAT gateway sits here: without this route its traffic goes nowhere.
+    public_rt = prod_on_aws.named("training-net-public-rt")
+    assert default_route(prod_on_aws, public_rt)["gatewayId"] == prod_on_aws.one("aws:ec2/internetGateway:InternetGateway").id
+    for index, subnet in enumerate(subnets(prod_on_aws, "public")):
+        association = prod_on_aws.named(f"training-net-public-rta-{index}").inputs
+        assert (association["subnetId"], association["routeTableId"]) == (subnet.id, public_rt.id)
+
+
+def test_each_route_table_has_only_its_default_route(prod_on_aws: Recording) -> None:
+    routes = sorted(
+        (r.name, r.inputs["destinationCidrBlock"], "gatewayId" in r.inputs, "natGatewayId" in r.inputs)
+        for r in prod_on_aws.of_type(ROUTE)
+    )
+    assert routes == [
+        ("training-net-private-default", "0.0.0.0/0", False, True),
+        ("training-net-public-default", "0.0.0.0/0", True, False),
+    ]
+
+
 # --- dev: public subnets, no NAT -----------------------------------------------------------
 
 
@@ -126,6 +219,16 @@ def test_prod_on_aws_has_exactly_one_nat_gateway(prod_on_aws: Recording) -> None
     assert nat.inputs["allocationId"] == prod_on_aws.one("aws:ec2/eip:Eip").id
 
 
+def test_nat_gateway_waits_for_the_internet_gateway(prod_on_aws: Recording) -> None:
+    # AWS refuses a NAT gateway in a VPC whose internet gateway is not yet attached.
+    igw = prod_on_aws.one("aws:ec2/internetGateway:InternetGateway")
+    assert igw.urn in prod_on_aws.one(NAT).dependencies
+
+
+def test_nat_address_is_a_vpc_elastic_ip(prod_on_aws: Recording) -> None:
+    assert prod_on_aws.one("aws:ec2/eip:Eip").inputs["domain"] == "vpc"
+
+
 def test_prod_on_aws_jobs_run_in_private_subnets(prod_on_aws: Recording) -> None:
     assert job_subnets(prod_on_aws) == [s.id for s in subnets(prod_on_aws, "private")]
 
@@ -152,3 +255,32 @@ def test_subnets_setting_overrides_the_environment_default(run_with: RunWith) ->
     run = run_with("dev", **{"mlops:compute": {"subnets": "private"}})
     assert len(run.of_type(NAT)) == 1
     assert job_subnets(run) == [s.id for s in subnets(run, "private")]
+
+
+# --- other shapes of the network -------------------------------------------------------------
+
+ONE_ZONE_PROGRAM = """
+import pulumi
+from components.network import NetworkArgs, TrainingNetwork
+
+net = TrainingNetwork("one", NetworkArgs(subnets="private", cidr_block="10.8.0.0/16", availability_zones=1))
+pulumi.export("subnetIds", net.subnet_ids)
+"""
+
+
+@pytest.fixture(scope="module")
+def one_zone(tmp_path_factory: pytest.TempPathFactory) -> Recording:
+    """A private network in a single zone, as a smaller caller of TrainingNetwork may ask for."""
+    program = tmp_path_factory.mktemp("one-zone") / "__main__.py"
+    program.write_text(ONE_ZONE_PROGRAM)
+    return run_program("dev", stack_config_with("dev", {}), program=program)
+
+
+def test_one_zone_is_allowed(one_zone: Recording) -> None:
+    assert {r.name for r in one_zone.of_type(SUBNET)} == {"one-public-0", "one-private-0"}
+
+
+def test_one_zone_splits_the_given_range_in_halves(one_zone: Recording) -> None:
+    assert one_zone.named("one-vpc").inputs["cidrBlock"] == "10.8.0.0/16"
+    assert one_zone.named("one-public-0").inputs["cidrBlock"] == "10.8.0.0/17"
+    assert one_zone.named("one-private-0").inputs["cidrBlock"] == "10.8.128.0/17"
