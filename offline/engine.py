@@ -76,7 +76,9 @@ class Recording:
     """Names of the stack outputs that are secrets (shown as [secret] by the CLI)."""
 
     def of_type(self, type_: str) -> list[Registration]:
-        return [r for r in self.resources if r.type == type_]
+        """The resources of one type, by logical name: the engine registers them from a thread
+        pool, so the order they arrive in can change from run to run."""
+        return sorted((r for r in self.resources if r.type == type_), key=lambda r: (r.name, r.urn))
 
     def named(self, name: str) -> Registration:
         matches = [r for r in self.resources if r.name == name]

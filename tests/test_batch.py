@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import json
 import shlex
@@ -10,7 +11,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.batch import JobResources, job_resources
+from components.batch import BatchTrainingArgs, JobResources, job_resources
 from components.instance_types import GPU_INSTANCE_TYPES, InstanceSize
 from offline import engine
 from offline.engine import ACCOUNT_ID, Recording, Registration, run_program, stack_config, stack_config_with
@@ -895,3 +896,16 @@ def test_logs_command_is_exact(dev: Recording) -> None:
         ' "$(aws batch describe-jobs --region us-east-1 --jobs "$JOB_ID"'
         " --query 'jobs[0].container.logStreamName' --output text)\""
     )
+
+
+@pytest.mark.parametrize("cls", [BatchTrainingArgs, JobResources])
+def test_batch_arguments_cannot_change_once_made(cls: type) -> None:
+    # The component reads its args while it registers children and again in apply callbacks; an
+    # args object changed in between would give the queue and the job definition different values.
+    assert dataclasses.is_dataclass(cls)
+    assert cls.__dataclass_params__.frozen is True  # type: ignore[attr-defined]
+
+
+def test_batch_training_args_are_given_by_name() -> None:
+    # Twenty-odd fields of similar types: passed by position, two swapped ones would go unnoticed.
+    assert all(f.kw_only for f in dataclasses.fields(BatchTrainingArgs))

@@ -151,12 +151,13 @@ def test_default_node_pool_is_removed(prod: Recording) -> None:
 def test_no_node_pool_has_a_fixed_name(prod: Recording) -> None:
     # A fixed name makes every replacement (spot, accelerator, scopes, ...) delete the old
     # pool before the new one exists: on the CPU pool, a serving outage.
-    fixed = [(r.name, r.inputs.get("name"), r.inputs.get("namePrefix")) for r in prod.of_type(NODE_POOL)]
+    # Sorted: registrations may arrive in either order.
+    fixed = sorted((r.name, r.inputs.get("name"), r.inputs.get("namePrefix")) for r in prod.of_type(NODE_POOL))
     assert fixed == [("gke-cpu", None, None), ("gke-gpu", None, None)]
 
 
 def test_pool_replacement_creates_before_delete(prod: Recording) -> None:
-    assert [(r.name, r.delete_before_replace) for r in prod.of_type(NODE_POOL)] == [
+    assert sorted((r.name, r.delete_before_replace) for r in prod.of_type(NODE_POOL)) == [
         ("gke-cpu", False),
         ("gke-gpu", False),
     ]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from typing import Any
 
 import pytest
 
-from components.network import _first, _subnet_cidrs
+from components.network import NetworkArgs, _first, _subnet_cidrs
 from offline.engine import Recording, Registration, run_program, stack_config_with
 from tests.support import RunWith
 
@@ -284,3 +285,9 @@ def test_one_zone_splits_the_given_range_in_halves(one_zone: Recording) -> None:
     assert one_zone.named("one-vpc").inputs["cidrBlock"] == "10.8.0.0/16"
     assert one_zone.named("one-public-0").inputs["cidrBlock"] == "10.8.0.0/17"
     assert one_zone.named("one-private-0").inputs["cidrBlock"] == "10.8.128.0/17"
+
+
+def test_network_args_are_given_by_name_and_cannot_change() -> None:
+    # Built once and read while the subnets and routes register: keep it fixed and explicit.
+    assert NetworkArgs.__dataclass_params__.frozen is True  # type: ignore[attr-defined]
+    assert all(f.kw_only for f in dataclasses.fields(NetworkArgs))
