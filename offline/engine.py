@@ -20,6 +20,9 @@ from typing import Any
 import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+
+from offline.values import reveal
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
@@ -72,6 +75,8 @@ class Recording:
     invoke_providers: list[tuple[str, str]] = field(default_factory=list)
     """(token, provider reference) of each invoke, in the order of `invokes`; "" for a default provider."""
     outputs: dict[str, Any] = field(default_factory=dict)
+    component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """What each component registered as its own outputs (kept in its state), by URN."""
     secret_outputs: set[str] = field(default_factory=set)
     """Names of the stack outputs that are secrets (shown as [secret] by the CLI)."""
 
@@ -85,6 +90,10 @@ class Recording:
         if len(matches) != 1:
             raise LookupError(f"expected one resource named {name!r}, found {len(matches)}")
         return matches[0]
+
+    def outputs_of(self, type_: str, name: str) -> dict[str, Any]:
+        """The outputs the component `name` of `type_` registered."""
+        return self.component_outputs[self.get(type_, name).urn]
 
     def get(self, type_: str, name: str) -> Registration:
         matches = [r for r in self.resources if r.type == type_ and r.name == name]
@@ -279,6 +288,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
         self.recording = mocks.recording
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if "::pulumi:pulumi:Stack::" not in request.urn:  # the stack's own are `outputs`
+            self.recording.component_outputs[request.urn] = reveal(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)

@@ -1,35 +1,19 @@
-"""What each component registers as its own outputs (kept in the state, shown by `pulumi stack export`):
-the mock engine does not record them, so this run captures them from the monitor."""
+"""What each component registers as its own outputs (kept in the state, shown by `pulumi stack export`
+and read by anyone who uses the stack's state), as the mock engine records them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pulumi.runtime import rpc
 
-from offline import engine
-from offline.engine import run_program, stack_config_with
-from offline.values import reveal
+from offline.engine import Recording
 
 
 @pytest.fixture(scope="module")
-def component_outputs() -> Iterator[dict[str, dict[str, Any]]]:
+def component_outputs(dev_cluster_training: Recording) -> dict[str, dict[str, Any]]:
     """dev with cluster training: every component's registered outputs, by resource name."""
-    captured: dict[str, dict[str, Any]] = {}
-
-    def capture(monitor: engine.RecordingMonitor, request: Any) -> Any:
-        captured[request.urn.rsplit("::", 1)[-1]] = reveal(rpc.deserialize_properties(request.outputs))
-        return original(monitor, request)
-
-    original = engine.RecordingMonitor.RegisterResourceOutputs
-    engine.RecordingMonitor.RegisterResourceOutputs = capture  # type: ignore[method-assign]
-    try:
-        run_program("dev", stack_config_with("dev", {"mlops:compute": {"kind": "none"}}))
-    finally:
-        engine.RecordingMonitor.RegisterResourceOutputs = original  # type: ignore[method-assign]
-    yield captured
+    return {urn.rsplit("::", 1)[-1]: outputs for urn, outputs in dev_cluster_training.component_outputs.items()}
 
 
 def test_serving_records_its_service_endpoint_and_port_forward(component_outputs: dict[str, dict[str, Any]]) -> None:
@@ -58,3 +42,41 @@ def test_images_record_their_digest_refs(component_outputs: dict[str, dict[str, 
     refs = component_outputs["images"]["refs"]
     assert set(refs) == {"train", "serve"}
     assert all("@sha256:" in ref for ref in refs.values())
+
+
+def test_storage_records_its_bucket_names(prod: Recording) -> None:
+    buckets = {r.name: r.id for r in prod.of_type("aws:s3/bucket:Bucket")}
+    assert prod.outputs_of("mlops:storage:DataBucket", "data") == {
+        "bucketName": buckets["data"],
+        "backupBucketName": buckets["data-backup"],
+        "logBucketName": buckets["data-access-logs"],
+    }
+
+
+def test_a_hardened_bucket_records_its_name_and_arn(prod: Recording) -> None:
+    bucket = prod.get("aws:s3/bucket:Bucket", "data")
+    assert prod.outputs_of("mlops:storage:HardenedBucket", "data") == {"name": bucket.id, "arn": bucket.state["arn"]}
+
+
+def test_batch_training_records_its_queue_definition_and_log_group(dev: Recording) -> None:
+    outputs = dev.outputs_of("mlops:batch:BatchTraining", "training")
+    assert (outputs["jobQueue"], outputs["jobDefinition"], outputs["logGroup"]) == (
+        "mlops-dev-train", "mlops-dev-train", "/aws/batch/mlops-dev-train")
+    # The commands are the stack outputs of the same names.
+    assert (outputs["submitCommand"], outputs["describeCommand"], outputs["logsCommand"]) == (
+        dev.outputs["trainNowCommand"], dev.outputs["describeJobCommand"], dev.outputs["logsCommand"])
+
+
+def test_the_training_network_records_its_vpc_subnets_and_routes(dev: Recording) -> None:
+    assert dev.outputs_of("mlops:network:TrainingNetwork", "training-net") == {
+        "vpcId": dev.get("aws:ec2/vpc:Vpc", "training-net-vpc").id,
+        "subnetIds": [r.id for r in dev.of_type("aws:ec2/subnet:Subnet")],
+        "routeTableIds": [r.id for r in dev.of_type("aws:ec2/routeTable:RouteTable")],
+    }
+
+
+def test_the_registry_records_its_repository_urls(dev: Recording) -> None:
+    assert dev.outputs_of("mlops:registry:EcrRegistry", "registry") == {
+        "repositoryUrls": {name: dev.get("aws:ecr/repository:Repository", f"registry-{name}").state["repositoryUrl"]
+                           for name in ("train", "serve")}
+    }
