@@ -126,3 +126,30 @@ def test_a_focus_on_a_resource_not_in_the_list_is_ignored() -> None:
 
 def test_an_unknown_package_shows_its_kind_only() -> None:
     assert mermaid([reg("random:index/randomPassword:RandomPassword", "p")]).splitlines()[1].endswith('["RandomPassword<br/>p"]')
+
+
+def test_a_bucket_without_an_id_yet_is_still_found_by_its_name() -> None:
+    # In a preview a resource's id is not known; its computed name still links its users to it.
+    bucket = reg("aws:s3/bucket:Bucket", "data", state={"bucket": "mlops-data-1"})
+    assert edges([bucket, POLICY]) == {(POLICY.urn, bucket.urn, "ref")}
+
+
+def test_a_role_is_found_by_its_name() -> None:
+    # Role policies and attachments name their role, not its ARN.
+    role = reg("aws:iam/role:Role", "training", id_="training-1a2b", state={"name": "mlops-training"})
+    policy = reg("aws:iam/rolePolicy:RolePolicy", "training-policy", role="mlops-training")
+    assert edges([role, policy]) == {(policy.urn, role.urn, "ref")}
+
+
+def test_a_handle_needs_four_characters() -> None:
+    # Short names ("b", "dev", "gpu") appear in many inputs; as handles they would link unrelated resources.
+    three, four = reg("aws:sns/topic:Topic", "t3", state={"name": "dev"}), reg("aws:sns/topic:Topic", "t4", state={"name": "prod"})
+    user = reg("aws:sqs/queue:Queue", "user", a="dev", b="prod")
+    assert edges([three, four, user]) == {(user.urn, four.urn, "ref")}
+
+
+def test_under_the_cap_the_neighbours_are_drawn_by_urn_order() -> None:
+    # Byte-stable: the same neighbour is drawn every run, the rest are counted.
+    drawn = mermaid(ALL, focus={BUCKET.urn: "update"}, cap=2)
+    assert [line.split("[")[0].strip() for line in drawn.splitlines()[1:3]] == [node_id(u) for u in sorted([BUCKET.urn, ROLE_POLICY.urn])]
+    assert drawn.splitlines()[-1] == '  more["+2 more not drawn (cap 2)"]'
