@@ -714,3 +714,99 @@ def test_danger_takes_the_old_resource_of_a_moved_one() -> None:
     head = reg(BUCKET_T, "bucket", acl="public-read", aliases=(base.urn,))
     changes = compare_resources([base], [head])
     assert danger(changes, [base], [head]) == []
+
+
+# --- the Markdown comment, line by line, for a change of every kind ----------------------------
+
+from offline.values import SECRET_SIG, SECRET_SIG_KEY  # noqa: E402
+
+REPORT_BODY = [
+    '### Summary',
+    '',
+    '| stack | env | create | update | replace | delete | idle cost / month (base → head) | status |',
+    '| --- | --- | ---: | ---: | ---: | ---: | --- | --- |',
+    '| `prod` | prod | 2 | 1 | 1 | 3 | $33.85 → $1.00 (-$32.85) + UNPRICED | compared |',
+    '| `dev` | dev | 0 | 0 | 0 | 0 | $0.00 → $0.00 (+$0.00) + UNPRICED | compared |',
+    '',
+    '### Danger',
+    '',
+    '- **prod** (prod) · protected-delete · `aws:s3/bucket:Bucket` **data** is protected and would be replaced: `pulumi up` stops on it until it is unprotected',
+    '- **prod** (prod) · protection-change · `aws:s3/bucket:Bucket` **data** protect: true -> false (protection removed)',
+    '- **prod** (prod) · delete · `aws:kms/key:Key` **key** is deleted',
+    '- **prod** (prod) · delete · `aws:ec2/natGateway:NatGateway` **nat** is deleted',
+    '- **prod** (prod) · delete · `aws:sns/topic:Topic` **gone** is deleted',
+    '- **prod** (prod) · urn-change · `aws:kms/key:Key` **key2** URN changes without an alias: `urn:pulumi:s::mlops::aws:kms/key:Key::key` -> `urn:pulumi:s::mlops::aws:kms/key:Key::key2`; Pulumi deletes it and creates it again. Add `aliases=[...]` with the old URN if it is the same resource.',
+    '- **prod** (prod) · replacement · `aws:s3/bucket:Bucket` **data** likely replaced (estimate): `bucket` changes, which the provider cannot update in place',
+    '',
+    '### Stack `prod`',
+    '',
+    '<details><summary>7 resource changes</summary>',
+    '',
+    '- `-` **delete** `aws:ec2/natGateway:NatGateway` **nat**',
+    '- `-` **delete** `aws:kms/key:Key` **key**',
+    '- `+` **create** `aws:kms/key:Key` **key2**',
+    '- `+-` **replace** `aws:s3/bucket:Bucket` **data** [protected]',
+    '  - replaces: `bucket` changes, which the provider cannot update in place',
+    '  - option protect: true -> false',
+    '  - `bucket`: `a` → `b`',
+    '- `-` **delete** `aws:sns/topic:Topic` **gone**',
+    '- `~` **update** `aws:sns/topic:Topic` **script**',
+    '  - `size`: `1` → `2`',
+    '  - `token`: changed (secret, value not shown)',
+    '  - `userData` (changed lines):',
+    '',
+    '    ```diff',
+    '    -line2',
+    '    +line3',
+    '    ```',
+    '',
+    '- `+` **create** `aws:sqs/queue:Queue` **q**',
+    '',
+    '</details>',
+    '',
+    '<details><summary>Cost: idle $33.85 → $1.00 (-$32.85) + UNPRICED a month</summary>',
+    '',
+    '| resource | base | head | delta |',
+    '| --- | ---: | ---: | ---: |',
+    '| `aws:ec2/natGateway:NatGateway` nat | $32.85 | – | $-32.85 |',
+    '| `aws:kms/key:Key` key | $1.00 | – | $-1.00 |',
+    '| `aws:kms/key:Key` key2 | – | $1.00 | $1.00 |',
+    '| `aws:sns/topic:Topic` gone | – | – | UNPRICED |',
+    '| `aws:sqs/queue:Queue` q | – | – | UNPRICED |',
+    '',
+    '</details>',
+    '',
+    'UNPRICED (not counted): `aws:sns/topic:Topic`, `aws:sqs/queue:Queue`',
+    '',
+    'Policy: 2 violation(s)',
+    '',
+    '- **mandatory** `s3-tls-only` `data-policy`: no tls',
+    '- **advisory** `s3-bucket-key` `sse`: no key',
+    '',
+]
+DEV_TAIL = ['### Stack `dev`', '', 'UNPRICED (not counted): `aws:sns/topic:Topic`', '', 'Policy: 2 violation(s)', '', '- **mandatory** `s3-tls-only` `data-policy`: no tls', '- **advisory** `s3-bucket-key` `sse`: no key', '', 'No change in: `dev`.']
+
+
+def test_the_comment_shows_every_kind_of_change_its_danger_cost_and_policy() -> None:
+    # What the reviewer reads: a protected bucket replaced, a key renamed without an alias, a NAT
+    # gateway deleted (the cost drop), a script's changed lines, a secret never shown, a new
+    # unpriced queue, and the policy results mandatory first.
+    def secret(value: str) -> dict[str, str]:
+        return {SECRET_SIG_KEY: SECRET_SIG, "value": value}
+
+    base = [reg(BUCKET_T, "data", protect=True, bucket="a"), reg(KEY_T, "key", description="k"), reg(TOPIC_T, "gone"),
+            reg("aws:ec2/natGateway:NatGateway", "nat"), reg(TOPIC_T, "script", userData="line1\nline2\n", token=secret("a"), size=1)]
+    head = [reg(BUCKET_T, "data", bucket="b"), reg(KEY_T, "key2", description="k"),
+            reg(TOPIC_T, "script", userData="line1\nline3\n", token=secret("b"), size=2.0), reg("aws:sqs/queue:Queue", "q", name="q")]
+
+    def policy(resources: Any, environment: str) -> list[_Violation]:
+        return [_Violation("s3-bucket-key", "advisory", "urn:x::sse", "no key"), _Violation("s3-tls-only", "mandatory", "urn:x::data-policy", "no tls")]
+
+    markdown, _, _ = build_report({"prod": StackRun("prod", base), "dev": StackRun("dev", [TOPIC])},
+                                  {"prod": StackRun("prod", head), "dev": StackRun("dev", [TOPIC])}, BASE, policy=policy)
+    lines = markdown.splitlines()
+    assert "**Labels:** `policy-violation`, `prod-delete`, `protection-change`, `replacement`" in lines
+    summary = lines.index("### Summary")
+    graph = lines.index("<details><summary>Graph of the changed resources and one hop around them</summary>")
+    assert lines[summary:graph] == REPORT_BODY
+    assert lines[lines.index("### Stack `dev`"):] == DEV_TAIL
