@@ -267,8 +267,8 @@ def test_egress_needs_the_bucket_and_a_pool_and_adds_nat_when_present() -> None:
                                                            ("Cloud NAT data processing on GKE", 0.045)))
 
 
-def test_money_shows_cents_with_thousands_and_unpriced() -> None:
-    assert (money(1234.5), money(0.0), money(None)) == ("$1,234.50", "$0.00", "UNPRICED")
+def test_money_shows_cents_with_thousands_a_saving_and_unpriced() -> None:
+    assert (money(1234.5), money(0.0), money(-32.85), money(None)) == ("$1,234.50", "$0.00", "-$32.85", "UNPRICED")
 
 
 def test_the_text_report_lists_billed_resources_and_summarises_the_rest() -> None:
