@@ -257,3 +257,91 @@ def test_resource_json_carries_the_options_a_reviewer_checks() -> None:
     assert resource_json(bucket) == {
         "type": "aws:s3/bucket:Bucket", "name": "data", "urn": bucket.urn, "custom": True, "parent": "", "provider": "",
         "protect": True, "retainOnDelete": True, "aliases": ["urn:old"], "inputs": {"bucket": "b"}}
+
+
+# --- every reviewed setting is on its resource's line ------------------------------------------
+#
+# Per type, the settings `make plan` shows for the stack files (dev, prod, prod on AWS, dev with
+# cluster training). A setting read from a wrong path is None and silently left off the line:
+# the reviewer would not see that a bucket is force-destroyed or a pod may escalate.
+
+SHOWN: dict[str, list[str]] = {
+    'pulumi:providers:kubernetes': ['context'],
+    'pulumi:providers:aws': ['region', 'defaultTags'],
+    'aws:kms/key:Key': ['rotation', 'deletionWindowDays'],
+    'aws:ec2/launchTemplate:LaunchTemplate': ['imdsTokens', 'imdsHopLimit', 'rootVolume', 'rootEncrypted'],
+    'aws:cloudwatch/logGroup:LogGroup': ['name', 'retentionDays'],
+    'kubernetes:core/v1:Namespace': ['name', 'podSecurity'],
+    'aws:iam/role:Role': ['name'],
+    'aws:s3/bucket:Bucket': ['bucketPrefix', 'forceDestroy'],
+    'aws:ec2/vpc:Vpc': ['cidr', 'dnsHostnames'],
+    'aws:iam/user:User': ['name', 'path'],
+    'aws:ecr/repository:Repository': ['name', 'tags', 'scanOnPush', 'encryption'],
+    'aws:iam/instanceProfile:InstanceProfile': ['role'],
+    'aws:iam/rolePolicyAttachment:RolePolicyAttachment': ['role', 'policy'],
+    'kubernetes:core/v1:ServiceAccount': ['name', 'tokenMounted'],
+    'kubernetes:networking.k8s.io/v1:NetworkPolicy': ['name', 'types', 'ports'],
+    'kubernetes:core/v1:Service': ['type', 'ports'],
+    'aws:kms/alias:Alias': ['name'],
+    'aws:s3/bucketOwnershipControls:BucketOwnershipControls': ['ownership'],
+    'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock': ['blockPublicAcls', 'blockPublicPolicy', 'ignorePublicAcls', 'restrictPublicBuckets'],
+    'aws:s3/bucketVersioning:BucketVersioning': ['status'],
+    'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration': ['sse', 'bucketKey'],
+    'aws:ec2/defaultSecurityGroup:DefaultSecurityGroup': [],
+    'aws:ec2/internetGateway:InternetGateway': [],
+    'aws:ec2/routeTable:RouteTable': [],
+    'aws:ec2/securityGroup:SecurityGroup': ['description'],
+    'aws:ec2/subnet:Subnet': ['cidr', 'zone', 'publicIpOnLaunch'],
+    'aws:iam/userPolicy:UserPolicy': ['user'],
+    'aws:ecr/lifecyclePolicy:LifecyclePolicy': ['keep'],
+    'docker-build:index:Image': ['tags', 'platforms', 'push'],
+    'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration': ['abort-incomplete-multipart-uploads', 'expire-noncurrent-versions', 'archive-to-glacier-ir'],
+    'aws:ec2/route:Route': ['destination', 'via'],
+    'aws:ec2/routeTableAssociation:RouteTableAssociation': ['subnet', 'routeTable'],
+    'aws:ec2/vpcEndpoint:VpcEndpoint': ['service', 'type'],
+    'aws:batch/computeEnvironment:ComputeEnvironment': ['namePrefix', 'market', 'instanceTypes', 'allocation', 'minvCpus', 'maxvCpus', 'ami'],
+    'aws:iam/rolePolicy:RolePolicy': ['role'],
+    'kubernetes:core/v1:Secret': ['name', 'type'],
+    'aws:s3/bucketPolicy:BucketPolicy': [],
+    'aws:batch/jobQueue:JobQueue': ['name', 'cancelRunnable'],
+    'aws:batch/jobDefinition:JobDefinition': ['name', 'command', 'requires', 'timeoutSeconds', 'attempts', 'retryOn', 'readOnlyRoot'],
+    'kubernetes:batch/v1:CronJob': ['schedule', 'timeZone', 'concurrency', 'backoffLimit', 'deadlineSeconds', 'image', 'limits', 'runAsNonRoot', 'readOnlyRoot', 'privilegeEscalation', 'capsDropped', 'seccomp', 'tokenMounted'],
+    'kubernetes:apps/v1:Deployment': ['name', 'replicas', 'maxUnavailable', 'image', 'ports', 'probes', 'limits', 'runAsNonRoot', 'readOnlyRoot', 'privilegeEscalation', 'capsDropped', 'seccomp', 'tokenMounted'],
+    'aws:scheduler/schedule:Schedule': ['schedule', 'timezone', 'window', 'target'],
+    'kubernetes:autoscaling/v2:HorizontalPodAutoscaler': ['replicas', 'cpuTarget', 'scaleDownWindow'],
+    'gcp:artifactregistry/repository:Repository': ['id', 'immutableTags', 'scanning', 'cleanup'],
+    'aws:s3/bucketLogging:BucketLogging': ['targetPrefix'],
+    'gcp:projects/iAMMember:IAMMember': ['role'],
+    'gcp:container/cluster:Cluster': ['location', 'privateNodes', 'authorizedNetworks', 'channel', 'datapath', 'workloadPool', 'deletionProtection'],
+    'gcp:artifactregistry/repositoryIamMember:RepositoryIamMember': ['role'],
+    'gcp:compute/routerNat:RouterNat': ['ranges'],
+    'gcp:container/nodePool:NodePool': ['machine', 'nodes', 'spot', 'gpu', 'taints'],
+    'aws:s3/bucketReplicationConfig:BucketReplicationConfig': ['rule', 'deleteMarkers', 'kmsObjects'],
+    'aws:iam/openIdConnectProvider:OpenIdConnectProvider': ['url', 'audiences'],
+    'kubernetes:policy/v1:PodDisruptionBudget': ['maxUnavailable'],
+    'aws:ec2/eip:Eip': ['domain'],
+    'aws:ec2/natGateway:NatGateway': ['subnet', 'eip'],
+}
+
+
+@pytest.fixture(scope="module")
+def stack_files(dev: Recording, prod: Recording, prod_on_aws: Recording, dev_cluster_training: Recording) -> list[Recording]:
+    return [dev, prod, prod_on_aws, dev_cluster_training]
+
+
+def test_every_type_with_its_own_line_is_in_the_table() -> None:
+    from offline.plan import SETTINGS
+
+    assert set(SHOWN) == set(SETTINGS)
+
+
+@pytest.mark.parametrize("type_", SHOWN)
+def test_each_reviewed_setting_is_shown_for_its_type(type_: str, stack_files: list[Recording]) -> None:
+    from offline.plan import SETTINGS
+    from offline.values import redact
+
+    shown: list[str] = []
+    for recording in stack_files:
+        for resource in recording.of_type(type_):
+            shown += [k for k, v in SETTINGS[type_](redact(resource.inputs)).items() if v is not None and k not in shown]
+    assert shown == SHOWN[type_]
