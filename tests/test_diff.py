@@ -787,10 +787,9 @@ REPORT_BODY = [
 DEV_TAIL = ['### Stack `dev`', '', 'UNPRICED (not counted): `aws:sns/topic:Topic`', '', 'Policy: 2 violation(s)', '', '- **mandatory** `s3-tls-only` `data-policy`: no tls', '- **advisory** `s3-bucket-key` `sse`: no key', '', 'No change in: `dev`.']
 
 
-def test_the_comment_shows_every_kind_of_change_its_danger_cost_and_policy() -> None:
-    # What the reviewer reads: a protected bucket replaced, a key renamed without an alias, a NAT
-    # gateway deleted (the cost drop), a script's changed lines, a secret never shown, a new
-    # unpriced queue, and the policy results mandatory first.
+def every_kind_report() -> tuple[str, dict[str, Any]]:
+    """A protected bucket replaced, a key renamed without an alias, a NAT gateway deleted (the cost
+    drop), a script's changed lines, a secret, a new unpriced queue, and two policy results."""
     def secret(value: str) -> dict[str, str]:
         return {SECRET_SIG_KEY: SECRET_SIG, "value": value}
 
@@ -802,11 +801,49 @@ def test_the_comment_shows_every_kind_of_change_its_danger_cost_and_policy() -> 
     def policy(resources: Any, environment: str) -> list[_Violation]:
         return [_Violation("s3-bucket-key", "advisory", "urn:x::sse", "no key"), _Violation("s3-tls-only", "mandatory", "urn:x::data-policy", "no tls")]
 
-    markdown, _, _ = build_report({"prod": StackRun("prod", base), "dev": StackRun("dev", [TOPIC])},
+    markdown, document, _ = build_report({"prod": StackRun("prod", base), "dev": StackRun("dev", [TOPIC])},
                                   {"prod": StackRun("prod", head), "dev": StackRun("dev", [TOPIC])}, BASE, policy=policy)
+    return markdown, json.loads(document)
+
+
+def test_the_comment_shows_every_kind_of_change_its_danger_cost_and_policy() -> None:
+    # What the reviewer reads, line by line; policy results mandatory first.
+    markdown, _ = every_kind_report()
     lines = markdown.splitlines()
     assert "**Labels:** `policy-violation`, `prod-delete`, `protection-change`, `replacement`" in lines
     summary = lines.index("### Summary")
     graph = lines.index("<details><summary>Graph of the changed resources and one hop around them</summary>")
     assert lines[summary:graph] == REPORT_BODY
     assert lines[lines.index("### Stack `dev`"):] == DEV_TAIL
+
+
+def test_report_json_carries_counts_cost_rows_and_policy_exactly() -> None:
+    # The CI job and the labels read report.json; the cost rows name what changes the bill.
+    _, report = every_kind_report()
+    prod = report["stacks"]["prod"]
+    assert (prod["status"], prod["errors"], prod["counts"]) == ("ok", {}, {"create": 2, "update": 1, "replace": 1, "delete": 3})
+    urn = "urn:pulumi:s::mlops::{}".format
+    assert prod["cost"] == {
+        "baseIdleMonthlyUsd": 33.85, "headIdleMonthlyUsd": 1.0, "deltaMonthlyUsd": -32.85,
+        "resources": [
+            {"urn": urn("aws:ec2/natGateway:NatGateway::nat"), "type": "aws:ec2/natGateway:NatGateway", "name": "nat",
+             "baseMonthlyUsd": 32.85, "headMonthlyUsd": None, "deltaMonthlyUsd": -32.85},
+            {"urn": urn("aws:kms/key:Key::key"), "type": KEY_T, "name": "key", "baseMonthlyUsd": 1.0, "headMonthlyUsd": None,
+             "deltaMonthlyUsd": -1.0},
+            {"urn": urn("aws:kms/key:Key::key2"), "type": KEY_T, "name": "key2", "baseMonthlyUsd": None, "headMonthlyUsd": 1.0,
+             "deltaMonthlyUsd": 1.0},
+            {"urn": urn("aws:sns/topic:Topic::gone"), "type": TOPIC_T, "name": "gone", "baseMonthlyUsd": None, "headMonthlyUsd": None,
+             "deltaMonthlyUsd": None},
+            {"urn": urn("aws:sqs/queue:Queue::q"), "type": "aws:sqs/queue:Queue", "name": "q", "baseMonthlyUsd": None,
+             "headMonthlyUsd": None, "deltaMonthlyUsd": None},
+        ],
+        "unpricedTypes": ["aws:sns/topic:Topic", "aws:sqs/queue:Queue"],
+        "trainingRun": [], "baseTrainingRun": [], "crossCloudEgress": None,
+    }
+    assert [v["severity"] for v in prod["policy"]] == ["advisory", "mandatory"]
+    assert report["labels"] == ["policy-violation", "prod-delete", "protection-change", "replacement"]
+    (bucket,) = [c for c in prod["changes"] if c["name"] == "data"]
+    assert bucket == {"urn": urn("aws:s3/bucket:Bucket::data"), "type": BUCKET_T, "name": "data", "action": "replace",
+                      "protected": True, "properties": [{"path": "bucket", "old": "a", "new": "b", "forcesReplacement": True}],
+                      "replaceReasons": ["`bucket` changes, which the provider cannot update in place"],
+                      "optionChanges": ["protect: true -> false"]}
