@@ -60,3 +60,10 @@ def test_paths_under_the_checkout_read_the_same_on_both_sides(tmp_path: Path) ->
     entry = snapshot(root)["dev"]
     (bucket,) = [r for r in entry["resources"] if r["type"] == "aws:s3/bucket:Bucket"]
     assert (bucket["inputs"]["tags"], entry["outputs"]) == ({"source": "./data/x.csv"}, {"source": "./data/x.csv"})
+
+
+def test_a_config_problem_is_its_one_line_as_make_plan_prints_it(tmp_path: Path) -> None:
+    # The reviewer reads `mlops:... is invalid`, the same words `pulumi up` prints, with no class name.
+    program = "from components.config import ConfigError\nraise ConfigError(['mlops:environment: \"qa\" is invalid'])\n"
+    root = _checkout(tmp_path / "base", {"dev": "config:\n  mlops:environment: qa\n"}, program=program)
+    assert snapshot(root)["dev"]["error"] == 'mlops:environment: "qa" is invalid'
