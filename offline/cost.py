@@ -298,7 +298,10 @@ def egress_line(egress: CrossCloudEgress) -> str:
 
 
 def money(value: float | None) -> str:
-    return "UNPRICED" if value is None else f"${value:,.2f}"
+    """$1,234.50; a saving as -$32.85 (the sign before the currency, as a reader writes it)."""
+    if value is None:
+        return "UNPRICED"
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
 def render_text(costs: Sequence[StackCost]) -> str:

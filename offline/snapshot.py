@@ -31,10 +31,15 @@ def _load_engine() -> Any:
     return engine
 
 
+# Errors whose message is already the one line a user needs, as `make plan` prints it: a
+# config problem (`mlops:... is invalid`) and a broken stack file (`file:line:column: problem`).
+PLAIN_ERRORS = frozenset({"ConfigError", "StackFileError"})
+
+
 def _one_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     message = text[0] if text else ""
-    if type(error).__name__ == "ConfigError":
+    if type(error).__name__ in PLAIN_ERRORS:
         return message
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
@@ -66,7 +71,8 @@ def snapshot(root: Path) -> dict[str, Any]:
                 outputs=_relative(recording.outputs, str(root)),
             )
         except (Exception, SystemExit) as error:  # reported per stack; the other stacks still run
-            entry.update(ok=False, error=_one_line(error))
+            # A path in BASE's temporary folder reads as the user would type it, as at HEAD.
+            entry.update(ok=False, error=_one_line(error).replace(f"{root}/", ""))
         result[stack] = entry
     return result
 

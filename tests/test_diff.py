@@ -464,3 +464,386 @@ def test_moving_training_to_gke_shows_the_cross_cloud_data_cost(prod: Recording,
 def test_the_markdown_has_no_training_line_when_its_cost_is_unchanged(dev: Recording, dev_with_backup: Recording) -> None:
     markdown, _, _ = build_report({"dev": _side(dev, "dev")}, {"dev": _side(dev_with_backup, "dev")}, BASE)
     assert "Training run cost" not in markdown
+
+
+# --- labels and danger, on hand-made registrations (no program run) ---------------------------
+
+from offline.diff import Danger, compare_resources, danger, property_changes  # noqa: E402
+from offline.engine import Registration  # noqa: E402
+
+BUCKET_T = "aws:s3/bucket:Bucket"
+KEY_T = "aws:kms/key:Key"
+TOPIC_T = "aws:sns/topic:Topic"
+
+
+def reg(type_: str, name: str, /, *, protect: bool = False, retain: bool = False, provider: str = "",
+        aliases: tuple[str, ...] = (), parent: str = "", **inputs: Any) -> Registration:
+    urn = f"urn:pulumi:s::mlops::{parent + '$' if parent else ''}{type_}::{name}"
+    return Registration(type=type_, name=name, urn=urn, id=f"{name}-id", inputs=inputs, state=dict(inputs), parent="",
+                        provider=provider, protect=protect, retain_on_delete=retain, delete_before_replace=False,
+                        custom=True, aliases=aliases)
+
+
+def diff_of(base: list[Registration], head: list[Registration], *, environment: str = "prod",
+            base_environment: str | None = None) -> StackDiff:
+    return compare_stack("s", StackRun(base_environment or environment, base), StackRun(environment, head))
+
+
+# A bucket renamed (replaced), a bucket removed, a key renamed without an alias (URN change).
+DATA = reg(BUCKET_T, "data", bucket="mlops-data")
+RENAMED_DATA = reg(BUCKET_T, "data", bucket="mlops-data-2")
+KEY = reg(KEY_T, "key", description="data")
+KEY_RENAMED = reg(KEY_T, "data-key", description="data")
+TOPIC = reg(TOPIC_T, "alerts", displayName="a")
+
+# (base, head, environment, base environment) -> exactly the labels the PR gets.
+LABEL_CASES: dict[str, tuple[list[Registration], list[Registration], str, str | None, list[str]]] = {
+    "prod-replacement": ([DATA], [RENAMED_DATA], "prod", None, ["prod-delete", "replacement"]),
+    "prod-delete": ([DATA, TOPIC], [TOPIC], "prod", None, ["prod-delete"]),
+    "prod-urn-change": ([KEY], [KEY_RENAMED], "prod", None, ["prod-delete"]),
+    "dev-replacement": ([DATA], [RENAMED_DATA], "dev", None, ["replacement"]),
+    "dev-delete": ([DATA, TOPIC], [TOPIC], "dev", None, []),
+    "dev-urn-change": ([KEY], [KEY_RENAMED], "dev", None, []),
+    "moved-off-prod-delete": ([DATA, TOPIC], [TOPIC], "dev", "prod", ["prod-delete"]),
+    "prod-create": ([TOPIC], [TOPIC, DATA], "prod", None, []),
+    "prod-update": ([TOPIC], [reg(TOPIC_T, "alerts", displayName="b")], "prod", None, []),
+    "no-change": ([TOPIC], [TOPIC], "prod", None, ["no-infra-change"]),
+    "dev-unprotect": ([reg(BUCKET_T, "data", protect=True)], [reg(BUCKET_T, "data")], "dev", None, ["protection-change"]),
+}
+
+
+@pytest.mark.parametrize("case", LABEL_CASES)
+def test_each_kind_of_change_gets_exactly_its_labels(case: str) -> None:
+    # The labels route the PR: prod-delete asks for a second reviewer; a missing one lets a prod
+    # replacement (data gone, a new empty bucket) merge with one approval.
+    base, head, environment, base_environment, expected = LABEL_CASES[case]
+    assert labels([diff_of(base, head, environment=environment, base_environment=base_environment)]) == expected
+
+
+def test_a_failed_stack_and_a_mandatory_violation_are_labelled() -> None:
+    failed = compare_stack("s", StackRun("dev", None, "boom"), StackRun("dev", [TOPIC]))
+    blocked = compare_stack("t", StackRun("dev", [TOPIC]), StackRun("dev", [TOPIC]),
+                            policy=[_Violation("r", "mandatory", TOPIC.urn, "m")])
+    advised = compare_stack("u", StackRun("dev", [TOPIC]), StackRun("dev", [TOPIC]),
+                            policy=[_Violation("r", "advisory", TOPIC.urn, "m")])
+    assert (labels([failed]), labels([blocked]), labels([advised])) == (["stack-failed"], ["no-infra-change", "policy-violation"], ["no-infra-change"])
+
+
+def test_one_changed_stack_among_unchanged_ones_is_an_infra_change() -> None:
+    unchanged = diff_of([TOPIC], [TOPIC])
+    assert labels([unchanged, diff_of([DATA], [RENAMED_DATA], environment="dev")]) == ["replacement"]
+
+
+def test_a_prod_exposure_is_labelled_and_a_dev_one_is_not() -> None:
+    public = reg(BUCKET_T, "data", acl="public-read")
+    assert (labels([diff_of([reg(BUCKET_T, "data")], [public])]),
+            labels([diff_of([reg(BUCKET_T, "data")], [public], environment="dev")])) == (["prod-exposed"], [])
+
+
+def kinds(d: StackDiff) -> list[tuple[str, str, str]]:
+    return [(x.kind, x.name, x.message) for x in d.danger]
+
+
+def test_a_replacement_says_why_and_a_delete_says_deleted() -> None:
+    assert kinds(diff_of([DATA, TOPIC], [RENAMED_DATA])) == [
+        ("delete", "alerts", "is deleted"),
+        ("replacement", "data", "likely replaced (estimate): `bucket` changes, which the provider cannot update in place"),
+    ]
+
+
+def test_a_protected_resource_replaced_or_deleted_is_first_among_deletes() -> None:
+    # `pulumi up` stops on it: the reviewer must know before merging, not at deploy time.
+    base = [reg(BUCKET_T, "data", protect=True, bucket="a"), reg(TOPIC_T, "alerts", protect=True)]
+    head = [reg(BUCKET_T, "data", protect=True, bucket="b")]
+    assert kinds(diff_of(base, head)) == [
+        ("protected-delete", "data", "is protected and would be replaced: `pulumi up` stops on it until it is unprotected"),
+        ("protected-delete", "alerts", "is protected and would be deleted: `pulumi up` stops on it until it is unprotected"),
+        ("delete", "alerts", "is deleted"),
+        ("replacement", "data", "likely replaced (estimate): `bucket` changes, which the provider cannot update in place"),
+    ]
+
+
+def test_protection_removed_comes_before_protection_added() -> None:
+    base = [reg(TOPIC_T, "a", protect=True), reg(TOPIC_T, "b"), reg(TOPIC_T, "c", retain=True)]
+    head = [reg(TOPIC_T, "a"), reg(TOPIC_T, "b", protect=True), reg(TOPIC_T, "c")]
+    assert kinds(diff_of(base, head)) == [
+        ("protection-change", "a", "protect: true -> false (protection removed)"),
+        ("protection-change", "c", "retainOnDelete: true -> false (protection removed)"),
+        ("protection-change", "b", "protect: false -> true"),
+    ]
+
+
+def test_within_one_kind_the_data_comes_first() -> None:
+    # A bucket, then its key, then the registry: what holds data is read first.
+    repo = reg("aws:ecr/repository:Repository", "repo")
+    base = [TOPIC, repo, KEY, DATA]
+    assert [x.name for x in diff_of(base, []).danger] == ["data", "key", "repo", "alerts"]
+
+
+def test_the_danger_kinds_come_in_their_order() -> None:
+    base = [reg(BUCKET_T, "data", protect=True), reg(KEY_T, "key", description="k"), reg(TOPIC_T, "t", bucket="x"),
+            reg("aws:cloudwatch/logGroup:LogGroup", "logs", name="a")]
+    head = [reg(BUCKET_T, "data", acl="public-read"), reg(KEY_T, "key2", description="k"),
+            reg("aws:cloudwatch/logGroup:LogGroup", "logs", name="b")]
+    assert [x.kind for x in diff_of(base, head).danger] == [
+        "exposure", "protection-change", "delete", "delete", "urn-change", "replacement"]
+
+
+def test_a_urn_change_is_matched_by_name_or_by_same_inputs() -> None:
+    # Same type and either the same name (re-parented) or the same inputs (renamed): one resource moved.
+    reparented = reg(TOPIC_T, "alerts", parent="mlops:monitoring:Alerts", displayName="a")
+    renamed = reg(TOPIC_T, "alarms", displayName="a")
+    other = reg(TOPIC_T, "alarms", displayName="b")
+    assert ([x.kind for x in diff_of([TOPIC], [reparented]).danger], [x.kind for x in diff_of([TOPIC], [renamed]).danger],
+            [x.kind for x in diff_of([TOPIC], [other]).danger]) == (
+        ["delete", "urn-change"], ["delete", "urn-change"], ["delete"])
+
+
+def test_a_urn_change_message_names_both_urns_and_the_fix() -> None:
+    (change,) = [x for x in diff_of([KEY], [KEY_RENAMED]).danger if x.kind == "urn-change"]
+    assert change == Danger("urn-change", KEY_RENAMED.urn, KEY_T, "data-key",
+                            f"URN changes without an alias: `{KEY.urn}` -> `{KEY_RENAMED.urn}`; Pulumi deletes it and creates it "
+                            "again. Add `aliases=[...]` with the old URN if it is the same resource.")
+
+
+def test_another_type_with_the_same_name_is_no_urn_change() -> None:
+    assert [x.kind for x in diff_of([reg(TOPIC_T, "x")], [reg("aws:sqs/queue:Queue", "x")]).danger] == ["delete"]
+
+
+def test_a_provider_change_replaces_the_resource_and_says_so() -> None:
+    # Another provider is another region or account: the resource is created there and deleted here.
+    old = reg(TOPIC_T, "alerts", provider="urn:pulumi:s::mlops::pulumi:providers:aws::aws::id1")
+    same_provider_new_id = reg(TOPIC_T, "alerts", provider="urn:pulumi:s::mlops::pulumi:providers:aws::aws::id2")
+    moved = reg(TOPIC_T, "alerts", provider="urn:pulumi:s::mlops::pulumi:providers:aws::aws-backup::id1")
+    assert compare_resources([old], [same_provider_new_id]) == []
+    (change,) = compare_resources([old], [moved])
+    assert (change.action, change.reasons, change.options) == (
+        "replace", ["its provider changes (another region or account)"],
+        ["provider: urn:pulumi:s::mlops::pulumi:providers:aws::aws::id1 -> urn:pulumi:s::mlops::pulumi:providers:aws::aws-backup::id1"])
+
+
+def test_a_resource_from_the_default_provider_shows_default() -> None:
+    (change,) = compare_resources([reg(TOPIC_T, "alerts")], [reg(TOPIC_T, "alerts", provider="urn:p::west::id")])
+    assert change.options == ["provider: (default) -> urn:p::west::id"]
+
+
+def test_a_moved_resource_without_changes_is_an_update_of_its_old_urn() -> None:
+    head = reg(TOPIC_T, "alarms", displayName="a", aliases=(TOPIC.urn,))
+    (change,) = compare_resources([TOPIC], [head])
+    assert (change.urn, change.action, change.old_urn, change.properties) == (head.urn, "update", TOPIC.urn, [])
+
+
+def test_a_moved_protected_resource_that_is_replaced_is_a_protected_delete() -> None:
+    base = reg(BUCKET_T, "data", protect=True, bucket="a")
+    head = reg(BUCKET_T, "bucket", protect=True, bucket="b", aliases=(base.urn,))
+    assert [x.kind for x in diff_of([base], [head]).danger] == ["protected-delete", "replacement"]
+
+
+def test_a_create_lists_every_input_and_protects_as_at_head() -> None:
+    (change,) = compare_resources([], [reg(BUCKET_T, "data", protect=True, bucket="b")])
+    assert (change.action, change.protected, [(p.path, p.old, p.new) for p in change.properties]) == (
+        "create", True, [("bucket", None, "b")])
+
+
+def test_a_delete_is_protected_as_at_base() -> None:
+    (change,) = compare_resources([reg(BUCKET_T, "data", protect=True)], [])
+    assert (change.action, change.protected) == ("delete", True)
+
+
+def test_a_component_is_never_a_change() -> None:
+    component = dataclasses.replace(reg("mlops:storage:DataBucket", "data"), custom=False)
+    assert compare_resources([component], []) == []
+
+
+PROPERTY_CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], list[tuple[str, Any, Any, bool]]]] = {
+    "top-level-forces": (BUCKET_T, {"bucket": "a"}, {"bucket": "b"}, [("bucket", "a", "b", True)]),
+    "nested-forces": (BUCKET_T, {"objectLockConfiguration": {"objectLockEnabled": "Enabled", "x": 1}},
+                      {"objectLockConfiguration": {"objectLockEnabled": None, "x": 2}},
+                      [("objectLockConfiguration.objectLockEnabled", "Enabled", None, True), ("objectLockConfiguration.x", 1, 2, False)]),
+    "update-in-place": (BUCKET_T, {"tags": {"a": "1"}}, {"tags": {"a": "2"}}, [("tags.a", "1", "2", False)]),
+    "list-items": (TOPIC_T, {"l": [1, 2]}, {"l": [1, 3]}, [("l[1]", 2, 3, False)]),
+    "list-length": (TOPIC_T, {"l": [1]}, {"l": [1, 2]}, [("l", [1], [1, 2], False)]),
+    "json-document-by-field": (TOPIC_T, {"policy": '{"a": 1, "b": 2}'}, {"policy": '{"b": 2, "a": 3}'}, [("policy.a", 1, 3, False)]),
+    "unknown-type-never-forces": (TOPIC_T, {"name": "a"}, {"name": "b"}, [("name", "a", "b", False)]),
+}
+
+
+@pytest.mark.parametrize("case", PROPERTY_CASES)
+def test_property_changes_are_each_changed_leaf(case: str) -> None:
+    type_, old, new, expected = PROPERTY_CASES[case]
+    assert [(p.path, p.old, p.new, p.forces_replacement) for p in property_changes(type_, old, new)] == expected
+
+
+def test_an_ignored_path_and_its_children_are_not_diffed() -> None:
+    old, new = {"a": {"b": 1, "c": 1}, "ab": 1, "l": [1]}, {"a": {"b": 2, "c": 2}, "ab": 2, "l": [2]}
+    assert [p.path for p in property_changes(TOPIC_T, old, new, ignore_changes=("a.b", "l"))] == ["a.c", "ab"]
+    assert [p.path for p in property_changes(TOPIC_T, old, new, ignore_changes=("a",))] == ["ab", "l[0]"]
+
+
+def test_a_change_to_json_keeps_a_secret_value_out() -> None:
+    secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "s3cret"}
+    (change,) = property_changes(TOPIC_T, {"token": secret}, {"token": {**secret, "value": "other"}})
+    assert change.to_json() == {"path": "token", "secret": True, "forcesReplacement": False}
+    plain = property_changes(TOPIC_T, {"n": 1}, {"n": 2})[0]
+    assert plain.to_json() == {"path": "n", "old": 1, "new": 2, "forcesReplacement": False}
+
+
+def test_a_resource_change_to_json_names_its_alias_only_when_moved() -> None:
+    head = reg(TOPIC_T, "alarms", displayName="a", aliases=(TOPIC.urn,))
+    (moved,) = compare_resources([TOPIC], [head])
+    (deleted,) = compare_resources([TOPIC], [])
+    assert moved.to_json() == {"urn": head.urn, "type": TOPIC_T, "name": "alarms", "action": "update", "protected": False,
+                               "properties": [], "replaceReasons": [], "optionChanges": [], "aliasOf": TOPIC.urn}
+    assert "aliasOf" not in deleted.to_json()
+
+
+def test_stacks_come_prod_first_then_by_name() -> None:
+    from offline.diff import compare_sides
+
+    runs = {"b": StackRun("dev", [TOPIC]), "a": StackRun("dev", [TOPIC]), "z": StackRun("prod", [TOPIC])}
+    assert [d.stack for d in compare_sides(runs, runs)] == ["z", "a", "b"]
+
+
+def test_a_removed_stack_is_all_delete_and_counts_by_action() -> None:
+    d = compare_stack("s", StackRun("prod", [TOPIC, DATA]), None)
+    assert (d.status, d.counts, d.is_prod) == ("removed", {"create": 0, "update": 0, "replace": 0, "delete": 2}, True)
+
+
+def test_danger_takes_the_old_resource_of_a_moved_one() -> None:
+    base = reg(BUCKET_T, "data", acl="public-read")
+    head = reg(BUCKET_T, "bucket", acl="public-read", aliases=(base.urn,))
+    changes = compare_resources([base], [head])
+    assert danger(changes, [base], [head]) == []
+
+
+# --- the Markdown comment, line by line, for a change of every kind ----------------------------
+
+from offline.values import SECRET_SIG, SECRET_SIG_KEY  # noqa: E402
+
+REPORT_BODY = [
+    '### Summary',
+    '',
+    '| stack | env | create | update | replace | delete | idle cost / month (base → head) | status |',
+    '| --- | --- | ---: | ---: | ---: | ---: | --- | --- |',
+    '| `prod` | prod | 2 | 1 | 1 | 3 | $33.85 → $1.00 (-$32.85) + UNPRICED | compared |',
+    '| `dev` | dev | 0 | 0 | 0 | 0 | $0.00 → $0.00 (+$0.00) + UNPRICED | compared |',
+    '',
+    '### Danger',
+    '',
+    '- **prod** (prod) · protected-delete · `aws:s3/bucket:Bucket` **data** is protected and would be replaced: `pulumi up` stops on it until it is unprotected',
+    '- **prod** (prod) · protection-change · `aws:s3/bucket:Bucket` **data** protect: true -> false (protection removed)',
+    '- **prod** (prod) · delete · `aws:kms/key:Key` **key** is deleted',
+    '- **prod** (prod) · delete · `aws:ec2/natGateway:NatGateway` **nat** is deleted',
+    '- **prod** (prod) · delete · `aws:sns/topic:Topic` **gone** is deleted',
+    '- **prod** (prod) · urn-change · `aws:kms/key:Key` **key2** URN changes without an alias: `urn:pulumi:s::mlops::aws:kms/key:Key::key` -> `urn:pulumi:s::mlops::aws:kms/key:Key::key2`; Pulumi deletes it and creates it again. Add `aliases=[...]` with the old URN if it is the same resource.',
+    '- **prod** (prod) · replacement · `aws:s3/bucket:Bucket` **data** likely replaced (estimate): `bucket` changes, which the provider cannot update in place',
+    '',
+    '### Stack `prod`',
+    '',
+    '<details><summary>7 resource changes</summary>',
+    '',
+    '- `-` **delete** `aws:ec2/natGateway:NatGateway` **nat**',
+    '- `-` **delete** `aws:kms/key:Key` **key**',
+    '- `+` **create** `aws:kms/key:Key` **key2**',
+    '- `+-` **replace** `aws:s3/bucket:Bucket` **data** [protected]',
+    '  - replaces: `bucket` changes, which the provider cannot update in place',
+    '  - option protect: true -> false',
+    '  - `bucket`: `a` → `b`',
+    '- `-` **delete** `aws:sns/topic:Topic` **gone**',
+    '- `~` **update** `aws:sns/topic:Topic` **script**',
+    '  - `size`: `1` → `2`',
+    '  - `token`: changed (secret, value not shown)',
+    '  - `userData` (changed lines):',
+    '',
+    '    ```diff',
+    '    -line2',
+    '    +line3',
+    '    ```',
+    '',
+    '- `+` **create** `aws:sqs/queue:Queue` **q**',
+    '',
+    '</details>',
+    '',
+    '<details><summary>Cost: idle $33.85 → $1.00 (-$32.85) + UNPRICED a month</summary>',
+    '',
+    '| resource | base | head | delta |',
+    '| --- | ---: | ---: | ---: |',
+    '| `aws:ec2/natGateway:NatGateway` nat | $32.85 | – | -$32.85 |',
+    '| `aws:kms/key:Key` key | $1.00 | – | -$1.00 |',
+    '| `aws:kms/key:Key` key2 | – | $1.00 | $1.00 |',
+    '| `aws:sns/topic:Topic` gone | – | – | UNPRICED |',
+    '| `aws:sqs/queue:Queue` q | – | – | UNPRICED |',
+    '',
+    '</details>',
+    '',
+    'UNPRICED (not counted): `aws:sns/topic:Topic`, `aws:sqs/queue:Queue`',
+    '',
+    'Policy: 2 violation(s)',
+    '',
+    '- **mandatory** `s3-tls-only` `data-policy`: no tls',
+    '- **advisory** `s3-bucket-key` `sse`: no key',
+    '',
+]
+DEV_TAIL = ['### Stack `dev`', '', 'UNPRICED (not counted): `aws:sns/topic:Topic`', '', 'Policy: 2 violation(s)', '', '- **mandatory** `s3-tls-only` `data-policy`: no tls', '- **advisory** `s3-bucket-key` `sse`: no key', '', 'No change in: `dev`.']
+
+
+def every_kind_report() -> tuple[str, dict[str, Any]]:
+    """A protected bucket replaced, a key renamed without an alias, a NAT gateway deleted (the cost
+    drop), a script's changed lines, a secret, a new unpriced queue, and two policy results."""
+    def secret(value: str) -> dict[str, str]:
+        return {SECRET_SIG_KEY: SECRET_SIG, "value": value}
+
+    base = [reg(BUCKET_T, "data", protect=True, bucket="a"), reg(KEY_T, "key", description="k"), reg(TOPIC_T, "gone"),
+            reg("aws:ec2/natGateway:NatGateway", "nat"), reg(TOPIC_T, "script", userData="line1\nline2\n", token=secret("a"), size=1)]
+    head = [reg(BUCKET_T, "data", bucket="b"), reg(KEY_T, "key2", description="k"),
+            reg(TOPIC_T, "script", userData="line1\nline3\n", token=secret("b"), size=2.0), reg("aws:sqs/queue:Queue", "q", name="q")]
+
+    def policy(resources: Any, environment: str) -> list[_Violation]:
+        return [_Violation("s3-bucket-key", "advisory", "urn:x::sse", "no key"), _Violation("s3-tls-only", "mandatory", "urn:x::data-policy", "no tls")]
+
+    markdown, document, _ = build_report({"prod": StackRun("prod", base), "dev": StackRun("dev", [TOPIC])},
+                                  {"prod": StackRun("prod", head), "dev": StackRun("dev", [TOPIC])}, BASE, policy=policy)
+    return markdown, json.loads(document)
+
+
+def test_the_comment_shows_every_kind_of_change_its_danger_cost_and_policy() -> None:
+    # What the reviewer reads, line by line; policy results mandatory first.
+    markdown, _ = every_kind_report()
+    lines = markdown.splitlines()
+    assert "**Labels:** `policy-violation`, `prod-delete`, `protection-change`, `replacement`" in lines
+    summary = lines.index("### Summary")
+    graph = lines.index("<details><summary>Graph of the changed resources and one hop around them</summary>")
+    assert lines[summary:graph] == REPORT_BODY
+    assert lines[lines.index("### Stack `dev`"):] == DEV_TAIL
+
+
+def test_report_json_carries_counts_cost_rows_and_policy_exactly() -> None:
+    # The CI job and the labels read report.json; the cost rows name what changes the bill.
+    _, report = every_kind_report()
+    prod = report["stacks"]["prod"]
+    assert (prod["status"], prod["errors"], prod["counts"]) == ("ok", {}, {"create": 2, "update": 1, "replace": 1, "delete": 3})
+    urn = "urn:pulumi:s::mlops::{}".format
+    assert prod["cost"] == {
+        "baseIdleMonthlyUsd": 33.85, "headIdleMonthlyUsd": 1.0, "deltaMonthlyUsd": -32.85,
+        "resources": [
+            {"urn": urn("aws:ec2/natGateway:NatGateway::nat"), "type": "aws:ec2/natGateway:NatGateway", "name": "nat",
+             "baseMonthlyUsd": 32.85, "headMonthlyUsd": None, "deltaMonthlyUsd": -32.85},
+            {"urn": urn("aws:kms/key:Key::key"), "type": KEY_T, "name": "key", "baseMonthlyUsd": 1.0, "headMonthlyUsd": None,
+             "deltaMonthlyUsd": -1.0},
+            {"urn": urn("aws:kms/key:Key::key2"), "type": KEY_T, "name": "key2", "baseMonthlyUsd": None, "headMonthlyUsd": 1.0,
+             "deltaMonthlyUsd": 1.0},
+            {"urn": urn("aws:sns/topic:Topic::gone"), "type": TOPIC_T, "name": "gone", "baseMonthlyUsd": None, "headMonthlyUsd": None,
+             "deltaMonthlyUsd": None},
+            {"urn": urn("aws:sqs/queue:Queue::q"), "type": "aws:sqs/queue:Queue", "name": "q", "baseMonthlyUsd": None,
+             "headMonthlyUsd": None, "deltaMonthlyUsd": None},
+        ],
+        "unpricedTypes": ["aws:sns/topic:Topic", "aws:sqs/queue:Queue"],
+        "trainingRun": [], "baseTrainingRun": [], "crossCloudEgress": None,
+    }
+    assert [v["severity"] for v in prod["policy"]] == ["advisory", "mandatory"]
+    assert report["labels"] == ["policy-violation", "prod-delete", "protection-change", "replacement"]
+    (bucket,) = [c for c in prod["changes"] if c["name"] == "data"]
+    assert bucket == {"urn": urn("aws:s3/bucket:Bucket::data"), "type": BUCKET_T, "name": "data", "action": "replace",
+                      "protected": True, "properties": [{"path": "bucket", "old": "a", "new": "b", "forcesReplacement": True}],
+                      "replaceReasons": ["`bucket` changes, which the provider cannot update in place"],
+                      "optionChanges": ["protect: true -> false"]}

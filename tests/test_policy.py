@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 
 from offline.engine import ROOT, Recording, Registration
-from policy.rules import RULES, RULES_BY_NAME, Resource, ResourceRule, StackRule, Violation, evaluate, mandatory
+from policy.rules import (
+    RULES, RULES_BY_NAME, Resource, ResourceRule, ResourceView, StackRule, Violation, evaluate, mandatory,
+)
 
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 BUCKET = "aws:s3/bucket:Bucket"
@@ -274,7 +276,7 @@ def bucket_with_guards(*, skip: str = "", protect: bool = True, force_destroy: b
     return [key, bucket, *linked]
 
 
-def stack_violations(rule: str, resources: list[Resource], *, environment: str) -> list[Violation]:
+def stack_violations(rule: str, resources: Sequence[ResourceView], *, environment: str) -> list[Violation]:
     assert isinstance(RULES_BY_NAME[rule], StackRule)
     return [v for v in evaluate(resources, environment=environment) if v.rule == rule]
 
@@ -563,3 +565,418 @@ def _without_token_env(deployment: Registration) -> Registration:
     for container in inputs["spec"]["template"]["spec"]["containers"]:
         container["env"] = [e for e in container.get("env", []) if e["name"] != "MLOPS_AUTH_TOKEN"]
     return replace(deployment, inputs=inputs)
+
+
+# --- every item of every list the rules hold ------------------------------------------------
+#
+# Each rule keeps lists: the resource types it checks, the values it accepts or refuses. A
+# test per item, so that an item dropped from a list (a type no longer checked, a host
+# namespace no longer refused) fails here.
+
+BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
+SSE_V2 = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+VERSIONING_V2 = "aws:s3/bucketVersioningV2:BucketVersioningV2"
+BUCKET_ACL = "aws:s3/bucketAcl:BucketAcl"
+BUCKET_ACL_V2 = "aws:s3/bucketAclV2:BucketAclV2"
+DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+WORKLOAD_KINDS = {
+    "kubernetes:apps/v1:Deployment": lambda spec: {"spec": {"template": {"spec": spec}}},
+    "kubernetes:apps/v1:StatefulSet": lambda spec: {"spec": {"template": {"spec": spec}}},
+    "kubernetes:apps/v1:DaemonSet": lambda spec: {"spec": {"template": {"spec": spec}}},
+    "kubernetes:batch/v1:Job": lambda spec: {"spec": {"template": {"spec": spec}}},
+    "kubernetes:batch/v1:CronJob": lambda spec: {"spec": {"jobTemplate": {"spec": {"template": {"spec": spec}}}}},
+    "kubernetes:core/v1:Pod": lambda spec: {"spec": spec},
+}
+ROOT_POD = pod(pod_security={"runAsNonRoot": False})["spec"]["template"]["spec"]
+HOST_PID_POD = pod(hostPID=True)["spec"]["template"]["spec"]
+SSH_FROM_ANYWHERE = {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}
+STAR_ACTION = document(allow("*", "*"))
+
+# rule -> {type: inputs that break the rule on that type}: exactly the types the rule checks.
+REJECTED_ON_EVERY_TYPE: dict[str, dict[str, Mapping[str, Any]]] = {
+    "s3-encryption": {SSE: {"rules": []}, SSE_V2: {"rules": []}},
+    "s3-bucket-key": {t: {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]} for t in (SSE, SSE_V2)},
+    "s3-public-access-block": {PAB: {}},
+    "s3-tls-only": {POLICY: {"policy": document()}},
+    "s3-no-public-policy": {POLICY: {"policy": document({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"})}},
+    "s3-ownership-enforced": {OWNERSHIP: {"rule": {"objectOwnership": "ObjectWriter"}}},
+    "s3-no-public-acl": {t: {"acl": "public-read"} for t in (BUCKET, BUCKET_V2, BUCKET_ACL, BUCKET_ACL_V2)},
+    "s3-versioning": {VERSIONING: {}, VERSIONING_V2: {}},
+    "ecr-immutable-tags": {REPO: {}},
+    "ecr-scan-on-push": {REPO: {}},
+    "kms-key-rotation": {KEY: {}},
+    "ec2-imdsv2": {INSTANCE: {}, LAUNCH_TEMPLATE: {}},
+    "ec2-instance-no-public-ip": {INSTANCE: {"associatePublicIpAddress": True}},
+    "ec2-no-public-ip-on-launch": {SUBNET: {"mapPublicIpOnLaunch": True},
+                                   LAUNCH_TEMPLATE: {"networkInterfaces": [{"associatePublicIpAddress": True}]}},
+    "ec2-encrypted-volumes": {INSTANCE: {"rootBlockDevice": {}},
+                              LAUNCH_TEMPLATE: {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {}}]}},
+    "ec2-no-internet-ingress": {
+        SG: {"ingress": [SSH_FROM_ANYWHERE]}, DEFAULT_SG: {"ingress": [SSH_FROM_ANYWHERE]},
+        SG_RULE: {"type": "ingress", **SSH_FROM_ANYWHERE},
+        INGRESS_RULE: {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0"},
+    },
+    "ec2-no-ssh-ingress": {
+        SG: {"ingress": [SSH_FROM_ANYWHERE]}, DEFAULT_SG: {"ingress": [SSH_FROM_ANYWHERE]},
+        SG_RULE: {"type": "ingress", **SSH_FROM_ANYWHERE},
+        INGRESS_RULE: {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "10.0.0.0/8"},
+    },
+    "iam-no-wildcard-action": {
+        **{t: {"policy": STAR_ACTION} for t in ("aws:iam/policy:Policy", ROLE_POLICY, "aws:iam/userPolicy:UserPolicy",
+                                                 "aws:iam/groupPolicy:GroupPolicy")},
+        ROLE: {"inlinePolicies": [{"name": "p", "policy": STAR_ACTION}]},
+    },
+    "iam-no-wildcard-resource": {
+        **{t: {"policy": STAR_ACTION} for t in ("aws:iam/policy:Policy", ROLE_POLICY, "aws:iam/userPolicy:UserPolicy",
+                                                 "aws:iam/groupPolicy:GroupPolicy")},
+        ROLE: {"inlinePolicies": [{"name": "p", "policy": STAR_ACTION}]},
+    },
+    "iam-no-admin-policy": {t: {"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"} for t in (
+        ATTACHMENT, "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+        "aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment")},
+    **{rule: {kind: wrap(ROOT_POD) for kind, wrap in WORKLOAD_KINDS.items()} for rule in ("k8s-run-as-non-root",)},
+    "k8s-no-privilege-escalation": {k: w({"containers": [{"name": "c"}]}) for k, w in WORKLOAD_KINDS.items()},
+    "k8s-read-only-root-filesystem": {k: w({"containers": [{"name": "c"}]}) for k, w in WORKLOAD_KINDS.items()},
+    "k8s-drop-all-capabilities": {k: w({"containers": [{"name": "c"}]}) for k, w in WORKLOAD_KINDS.items()},
+    "k8s-seccomp-runtime-default": {k: w({"containers": [{"name": "c"}]}) for k, w in WORKLOAD_KINDS.items()},
+    "k8s-resource-limits": {k: w({"containers": [{"name": "c"}]}) for k, w in WORKLOAD_KINDS.items()},
+    "k8s-image-digest": {k: w({"containers": [{"name": "c", "image": "serve:latest"}]}) for k, w in WORKLOAD_KINDS.items()},
+    "k8s-no-privileged-or-host": {kind: wrap(HOST_PID_POD) for kind, wrap in WORKLOAD_KINDS.items()},
+    "gke-private-nodes": {CLUSTER: {}},
+    "gke-control-plane-not-open": {CLUSTER: {}},
+    "gke-workload-identity": {CLUSTER: {}},
+    "gke-network-policy-enforced": {CLUSTER: {}},
+    "gke-shielded-nodes": {CLUSTER: {"enableShieldedNodes": False}},
+    "gke-prod-deletion-protection": {CLUSTER: {}},
+}
+TYPE_CASES = [(rule, type_) for rule, by_type in REJECTED_ON_EVERY_TYPE.items() for type_ in by_type]
+
+
+def test_the_type_table_names_exactly_the_types_each_rule_checks() -> None:
+    # So that the case table below cannot miss a type, and a type dropped from a rule shows here too.
+    resource_rules = {rule.name: set(rule.types) for rule in RULES if isinstance(rule, ResourceRule)}
+    assert resource_rules == {rule: set(by_type) for rule, by_type in REJECTED_ON_EVERY_TYPE.items()}
+
+
+@pytest.mark.parametrize(("rule", "type_"), TYPE_CASES, ids=[f"{r}-{t.rsplit(':', 1)[-1]}" for r, t in TYPE_CASES])
+def test_each_rule_checks_each_of_its_types(rule: str, type_: str) -> None:
+    # A type the rule skips is a resource of that kind deployed unchecked (a V2 bucket, a CronJob's pods).
+    [violation] = violations_of(rule, type_, REJECTED_ON_EVERY_TYPE[rule][type_], environment="prod")
+    assert violation.rule == rule
+
+
+SEVERITY = {
+    "s3-encryption": "mandatory", "s3-bucket-key": "advisory", "s3-public-access-block": "mandatory",
+    "s3-tls-only": "mandatory", "s3-no-public-policy": "mandatory", "s3-ownership-enforced": "mandatory",
+    "s3-no-public-acl": "mandatory", "s3-versioning": "mandatory", "s3-bucket-guarded": "mandatory",
+    "prod-data-protected": "mandatory", "ecr-immutable-tags": "mandatory", "ecr-scan-on-push": "mandatory",
+    "kms-key-rotation": "mandatory", "ec2-imdsv2": "mandatory", "ec2-instance-no-public-ip": "mandatory",
+    "ec2-no-public-ip-on-launch": "advisory", "ec2-encrypted-volumes": "mandatory",
+    "ec2-no-internet-ingress": "mandatory", "ec2-no-ssh-ingress": "mandatory", "iam-no-wildcard-action": "mandatory",
+    "iam-no-wildcard-resource": "mandatory", "iam-no-admin-policy": "mandatory", "k8s-run-as-non-root": "mandatory",
+    "k8s-no-privilege-escalation": "mandatory", "k8s-read-only-root-filesystem": "mandatory",
+    "k8s-drop-all-capabilities": "mandatory", "k8s-seccomp-runtime-default": "mandatory",
+    "k8s-resource-limits": "mandatory", "k8s-image-digest": "mandatory", "k8s-no-privileged-or-host": "mandatory",
+    "gke-private-nodes": "mandatory", "gke-control-plane-not-open": "mandatory", "gke-workload-identity": "mandatory",
+    "gke-network-policy-enforced": "mandatory", "gke-shielded-nodes": "mandatory",
+    "gke-prod-deletion-protection": "mandatory", "prod-public-endpoint-authenticated": "mandatory",
+    "public-endpoint-authenticated": "advisory",
+}
+
+
+def test_each_rule_has_its_severity_in_its_order() -> None:
+    # A mandatory rule turned advisory lets `pulumi up` through; the order is the report's order.
+    assert [(rule.name, rule.severity) for rule in RULES] == list(SEVERITY.items())
+
+
+def test_the_severity_of_a_violation_is_its_rule_severity() -> None:
+    [advisory] = violations_of("s3-bucket-key", SSE, REJECTED_ON_EVERY_TYPE["s3-bucket-key"][SSE])
+    [blocking] = violations_of("s3-encryption", SSE, {"rules": []})
+    assert (advisory.severity, blocking.severity, mandatory([advisory, blocking])) == ("advisory", "mandatory", [blocking])
+
+
+# Rules that look at the environment; every other rule holds in dev and prod alike.
+PROD_ONLY = {"gke-prod-deletion-protection", "prod-data-protected", "prod-public-endpoint-authenticated"}
+OUTSIDE_PROD_ONLY = {"public-endpoint-authenticated"}
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+@pytest.mark.parametrize("rule", sorted(REJECTED_ON_EVERY_TYPE))
+def test_each_resource_rule_applies_in_the_environments_it_names(rule: str, environment: str) -> None:
+    type_, inputs = next(iter(REJECTED_ON_EVERY_TYPE[rule].items()))
+    fires = bool(violations_of(rule, type_, inputs, environment=environment))
+    assert fires == (environment == "prod" or rule not in PROD_ONLY)
+
+
+def test_the_environment_rules_are_the_prod_protections_and_the_endpoint_pair() -> None:
+    # The stack rules' environments are pinned by their own tests (prod data, ENDPOINT_CASES).
+    stack_rules = {rule.name for rule in RULES if isinstance(rule, StackRule)}
+    assert stack_rules == {"s3-bucket-guarded", "prod-data-protected", "prod-public-endpoint-authenticated",
+                           "public-endpoint-authenticated"}
+    assert stack_violations("prod-data-protected", bucket_with_guards(protect=False), environment="staging") == []
+
+
+# (rule, type, inputs, accepted?) for each value a rule's lists hold.
+VALUE_CASES: dict[str, tuple[str, str, Mapping[str, Any], bool]] = {
+    **{f"sse-{a}": ("s3-encryption", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": a}}]}, True)
+       for a in ("aws:kms", "aws:kms:dsse", "AES256")},
+    "sse-missing": ("s3-encryption", SSE, {"rules": [{}]}, False),
+    **{f"bucket-key-needed-for-{a}": ("s3-bucket-key", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": a}}]}, False)
+       for a in ("aws:kms", "aws:kms:dsse")},
+    "bucket-key-as-string": ("s3-bucket-key", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}, "bucketKeyEnabled": "true"}]}, True),
+    "no-bucket-key-for-aes256": ("s3-bucket-key", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}, True),
+    **{f"acl-{acl}": ("s3-no-public-acl", BUCKET, {"acl": acl}, False) for acl in ("public-read", "public-read-write", "authenticated-read")},
+    "acl-private": ("s3-no-public-acl", BUCKET, {"acl": "private"}, True),
+    **{f"public-access-flag-{flag}-off": ("s3-public-access-block", PAB, {**{f: True for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}, flag: False}, False)
+       for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")},
+    "public-access-flags-as-strings": ("s3-public-access-block", PAB, {f: "TRUE" for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}, True),
+    "tls-deny-on-star-action": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Action": "*"})}, True),
+    "tls-deny-on-action-list": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Action": ["s3:GetObject", "s3:*"]})}, True),
+    "tls-deny-on-one-action": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Action": "s3:GetObject"})}, False),
+    "tls-deny-to-aws-star": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Principal": {"AWS": "*"}})}, True),
+    "tls-deny-to-aws-star-list": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Principal": {"AWS": ["*"]}})}, True),
+    "tls-allow-is-no-deny": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Effect": "Allow"})}, False),
+    "tls-condition-boolean": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Condition": {"Bool": {"aws:SecureTransport": False}}})}, True),
+    "tls-condition-true-denies-tls": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Condition": {"Bool": {"aws:SecureTransport": "true"}}})}, False),
+    "tls-policy-as-object": ("s3-tls-only", POLICY, {"policy": {"Statement": [TLS_ONLY]}}, True),
+    "tls-policy-empty-string": ("s3-tls-only", POLICY, {"policy": ""}, False),
+    "public-policy-with-condition": ("s3-no-public-policy", POLICY, {"policy": document({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": {"StringEquals": {"aws:SourceAccount": "1"}}})}, True),
+    "public-policy-deny": ("s3-no-public-policy", POLICY, {"policy": document({"Effect": "Deny", "Principal": "*", "Action": "s3:*"})}, True),
+    "public-policy-aws-star": ("s3-no-public-policy", POLICY, {"policy": document({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject"})}, False),
+    "ownership-missing": ("s3-ownership-enforced", OWNERSHIP, {}, False),
+    "versioning-missing": ("s3-versioning", VERSIONING, {}, False),
+    "scan-on-push-as-string": ("ecr-scan-on-push", REPO, {"imageScanningConfiguration": {"scanOnPush": "true"}}, True),
+    "rotation-as-string": ("kms-key-rotation", KEY, {"enableKeyRotation": "true"}, True),
+    "symmetric-by-key-spec": ("kms-key-rotation", KEY, {"keySpec": "SYMMETRIC_DEFAULT"}, False),
+    "asymmetric-by-master-key-spec": ("kms-key-rotation", KEY, {"customerMasterKeySpec": "ECC_NIST_P256"}, True),
+    "imds-optional": ("ec2-imdsv2", LAUNCH_TEMPLATE, {"metadataOptions": {"httpTokens": "optional"}}, False),
+    "public-ip-as-string": ("ec2-instance-no-public-ip", INSTANCE, {"associatePublicIpAddress": "true"}, False),
+    "launch-template-private-interface": ("ec2-no-public-ip-on-launch", LAUNCH_TEMPLATE, {"networkInterfaces": [{"associatePublicIpAddress": "false"}]}, True),
+    "unencrypted-ebs-volume": ("ec2-encrypted-volumes", INSTANCE, {"rootBlockDevice": {"encrypted": True}, "ebsBlockDevices": [{"deviceName": "/dev/sdf", "encrypted": True}, {"deviceName": "/dev/sdg"}]}, False),
+    "encrypted-ebs-volumes": ("ec2-encrypted-volumes", INSTANCE, {"rootBlockDevice": {"encrypted": "true"}, "ebsBlockDevices": [{"deviceName": "/dev/sdf", "encrypted": True}]}, True),
+    "launch-template-mapping-without-ebs": ("ec2-encrypted-volumes", LAUNCH_TEMPLATE, {"blockDeviceMappings": [{"deviceName": "/dev/sdb", "virtualName": "ephemeral0"}]}, True),
+    **{f"ingress-from-{cidr}": ("ec2-no-internet-ingress", SG, ingress(cidrBlocks=[cidr] if "." in cidr else [], ipv6CidrBlocks=[cidr] if ":" in cidr else []), False)
+       for cidr in ("0.0.0.0/0", "::/0")},
+    "egress-rule-from-anywhere": ("ec2-no-internet-ingress", SG_RULE, {"type": "egress", "protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}, True),
+    "vpc-ingress-rule-ipv6-anywhere": ("ec2-no-internet-ingress", INGRESS_RULE, {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv6": "::/0"}, False),
+    "sg-rule-ipv6-anywhere": ("ec2-no-internet-ingress", SG_RULE, {"type": "ingress", "protocol": "tcp", "fromPort": 443, "toPort": 443, "ipv6CidrBlocks": ["::/0"]}, False),
+    **{f"ssh-by-protocol-{p}": ("ec2-no-ssh-ingress", SG, ingress(protocol=p, fromPort=22.0, toPort=22.0), False) for p in ("tcp", "6")},
+    **{f"every-port-by-protocol-{p}": ("ec2-no-ssh-ingress", SG, ingress(protocol=p, fromPort=0.0, toPort=0.0), False) for p in ("-1", "all")},
+    "udp-22-is-not-ssh": ("ec2-no-ssh-ingress", SG, ingress(protocol="udp", fromPort=22.0, toPort=22.0), True),
+    "range-over-22": ("ec2-no-ssh-ingress", SG, ingress(fromPort=20.0, toPort=25.0), False),
+    "range-ending-at-22": ("ec2-no-ssh-ingress", SG, ingress(fromPort=10.0, toPort=22.0), False),
+    "range-below-22": ("ec2-no-ssh-ingress", SG, ingress(fromPort=10.0, toPort=21.0), True),
+    "range-above-22": ("ec2-no-ssh-ingress", SG, ingress(fromPort=23.0, toPort=30.0), True),
+    "rule-from-port-22-only": ("ec2-no-ssh-ingress", INGRESS_RULE, {"ipProtocol": "tcp", "fromPort": 22}, False),
+    "not-action": ("iam-no-wildcard-action", ROLE_POLICY, {"policy": document({"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::b"})}, False),
+    "not-resource": ("iam-no-wildcard-resource", ROLE_POLICY, {"policy": document({"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::b"})}, False),
+    "star-resource-without-actions": ("iam-no-wildcard-resource", ROLE_POLICY, {"policy": document({"Effect": "Allow", "Resource": "*"})}, False),
+    "star-resource-in-a-list": ("iam-no-wildcard-resource", ROLE_POLICY, {"policy": document(allow("s3:GetObject", ["arn:aws:s3:::b", "*"]))}, False),
+    **{f"admin-policy-{name}": ("iam-no-admin-policy", ATTACHMENT, {"policyArn": f"arn:aws:iam::aws:policy/{name}"}, False)
+       for name in ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")},
+    "admin-like-name-in-a-path": ("iam-no-admin-policy", ATTACHMENT, {"policyArn": "arn:aws:iam::1:policy/AdministratorAccess/scoped"}, True),
+    "host-namespace-hostNetwork": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(hostNetwork=True), False),
+    "host-namespace-hostPID": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(hostPID=True), False),
+    "host-namespace-hostIPC": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(hostIPC=True), False),
+    "host-namespaces-false": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(hostNetwork=False, hostPID=False, hostIPC=False), True),
+    "privileged-init-container": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(initContainers=[{"name": "init", "securityContext": {"privileged": True}}]), False),
+    **{f"seccomp-{p}": ("k8s-seccomp-runtime-default", DEPLOYMENT, pod(pod_security={"seccompProfile": {"type": p}}), True)
+       for p in ("RuntimeDefault", "Localhost")},
+    "seccomp-container-overrides-pod": ("k8s-seccomp-runtime-default", DEPLOYMENT, pod(pod_security={"seccompProfile": {"type": "Unconfined"}}, container=container_security(seccompProfile={"type": "RuntimeDefault"})), True),
+    "non-root-from-container-only": ("k8s-run-as-non-root", DEPLOYMENT, pod(pod_security={"runAsNonRoot": None}, container=container_security(runAsNonRoot=True)), True),
+    "non-root-as-string-is-not-true": ("k8s-run-as-non-root", DEPLOYMENT, pod(pod_security={"runAsNonRoot": "true"}), False),
+    **{f"limit-{r}-missing": ("k8s-resource-limits", DEPLOYMENT, pod(container={"resources": {"limits": {k: "1" for k in ("cpu", "memory") if k != r}}}), False)
+       for r in ("cpu", "memory")},
+    "init-container-without-limits": ("k8s-resource-limits", DEPLOYMENT, pod(initContainers=[{"name": "init"}]), False),
+    "drop-all-among-others": ("k8s-drop-all-capabilities", DEPLOYMENT, pod(container=container_security(capabilities={"drop": ["NET_RAW", "ALL"]})), True),
+    "escalation-unset": ("k8s-no-privilege-escalation", DEPLOYMENT, pod(container={"securityContext": {"readOnlyRootFilesystem": True}}), False),
+    "digest-too-short": ("k8s-image-digest", DEPLOYMENT, pod(container={"image": "serve@sha256:" + "a" * 63}), False),
+    "digest-then-more": ("k8s-image-digest", DEPLOYMENT, pod(container={"image": DIGEST + "x"}), False),
+    "control-plane-open-ipv6": ("gke-control-plane-not-open", CLUSTER, {**GOOD_CLUSTER, "masterAuthorizedNetworksConfig": {"cidrBlocks": [{"cidrBlock": "::/0"}]}}, False),
+    "network-policy-addon-on-legacy-dataplane": ("gke-network-policy-enforced", CLUSTER, {**GOOD_CLUSTER, "datapathProvider": None, "networkPolicy": {"enabled": True}}, True),
+    "shielded-nodes-unset": ("gke-shielded-nodes", CLUSTER, {}, True),
+    "shielded-nodes-false-as-string": ("gke-shielded-nodes", CLUSTER, {"enableShieldedNodes": "false"}, False),
+    "prod-deletion-protection-as-string": ("gke-prod-deletion-protection", CLUSTER, {"deletionProtection": "true"}, True),
+}
+
+
+@pytest.mark.parametrize("case", VALUE_CASES)
+def test_each_value_a_rule_lists_is_accepted_or_refused(case: str) -> None:
+    rule, type_, inputs, accepted = VALUE_CASES[case]
+    assert (violations_of(rule, type_, inputs, environment="prod") == []) == accepted
+
+
+def test_a_violation_names_its_rule_resource_and_what_to_set() -> None:
+    [violation] = violations_of("k8s-no-privileged-or-host", DEPLOYMENT, pod(hostNetwork=True, hostPID=True, hostIPC=True))
+    assert violation == Violation("k8s-no-privileged-or-host", "mandatory", f"urn:pulumi:dev::mlops::{DEPLOYMENT}::r",
+                                  "the pod shares the node's namespaces: hostNetwork, hostPID, hostIPC")
+
+
+# Each annotation that keeps a LoadBalancer Service internal, on the cloud it belongs to.
+INTERNAL_ANNOTATIONS = {
+    "networking.gke.io/load-balancer-type": "Internal",
+    "cloud.google.com/load-balancer-type": "Internal",
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
+}
+
+
+@pytest.mark.parametrize("annotation", INTERNAL_ANNOTATIONS)
+def test_each_internal_load_balancer_annotation_keeps_the_service_off_the_internet(annotation: str) -> None:
+    # Without one, a LoadBalancer Service gets a public address: the model answers the internet.
+    assert openings(SERVICE, service(annotations={annotation: INTERNAL_ANNOTATIONS[annotation]})) == []
+
+
+def test_an_internal_annotation_with_another_value_keeps_the_service_public() -> None:
+    assert openings(SERVICE, service(annotations={"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"})) == [EVERYONE_8080]
+
+
+@pytest.mark.parametrize("flag", ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
+def test_each_public_access_flag_off_is_an_opening(flag: str) -> None:
+    inputs = {**{f: True for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}, flag: False}
+    assert openings(PAB, inputs) == [Opening("the public access block", "", f"{flag} off")]
+
+
+MORE_OPENINGS: dict[str, tuple[str, Mapping[str, Any], list[Opening]]] = {
+    **{f"public-acl-on-{t.rsplit(':', 1)[-1]}": (t, {"acl": "public-read"}, [Opening("the bucket ACL", "", "public-read")])
+       for t in (BUCKET, BUCKET_V2, BUCKET_ACL, BUCKET_ACL_V2)},
+    "private-acl": (BUCKET_ACL, {"acl": "private"}, []),
+    "security-group-every-port": (SG, ingress(protocol="-1", fromPort=0.0, toPort=0.0, cidrBlocks=["0.0.0.0/0"]),
+                                  [Opening("security group ingress", "", "0.0.0.0/0")]),
+    "security-group-rule-range": (SG_RULE, {"type": "ingress", "protocol": "tcp", "fromPort": 8000.0, "toPort": 8080.0, "cidrBlocks": ["35.1.0.0/16"]},
+                                  [Opening("security group ingress", "TCP 8000-8080", "35.1.0.0/16")]),
+    "vpc-ingress-rule-ipv6": (INGRESS_RULE, {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv6": "::/0"},
+                              [Opening("security group ingress", "TCP 443-443", "::/0")]),
+    "service-udp-port": (SERVICE, service(ports=[{"port": 53.0, "protocol": "UDP"}, {"port": 8080}]),
+                         [Opening("its load balancer", "UDP 53", "0.0.0.0/0"), Opening("its load balancer", "TCP 8080", "0.0.0.0/0")]),
+    "service-only-private-source-ranges": (SERVICE, service(loadBalancerSourceRanges=["10.0.0.0/8"]), []),
+    "policy-without-types-is-ingress": (NETWORK_POLICY, {"spec": {"ingress": [PORT_8080]}}, [Opening("pod ingress", "TCP 8080", "0.0.0.0/0")]),
+    "cluster-open-dns-and-nodes": (CLUSTER, {"privateClusterConfig": {"enablePrivateEndpoint": True, "enablePrivateNodes": "false"},
+                                             "controlPlaneEndpointsConfig": {"dnsEndpointConfig": {"allowExternalTraffic": "true"}}},
+                                   [Opening("the control plane's DNS endpoint (IAM-guarded)", "", "0.0.0.0/0"),
+                                    Opening("the nodes' public addresses", "", "0.0.0.0/0")]),
+    "cluster-private-authorized-network": (CLUSTER, {**GOOD_CLUSTER, "masterAuthorizedNetworksConfig": {"cidrBlocks": [{"cidrBlock": "10.0.0.0/8"}]}}, []),
+    "unrelated-type": ("aws:sns/topic:Topic", {"policy": "{}"}, []),
+}
+
+
+@pytest.mark.parametrize("case", MORE_OPENINGS)
+def test_each_door_and_port_form_is_an_opening(case: str) -> None:
+    type_, inputs, expected = MORE_OPENINGS[case]
+    assert openings(type_, inputs) == expected
+
+
+def test_an_opening_describes_who_it_admits_and_on_which_port() -> None:
+    assert [o.describe() for o in (EVERYONE_8080, Opening("pod ingress", "", "::/0"), Opening("the control plane", "", "35.1.2.0/24"))] == [
+        "its load balancer admits every address on TCP 8080", "pod ingress admits every address",
+        "the control plane admits 35.1.2.0/24"]
+
+
+def test_an_ipv6_opening_is_not_covered_by_an_ipv4_one() -> None:
+    assert widened([Opening("pod ingress", "", "0.0.0.0/0")], [Opening("pod ingress", "", "::/0")]) == [Opening("pod ingress", "", "::/0")]
+
+
+def test_a_named_source_is_covered_only_by_itself() -> None:
+    google = Opening("the control plane", "", "every Google Cloud address")
+    assert (widened([google], [google]), widened([Opening("the control plane", "", "0.0.0.0/0")], [google])) == ([], [google])
+
+
+def test_another_door_does_not_cover_an_opening() -> None:
+    assert widened([Opening("pod ingress", "", "0.0.0.0/0")], [EVERYONE_8080]) == [EVERYONE_8080]
+
+
+# --- stack rules on the V2 bucket types and by value ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A resource with the engine's id/state, as `make diff` links settings to buckets by value."""
+
+    type: str
+    name: str
+    urn: str
+    inputs: Mapping[str, Any]
+    state: Mapping[str, Any]
+    protect: bool = False
+
+    @property
+    def id(self) -> str:
+        return str(self.state.get("bucket") or self.name)
+
+
+def test_a_v2_bucket_is_checked_for_its_guards() -> None:
+    bucket = Resource(BUCKET_V2, "data", "urn:bucket", {"bucket": "data-1"})
+    [violation] = stack_violations("s3-bucket-guarded", [bucket], environment="dev")
+    assert violation.message == ("bucket data has no public access block, no encryption configuration, no ownership "
+                                 "controls, no bucket policy, no versioning")
+
+
+def test_v2_settings_guard_their_bucket_when_linked_by_name() -> None:
+    # Offline (no refs), a setting points at its bucket by the bucket's name, as the mock engine records it.
+    bucket = Recorded(BUCKET, "data", "urn:bucket", {"bucket": "data-1"}, state={"bucket": "data-1"})
+    settings = [
+        Resource(PAB, "pab", "urn:pab", {"bucket": "data-1"}),
+        Resource(SSE_V2, "sse", "urn:sse", {"bucket": "data-1"}),
+        Resource(OWNERSHIP, "own", "urn:own", {"bucket": "data-1"}),
+        Resource(POLICY, "pol", "urn:pol", {"bucket": "data-1"}),
+        Resource(VERSIONING_V2, "ver", "urn:ver", {"bucket": "data-1"}),
+    ]
+    assert stack_violations("s3-bucket-guarded", [bucket, *settings], environment="dev") == []
+
+
+def test_a_prod_v2_bucket_must_be_protected() -> None:
+    bucket = Resource(BUCKET_V2, "data", "urn:bucket", {"bucket": "data-1", "forceDestroy": "true"})
+    assert [v.message.split(":", 1)[0] for v in stack_violations("prod-data-protected", [bucket], environment="prod")] == [
+        "prod bucket data is not protected", "prod bucket data has forceDestroy"]
+
+
+def test_a_prod_key_is_found_by_its_arn_without_refs() -> None:
+    arn = "arn:aws:kms:us-east-1:123456789012:key/k"
+    key = Recorded(KEY, "key", "urn:key", {}, state={"arn": arn})
+    sse = Resource(SSE_V2, "sse", "urn:sse", {"rules": [{"applyServerSideEncryptionByDefault": {"kmsMasterKeyId": arn}}]})
+    assert [v.urn for v in stack_violations("prod-data-protected", [key, sse], environment="prod")] == ["urn:key"]
+
+
+# --- python -m policy.check ---------------------------------------------------------------
+
+
+def test_offline_check_runs_the_rules_with_the_stack_environment(monkeypatch: pytest.MonkeyPatch, prod: Recording) -> None:
+    # prod's rules (protection, deletion protection) only hold when the check knows the stack is prod.
+    import policy.check as check
+
+    data = prod.get(BUCKET, "data")
+    unprotected = Recording(resources=[replace(r, protect=False) if r is data else r for r in prod.resources])
+    monkeypatch.setattr(check, "run_stack", lambda stack: unprotected)
+    assert [(v.rule, v.urn) for v in mandatory(check.check_stack("prod"))] == [("prod-data-protected", data.urn)]
+
+
+def test_a_stack_without_an_environment_is_checked_as_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    import policy.check as check
+
+    monkeypatch.setattr(check, "stack_config", lambda stack: {"aws:region": "us-east-1"})
+    assert check.stack_environment("prod") == "prod"
+
+
+def test_offline_check_exits_1_on_a_mandatory_violation_and_0_on_advisories(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `pulumi preview --policy-pack` fails on a mandatory rule only; the offline check must agree.
+    import policy.check as check
+
+    urn = f"urn:pulumi:dev::mlops::{SSE}::data-sse"
+    found = {"dev": [Violation("s3-bucket-key", "advisory", urn, "no bucket key")],
+             "prod": [Violation("s3-encryption", "mandatory", urn, "no rule"), Violation("s3-bucket-key", "advisory", urn, "no key")]}
+    monkeypatch.setattr(check, "check_stack", lambda stack: found[stack])
+    assert check.main([]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "advisory  s3-bucket-key                    data-sse: no bucket key", "dev: 1 violation(s), 0 mandatory"]
+    assert check.main(["--stack", "prod"]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == "prod: 2 violation(s), 1 mandatory"
+
+
+def test_the_markdown_report_has_a_header_and_names_a_stack_violation() -> None:
+    from policy.check import markdown
+
+    table = markdown([Violation("s3-bucket-guarded", "mandatory", "", "x")])
+    assert table == "| rule | severity | resource | message |\n| --- | --- | --- | --- |\n| `s3-bucket-guarded` | mandatory | `(stack)` | x |\n"
