@@ -22,8 +22,6 @@ import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
-from offline.values import reveal
-
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
 STACKS_DIR = ROOT / "stacks"
@@ -76,7 +74,9 @@ class Recording:
     """(token, provider reference) of each invoke, in the order of `invokes`; "" for a default provider."""
     outputs: dict[str, Any] = field(default_factory=dict)
     component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """What each component registered as its own outputs (kept in its state), by URN."""
+    """What each component registered as its own outputs (kept in its state), by URN; secrets stay
+    wrapped (offline.values.reveal unwraps them). The engine imports nothing of offline/: make diff
+    loads it by path into another checkout."""
     secret_outputs: set[str] = field(default_factory=set)
     """Names of the stack outputs that are secrets (shown as [secret] by the CLI)."""
 
@@ -291,7 +291,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if "::pulumi:pulumi:Stack::" not in request.urn:  # the stack's own are `outputs`
-            self.recording.component_outputs[request.urn] = reveal(rpc.deserialize_properties(request.outputs))
+            self.recording.component_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
         return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request: Any) -> Any:

@@ -379,7 +379,10 @@ class SuiteMap:
             or module in source
             or dotted in source
         )
-        own = [t for t in chosen if Path(t).name == f"test_{Path(module).stem}.py"]
+        # The module's own tests: tests/test_<module>.py, or for a package's module (policy/rules.py)
+        # tests/test_<package>.py.
+        names = {f"test_{Path(module).stem}.py", f"test_{Path(module).parent.name}.py"}
+        own = [t for t in chosen if Path(t).name in names]
         return own + [t for t in chosen if t not in own]
 
 
