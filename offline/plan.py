@@ -136,12 +136,9 @@ def _document_details(*keys: str) -> Details:
 DETAILS: dict[str, Details] = {
     "aws:iam/role:Role": _document_details("assumeRolePolicy"),
     "aws:iam/rolePolicy:RolePolicy": _document_details("policy"),
-    "aws:iam/policy:Policy": _document_details("policy"),
     "aws:iam/userPolicy:UserPolicy": _document_details("policy"),
     "aws:s3/bucketPolicy:BucketPolicy": _document_details("policy"),
     "aws:kms/key:Key": _document_details("policy"),
-    "aws:kms/keyPolicy:KeyPolicy": _document_details("policy"),
-    "aws:ecr/repositoryPolicy:RepositoryPolicy": _document_details("policy"),
     "aws:ec2/securityGroup:SecurityGroup": lambda i: _rules("ingress", i.get("ingress")) + _rules("egress", i.get("egress")),
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": lambda i: _rules("ingress", i.get("ingress")) + _rules("egress", i.get("egress")),
 }

@@ -840,10 +840,44 @@ def test_report_json_carries_counts_cost_rows_and_policy_exactly() -> None:
         "unpricedTypes": ["aws:sns/topic:Topic", "aws:sqs/queue:Queue"],
         "trainingRun": [], "baseTrainingRun": [], "crossCloudEgress": None,
     }
-    assert [v["severity"] for v in prod["policy"]] == ["advisory", "mandatory"]
+    assert prod["policy"] == [
+        {"rule": "s3-bucket-key", "severity": "advisory", "urn": "urn:x::sse", "message": "no key"},
+        {"rule": "s3-tls-only", "severity": "mandatory", "urn": "urn:x::data-policy", "message": "no tls"},
+    ]
     assert report["labels"] == ["policy-violation", "prod-delete", "protection-change", "replacement"]
     (bucket,) = [c for c in prod["changes"] if c["name"] == "data"]
     assert bucket == {"urn": urn("aws:s3/bucket:Bucket::data"), "type": BUCKET_T, "name": "data", "action": "replace",
                       "protected": True, "properties": [{"path": "bucket", "old": "a", "new": "b", "forcesReplacement": True}],
                       "replaceReasons": ["`bucket` changes, which the provider cannot update in place"],
                       "optionChanges": ["protect: true -> false"]}
+
+
+@pytest.mark.parametrize(("length", "shown"), [(160, "a" * 160), (161, "a" * 159 + "…"), (400, "a" * 159 + "…")])
+def test_a_long_value_is_cut_to_the_reports_width_with_an_ellipsis(length: int, shown: str) -> None:
+    # A value over VALUE_CHARS is cut so that, with its ellipsis, it is exactly that wide: the
+    # comment's tables stay readable, and a value that fits is never marked as cut.
+    from offline.review import VALUE_CHARS, _value
+
+    assert VALUE_CHARS == 160
+    assert _value("a" * length) == f"`{shown}`"
+
+
+def test_git_failures_stop_the_review() -> None:
+    # A mistyped BASE must stop `make diff` with git's error, not review against nothing.
+    from offline.review import _git
+
+    with pytest.raises(subprocess.CalledProcessError):
+        _git("rev-parse", "--verify", "no-such-ref-anywhere")
+
+
+def test_a_stack_with_no_environment_is_checked_as_no_environment(prod: Recording) -> None:
+    # The policy pack's prod rules key on the environment; a stack file without one must not pass as
+    # some other environment.
+    seen: list[str] = []
+
+    def policy(resources: Any, environment: str) -> list[Any]:
+        seen.append(environment)
+        return []
+
+    build_report({"qa": StackRun(None, list(prod.resources))}, {"qa": StackRun(None, list(prod.resources))}, BASE, policy=policy)
+    assert seen == [""]

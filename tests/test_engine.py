@@ -8,6 +8,7 @@ tiny program with one resource of each specially answered type (tests/mock_progr
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from offline.engine import (
     MOCK_SECRET_ACCESS_KEY,
     ROOT,
     Recording,
+    Registration,
     RecordingMocks,
     run_program,
     run_stack,
@@ -316,3 +318,13 @@ def test_run_stack_of_another_checkout_runs_that_checkout_program_with_its_stack
     (tmp_path / "__main__.py").write_text("import pulumi_aws as aws\naws.s3.Bucket('only', bucket='qa-only')\n")
     recording = run_stack("qa", root=tmp_path)
     assert [(r.name, r.state["region"]) for r in recording.resources] == [("only", "eu-west-1")]
+
+
+def test_of_type_orders_by_name_then_urn_whatever_the_arrival_order() -> None:
+    # The SDK registers from a thread pool: two same-named resources under different parents may
+    # arrive in either order, and a test comparing lists must see one order.
+    first = Registration("t:m:T", "x", "urn:a::x", "1", {}, {}, "", "", False, False, False, True)
+    second = dataclasses.replace(first, urn="urn:b::x")
+    other = dataclasses.replace(first, name="a", urn="urn:z::a")
+    recording = Recording(resources=[second, other, first])
+    assert [r.urn for r in recording.of_type("t:m:T")] == ["urn:z::a", "urn:a::x", "urn:b::x"]

@@ -288,6 +288,9 @@ def test_a_context_without_a_dockerfile_is_refused(tmp_path: Path) -> None:
         ("a/**/z", "a/z", True),
         ("a/**/z", "a/b/c/z", True),
         ("a/**/z", "a/bz", False),
+        # ** with no / after it: any folders, then the rest of the pattern as written
+        ("**.pyc", "lib/.pyc", True),
+        ("**.pyc", "lib/xpyc", False),
         ("a.py", "a_py", False),  # . is a literal
         ("lib", "lib/deep/x.py", True),  # a folder excludes what is under it
         ("lib", "library.py", False),
