@@ -478,16 +478,15 @@ def check_iam_no_admin_policy(inputs: Mapping[str, Any], _: Context) -> str | No
 
 # --- Kubernetes workloads ----------------------------------------------------------------
 
-# Where each workload kind keeps its pod spec.
-POD_SPEC_PATHS: Mapping[str, tuple[str, ...]] = {
-    "kubernetes:apps/v1:Deployment": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:StatefulSet": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:DaemonSet": ("spec", "template", "spec"),
-    "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
-    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-    "kubernetes:core/v1:Pod": ("spec",),
-}
-WORKLOAD = frozenset(POD_SPEC_PATHS)
+# The kinds that carry a pod spec (_pod_spec finds it by shape).
+WORKLOAD = frozenset({
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:apps/v1:DaemonSet",
+    "kubernetes:batch/v1:Job",
+    "kubernetes:batch/v1:CronJob",
+    "kubernetes:core/v1:Pod",
+})
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
