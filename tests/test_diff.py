@@ -881,3 +881,10 @@ def test_a_stack_with_no_environment_is_checked_as_no_environment(prod: Recordin
 
     build_report({"qa": StackRun(None, list(prod.resources))}, {"qa": StackRun(None, list(prod.resources))}, BASE, policy=policy)
     assert seen == [""]
+
+
+def test_a_public_load_balancer_says_what_made_it_public_and_what_it_needs(prod: Recording, prod_public: Recording) -> None:
+    (exposure,) = [d for d in _diff("prod", prod, prod_public).danger if d.kind == "exposure" and d.name == "serving-service"]
+    assert exposure.message.endswith(
+        " (no internal load-balancer annotation: `mlops:gke.publicEndpoint: true` does this; "
+        "the endpoint needs authentication in front of it)")

@@ -345,3 +345,14 @@ def test_each_reviewed_setting_is_shown_for_its_type(type_: str, stack_files: li
         for resource in recording.of_type(type_):
             shown += [k for k, v in SETTINGS[type_](redact(resource.inputs)).items() if v is not None and k not in shown]
     assert shown == SHOWN[type_]
+
+
+def test_plan_names_what_each_registry_lifecycle_rule_keeps(dev: Recording) -> None:
+    # A reviewer sees the retention in plain words, rule by rule, in the policy's order.
+    from offline.plan import _describe
+
+    lifecycle = dev.get("aws:ecr/lifecyclePolicy:LifecyclePolicy", "registry-train-lifecycle")
+    assert _describe(lifecycle) == (
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy  registry-train-lifecycle  keep=Expire untagged images "
+        "(superseded build caches) after a day, Keep only the current build cache, Keep the newest 10 releases"
+    )
