@@ -888,3 +888,11 @@ def test_a_public_load_balancer_says_what_made_it_public_and_what_it_needs(prod:
     assert exposure.message.endswith(
         " (no internal load-balancer annotation: `mlops:gke.publicEndpoint: true` does this; "
         "the endpoint needs authentication in front of it)")
+
+
+def test_git_answers_are_text() -> None:
+    # Commit ids go into the report's title and into `git archive`; bytes would print as b'...'.
+    from offline.review import _git
+
+    head = _git("rev-parse", "HEAD")
+    assert isinstance(head, str) and len(head) == 40
