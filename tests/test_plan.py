@@ -356,3 +356,15 @@ def test_plan_names_what_each_registry_lifecycle_rule_keeps(dev: Recording) -> N
         "aws:ecr/lifecyclePolicy:LifecyclePolicy  registry-train-lifecycle  keep=Expire untagged images "
         "(superseded build caches) after a day, Keep only the current build cache, Keep the newest 10 releases"
     )
+
+
+def test_plan_shows_each_artifact_registry_repositorys_cleanup_policies(prod: Recording) -> None:
+    # Retention is what a reviewer checks on a registry; the plan names each policy by its id.
+    from offline.plan import _describe
+
+    assert [_describe(r) for r in prod.of_type("gcp:artifactregistry/repository:Repository")] == [
+        "gcp:artifactregistry/repository:Repository  registry-cache  id=mlops-prod-cache immutableTags=false "
+        'scanning=DISABLED cleanup=["delete-superseded-caches"]',
+        "gcp:artifactregistry/repository:Repository  registry-images  [PROTECTED]  id=mlops-prod immutableTags=true "
+        'scanning=INHERITED cleanup=["delete-releases", "delete-untagged", "keep-newest-releases"]',
+    ]
