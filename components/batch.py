@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import ComputeConfig, TrainingConfig, training_data_uri
-from components.iam import IAM_PATH, assumable_by, model_writer_policy, workload_boundary_arn
+from components.iam import IAM_PATH, assumable_by, assumable_by_service_for, model_writer_policy, workload_boundary_arn
 from components.instance_types import GPU_INSTANCE_TYPES, InstanceSize
 from components.network import NetworkArgs, TrainingNetwork
 
@@ -299,7 +299,7 @@ class BatchTraining(pulumi.ComponentResource):
         schedule_role = aws.iam.Role(
             f"{name}-schedule-role",
             description="EventBridge Scheduler: submit the training job to its queue, nothing else.",
-            assume_role_policy=pulumi.Output.json_dumps(scheduler_trust_policy(account)),
+            assume_role_policy=pulumi.Output.json_dumps(assumable_by_service_for("scheduler.amazonaws.com", source_account=account)),
             path=IAM_PATH,
             permissions_boundary=boundary,
             opts=child,
@@ -512,19 +512,3 @@ def instance_pull_only_from(repository_arn: pulumi.Input[str]) -> dict[str, Any]
             }
         ],
     }
-
-
-def scheduler_trust_policy(account: pulumi.Input[str]) -> dict[str, Any]:
-    """EventBridge Scheduler may assume the role, for schedules of this account only."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "scheduler.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-            }
-        ],
-    }
-

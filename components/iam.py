@@ -33,21 +33,17 @@ def assumable_by(service: str) -> str:
 
 
 def assumable_by_service_for(
-    service: str, *, source_account: pulumi.Input[str], source_arn: pulumi.Input[str]
+    service: str, *, source_account: pulumi.Input[str], source_arn: pulumi.Input[str] | None = None
 ) -> dict[str, Any]:
-    """A trust policy for `service` acting for one resource of this account only (no confused deputy)."""
+    """A trust policy for `service` acting for this account only, and for one resource of it when
+    `source_arn` is given (no confused deputy)."""
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    if source_arn is not None:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn}
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": service},
-                "Action": "sts:AssumeRole",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": source_account},
-                    "ArnLike": {"aws:SourceArn": source_arn},
-                },
-            }
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole", "Condition": condition}
         ],
     }
 

@@ -274,13 +274,18 @@ def _git(repo: Path, *args: str) -> str:
                           capture_output=True, text=True).stdout.strip()
 
 
-def test_two_commits_unprotecting_prod_and_fixing_a_broken_stack(tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
+def _program_copy(repo: Path) -> Path:
+    """The program, its stacks and images in a new folder, to commit changes to."""
     repo.mkdir()
     for name in ("__main__.py", "Pulumi.yaml"):
         shutil.copy(ROOT / name, repo / name)
     for folder in ("components", "stacks", "images"):
         shutil.copytree(ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return repo
+
+
+def test_two_commits_unprotecting_prod_and_fixing_a_broken_stack(tmp_path: Path) -> None:
+    repo = _program_copy(tmp_path / "repo")
     broken = "config:\n  aws:region: us-east-1\n  mlops:environment: qa\n"
     (repo / "stacks" / "Pulumi.qa.yaml").write_text(broken)
     _git(repo, "init", "-q")
@@ -413,12 +418,7 @@ def test_a_public_bucket_policy_is_an_exposure(prod: Recording) -> None:
 def test_two_commits_making_prod_public_show_it_first_under_danger(tmp_path: Path) -> None:
     from offline.review import policy_rules
 
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    for name in ("__main__.py", "Pulumi.yaml"):
-        shutil.copy(ROOT / name, repo / name)
-    for folder in ("components", "stacks", "images"):
-        shutil.copytree(ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    repo = _program_copy(tmp_path / "repo")
     _git(repo, "init", "-q")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "base")
