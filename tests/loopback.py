@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,6 +50,14 @@ class Moto:
 
     def env(self, **extra: str) -> dict[str, str]:
         return base_env(AWS_ENDPOINT_URL=self.endpoint, **extra)
+
+    def versioned_bucket(self, prefix: str, test_name: str) -> str:
+        """A new bucket named for the test, versioned as the platform's data bucket is."""
+        name = prefix + re.sub(r"[^a-z0-9]+", "-", test_name.lower())[:55].strip("-")
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=name)
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        return name
 
     def enforce_iam(self, enabled: bool) -> None:
         """moto's switch for checking every request against IAM (off by default)."""

@@ -25,11 +25,7 @@ def moto() -> Iterator[Moto]:
 @pytest.fixture
 def bucket(moto: Moto, request: pytest.FixtureRequest) -> str:
     """A fresh bucket, versioned as the data bucket is."""
-    name = "r-" + re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:55].strip("-")
-    s3 = moto.client("s3")
-    s3.create_bucket(Bucket=name)
-    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-    return name
+    return moto.versioned_bucket("r-", request.node.name)
 
 
 def restore(moto: Moto, bucket: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -70,11 +70,7 @@ def moto() -> Iterator[Moto]:
 @pytest.fixture
 def bucket(moto: Moto, request: pytest.FixtureRequest) -> str:
     """A fresh, versioned bucket per test, as the platform's data bucket is versioned."""
-    name = "t-" + request.node.name.lower().replace("_", "-").replace("[", "-").replace("]", "")[:50]
-    s3 = moto.client("s3")
-    s3.create_bucket(Bucket=name)
-    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-    return name
+    return moto.versioned_bucket("t-", request.node.name)
 
 
 def run_train(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
