@@ -36,24 +36,20 @@ _G_LADDER = {
     "12xlarge": (48, 192, 4),
     "16xlarge": (64, 256, 1),
 }
+# g5, g6 and g6e add two multi-GPU sizes on top.
+_G_LADDER_TO_48 = {**_G_LADDER, "24xlarge": (96, 384, 4), "48xlarge": (192, 768, 8)}
+
+
+def _twice_the_memory(sizes: dict[str, tuple[int, int, int]]) -> dict[str, tuple[int, int, int]]:
+    return {size: (vcpus, 2 * memory, gpus) for size, (vcpus, memory, gpus) in sizes.items()}
+
 
 GPU_INSTANCE_TYPES: dict[str, InstanceSize] = {
     **_family("g4dn", _G_LADDER),
-    **_family("g5", {**_G_LADDER, "24xlarge": (96, 384, 4), "48xlarge": (192, 768, 8)}),
-    **_family("g6", {**_G_LADDER, "24xlarge": (96, 384, 4), "48xlarge": (192, 768, 8)}),
-    **_family(
-        "g6e",
-        {
-            "xlarge": (4, 32, 1),
-            "2xlarge": (8, 64, 1),
-            "4xlarge": (16, 128, 1),
-            "8xlarge": (32, 256, 1),
-            "12xlarge": (48, 384, 4),
-            "16xlarge": (64, 512, 1),
-            "24xlarge": (96, 768, 4),
-            "48xlarge": (192, 1536, 8),
-        },
-    ),
+    **_family("g5", _G_LADDER_TO_48),
+    **_family("g6", _G_LADDER_TO_48),
+    # g6e (L40S) is the same ladder with twice the memory at every size.
+    **_family("g6e", _twice_the_memory(_G_LADDER_TO_48)),
     **_family("gr6", {"4xlarge": (16, 128, 1), "8xlarge": (32, 256, 1)}),
     **_family("p4d", {"24xlarge": (96, 1152, 8)}),
     **_family("p4de", {"24xlarge": (96, 1152, 8)}),

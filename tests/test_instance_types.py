@@ -76,3 +76,10 @@ def test_families_are_listed_in_table_order() -> None:
 @pytest.mark.parametrize("name", ["p3.2xlarge", "p3dn.24xlarge", "g4ad.xlarge", "g5g.xlarge"])
 def test_types_without_an_nvidia_x86_open_driver_are_absent(name: str) -> None:
     assert name not in GPU_INSTANCE_TYPES
+
+
+def test_g6e_has_twice_the_memory_of_g6_at_every_size() -> None:
+    # The table derives g6e from the g6 ladder; the published figures above pin both.
+    g6e = {name.removeprefix("g6e."): size for name, size in GPU_INSTANCE_TYPES.items() if name.startswith("g6e.")}
+    g6 = {name.removeprefix("g6."): size for name, size in GPU_INSTANCE_TYPES.items() if name.startswith("g6.")}
+    assert g6e == {size: InstanceSize(s.vcpus, 2 * s.memory_gib, s.gpus) for size, s in g6.items()}

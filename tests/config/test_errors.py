@@ -7,49 +7,13 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, StackConfig
+from components.config.errors import did_you_mean, unknown_top_level_key
 from offline.engine import Recording, run_program, stack_config_with
-
-VOLTA = "p3 and p3dn (Volta) are not supported by that AMI's open GPU kernel modules"
-FAMILIES = "use a size of the families g4dn, g5, g6, g6e, gr6, p4d, p4de, p5, p5e, p5en (for example g5.xlarge)"
-
-
-def problems(**sections: Any) -> list[str]:
-    with pytest.raises(ConfigError) as refused:
-        StackConfig.parse({"environment": "dev", **sections}, project="mlops", stack="dev", aws_region="us-east-1")
-    return refused.value.problems
-
-
-@pytest.mark.parametrize(
-    ("typed", "suggested"),
-    [("g5.xlarg", "g5.xlarge"), ("g4dn.xlrage", "g4dn.xlarge"), ("g6.2xlarge ", "g6.2xlarge")],
-)
-def test_a_mistyped_instance_type_gets_a_did_you_mean(typed: str, suggested: str) -> None:
-    assert problems(compute={"instanceType": typed}) == [
-        f'mlops:compute.instanceType: "{typed}" is invalid: \'{typed}\' is not an NVIDIA GPU instance type '
-        f"that the ECS AL2023 NVIDIA AMI supports (did you mean {suggested}?); {FAMILIES}. {VOLTA}"
-    ]
-
-
-def test_a_volta_type_gets_no_suggestion_of_another_family() -> None:
-    # p3's nearest names are p4d/p5 sizes: a different machine, not the fix for a typo.
-    assert problems(compute={"instanceType": "p3.2xlarge"}) == [
-        'mlops:compute.instanceType: "p3.2xlarge" is invalid: \'p3.2xlarge\' is not an NVIDIA GPU instance type '
-        f"that the ECS AL2023 NVIDIA AMI supports; {FAMILIES}. {VOLTA}"
-    ]
-
-
-@pytest.mark.parametrize("cores", [0.5, 1.5])
-def test_fractional_serving_cpu_says_whole_cores_and_why(cores: float) -> None:
-    assert problems(serving={"cpu": cores}) == [
-        f"mlops:serving.cpu: {cores} is invalid: must be a whole number of cores (1, 2, ...), not {cores}: "
-        "the server runs one worker process per core (WEB_CONCURRENCY = cpu), and the pod's CPU request "
-        "and limit are that many cores"
-    ]
-
 
 # Every message a user can get, word for word. The restructuring after this one must keep
 # them exactly: people search for them, and the README quotes some.
 ALLOWED_TOP = "allowed keys are environment, teardown, storage, registry, compute, serving, training, gke"
+
 EXACT: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("enum", "dev", {"registry": {"kind": "quay"}}, ["mlops:registry.kind: \"quay\" is invalid: Input should be 'ecr' or 'artifact-registry'"]),
     # A boolean word for a text setting is no quoted boolean: no YAML hint.
@@ -123,7 +87,6 @@ def test_each_message_reads_exactly(stack: str, raw: dict[str, Any], expected: l
         StackConfig.parse({"environment": stack, **raw}, project="mlops", stack=stack, aws_region="us-east-1")
     assert refused.value.problems == expected
 
-
 FROM_THE_STACK_FILE: list[tuple[str, dict[str, Any], list[str]]] = [
     ("unknown key", {"mlops:zzz": "1"}, [f"mlops:zzz: unknown key; {ALLOWED_TOP}"]),
     ("mistyped key", {"mlops:trainig": {"gpus": 1}}, [f"mlops:trainig: unknown key (did you mean training?); {ALLOWED_TOP}"]),
@@ -150,3 +113,26 @@ def test_several_problems_are_one_numbered_message() -> None:
     # One problem is its own line; several get a count and one indented line each.
     assert str(ConfigError(["a"])) == "a"
     assert str(ConfigError(["a", "b"])) == "2 problems in the stack config:\n  a\n  b"
+
+
+@pytest.mark.parametrize(
+    ("key", "allowed", "hint"),
+    [
+        ("minReplica", ["minReplicas", "maxReplicas"], " (did you mean minReplicas?)"),
+        ("zzz", ["minReplicas", "maxReplicas"], ""),
+        ("anything", [], ""),
+    ],
+)
+def test_did_you_mean_names_the_nearest_allowed_key_or_nothing(key: str, allowed: list[str], hint: str) -> None:
+    assert did_you_mean(key, allowed) == hint
+
+
+def test_a_dotted_key_of_a_section_is_told_to_use_path() -> None:
+    # The section list decides: the same dotted key is only "unknown" where no section has that name.
+    assert unknown_top_level_key("storage.x", ("storage",), ("environment", "storage")) == (
+        "mlops:storage.x: is set as one flat key, so the program never sees it; set nested settings with "
+        "--path: `pulumi config set --path 'mlops:storage.x' <value>`, which writes x under mlops:storage"
+    )
+    assert unknown_top_level_key("storage.x", (), ("environment",)) == (
+        "mlops:storage.x: unknown key; allowed keys are environment"
+    )

@@ -1,0 +1,113 @@
+"""The cron translation: a 5-field cron schedule (UTC) as EventBridge Scheduler's `cron(...)`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Cron's five fields: name, lowest, highest, names accepted instead of numbers.
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+_CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...], int], ...] = (
+    # (name, lowest, highest, names, number of the first name)
+    ("minute", 0, 59, (), 0),
+    ("hour", 0, 23, (), 0),
+    ("day-of-month", 1, 31, (), 1),
+    ("month", 1, 12, _MONTHS, 1),
+    ("day-of-week", 0, 7, _WEEKDAYS, 0),  # 0 and 7 are both Sunday
+)
+_CRON_SHAPE = "minute hour day-of-month month day-of-week"
+
+
+def cron_to_scheduler(schedule: str) -> str:
+    """Translate a 5-field cron expression (UTC) into EventBridge Scheduler's 6-field `cron(...)`.
+
+    Scheduler's fields are `minutes hours day-of-month month day-of-week year`, with `?` in
+    whichever day field is unrestricted, and days of the week numbered 1-7 = SUN-SAT where
+    cron numbers them 0-6 (and 7) = Sun-Sat. Each restricted field is expanded to its explicit
+    values (written back as lists and ranges), so the translation is exact; weekdays are
+    written as names, which Scheduler accepts and nobody can misnumber.
+
+    Cron runs a job when *either* a restricted day-of-month or a restricted day-of-week
+    matches; Scheduler must leave one of them unrestricted (`?`), so restricting both is
+    refused. Raises ValueError with the reason, naming the field at fault.
+    """
+    fields = schedule.split()
+    if len(fields) != 5:
+        raise ValueError(f"'{schedule}' is not a 5-field cron expression ({_CRON_SHAPE})")
+    values = [_cron_field(text, *spec) for text, spec in zip(fields, _CRON_FIELDS, strict=True)]
+    minutes, hours, days, months, weekdays = values
+    day_text, weekday_text = fields[2], fields[4]
+    if day_text != "*" and weekday_text != "*":
+        raise ValueError(
+            f"'{schedule}' restricts both day-of-month ({day_text}) and day-of-week ({weekday_text}); "
+            "cron runs when either matches, which EventBridge Scheduler cannot express; set one of them to *"
+        )
+
+    def numbers(field: set[int], low: int, high: int) -> str:
+        return "*" if field == set(range(low, high + 1)) else _runs(sorted(field), str)
+
+    if weekday_text == "*":
+        day_of_month, day_of_week = numbers(days, 1, 31), "?"
+    else:
+        # cron 0..6 = Sun..Sat becomes Scheduler 1..7 = SUN..SAT.
+        scheduler_days = {day % 7 + 1 for day in weekdays}
+        day_of_month = "?"
+        day_of_week = "*" if len(scheduler_days) == 7 else _runs(sorted(scheduler_days), lambda d: _WEEKDAYS[d - 1])
+    return (
+        f"cron({numbers(minutes, 0, 59)} {numbers(hours, 0, 23)} {day_of_month} "
+        f"{numbers(months, 1, 12)} {day_of_week} *)"
+    )
+
+
+def _cron_field(text: str, name: str, low: int, high: int, names: tuple[str, ...], first: int) -> set[int]:
+    """The values one cron field selects: `*`, `n`, `a-b`, any of them `/step`, joined by commas."""
+    allowed = f"{name} is {low}-{high}" + (f" or {names[0]}-{names[-1]}" if names else "")
+
+    def number(token: str) -> int:
+        if token.upper() in names:
+            return names.index(token.upper()) + first
+        if not token.isdigit():
+            raise ValueError(f"the {name} field has '{token}', which is not a number ({allowed})")
+        value = int(token)
+        if not low <= value <= high:
+            raise ValueError(f"the {name} field has {value}, which is out of range ({allowed})")
+        return value
+
+    selected: set[int] = set()
+    for part in text.split(","):
+        base, slash, step_text = part.partition("/")
+        step = 1
+        if slash:
+            if not step_text.isdigit() or int(step_text) == 0:
+                raise ValueError(f"the {name} field has step '{step_text}'; a step is a whole number >= 1")
+            step = int(step_text)
+        if base == "*":
+            start, end = low, high
+        elif "-" in base:
+            start_text, _, end_text = base.partition("-")
+            start, end = number(start_text), number(end_text)
+            if start > end:
+                raise ValueError(f"the {name} field has the range {base}, which runs backwards ({allowed})")
+        else:
+            start = number(base)
+            end = high if slash else start  # cron reads `a/step` as `a-highest/step`
+        selected.update(range(start, end + 1, step))
+    if name == "day-of-week":
+        selected = {day % 7 for day in selected}  # 7 is Sunday again
+    return selected
+
+
+def _runs(values: list[int], show: Any) -> str:
+    """`[1, 2, 3, 5]` -> `1-3,5`: runs of three or more become ranges; exact either way."""
+    parts: list[str] = []
+    start = 0
+    while start < len(values):
+        end = start
+        while end + 1 < len(values) and values[end + 1] == values[end] + 1:
+            end += 1
+        if end - start >= 2:
+            parts.append(f"{show(values[start])}-{show(values[end])}")
+        else:
+            parts.extend(show(v) for v in values[start : end + 1])
+        start = end + 1
+    return ",".join(parts)

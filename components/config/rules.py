@@ -1,0 +1,140 @@
+"""The rules that span sections: what prod needs, what GKE and Artifact Registry need
+together, and what the chosen instance types can give a training job.
+
+Each broken rule names its key relative to the whole namespace (`serving.minReplicas`),
+so the message points at the line of the stack file to change.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from components.config.errors import BrokenRule
+from components.instance_types import GPU_INSTANCE_TYPES
+
+if TYPE_CHECKING:
+    from components.config.stack import StackConfig
+
+
+def broken_rules(stack: StackConfig) -> list[BrokenRule]:
+    """Every cross-section rule `stack` breaks, in the order they are reported."""
+    return [
+        *_google_cloud_rules(stack),
+        *_training_fits_the_instances(stack),
+        *_serving_cluster_is_built(stack),
+        *_backup_rules(stack),
+        *_prod_serving_rules(stack),
+    ]
+
+
+def _training_fits_the_instances(stack: StackConfig) -> list[BrokenRule]:
+    if stack.compute.kind != "ec2":
+        return []
+    smallest = min(GPU_INSTANCE_TYPES[name].gpus for name in stack.compute.instance_type)
+    if stack.training.gpus <= smallest:
+        return []
+    return [
+        BrokenRule(
+            "training.gpus",
+            stack.training.gpus,
+            f"is more than the smallest of compute.instanceType has ({smallest}); "
+            "the job would wait for an instance it can never get",
+        )
+    ]
+
+
+def _serving_cluster_is_built(stack: StackConfig) -> list[BrokenRule]:
+    if stack.serving.cluster != "eks":
+        return []
+    return [BrokenRule("serving.cluster", stack.serving.cluster, "is planned, not built yet; use kubeconfig or gke")]
+
+
+def _backup_rules(stack: StackConfig) -> list[BrokenRule]:
+    broken: list[BrokenRule] = []
+    if stack.storage.backup_region == stack.aws_region:
+        broken.append(
+            BrokenRule("storage.backupRegion", stack.aws_region, "must differ from aws:region, or the backup shares its fate")
+        )
+    if stack.is_prod and stack.storage.backup_region is None:
+        broken.append(
+            BrokenRule("storage.backupRegion", None, "is required in prod (an AWS region other than aws:region)")
+        )
+    return broken
+
+
+def _prod_serving_rules(stack: StackConfig) -> list[BrokenRule]:
+    if not stack.is_prod or stack.serving.min_replicas >= 2:
+        return []
+    return [
+        BrokenRule(
+            "serving.minReplicas",
+            stack.serving.min_replicas,
+            "must be >= 2 in prod, so a rollout or a node loss keeps serving",
+        )
+    ]
+
+
+def _google_cloud_rules(stack: StackConfig) -> list[BrokenRule]:
+    """The combinations GKE and Artifact Registry need, each naming its key."""
+    return [*_cluster_rules(stack), *_registry_rules(stack), *_gke_network_rules(stack)]
+
+
+def _cluster_rules(stack: StackConfig) -> list[BrokenRule]:
+    on_gke = stack.compute.kind == "gke"
+    if stack.serving.cluster == "gke" and not on_gke:
+        return [
+            BrokenRule("serving.cluster", "gke", f"needs compute.kind: gke (the program's GKE cluster), not {stack.compute.kind}")
+        ]
+    if on_gke and stack.serving.cluster != "gke":
+        return [
+            BrokenRule(
+                "serving.cluster",
+                stack.serving.cluster,
+                "must be gke with compute.kind: gke: training runs as a CronJob on the cluster's GPU pool, beside serving",
+            )
+        ]
+    return []
+
+
+def _registry_rules(stack: StackConfig) -> list[BrokenRule]:
+    broken: list[BrokenRule] = []
+    on_gke = stack.compute.kind == "gke"
+    if (on_gke or stack.registry.kind == "artifact-registry") and stack.gke.project is None:
+        needs = "compute.kind: gke" if on_gke else "registry.kind: artifact-registry"
+        broken.append(BrokenRule("gke.project", None, f"is required with {needs} (the Google Cloud project id)"))
+    if on_gke and stack.registry.kind != "artifact-registry":
+        broken.append(
+            BrokenRule(
+                "registry.kind",
+                stack.registry.kind,
+                "must be artifact-registry with compute.kind: gke: the nodes pull with their own service "
+                "account, where ECR would need a static pull token",
+            )
+        )
+    if stack.compute.kind == "ec2" and stack.registry.kind != "ecr":
+        broken.append(
+            BrokenRule(
+                "registry.kind", stack.registry.kind, "must be ecr with compute.kind: ec2: the instance pulls with its IAM role"
+            )
+        )
+    return broken
+
+
+def _gke_network_rules(stack: StackConfig) -> list[BrokenRule]:
+    if stack.compute.kind != "gke":
+        return []
+    broken: list[BrokenRule] = []
+    if not stack.gke.zones:
+        broken.append(
+            BrokenRule("gke.zones", None, f"is required with compute.kind: gke (for example [{stack.gke.region}-a])")
+        )
+    if not stack.gke.authorized_networks:
+        broken.append(
+            BrokenRule(
+                "gke.authorizedNetworks",
+                None,
+                "is required with compute.kind: gke: the CIDRs that run kubectl and pulumi (the control plane "
+                "admits no one else)",
+            )
+        )
+    return broken

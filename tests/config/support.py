@@ -1,0 +1,34 @@
+"""Building a StackConfig in the config tests: a dev or prod stack, or a GKE one, and its problems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError, StackConfig
+
+
+def parse(environment: str = "dev", **sections: Any) -> StackConfig:
+    raw: dict[str, Any] = {"environment": environment, **sections}
+    if environment == "prod":
+        raw.setdefault("storage", {"backupRegion": "us-west-2"})
+        raw.setdefault("serving", {"minReplicas": 2})
+    return StackConfig.parse(raw, project="mlops", stack=environment, aws_region="us-east-1")
+
+
+def problems(environment: str = "dev", **sections: Any) -> list[str]:
+    with pytest.raises(ConfigError) as refused:
+        parse(environment, **sections)
+    return refused.value.problems
+
+
+def gke_stack(environment: str = "dev", **compute: Any) -> StackConfig:
+    """A stack on GKE with everything GKE needs, and these compute settings."""
+    return parse(
+        environment,
+        compute={"kind": "gke", **compute},
+        registry={"kind": "artifact-registry"},
+        serving={"cluster": "gke", **({"minReplicas": 2} if environment == "prod" else {})},
+        gke={"project": "mlops-dev-123456", "zones": ["us-central1-a"], "authorizedNetworks": ["198.51.100.0/24"]},
+    )

@@ -1,0 +1,269 @@
+"""StackConfig composes the sections: invalid config fails before any resource exists, with one
+message naming each key; every default and bound holds; the parsed config is immutable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from components.config import ConfigError, Environment, StackConfig
+from offline.engine import Recording, run_program, stack_config_with
+from tests.config.support import parse, problems
+
+# (case, stack, changes, the message must contain all of these)
+INVALID: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
+    ("wrong enum", "dev", {"mlops:registry": {"kind": "quay"}}, ("mlops:registry.kind", '"quay"', "'ecr' or 'artifact-registry'")),
+    ("wrong environment", "dev", {"mlops:environment": "staging"}, ("mlops:environment", '"staging"', "'dev' or 'prod'")),
+    ("number below range", "dev", {"mlops:serving": {"minReplicas": 0}}, ("mlops:serving.minReplicas", "0", "greater than or equal to 1")),
+    ("number above range", "dev", {"mlops:serving": {"targetCpuUtilization": 150}}, ("mlops:serving.targetCpuUtilization", "150", "less than or equal to 100")),
+    ("noncurrent days below 1", "dev", {"mlops:storage": {"noncurrentVersionDays": 0}}, ("mlops:storage.noncurrentVersionDays", "0", "greater than or equal to 1")),
+    ("archive before S3 allows it", "dev", {"mlops:storage": {"archiveAfterDays": 7}}, ("mlops:storage.archiveAfterDays", "7", "greater than or equal to 30")),
+    ("a number given as text", "dev", {"mlops:registry": {"keepImages": "ten"}}, ("mlops:registry.keepImages", '"ten"', "valid integer")),
+    ("a number in quotes", "dev", {"mlops:registry": {"keepImages": "10"}}, ("mlops:registry.keepImages", '"10"', "write it as a YAML number, 10, without quotes")),
+    ("a boolean in quotes", "dev", {"mlops:compute": {"spot": "false"}}, ("mlops:compute.spot", '"false"', "write it as a YAML boolean, false, without quotes")),
+    ("mistyped aws:region", "dev", {"aws:region": "us-east1"}, ("aws:region", '"us-east1"', "not an AWS region", "did you mean us-east-1?")),
+    ("region of another partition", "dev", {"aws:region": "cn-north-1"}, ("aws:region", '"cn-north-1"', "not an AWS region")),
+    ("backup region that is no region", "dev", {"mlops:storage": {"backupRegion": "uswest2"}}, ("mlops:storage.backupRegion", '"uswest2"', "not an AWS region", "did you mean us-west-2?")),
+    ("teardown that is not a boolean", "prod", {"mlops:teardown": "yes"}, ("mlops:teardown", '"yes"', "must be true or false")),
+    ("nested key set flat, without --path", "dev", {"mlops:storage.backupRegion": "us-west-2"}, ("mlops:storage.backupRegion", "flat key", "pulumi config set --path 'mlops:storage.backupRegion' <value>", "under mlops:storage")),
+    ("replicas min > max", "dev", {"mlops:serving": {"minReplicas": 3, "maxReplicas": 2}}, ("mlops:serving.minReplicas", "3", "maxReplicas (2)")),
+    ("nodes min > max", "dev", {"mlops:compute": {"minNodes": 3, "maxNodes": 1}}, ("mlops:compute.minNodes", "3", "maxNodes (1)")),
+    ("mistyped key in a section", "dev", {"mlops:serving": {"minReplica": 2}}, ("mlops:serving.minReplica", "unknown key (did you mean minReplicas?)", "allowed keys in mlops:serving")),
+    ("mistyped top-level key", "dev", {"mlops:trainig": {"gpus": 1}}, ("mlops:trainig", "unknown key (did you mean training?)", "allowed keys are")),
+    ("unknown key nothing like a known one", "dev", {"mlops:zzz": "1"}, ("mlops:zzz", "unknown key; allowed keys are environment, teardown, storage")),
+    ("cron that does not parse", "dev", {"mlops:training": {"schedule": "every day"}}, ("mlops:training.schedule", '"every day"', "5-field cron")),
+    ("cron out of range", "dev", {"mlops:training": {"schedule": "0 25 * * *"}}, ("mlops:training.schedule", '"0 25 * * *"', "hour field has 25", "out of range", "hour is 0-23")),
+    ("cron weekday out of range", "dev", {"mlops:training": {"schedule": "0 3 * * 8"}}, ("mlops:training.schedule", "day-of-week field has 8", "day-of-week is 0-7 or SUN-SAT")),
+    ("cron with both day fields", "dev", {"mlops:training": {"schedule": "0 3 1 * 1"}}, ("mlops:training.schedule", "both day-of-month (1) and day-of-week (1)", "set one of them to *")),
+    ("timeout below range", "dev", {"mlops:training": {"timeoutMinutes": 2}}, ("mlops:training.timeoutMinutes", "2", "greater than or equal to 5")),
+    ("timeout above a day", "dev", {"mlops:training": {"timeoutMinutes": 2000}}, ("mlops:training.timeoutMinutes", "2000", "less than or equal to 1440")),
+    ("training data with a newline", "dev", {"mlops:training": {"data": "datasets/a.csv\nrm -rf /"}}, ("mlops:training.data", "one line")),
+    ("training data in another store", "dev", {"mlops:training": {"data": "gs://bucket/a.csv"}}, ("mlops:training.data", '"gs://bucket/a.csv"', "s3://bucket/key")),
+    ("unknown builtin data set", "dev", {"mlops:training": {"data": "builtin:mnist"}}, ("mlops:training.data", "iris, wine, breast_cancer, digits")),
+    ("non-GPU instance type", "dev", {"mlops:compute": {"instanceType": "m5.xlarge"}}, ("mlops:compute.instanceType", '"m5.xlarge"', "NVIDIA GPU instance type", "g4dn, g5, g6, g6e, gr6, p4d, p4de, p5, p5e, p5en")),
+    ("p3 is Volta, unsupported by the AL2023 GPU AMI", "dev", {"mlops:compute": {"instanceType": "p3.2xlarge"}}, ("mlops:compute.instanceType", "'p3.2xlarge'", "ECS AL2023 NVIDIA AMI")),
+    ("one bad type in a list", "dev", {"mlops:compute": {"instanceType": ["g5.xlarge", "p3dn.24xlarge"]}}, ("mlops:compute.instanceType", "'p3dn.24xlarge'", "p3 and p3dn")),
+    ("an empty list of types", "dev", {"mlops:compute": {"instanceType": []}}, ("mlops:compute.instanceType", "at least one")),
+    ("unknown size of a known family", "dev", {"mlops:compute": {"instanceType": "g5.huge"}}, ("mlops:compute.instanceType", "'g5.huge'",)),
+    ("subnets other than public or private", "dev", {"mlops:compute": {"subnets": "isolated"}}, ("mlops:compute.subnets", '"isolated"', "'public' or 'private'")),
+    ("more GPUs than the smallest type has", "dev", {"mlops:compute": {"instanceType": ["g5.xlarge", "g5.12xlarge"]}, "mlops:training": {"gpus": 4}}, ("mlops:training.gpus", "4", "smallest of compute.instanceType has (1)")),
+    ("prod without backupRegion", "prod", {"mlops:storage": {"backupRegion": None}}, ("mlops:storage.backupRegion", "required in prod")),
+    ("prod backup in the same region", "prod", {"mlops:storage": {"backupRegion": "us-east-1"}}, ("mlops:storage.backupRegion", '"us-east-1"', "must differ from aws:region")),
+    ("prod with one serving replica", "prod", {"mlops:serving": {"minReplicas": 1}}, ("mlops:serving.minReplicas", "1", ">= 2 in prod")),
+    ("missing environment", "dev", {"mlops:environment": None}, ("mlops:environment", "missing", "dev or prod")),
+    ("missing region", "dev", {"aws:region": None}, ("aws:region", "missing", "for example us-east-1")),
+    ("section that is not an object", "dev", {"mlops:storage": "30"}, ("mlops:storage", "must be an object")),
+    ("serving on eks", "dev", {"mlops:serving": {"cluster": "eks"}}, ("mlops:serving.cluster", '"eks"', "planned")),
+    ("serving with no CPU", "dev", {"mlops:serving": {"cpu": 0}}, ("mlops:serving.cpu", "0", "greater than or equal to 1")),
+    ("memory without a unit", "dev", {"mlops:serving": {"memory": "512"}}, ("mlops:serving.memory", '"512"', "Kubernetes memory quantity")),
+    ("memory in a made-up unit", "dev", {"mlops:serving": {"memory": "1GB"}}, ("mlops:serving.memory", '"1GB"', "512Mi or 2Gi")),
+    ("serving on gke without a gke cluster", "dev", {"mlops:serving": {"cluster": "gke"}}, ("mlops:serving.cluster", '"gke"', "needs compute.kind: gke")),
+    ("gke without a project", "prod", {"mlops:gke": {"project": None}}, ("mlops:gke.project", "(unset)", "required with compute.kind: gke")),
+    ("artifact registry without a project", "dev", {"mlops:registry": {"kind": "artifact-registry"}, "mlops:compute": {"kind": "none"}}, ("mlops:gke.project", "required with registry.kind: artifact-registry")),
+    ("project id of the wrong shape", "prod", {"mlops:gke": {"project": "My_Project"}}, ("mlops:gke.project", '"My_Project"', "not a Google Cloud project id")),
+    ("region of the wrong shape", "prod", {"mlops:gke": {"region": "us-central"}}, ("mlops:gke.region", '"us-central"', "not a Google Cloud region")),
+    ("zone outside the region", "prod", {"mlops:gke": {"zones": ["us-east1-b"]}}, ("mlops:gke.zones", '["us-east1-b"]', "zones of region us-central1")),
+    ("gke without zones", "prod", {"mlops:gke": {"zones": None}}, ("mlops:gke.zones", "required with compute.kind: gke")),
+    ("authorized network that is no CIDR", "prod", {"mlops:gke": {"authorizedNetworks": ["10.0.0.0/33"]}}, ("mlops:gke.authorizedNetworks", "'10.0.0.0/33' is not a CIDR")),
+    ("authorized network with host bits", "prod", {"mlops:gke": {"authorizedNetworks": ["203.0.113.7/24"]}}, ("mlops:gke.authorizedNetworks", "'203.0.113.7/24' is not a CIDR")),
+    ("control plane open to the internet", "prod", {"mlops:gke": {"authorizedNetworks": ["0.0.0.0/0"]}}, ("mlops:gke.authorizedNetworks", "whole internet")),
+    ("gke without authorized networks", "prod", {"mlops:gke": {"authorizedNetworks": []}}, ("mlops:gke.authorizedNetworks", "required with compute.kind: gke")),
+    ("release channel unknown", "prod", {"mlops:gke": {"releaseChannel": "NIGHTLY"}}, ("mlops:gke.releaseChannel", '"NIGHTLY"', "'RAPID', 'REGULAR' or 'STABLE'")),
+    ("gke pulling from ECR", "prod", {"mlops:registry": {"kind": "ecr"}}, ("mlops:registry.kind", '"ecr"', "must be artifact-registry with compute.kind: gke")),
+    ("ec2 pulling from Artifact Registry", "prod", {"mlops:compute": {"kind": "ec2"}, "mlops:serving": {"cluster": "kubeconfig"}}, ("mlops:registry.kind", '"artifact-registry"', "must be ecr with compute.kind: ec2")),
+    ("public endpoint in quotes", "prod", {"mlops:gke": {"publicEndpoint": "true"}}, ("mlops:gke.publicEndpoint", "write it as a YAML boolean, true")),
+    ("gke machine type without a GPU", "prod", {"mlops:compute": {"machineType": "e2-standard-4"}}, ("mlops:compute.machineType", '"e2-standard-4"', "not a GPU machine type")),
+    ("gke GPU the machine does not carry", "prod", {"mlops:compute": {"gpuType": "nvidia-tesla-t4"}}, ("mlops:compute.gpuType", '"nvidia-tesla-t4"', "does not fit machineType g2-standard-4", "nvidia-l4")),
+    ("mistyped key in gke", "prod", {"mlops:gke": {"authorizedNetwork": ["203.0.113.0/24"]}}, ("mlops:gke.authorizedNetwork", "did you mean authorizedNetworks?")),
+]
+
+
+@pytest.mark.parametrize(
+    ("stack", "changes", "expected"), [pytest.param(*rest, id=case) for case, *rest in INVALID]
+)
+def test_invalid_config_fails_before_any_resource(stack: str, changes: dict[str, Any], expected: tuple[str, ...]) -> None:
+    recording = Recording()
+    with pytest.raises(ConfigError) as raised:
+        run_program(stack, stack_config_with(stack, changes), recording)
+    message = str(raised.value)
+    assert "\n" not in message, "one line"
+    for fragment in expected:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+    assert recording.resources == [], "nothing may be registered before config is valid"
+
+
+def test_environment_picks_capacity_default() -> None:
+    assert parse("dev").spot is True
+    assert parse("prod").spot is False
+    assert parse("prod", compute={"spot": True}).spot is True
+
+
+def test_environment_picks_the_subnets() -> None:
+    assert parse("dev").subnets == "public"
+    assert parse("prod").subnets == "private"
+    assert parse("prod", compute={"subnets": "public"}).subnets == "public"
+    assert parse("dev", compute={"subnets": "private"}).subnets == "private"
+
+
+def test_every_invalid_key_is_reported_in_one_run() -> None:
+    changes = {
+        "aws:region": "us-east1",
+        "mlops:storage": {"noncurrentVersionDays": 0},
+        "mlops:registry": {"keepImages": "10", "kindd": "ecr"},
+        "mlops:serving.minReplicas": 2,
+    }
+    with pytest.raises(ConfigError) as raised:
+        run_program("dev", stack_config_with("dev", changes), Recording())
+    problems = raised.value.problems
+    keys = sorted(problem.split(": ", 1)[0] for problem in problems)
+    assert keys == [
+        "aws:region",
+        "mlops:registry.keepImages",
+        "mlops:registry.kindd",
+        "mlops:serving.minReplicas",
+        "mlops:storage.noncurrentVersionDays",
+    ]
+    assert str(raised.value).startswith("5 problems in the stack config:\n")
+    assert all(f"  {problem}" in str(raised.value).splitlines() for problem in problems)
+
+
+def test_teardown_lifts_protection_only_when_asked() -> None:
+    def parse(**raw: Any) -> StackConfig:
+        prod = {"environment": "prod", "storage": {"backupRegion": "us-west-2"}, "serving": {"minReplicas": 2}}
+        return StackConfig.parse({**prod, **raw}, project="mlops", stack="prod", aws_region="us-east-1")
+
+    assert parse().protect_data is True
+    assert parse(teardown="false").protect_data is True
+    assert parse(teardown="true").protect_data is False
+    assert parse(teardown="true").key_deletion_window_days == 30, "a teardown keeps prod's undo window on keys"
+
+
+def test_teardown_accepts_a_yaml_boolean() -> None:
+    # Given through the Automation API or a test, teardown is a bool, not the CLI's text.
+    assert parse(teardown=True).teardown is True
+    assert parse(teardown=False).teardown is False
+
+
+def test_a_parsed_config_cannot_be_changed() -> None:
+    # Components share one StackConfig; a change made by one would reach all the others.
+    cfg = parse()
+    with pytest.raises(ValidationError):
+        cfg.serving.min_replicas = 5  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        cfg.environment = Environment.PROD  # type: ignore[misc]
+
+# --- Every default, bound and choice, exactly ------------------------------------------------
+# The stack files set every key, so a default is what a new stack (or a key left out) gets.
+
+DEFAULTS: list[tuple[str, Any]] = [
+    ("teardown", False),
+    ("kubernetes_context", None),
+    ("storage.backup_region", None),
+    ("storage.noncurrent_version_days", 30),
+    ("storage.archive_after_days", None),
+    ("registry.kind", "ecr"),
+    ("registry.keep_images", 30),
+    ("compute.kind", "ec2"),
+    ("compute.instance_type", ("g5.xlarge",)),
+    ("compute.spot", None),
+    ("compute.subnets", None),
+    ("compute.machine_type", "g2-standard-4"),
+    ("compute.gpu_type", "nvidia-l4"),
+    ("compute.min_nodes", 0),
+    ("compute.max_nodes", 2),
+    ("serving.cluster", "kubeconfig"),
+    ("serving.min_replicas", 1),
+    ("serving.max_replicas", 3),
+    ("serving.target_cpu_utilization", 70),
+    ("serving.gpus", 0),
+    ("serving.model", "iris"),
+    ("serving.model_version", "latest"),
+    ("serving.cpu", 1),
+    ("serving.memory", "1Gi"),
+    ("training.schedule", "0 3 * * *"),
+    ("training.gpus", 1),
+    ("training.timeout_minutes", 60),
+    ("training.data", "builtin:iris"),
+    ("gke.project", None),
+    ("gke.region", "us-central1"),
+    ("gke.zones", []),
+    ("gke.authorized_networks", []),
+    ("gke.public_endpoint", False),
+    ("gke.release_channel", "REGULAR"),
+]
+
+
+def setting(cfg: Any, path: str) -> Any:
+    for part in path.split("."):
+        cfg = getattr(cfg, part)
+    return cfg
+
+
+@pytest.mark.parametrize(("path", "default"), DEFAULTS, ids=[path for path, _ in DEFAULTS])
+def test_a_key_left_out_gets_its_documented_default(path: str, default: Any) -> None:
+    # The README and the schema promise these; a changed default silently changes every
+    # stack that leaves the key out (a serving pod's memory, the images kept, the schedule).
+    assert setting(parse(), path) == default
+
+
+def test_every_setting_has_a_default_row() -> None:
+    # A new setting without a row here has an untested default.
+    sections = {"storage", "registry", "compute", "serving", "training", "gke"}
+    every = {f"{name}.{field}" for name in sections for field in type(getattr(parse(), name)).model_fields}
+    every |= {name for name in StackConfig.model_fields if name not in sections | {"project", "stack", "aws_region", "environment"}}
+    assert every == {path for path, _ in DEFAULTS}
+
+# (section, key as written, attribute, lowest accepted, highest accepted or None, other settings needed)
+BOUNDS: list[tuple[str, str, str, int, int | None, dict[str, Any]]] = [
+    ("storage", "noncurrentVersionDays", "noncurrent_version_days", 1, None, {}),
+    ("storage", "archiveAfterDays", "archive_after_days", 30, None, {}),
+    ("registry", "keepImages", "keep_images", 1, 1000, {}),
+    ("compute", "minNodes", "min_nodes", 0, 100, {"maxNodes": 100}),
+    ("compute", "maxNodes", "max_nodes", 1, 100, {}),
+    ("serving", "minReplicas", "min_replicas", 1, 100, {"maxReplicas": 100}),
+    ("serving", "maxReplicas", "max_replicas", 1, 100, {}),
+    ("serving", "targetCpuUtilization", "target_cpu_utilization", 1, 100, {}),
+    ("serving", "gpus", "gpus", 0, 8, {}),
+    ("serving", "cpu", "cpu", 1, 64, {}),
+    ("training", "gpus", "gpus", 0, 8, {}),
+    ("training", "timeoutMinutes", "timeout_minutes", 5, 1440, {}),
+]
+
+
+def bounded(section: str, key: str, value: int, others: dict[str, Any]) -> dict[str, Any]:
+    sections: dict[str, Any] = {section: {key: value, **others}}
+    if section == "training" and key == "gpus":
+        sections["compute"] = {"kind": "none"}  # no instance type caps the GPUs
+    return sections
+
+
+@pytest.mark.parametrize(("section", "key", "attribute", "low", "high", "others"), BOUNDS, ids=[f"{s}.{k}" for s, k, *_ in BOUNDS])
+def test_a_bounded_number_accepts_both_limits(
+    section: str, key: str, attribute: str, low: int, high: int | None, others: dict[str, Any]
+) -> None:
+    for value in (low, high) if high is not None else (low,):
+        assert getattr(getattr(parse(**bounded(section, key, value, others)), section), attribute) == value
+
+
+@pytest.mark.parametrize(("section", "key", "attribute", "low", "high", "others"), BOUNDS, ids=[f"{s}.{k}" for s, k, *_ in BOUNDS])
+def test_a_bounded_number_refuses_one_below_its_lowest(
+    section: str, key: str, attribute: str, low: int, high: int | None, others: dict[str, Any]
+) -> None:
+    assert problems(**bounded(section, key, low - 1, others)) == [
+        f"mlops:{section}.{key}: {low - 1} is invalid: Input should be greater than or equal to {low}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "attribute", "low", "high", "others"),
+    [row for row in BOUNDS if row[4] is not None],
+    ids=[f"{s}.{k}" for s, k, _, _, high, _ in BOUNDS if high is not None],
+)
+def test_a_bounded_number_refuses_one_above_its_highest(
+    section: str, key: str, attribute: str, low: int, high: int, others: dict[str, Any]
+) -> None:
+    assert problems(**bounded(section, key, high + 1, others)) == [
+        f"mlops:{section}.{key}: {high + 1} is invalid: Input should be less than or equal to {high}"
+    ]
