@@ -11,7 +11,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.batch import BatchTrainingArgs, JobResources, job_resources
+from components.batch import BatchTrainingArgs
+from components.batch.job import JobResources, job_resources
 from components.instance_types import GPU_INSTANCE_TYPES, InstanceSize
 from offline import engine
 from offline.engine import ACCOUNT_ID, Recording, Registration, run_program, stack_config, stack_config_with
