@@ -37,7 +37,7 @@ class BatchTrainingArgs:
     log_retention_days: int = 30
     """How long CloudWatch keeps the jobs' logs."""
 
-    @property
-    def instance_sizes(self) -> list[InstanceSize]:
-        """The vCPUs, memory and GPUs of each allowed instance type."""
-        return [GPU_INSTANCE_TYPES[t] for t in self.compute.instance_type]
+
+def instance_sizes(compute: ComputeConfig) -> list[InstanceSize]:
+    """The vCPUs, memory and GPUs of each instance type training may use, in the stack's order."""
+    return [GPU_INSTANCE_TYPES[t] for t in compute.instance_type]

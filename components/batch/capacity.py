@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.batch.args import BatchTrainingArgs
+from components.batch.args import BatchTrainingArgs, instance_sizes
 from components.iam import IAM_PATH, assumable_by, assumable_role
 from components.network import TrainingNetwork
 
@@ -87,7 +87,7 @@ def gpu_compute_environment(
             type="SPOT" if args.spot else "EC2",
             allocation_strategy=SPOT_STRATEGY if args.spot else ON_DEMAND_STRATEGY,
             min_vcpus=0,  # nothing runs between jobs
-            max_vcpus=max(size.vcpus for size in args.instance_sizes),  # one instance: one run at a time
+            max_vcpus=max(size.vcpus for size in instance_sizes(args.compute)),  # one instance: one run at a time
             instance_types=list(args.compute.instance_type),
             subnets=network.subnet_ids,
             security_group_ids=[security_group.id],

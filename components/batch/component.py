@@ -43,7 +43,7 @@ class BatchTraining(pulumi.ComponentResource):
         self.job_queue = queue.name
         self.job_definition = job.definition.name
         self.log_group = job.log_group.name
-        self._describe_commands(args, region=region)
+        self._cli_commands(args, region=region)
         self.register_outputs(
             {
                 "jobQueue": self.job_queue,
@@ -55,7 +55,7 @@ class BatchTraining(pulumi.ComponentResource):
             }
         )
 
-    def _describe_commands(self, args: BatchTrainingArgs, *, region: pulumi.Output[str]) -> None:
+    def _cli_commands(self, args: BatchTrainingArgs, *, region: pulumi.Output[str]) -> None:
         """The AWS CLI lines that start a run now, show its state and follow its log."""
         self.submit_command = pulumi.Output.concat(
             "aws batch submit-job --region ",

@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.batch.args import BatchTrainingArgs
+from components.batch.args import BatchTrainingArgs, instance_sizes
 from components.config import training_data_uri
 from components.iam import assumable_by, assumable_role, model_writer_policy
 from components.instance_types import InstanceSize
@@ -55,7 +55,7 @@ def training_job(
                 bucket_name=args.bucket_name,
                 model_name=args.model_name,
                 data=args.training.data,
-                resources=job_resources(args.instance_sizes, gpus=args.training.gpus),
+                resources=job_resources(instance_sizes(args.compute), gpus=args.training.gpus),
                 region=region,
                 job_role_arn=role.arn,
                 log_group=log_group.name,

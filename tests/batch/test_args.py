@@ -7,8 +7,9 @@ import dataclasses
 import pytest
 
 from components.batch import BatchTrainingArgs
+from components.batch.args import instance_sizes
 from components.batch.job import JobResources
-from components.config import ComputeConfig, TrainingConfig
+from components.config import ComputeConfig
 from components.instance_types import GPU_INSTANCE_TYPES
 
 
@@ -26,17 +27,5 @@ def test_batch_training_args_are_given_by_name() -> None:
 
 
 def test_instance_sizes_follow_the_allowed_types_in_order() -> None:
-    args = BatchTrainingArgs(
-        compute=ComputeConfig.model_validate({"kind": "ec2", "instanceType": ["g5.2xlarge", "g4dn.xlarge"]}),
-        training=TrainingConfig(),
-        spot=True,
-        subnets="public",
-        name_prefix="mlops-test",
-        model_name="iris",
-        bucket_name="bucket",
-        bucket_arn="arn:aws:s3:::bucket",
-        bucket_kms_key_arn="arn:aws:kms:us-east-1:1:key/k",
-        train_image_ref="repo@sha256:0",
-        train_repository_arn="arn:aws:ecr:us-east-1:1:repository/train",
-    )
-    assert args.instance_sizes == [GPU_INSTANCE_TYPES["g5.2xlarge"], GPU_INSTANCE_TYPES["g4dn.xlarge"]]
+    compute = ComputeConfig.model_validate({"kind": "ec2", "instanceType": ["g5.2xlarge", "g4dn.xlarge"]})
+    assert instance_sizes(compute) == [GPU_INSTANCE_TYPES["g5.2xlarge"], GPU_INSTANCE_TYPES["g4dn.xlarge"]]
