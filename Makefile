@@ -78,7 +78,7 @@ typecheck: venv
 
 ## mutate: mutation testing, not part of make test (about MINUTES=20 on 2 cores): one-line mutants of
 ##   components/, policy/ and offline/, sampled with SEED=1, each run against the tests that reach it;
-##   prints the score and the survivors (ONLY="components/batch.py ..." narrows it)
+##   prints the score and the survivors (ONLY="components/batch/job.py ..." narrows it)
 SEED    ?= 1
 MINUTES ?= 20
 mutate: venv $(CHECKOV_VENV)/.installed

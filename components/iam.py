@@ -1,8 +1,8 @@
-"""IAM policy documents shared by the components."""
+"""IAM shared by the components: the roles they make (path, boundary, trust) and their policy documents."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -22,14 +22,42 @@ def workload_boundary_arn(opts: pulumi.InvokeOutputOptions) -> pulumi.Output[str
     return pulumi.Output.concat("arn:", partition, ":iam::", account, f":policy{IAM_PATH}{BOUNDARY_POLICY}")
 
 
-def assumable_by(service: str) -> str:
-    """A trust policy that lets one AWS service (e.g. `ec2.amazonaws.com`) assume the role."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-        }
+def assumable_role(
+    name: str,
+    *,
+    trust: pulumi.Input[Mapping[str, Any]],
+    policy: pulumi.Input[Mapping[str, Any]],
+    policy_name: str,
+    parent: pulumi.Resource,
+    description: str | None = None,
+    role_name: str | None = None,
+    max_session_duration: int | None = None,
+) -> aws.iam.Role:
+    """A role that `trust` lets a service (or a web-identity principal) assume, allowed `policy` inline.
+
+    Under the project's path, with the workload boundary: the deployer may create no other role.
+    """
+    child = pulumi.ResourceOptions(parent=parent)
+    role = aws.iam.Role(
+        name,
+        name=role_name,
+        description=description,
+        assume_role_policy=pulumi.Output.json_dumps(trust),
+        path=IAM_PATH,
+        permissions_boundary=workload_boundary_arn(pulumi.InvokeOutputOptions(parent=parent)),
+        max_session_duration=max_session_duration,
+        opts=child,
     )
+    aws.iam.RolePolicy(policy_name, role=role.name, policy=pulumi.Output.json_dumps(policy), opts=child)
+    return role
+
+
+def assumable_by(service: str) -> dict[str, Any]:
+    """A trust policy that lets one AWS service (e.g. `ec2.amazonaws.com`) assume the role."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
 
 
 def assumable_by_service_for(

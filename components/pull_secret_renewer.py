@@ -20,7 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.pods import Placement, RestrictedContainer, labels, restricted_pod_spec, workload_identity
-from components.identity import PodAccess
+from components.identity import PodAccess, projected_token_volume
 from components.renew_pull_secret import TOKEN_DIR
 
 NAME = "renew-pull-secret"
@@ -153,23 +153,16 @@ def with_kubernetes_api(access: PodAccess) -> PodAccess:
     The pod keeps `automountServiceAccountToken: false`: only this container gets a token,
     one that expires in 10 minutes (the kubelet renews it while the pod runs).
     """
-    api = k8s.core.v1.VolumeArgs(
-        name=KUBERNETES_API_VOLUME,
-        projected=k8s.core.v1.ProjectedVolumeSourceArgs(
-            default_mode=0o440,
-            sources=[
-                k8s.core.v1.VolumeProjectionArgs(
-                    service_account_token=k8s.core.v1.ServiceAccountTokenProjectionArgs(
-                        path="token", expiration_seconds=TOKEN_SECONDS
-                    )
-                ),
-                k8s.core.v1.VolumeProjectionArgs(
-                    config_map=k8s.core.v1.ConfigMapProjectionArgs(
-                        name="kube-root-ca.crt", items=[k8s.core.v1.KeyToPathArgs(key="ca.crt", path="ca.crt")]
-                    )
-                ),
-            ],
-        ),
+    api = projected_token_volume(
+        KUBERNETES_API_VOLUME,
+        expiration_seconds=TOKEN_SECONDS,
+        also=[
+            k8s.core.v1.VolumeProjectionArgs(
+                config_map=k8s.core.v1.ConfigMapProjectionArgs(
+                    name="kube-root-ca.crt", items=[k8s.core.v1.KeyToPathArgs(key="ca.crt", path="ca.crt")]
+                )
+            )
+        ],
     )
     mount = k8s.core.v1.VolumeMountArgs(name=KUBERNETES_API_VOLUME, mount_path=TOKEN_DIR, read_only=True)
     return PodAccess(

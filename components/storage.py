@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import IAM_PATH, assumable_by_service_for, workload_boundary_arn
+from components.iam import assumable_by_service_for, assumable_role
 from components.bucket import HardenedBucket, HardenedBucketArgs
 from components.config import StorageConfig
 
@@ -98,34 +98,19 @@ class DataBucket(pulumi.ComponentResource):
         """Replicate every object version, delete markers included, into `destination`."""
         if source.kms_key is None or destination.kms_key is None:
             raise AssertionError("replication is set up between KMS-encrypted buckets")
-        child = pulumi.ResourceOptions(parent=self)
-        lookup = pulumi.InvokeOutputOptions(parent=self)
-        role = aws.iam.Role(
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        role = assumable_role(
             f"{name}-replication",
             # S3 may assume it only to replicate this account's source bucket.
-            assume_role_policy=pulumi.Output.json_dumps(
-                assumable_by_service_for(
-                    "s3.amazonaws.com",
-                    source_account=aws.get_caller_identity_output(opts=lookup).account_id,
-                    source_arn=source.arn,
-                )
+            trust=assumable_by_service_for("s3.amazonaws.com", source_account=account, source_arn=source.arn),
+            policy=_replication_policy(
+                source_arn=source.arn,
+                source_key_arn=source.kms_key.arn,
+                destination_arn=destination.arn,
+                destination_key_arn=destination.kms_key.arn,
             ),
-            path=IAM_PATH,
-            permissions_boundary=workload_boundary_arn(lookup),
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-replication",
-            role=role.id,
-            policy=pulumi.Output.json_dumps(
-                _replication_policy(
-                    source_arn=source.arn,
-                    source_key_arn=source.kms_key.arn,
-                    destination_arn=destination.arn,
-                    destination_key_arn=destination.kms_key.arn,
-                )
-            ),
-            opts=child,
+            policy_name=f"{name}-replication",
+            parent=self,
         )
         aws.s3.BucketReplicationConfig(
             f"{name}-replication",

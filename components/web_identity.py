@@ -16,7 +16,6 @@ document and keys publicly, so AWS IAM can verify the token itself:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,8 +23,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.iam import IAM_PATH, workload_boundary_arn
-from components.identity import PodAccess
+from components.iam import assumable_role
+from components.identity import PodAccess, projected_token_volume
 
 AUDIENCE = "sts.amazonaws.com"
 """The `aud` the pods request and the OIDC provider accepts (what EKS uses, too)."""
@@ -48,28 +47,26 @@ def service_account_subject(namespace: str, service_account: str) -> str:
     return f"system:serviceaccount:{namespace}:{service_account}"
 
 
-def web_identity_trust(*, provider_arn: str, issuer_url: str, namespace: str, service_account: str) -> str:
+def web_identity_trust(*, provider_arn: str, issuer_url: str, namespace: str, service_account: str) -> dict[str, Any]:
     """A trust policy that only `namespace/service_account` of one cluster can use, for one audience."""
     host_path = issuer_host_path(issuer_url)
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "OnlyThisServiceAccount",
-                    "Effect": "Allow",
-                    "Principal": {"Federated": provider_arn},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {
-                        "StringEquals": {
-                            f"{host_path}:aud": AUDIENCE,
-                            f"{host_path}:sub": service_account_subject(namespace, service_account),
-                        }
-                    },
-                }
-            ],
-        }
-    )
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OnlyThisServiceAccount",
+                "Effect": "Allow",
+                "Principal": {"Federated": provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{host_path}:aud": AUDIENCE,
+                        f"{host_path}:sub": service_account_subject(namespace, service_account),
+                    }
+                },
+            }
+        ],
+    }
 
 
 class WebIdentityProvider(pulumi.ComponentResource):
@@ -107,22 +104,7 @@ def pod_identity(role_arn: pulumi.Output[str], *, region: str) -> PodAccess:
             k8s.core.v1.EnvVarArgs(name="AWS_STS_REGIONAL_ENDPOINTS", value="regional"),
         ],
         volumes=[
-            k8s.core.v1.VolumeArgs(
-                name=TOKEN_VOLUME,
-                projected=k8s.core.v1.ProjectedVolumeSourceArgs(
-                    # Readable by the image's user through fsGroup, by no one else.
-                    default_mode=0o440,
-                    sources=[
-                        k8s.core.v1.VolumeProjectionArgs(
-                            service_account_token=k8s.core.v1.ServiceAccountTokenProjectionArgs(
-                                audience=AUDIENCE,
-                                expiration_seconds=TOKEN_EXPIRATION_SECONDS,
-                                path="token",
-                            )
-                        )
-                    ],
-                ),
-            )
+            projected_token_volume(TOKEN_VOLUME, expiration_seconds=TOKEN_EXPIRATION_SECONDS, audience=AUDIENCE)
         ],
         volume_mounts=[k8s.core.v1.VolumeMountArgs(name=TOKEN_VOLUME, mount_path=TOKEN_DIR, read_only=True)],
         # The API token stays unmounted: the pod gets only the STS-audience token it needs.
@@ -148,23 +130,21 @@ class WebIdentityRole(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("mlops:identity:WebIdentityRole", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         trust = pulumi.Output.all(provider.arn, provider.issuer_url, pulumi.Output.from_input(namespace)).apply(
             lambda values: web_identity_trust(
                 provider_arn=values[0], issuer_url=values[1], namespace=values[2], service_account=service_account
             )
         )
-        role = aws.iam.Role(
+        role = assumable_role(
             f"{name}-role",
-            name=role_name,
-            path=IAM_PATH,
-            permissions_boundary=workload_boundary_arn(pulumi.InvokeOutputOptions(parent=self)),
+            role_name=role_name,
             description=f"Assumed from GKE by the {service_account} ServiceAccount only",
-            assume_role_policy=trust,
+            trust=trust,
             max_session_duration=3600,
-            opts=child,
+            policy=policy,
+            policy_name=f"{name}-policy",
+            parent=self,
         )
-        aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=pulumi.Output.json_dumps(policy), opts=child)
         self.role_arn = role.arn
         self.role_name = role.name
         self.register_outputs({"roleArn": self.role_arn})

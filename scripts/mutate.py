@@ -1,6 +1,6 @@
 """Mutation testing: make one-line mutants of the program's own code and run the suite on each.
 
-    make mutate [SEED=1] [MINUTES=20] [JOBS=2] [ONLY=components/batch.py]
+    make mutate [SEED=1] [MINUTES=20] [JOBS=2] [ONLY=components/batch/job.py]
 
 A mutant is one small, deliberate bug. The suite should fail on it ("killed"); a mutant
 the suite passes ("survived") marks a setting or a branch no test pins down.

@@ -7,11 +7,12 @@ the workload at run time with AccessDenied, which no offline check would otherwi
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from components.iam import BOUNDARY_POLICY, IAM_PATH
+from components.iam import BOUNDARY_POLICY, IAM_PATH, assumable_by, assumable_by_service_for
 from offline.engine import ACCOUNT_ID, Recording, run_program, stack_config_with
 
 VIA_S3 = {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
@@ -164,5 +165,71 @@ def test_training_on_another_bucket_reads_that_object_only(other_bucket: Recordi
                 "Resource": ["arn:aws:s3:::other-bucket/train/data.csv"],
             },
             key_statement(other_bucket),
+        ],
+    }
+
+
+# --- assumable_role, on its own ------------------------------------------------------------
+
+ROLE_PROGRAM = '''
+import pulumi
+from components.iam import assumable_by, assumable_role
+
+parent = pulumi.ComponentResource("test:index:Owner", "owner")
+assumable_role(
+    "worker",
+    trust=assumable_by("ecs-tasks.amazonaws.com"),
+    policy={"Version": "2012-10-17", "Statement": [{"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]},
+    policy_name="worker-access",
+    parent=parent,
+    **SETTINGS,
+)
+'''
+
+
+def role_alone(tmp_path: Path, **settings: Any) -> Recording:
+    """A program that makes one role with `assumable_role` and nothing else."""
+    program = tmp_path / "program.py"
+    program.write_text(f"SETTINGS = {settings!r}\n{ROLE_PROGRAM}")
+    return run_program("dev", {}, program=program)
+
+
+def test_an_assumable_role_is_under_the_project_path_with_the_boundary_and_its_trust(tmp_path: Path) -> None:
+    run = role_alone(tmp_path)
+    role = run.get("aws:iam/role:Role", "worker")
+    assert role.inputs == {
+        "assumeRolePolicy": json.dumps(assumable_by("ecs-tasks.amazonaws.com")),
+        "path": "/mlops/",
+        "permissionsBoundary": f"arn:aws:iam::{ACCOUNT_ID}:policy/mlops/mlops-workload-boundary",
+    }
+    assert role.parent == run.named("owner").urn
+
+
+def test_an_assumable_role_has_exactly_its_inline_policy(tmp_path: Path) -> None:
+    run = role_alone(tmp_path)
+    [policy] = run.of_type("aws:iam/rolePolicy:RolePolicy")
+    assert (policy.name, policy.parent) == ("worker-access", run.named("owner").urn)
+    assert policy.inputs["role"] == run.get("aws:iam/role:Role", "worker").state["name"]
+    assert json.loads(policy.inputs["policy"])["Statement"] == [
+        {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    ]
+
+
+def test_an_assumable_role_takes_a_name_a_description_and_a_session_length(tmp_path: Path) -> None:
+    run = role_alone(tmp_path, role_name="mlops-dev-worker", description="the worker", max_session_duration=3600)
+    inputs = run.get("aws:iam/role:Role", "worker").inputs
+    assert (inputs["name"], inputs["description"], inputs["maxSessionDuration"]) == ("mlops-dev-worker", "the worker", 3600)
+
+
+def test_a_service_role_without_a_resource_is_pinned_to_this_account() -> None:
+    assert assumable_by_service_for("scheduler.amazonaws.com", source_account="1") == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "scheduler.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": "1"}},
+            }
         ],
     }

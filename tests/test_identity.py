@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components.config import ServingConfig
-from components.identity import PodAccess
+from components.identity import PodAccess, projected_token_volume
 from components.serving import ModelServing, ModelServingArgs
 from components.pods import Placement
 from offline.engine import MOCK_SECRET_ACCESS_KEY, Recording, RecordingMocks, RecordingMonitor
@@ -155,3 +155,27 @@ def test_an_access_key_reaches_the_pod_as_a_0440_read_only_file_boto3_finds(dev:
     ]
     assert spec["automountServiceAccountToken"] is False
     assert "annotations" not in manifest(dev, "ServiceAccount", "model-server")["metadata"]
+
+
+# --- projected_token_volume: a ServiceAccount token as a file -------------------------------
+
+
+def test_a_projected_token_is_a_0440_file_named_token_for_the_audience_asked() -> None:
+    volume = projected_token_volume("sts-token", expiration_seconds=3600, audience="sts.amazonaws.com")
+    projected = pulumi.get(volume, "projected")
+    [source] = pulumi.get(projected, "sources")
+    token = pulumi.get(source, "service_account_token")
+    assert (pulumi.get(volume, "name"), pulumi.get(projected, "default_mode")) == ("sts-token", 0o440)
+    assert (pulumi.get(token, "path"), pulumi.get(token, "expiration_seconds"), pulumi.get(token, "audience")) == (
+        "token",
+        3600,
+        "sts.amazonaws.com",
+    )
+
+
+def test_a_projected_token_without_an_audience_is_the_api_servers_with_its_other_sources_after_it() -> None:
+    ca = k8s.core.v1.VolumeProjectionArgs(config_map=k8s.core.v1.ConfigMapProjectionArgs(name="kube-root-ca.crt"))
+    volume = projected_token_volume("api", expiration_seconds=600, also=[ca])
+    [token, other] = pulumi.get(pulumi.get(volume, "projected"), "sources")
+    assert pulumi.get(pulumi.get(token, "service_account_token"), "audience") is None
+    assert other is ca

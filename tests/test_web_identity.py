@@ -142,13 +142,11 @@ def test_the_api_token_is_not_mounted() -> None:
 
 
 def test_trust_policy_pins_audience_and_subject() -> None:
-    policy = json.loads(
-        web_identity_trust(
-            provider_arn="arn:aws:iam::1:oidc-provider/issuer.example/c",
-            issuer_url="https://issuer.example/c",
-            namespace="ns",
-            service_account="sa",
-        )
+    policy = web_identity_trust(
+        provider_arn="arn:aws:iam::1:oidc-provider/issuer.example/c",
+        issuer_url="https://issuer.example/c",
+        namespace="ns",
+        service_account="sa",
     )
     [statement] = policy["Statement"]
     assert statement["Condition"] == {"StringEquals": {"issuer.example/c:aud": "sts.amazonaws.com", "issuer.example/c:sub": "system:serviceaccount:ns:sa"}}

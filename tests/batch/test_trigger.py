@@ -1,0 +1,104 @@
+"""When a Batch job runs (components/batch/trigger.py): the Scheduler schedule and its role."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from offline.engine import ACCOUNT_ID, Recording
+from tests.batch.recorded import JOB_DEFINITION, JOB_QUEUE, SCHEDULE, statements
+
+
+def test_schedule_follows_training_schedule(dev: Recording, prod_on_aws: Recording) -> None:
+    assert dev.one(SCHEDULE).inputs["scheduleExpression"] == "cron(0 3 * * ? *)"
+    assert prod_on_aws.one(SCHEDULE).inputs["scheduleExpression"] == "cron(0 2 ? * MON-FRI *)"
+
+
+def test_schedule_runs_in_utc_without_a_flexible_window(dev: Recording) -> None:
+    inputs = dev.one(SCHEDULE).inputs
+    assert inputs["scheduleExpressionTimezone"] == "UTC"
+    assert inputs["flexibleTimeWindow"] == {"mode": "OFF"}
+
+
+def test_schedule_submits_through_the_batch_api(dev: Recording) -> None:
+    assert dev.one(SCHEDULE).inputs["target"]["arn"] == "arn:aws:scheduler:::aws-sdk:batch:submitJob"
+
+
+def test_schedule_submits_the_latest_revision_to_this_queue(dev: Recording) -> None:
+    request = json.loads(dev.one(SCHEDULE).inputs["target"]["input"])
+    assert request["JobQueue"] == dev.one(JOB_QUEUE).state["arn"]
+    assert request["JobDefinition"] == dev.one(JOB_DEFINITION).inputs["name"]  # no ":<revision>"
+    assert ":" not in request["JobDefinition"]
+    assert request["JobName"]
+
+
+def test_schedule_role_is_assumable_only_by_scheduler_for_this_account(dev: Recording) -> None:
+    assert dev.one(SCHEDULE).inputs["target"]["roleArn"] == dev.named("training-schedule-role").state["arn"]
+    [trust] = json.loads(dev.named("training-schedule-role").inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}}
+
+
+def test_schedule_role_may_submit_only_to_this_queue_and_job(dev: Recording) -> None:
+    [submit] = statements(dev, "training-schedule-submit").values()
+    definition = dev.one(JOB_DEFINITION).state["arnPrefix"]
+    assert submit["Action"] == "batch:SubmitJob"
+    assert submit["Resource"] == [dev.one(JOB_QUEUE).state["arn"], definition, f"{definition}:*"]
+
+
+def test_a_throttled_submit_is_retried_for_an_hour(dev: Recording) -> None:
+    # maximumRetryAttempts 0: one throttled SubmitJob silently drops the night's run.
+    assert dev.one(SCHEDULE).inputs["target"]["retryPolicy"] == {
+        "maximumEventAgeInSeconds": 3600,
+        "maximumRetryAttempts": 10,
+    }
+
+
+@pytest.mark.parametrize(("stack", "name"), [("dev", "mlops-dev-train"), ("prod_on_aws", "mlops-prod-train")])
+def test_schedule_name_is_unique_per_stack(request: pytest.FixtureRequest, stack: str, name: str) -> None:
+    # Schedule names are per account and region: a second stack would overwrite the first one's.
+    assert request.getfixturevalue(stack).one(SCHEDULE).inputs["name"] == name
+
+
+def test_scheduled_jobs_are_named_for_the_stack_and_the_schedule(dev: Recording, prod_on_aws: Recording) -> None:
+    assert json.loads(dev.one(SCHEDULE).inputs["target"]["input"])["JobName"] == "mlops-dev-train-scheduled"
+    assert json.loads(prod_on_aws.one(SCHEDULE).inputs["target"]["input"])["JobName"] == "mlops-prod-train-scheduled"
+
+
+def test_schedule_target_has_no_other_settings(dev: Recording) -> None:
+    # No dead-letter queue yet: a submit that fails after every retry is dropped (the monitoring
+    # issue adds one).
+    assert set(dev.one(SCHEDULE).inputs["target"]) == {"arn", "roleArn", "input", "retryPolicy"}
+
+
+def test_schedule_role_trust_is_exactly_scheduler_for_this_account(dev: Recording) -> None:
+    # Without the account condition, any account's schedule could submit through this role.
+    assert json.loads(dev.named("training-schedule-role").inputs["assumeRolePolicy"]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "scheduler.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}},
+            }
+        ],
+    }
+
+
+def test_schedule_role_policy_is_exactly_the_submit_grant(dev: Recording) -> None:
+    definition = dev.one(JOB_DEFINITION).state["arnPrefix"]
+    policy = json.loads(dev.named("training-schedule-submit").inputs["policy"])
+    assert dev.named("training-schedule-submit").inputs["role"] == dev.named("training-schedule-role").state["name"]
+    assert policy == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "SubmitTrainingJob",
+                "Effect": "Allow",
+                "Action": "batch:SubmitJob",
+                "Resource": [dev.one(JOB_QUEUE).state["arn"], definition, f"{definition}:*"],
+            }
+        ],
+    }
