@@ -191,15 +191,8 @@ def main() -> None:
         opts=on_cluster,
     )
     training = training_backend_for(
-        cfg,
-        name_prefix=name_prefix,
-        storage=storage,
-        registry=registry,
-        images=images,
-        cluster=cluster,
-        placement=placement,
-        in_region=providers.in_region,
-        on_cluster=on_cluster,
+        cfg, name_prefix=name_prefix, storage=storage, registry=registry, images=images,
+        cluster=cluster, placement=placement, in_region=providers.in_region, on_cluster=on_cluster,
     )
 
     outputs = stack_outputs(
