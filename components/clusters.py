@@ -3,20 +3,24 @@
 Components get a `Cluster`: a `kubernetes.Provider` to register through, the workload
 identities that fit that cluster, how the serving Service is exposed, whether pods need an
 image pull secret, and the `kubectl` prefix for the commands in the outputs. They never
-learn which kind of cluster it is.
+learn which kind of cluster it is. `cluster_for` makes the choice, for the whole program.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
+import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import StackConfig
-from components.gke import GkeCluster, load_balancer_annotations
+from components.gke import GkeCluster, GkeClusterArgs, load_balancer_annotations
 from components.identity import AccessKeyIdentities, WorkloadIdentities
+from components.providers import default_tags
+from components.registry import ContainerRegistry
 from components.serving import ServiceExposure
-from components.web_identity import WebIdentityIdentities
+from components.web_identity import WebIdentityIdentities, WebIdentityProvider
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,38 @@ class Cluster:
     """The nodes pull from the registry with their own identity, so pods need no pull secret."""
     gpu_nodes_start_from_zero: bool
     """A GPU run waits for a node the cluster adds for it (a GPU pool that scales from zero)."""
+    exports: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)
+    """The stack outputs about the cluster itself (the program's own: kubeconfig, name, endpoints)."""
+    role_arns: Mapping[str, pulumi.Output[str]] | None = None
+    """The AWS role of each workload's ServiceAccount, where the identities are roles; None for keys."""
+
+    def role_exports(self, service_accounts: Mapping[str, str | None]) -> dict[str, pulumi.Output[str]]:
+        """Each output name with the AWS role of its workload's ServiceAccount (None: no such workload)."""
+        if self.role_arns is None:
+            return {}
+        return {output: self.role_arns[account] for output, account in service_accounts.items() if account is not None}
+
+
+def runs_on_gke(cfg: StackConfig) -> bool:
+    """The workloads run on the program's GKE cluster (`compute.kind: gke`; the config model
+    requires `serving.cluster: gke` with it): serving, and training on its GPU pool."""
+    return cfg.compute.kind == "gke"
+
+
+def cluster_for(
+    cfg: StackConfig,
+    *,
+    name_prefix: str,
+    registry: ContainerRegistry,
+    in_region: pulumi.ResourceOptions,
+    on_gcp: pulumi.ResourceOptions,
+) -> Cluster:
+    """The cluster `serving.cluster` names: the program's GKE cluster, or the kubeconfig's."""
+    if not runs_on_gke(cfg):
+        return kubeconfig_cluster("cluster", cfg)
+    gke = build_gke(cfg, name_prefix=name_prefix, registry=registry, opts=on_gcp)
+    oidc = WebIdentityProvider("gke-identity", issuer_url=gke.issuer_url, opts=in_region)
+    return gke_cluster(cfg, gke, WebIdentityIdentities(provider=oidc, name_prefix=name_prefix, region=cfg.aws_region))
 
 
 def kubeconfig_cluster(name: str, cfg: StackConfig) -> Cluster:
@@ -62,4 +98,39 @@ def gke_cluster(cfg: StackConfig, gke: GkeCluster, identities: WebIdentityIdenti
         # The node service account reads Artifact Registry; an access token in a Secret would expire in an hour.
         nodes_pull_images=True,
         gpu_nodes_start_from_zero=cfg.compute.min_nodes == 0,
+        exports={
+            "kubeconfig": gke.kubeconfig,
+            "clusterName": gke.name,
+            "clusterEndpoint": gke.endpoint,
+            "clusterIssuer": gke.issuer_url,
+        },
+        # Filled in as the workloads are granted their roles.
+        role_arns=identities.role_arns,
+    )
+
+
+def build_gke(cfg: StackConfig, *, name_prefix: str, registry: ContainerRegistry, opts: pulumi.ResourceOptions) -> GkeCluster:
+    """The GKE cluster (`compute.kind: gke`): serving and GPU training run there."""
+    if cfg.gke.project is None:  # the config model already requires it with compute.kind gke
+        raise ValueError("a GKE cluster needs mlops:gke.project")
+    return GkeCluster(
+        "gke",
+        GkeClusterArgs(
+            project=cfg.gke.project,
+            region=cfg.gke.region,
+            zones=cfg.gke.zones,
+            name=name_prefix,
+            release_channel=cfg.gke.release_channel,
+            authorized_networks=cfg.gke.authorized_networks,
+            deletion_protection=cfg.protect_data,
+            compute=cfg.compute,
+            spot=cfg.spot,
+            serving_min_replicas=cfg.serving.min_replicas,
+            serving_max_replicas=cfg.serving.max_replicas,
+            serving_cpu_millicores=cfg.serving.cpu * 1000,
+            # Release images only; the nodes never read the build cache.
+            image_repositories={"images": next(iter(registry.repository_arns.values()))},
+            labels=default_tags(cfg),
+        ),
+        opts=opts,
     )

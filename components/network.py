@@ -83,35 +83,18 @@ class TrainingNetwork(pulumi.ComponentResource):
         igw = aws.ec2.InternetGateway(
             f"{name}-igw", vpc_id=vpc.id, tags={"Name": f"{name}-igw"}, opts=child
         )
-        public_rt = aws.ec2.RouteTable(
-            f"{name}-public-rt", vpc_id=vpc.id, tags={"Name": f"{name}-public"}, opts=child
-        )
-        aws.ec2.Route(
-            f"{name}-public-default",
-            route_table_id=public_rt.id,
-            destination_cidr_block=ANY_IPV4,
-            gateway_id=igw.id,
-            opts=child,
-        )
-
-        public_subnets: list[aws.ec2.Subnet] = []
+        public_rt = _route_table(name, "public", vpc=vpc, gateway_id=igw.id, child=child)
         zone_of = [zone_names.apply(lambda names, i=index: names[i]) for index in range(zones)]
-        for index in range(zones):
-            public = aws.ec2.Subnet(
-                f"{name}-public-{index}",
-                vpc_id=vpc.id,
-                cidr_block=cidrs[index],
-                availability_zone=zone_of[index],
+        public_subnets = [
+            _subnet(
+                name, "public", index, vpc=vpc, cidr=cidrs[index], zone=zone_of[index], route_table=public_rt,
                 # Public mode: jobs run here and need an address to reach ECR, ECS and S3.
                 # Private mode: only the NAT gateway lives here, with its own Elastic IP.
-                map_public_ip_on_launch=not private,
-                tags={"Name": f"{name}-public-{index}"},
-                opts=child,
+                public_ip=not private,
+                child=child,
             )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-public-rta-{index}", subnet_id=public.id, route_table_id=public_rt.id, opts=child
-            )
-            public_subnets.append(public)
+            for index in range(zones)
+        ]
 
         if private:
             eip = aws.ec2.Eip(f"{name}-nat-eip", domain="vpc", tags={"Name": f"{name}-nat"}, opts=child)
@@ -122,31 +105,14 @@ class TrainingNetwork(pulumi.ComponentResource):
                 tags={"Name": f"{name}-nat"},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
             )
-            private_rt = aws.ec2.RouteTable(
-                f"{name}-private-rt", vpc_id=vpc.id, tags={"Name": f"{name}-private"}, opts=child
-            )
-            aws.ec2.Route(
-                f"{name}-private-default",
-                route_table_id=private_rt.id,
-                destination_cidr_block=ANY_IPV4,
-                nat_gateway_id=nat.id,
-                opts=child,
-            )
-            self.subnet_ids = []
-            for index in range(zones):
-                subnet = aws.ec2.Subnet(
-                    f"{name}-private-{index}",
-                    vpc_id=vpc.id,
-                    cidr_block=cidrs[zones + index],
-                    availability_zone=zone_of[index],
-                    map_public_ip_on_launch=False,
-                    tags={"Name": f"{name}-private-{index}"},
-                    opts=child,
-                )
-                aws.ec2.RouteTableAssociation(
-                    f"{name}-private-rta-{index}", subnet_id=subnet.id, route_table_id=private_rt.id, opts=child
-                )
-                self.subnet_ids.append(subnet.id)
+            private_rt = _route_table(name, "private", vpc=vpc, nat_gateway_id=nat.id, child=child)
+            self.subnet_ids = [
+                _subnet(
+                    name, "private", index, vpc=vpc, cidr=cidrs[zones + index], zone=zone_of[index], route_table=private_rt,
+                    public_ip=False, child=child,
+                ).id
+                for index in range(zones)
+            ]
             self.route_table_ids = [private_rt.id]
         else:
             self.subnet_ids = [subnet.id for subnet in public_subnets]
@@ -166,6 +132,56 @@ class TrainingNetwork(pulumi.ComponentResource):
         self.register_outputs(
             {"vpcId": self.vpc_id, "subnetIds": self.subnet_ids, "routeTableIds": self.route_table_ids}
         )
+
+
+def _route_table(
+    name: str,
+    tier: str,
+    *,
+    vpc: aws.ec2.Vpc,
+    gateway_id: pulumi.Input[str] | None = None,
+    nat_gateway_id: pulumi.Input[str] | None = None,
+    child: pulumi.ResourceOptions,
+) -> aws.ec2.RouteTable:
+    """A tier's route table, whose default route leaves through the internet gateway or the NAT gateway."""
+    table = aws.ec2.RouteTable(f"{name}-{tier}-rt", vpc_id=vpc.id, tags={"Name": f"{name}-{tier}"}, opts=child)
+    aws.ec2.Route(
+        f"{name}-{tier}-default",
+        route_table_id=table.id,
+        destination_cidr_block=ANY_IPV4,
+        gateway_id=gateway_id,
+        nat_gateway_id=nat_gateway_id,
+        opts=child,
+    )
+    return table
+
+
+def _subnet(
+    name: str,
+    tier: str,
+    index: int,
+    *,
+    vpc: aws.ec2.Vpc,
+    cidr: str,
+    zone: pulumi.Input[str],
+    route_table: aws.ec2.RouteTable,
+    public_ip: bool,
+    child: pulumi.ResourceOptions,
+) -> aws.ec2.Subnet:
+    """One zone's subnet of a tier, on that tier's route table."""
+    subnet = aws.ec2.Subnet(
+        f"{name}-{tier}-{index}",
+        vpc_id=vpc.id,
+        cidr_block=cidr,
+        availability_zone=zone,
+        map_public_ip_on_launch=public_ip,
+        tags={"Name": f"{name}-{tier}-{index}"},
+        opts=child,
+    )
+    aws.ec2.RouteTableAssociation(
+        f"{name}-{tier}-rta-{index}", subnet_id=subnet.id, route_table_id=route_table.id, opts=child
+    )
+    return subnet
 
 
 def _subnet_cidrs(cidr_block: str, *, count: int) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -54,6 +54,17 @@ class Placement:
     bucket_name: pulumi.Input[str]
     bucket_arn: pulumi.Input[str]
     bucket_kms_key_arn: pulumi.Input[str]
+
+    @property
+    def bucket_scope(self) -> BucketScope:
+        """The bucket, its key and their region, as the policies of components/iam.py take them."""
+        return BucketScope(bucket_arn=self.bucket_arn, kms_key_arn=self.bucket_kms_key_arn, region=self.region)
+
+
+class BucketScope(TypedDict):
+    bucket_arn: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+    region: str
 
 
 def workload_identity(

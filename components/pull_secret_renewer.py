@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 
 from components.pods import Placement, RestrictedContainer, labels, restricted_pod_spec, workload_identity
 from components.identity import PodAccess, projected_token_volume
+from components.network_policy import one_port_policy
 from components.renew_pull_secret import TOKEN_DIR
 
 NAME = "renew-pull-secret"
@@ -88,18 +89,13 @@ class PullSecretRenewer(pulumi.ComponentResource):
             subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=account.metadata.name, namespace=namespace)],
             opts=child,
         )
-        k8s.networking.v1.NetworkPolicy(
+        one_port_policy(
             f"{name}-api-egress",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{NAME}-api-egress", namespace=namespace, labels=selector),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                policy_types=["Egress"],
-                egress=[
-                    k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                        ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=API_SERVER_PORT)]
-                    )
-                ],
-            ),
+            name=f"{NAME}-api-egress",
+            namespace=namespace,
+            selector=selector,
+            direction="Egress",
+            port=API_SERVER_PORT,
             opts=child,
         )
         container = RestrictedContainer(

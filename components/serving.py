@@ -15,7 +15,8 @@ import pulumi_random as random
 
 from components.config import ServingConfig
 from components.iam import model_reader_policy
-from components.pods import Placement, workload_identity, RestrictedContainer, labels, restricted_pod_spec
+from components.network_policy import one_port_policy
+from components.pods import Placement, RestrictedContainer, labels, restricted_pod_spec, workload_identity
 
 NAME = "model-server"
 PORT = 8080  # images/serve: v2 REST and /metrics on one port
@@ -82,166 +83,182 @@ class ModelServing(pulumi.ComponentResource):
         super().__init__("mlops:serving:ModelServing", name, None, opts)
         self.service_account = NAME
         child = pulumi.ResourceOptions(parent=self)
-        cfg = args.serving
-        selector = labels(NAME, instance=args.placement.instance)
-        metadata = k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=args.placement.namespace, labels=selector)
-        unawaited = k8s.meta.v1.ObjectMetaArgs(
-            name=NAME, namespace=args.placement.namespace, labels=selector, annotations=DO_NOT_WAIT_FOR_READY
-        )
+        cfg, placement = args.serving, args.placement
+        selector = labels(NAME, instance=placement.instance)
 
         access, service_account = workload_identity(
             name,
-            placement=args.placement,
+            placement=placement,
             service_account=NAME,
-            policy=model_reader_policy(
-                bucket_arn=args.placement.bucket_arn,
-                kms_key_arn=args.placement.bucket_kms_key_arn,
-                region=args.placement.region,
-                model=cfg.model,
-            ),
+            policy=model_reader_policy(**placement.bucket_scope, model=cfg.model),
             selector=selector,
             parent=self,
         )
-
         # An internal endpoint is reached from the VPC or a port-forward only; a public one needs the token.
         self.auth_token, auth_env = (
             _bearer_token(name, args, labels=selector, child=child) if args.exposure.public else (None, [])
         )
-        version = "LATEST" if cfg.model_version == "latest" else cfg.model_version
-        model_uri = pulumi.Output.concat("s3://", args.placement.bucket_name, f"/models/{cfg.model}/{version}")
-        container = RestrictedContainer(
-            name="server",
-            image=args.image_ref,
-            cpu=str(cfg.cpu),
-            memory=cfg.memory,
-            gpus=cfg.gpus,
-            env=[
-                k8s.core.v1.EnvVarArgs(name="MODEL_URI", value=model_uri),
-                k8s.core.v1.EnvVarArgs(name="MODEL_NAME", value=cfg.model),
-                # The server cannot see a CPU quota: one worker per core of the limit.
-                k8s.core.v1.EnvVarArgs(name="WEB_CONCURRENCY", value=str(cfg.cpu)),
-                k8s.core.v1.EnvVarArgs(name="PORT", value=str(PORT)),
-                *auth_env,
-            ],
-            ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=PORT, protocol="TCP")],
-            # Up to 2 minutes to start (imports, model download); liveness only takes over after.
-            startup_probe=_probe(LIVE, period=2, failures=60),
-            # Not ready until the model is loaded and its sha256 verified: no traffic before.
-            readiness_probe=_probe(READY, period=5, failures=2),
-            # Live, not ready: a server retrying a model download must not be restarted.
-            liveness_probe=_probe(LIVE, period=10, failures=3),
-            lifecycle=k8s.core.v1.LifecycleArgs(
-                # Keep serving while the endpoint is removed everywhere; then SIGTERM makes
-                # uvicorn finish what is in flight. A sleep action needs no binary in the image.
-                pre_stop=k8s.core.v1.LifecycleHandlerArgs(sleep=k8s.core.v1.SleepActionArgs(seconds=PRE_STOP_PAUSE))
-            ),
+        pod = restricted_pod_spec(
+            _server_container(args, auth_env),
+            service_account_name=service_account.metadata.name,
+            access=access,
+            image_pull_secret=placement.image_pull_secret,
+            termination_grace_period_seconds=TERMINATION_GRACE,
+            topology_spread_constraints=_spread_across_zones_and_nodes(selector) if args.highly_available else None,
         )
-        spread = _spread_across_zones_and_nodes(selector) if args.highly_available else None
-        deployment = k8s.apps.v1.Deployment(
-            f"{name}-deployment",
-            metadata=unawaited,
-            spec=k8s.apps.v1.DeploymentSpecArgs(
-                # No `replicas`: the HPA owns it. Setting it here too would make every
-                # `pulumi up` reset the count (a field conflict under server-side apply).
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                strategy=k8s.apps.v1.DeploymentStrategyArgs(
-                    type="RollingUpdate",
-                    # Never below the ready count: a new pod is ready before an old one goes.
-                    rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=1),
-                ),
-                revision_history_limit=5,
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=selector),
-                    spec=restricted_pod_spec(
-                        container,
-                        service_account_name=service_account.metadata.name,
-                        access=access,
-                        image_pull_secret=args.placement.image_pull_secret,
-                        termination_grace_period_seconds=TERMINATION_GRACE,
-                        topology_spread_constraints=spread,
-                    ),
-                ),
-            ),
-            opts=child,
-        )
-        service = k8s.core.v1.Service(
-            f"{name}-service",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=NAME,
-                namespace=args.placement.namespace,
-                labels=selector,
-                annotations={**DO_NOT_WAIT_FOR_READY, **args.exposure.annotations},
-            ),
-            spec=k8s.core.v1.ServiceSpecArgs(
-                type=args.exposure.type,
-                selector=selector,
-                ports=[k8s.core.v1.ServicePortArgs(name=PORT_NAME, port=PORT, target_port=PORT_NAME, protocol="TCP")],
-            ),
-            opts=child,
-        )
-        k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            f"{name}-hpa",
-            metadata=metadata,
-            spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
-                scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
-                    api_version="apps/v1", kind="Deployment", name=deployment.metadata.name
-                ),
-                min_replicas=cfg.min_replicas,
-                max_replicas=cfg.max_replicas,
-                metrics=[
-                    k8s.autoscaling.v2.MetricSpecArgs(
-                        type="Resource",
-                        resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
-                            name="cpu",
-                            target=k8s.autoscaling.v2.MetricTargetArgs(
-                                type="Utilization", average_utilization=cfg.target_cpu_utilization
-                            ),
-                        ),
-                    )
-                ],
-                behavior=_scaling_behavior(),
-            ),
-            opts=child,
-        )
+        deployment = _deployment(name, args, selector=selector, pod=pod, child=child)
+        service = _service(name, args, selector=selector, child=child)
+        _autoscaler(name, args, selector=selector, deployment=deployment, child=child)
         # The namespace denies all ingress; admit the serving port (v2 and the /metrics scrape).
-        k8s.networking.v1.NetworkPolicy(
+        one_port_policy(
             f"{name}-ingress",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{NAME}-ingress", namespace=args.placement.namespace, labels=selector),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                policy_types=["Ingress"],
-                ingress=[
-                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                        ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=PORT)]
-                    )
-                ],
-            ),
+            name=f"{NAME}-ingress",
+            namespace=placement.namespace,
+            selector=selector,
+            direction="Ingress",
+            port=PORT,
             opts=child,
         )
         if args.highly_available:
-            k8s.policy.v1.PodDisruptionBudget(
-                f"{name}-pdb",
-                metadata=metadata,
-                spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
-                    # A drain takes one pod at a time; the HPA's minimum (>= 2 in prod) keeps serving.
-                    max_unavailable=1,
-                    selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                    # A pod that is not ready serves nothing: never let it block a node drain.
-                    unhealthy_pod_eviction_policy="AlwaysAllow",
-                ),
-                opts=child,
-            )
+            _disruption_budget(name, args, selector=selector, child=child)
 
         self.service_name = service.metadata.name
         self.endpoint = pulumi.Output.concat(
-            "http://", self.service_name, ".", args.placement.namespace, f".svc.cluster.local:{PORT}/v2/models/{cfg.model}/infer"
+            "http://", self.service_name, ".", placement.namespace, f".svc.cluster.local:{PORT}/v2/models/{cfg.model}/infer"
         )
         self.port_forward_command = pulumi.Output.concat(
-            args.placement.kubectl, " port-forward -n ", args.placement.namespace, " service/", self.service_name, f" {PORT}:{PORT}"
+            placement.kubectl, " port-forward -n ", placement.namespace, " service/", self.service_name, f" {PORT}:{PORT}"
         )
         self.register_outputs(
             {"serviceName": self.service_name, "endpoint": self.endpoint, "portForwardCommand": self.port_forward_command}
         )
+
+
+def _server_container(args: ModelServingArgs, auth_env: list[k8s.core.v1.EnvVarArgs]) -> RestrictedContainer:
+    """The v2 server on PORT, following the model's version, with probes that keep traffic off until it is loaded."""
+    cfg = args.serving
+    version = "LATEST" if cfg.model_version == "latest" else cfg.model_version
+    model_uri = pulumi.Output.concat("s3://", args.placement.bucket_name, f"/models/{cfg.model}/{version}")
+    return RestrictedContainer(
+        name="server",
+        image=args.image_ref,
+        cpu=str(cfg.cpu),
+        memory=cfg.memory,
+        gpus=cfg.gpus,
+        env=[
+            k8s.core.v1.EnvVarArgs(name="MODEL_URI", value=model_uri),
+            k8s.core.v1.EnvVarArgs(name="MODEL_NAME", value=cfg.model),
+            # The server cannot see a CPU quota: one worker per core of the limit.
+            k8s.core.v1.EnvVarArgs(name="WEB_CONCURRENCY", value=str(cfg.cpu)),
+            k8s.core.v1.EnvVarArgs(name="PORT", value=str(PORT)),
+            *auth_env,
+        ],
+        ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=PORT, protocol="TCP")],
+        # Up to 2 minutes to start (imports, model download); liveness only takes over after.
+        startup_probe=_probe(LIVE, period=2, failures=60),
+        # Not ready until the model is loaded and its sha256 verified: no traffic before.
+        readiness_probe=_probe(READY, period=5, failures=2),
+        # Live, not ready: a server retrying a model download must not be restarted.
+        liveness_probe=_probe(LIVE, period=10, failures=3),
+        lifecycle=k8s.core.v1.LifecycleArgs(
+            # Keep serving while the endpoint is removed everywhere; then SIGTERM makes
+            # uvicorn finish what is in flight. A sleep action needs no binary in the image.
+            pre_stop=k8s.core.v1.LifecycleHandlerArgs(sleep=k8s.core.v1.SleepActionArgs(seconds=PRE_STOP_PAUSE))
+        ),
+    )
+
+
+def _deployment(
+    name: str, args: ModelServingArgs, *, selector: dict[str, str], pod: k8s.core.v1.PodSpecArgs, child: pulumi.ResourceOptions
+) -> k8s.apps.v1.Deployment:
+    return k8s.apps.v1.Deployment(
+        f"{name}-deployment",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=NAME, namespace=args.placement.namespace, labels=selector, annotations=DO_NOT_WAIT_FOR_READY
+        ),
+        spec=k8s.apps.v1.DeploymentSpecArgs(
+            # No `replicas`: the HPA owns it. Setting it here too would make every
+            # `pulumi up` reset the count (a field conflict under server-side apply).
+            selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+            strategy=k8s.apps.v1.DeploymentStrategyArgs(
+                type="RollingUpdate",
+                # Never below the ready count: a new pod is ready before an old one goes.
+                rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=1),
+            ),
+            revision_history_limit=5,
+            template=k8s.core.v1.PodTemplateSpecArgs(metadata=k8s.meta.v1.ObjectMetaArgs(labels=selector), spec=pod),
+        ),
+        opts=child,
+    )
+
+
+def _service(name: str, args: ModelServingArgs, *, selector: dict[str, str], child: pulumi.ResourceOptions) -> k8s.core.v1.Service:
+    """The serving port, exposed as the cluster decides (a ClusterIP, or a load balancer)."""
+    return k8s.core.v1.Service(
+        f"{name}-service",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=NAME,
+            namespace=args.placement.namespace,
+            labels=selector,
+            annotations={**DO_NOT_WAIT_FOR_READY, **args.exposure.annotations},
+        ),
+        spec=k8s.core.v1.ServiceSpecArgs(
+            type=args.exposure.type,
+            selector=selector,
+            ports=[k8s.core.v1.ServicePortArgs(name=PORT_NAME, port=PORT, target_port=PORT_NAME, protocol="TCP")],
+        ),
+        opts=child,
+    )
+
+
+def _autoscaler(
+    name: str, args: ModelServingArgs, *, selector: dict[str, str], deployment: k8s.apps.v1.Deployment, child: pulumi.ResourceOptions
+) -> None:
+    """Replicas between the configured bounds, on the pods' CPU use."""
+    cfg = args.serving
+    k8s.autoscaling.v2.HorizontalPodAutoscaler(
+        f"{name}-hpa",
+        metadata=_metadata(args, selector),
+        spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+            scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+                api_version="apps/v1", kind="Deployment", name=deployment.metadata.name
+            ),
+            min_replicas=cfg.min_replicas,
+            max_replicas=cfg.max_replicas,
+            metrics=[
+                k8s.autoscaling.v2.MetricSpecArgs(
+                    type="Resource",
+                    resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+                        name="cpu",
+                        target=k8s.autoscaling.v2.MetricTargetArgs(
+                            type="Utilization", average_utilization=cfg.target_cpu_utilization
+                        ),
+                    ),
+                )
+            ],
+            behavior=_scaling_behavior(),
+        ),
+        opts=child,
+    )
+
+
+def _disruption_budget(name: str, args: ModelServingArgs, *, selector: dict[str, str], child: pulumi.ResourceOptions) -> None:
+    k8s.policy.v1.PodDisruptionBudget(
+        f"{name}-pdb",
+        metadata=_metadata(args, selector),
+        spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+            # A drain takes one pod at a time; the HPA's minimum (>= 2 in prod) keeps serving.
+            max_unavailable=1,
+            selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+            # A pod that is not ready serves nothing: never let it block a node drain.
+            unhealthy_pod_eviction_policy="AlwaysAllow",
+        ),
+        opts=child,
+    )
+
+
+def _metadata(args: ModelServingArgs, selector: dict[str, str]) -> k8s.meta.v1.ObjectMetaArgs:
+    return k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=args.placement.namespace, labels=selector)
 
 
 def _bearer_token(

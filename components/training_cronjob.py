@@ -78,13 +78,7 @@ class TrainingCronJob(pulumi.ComponentResource):
             name,
             placement=args.placement,
             service_account=NAME,
-            policy=model_writer_policy(
-                bucket_arn=args.placement.bucket_arn,
-                kms_key_arn=args.placement.bucket_kms_key_arn,
-                region=args.placement.region,
-                model=args.model,
-                data=args.training.data,
-            ),
+            policy=model_writer_policy(**args.placement.bucket_scope, model=args.model, data=args.training.data),
             selector=selector,
             parent=self,
         )

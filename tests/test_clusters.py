@@ -1,4 +1,4 @@
-"""What the GKE cluster choice hands the workloads (components/clusters.py), with no program run."""
+"""What the cluster choice hands the workloads and the outputs (components/clusters.py), with no program run."""
 
 from __future__ import annotations
 
@@ -8,17 +8,22 @@ from typing import Any, cast
 
 import pytest
 
-from components.clusters import Cluster, gke_cluster
+from components.clusters import Cluster, gke_cluster, runs_on_gke
 from components.serving import ServiceExposure
 
 PROVIDER = cast(Any, object())
-IDENTITIES = cast(Any, object())
+ROLE_ARNS = {"model-server": "arn:aws:iam::123456789012:role/mlops/mlops-prod-model-server"}
+IDENTITIES = cast(Any, SimpleNamespace(role_arns=ROLE_ARNS))
 CONTEXT = "gke_p-123456_us-central1-a_mlops-prod"
+GKE_OUTPUTS = {"kubeconfig": "{kubeconfig}", "clusterName": "mlops-prod", "clusterEndpoint": "203.0.113.1", "clusterIssuer": "https://issuer"}
 
 
 def on_gke(*, public: bool = False, min_nodes: int = 0) -> Cluster:
     cfg = SimpleNamespace(gke=SimpleNamespace(public_endpoint=public), compute=SimpleNamespace(min_nodes=min_nodes))
-    gke = SimpleNamespace(provider=PROVIDER, context=CONTEXT)
+    gke = SimpleNamespace(
+        provider=PROVIDER, context=CONTEXT, kubeconfig="{kubeconfig}", name="mlops-prod", endpoint="203.0.113.1",
+        issuer_url="https://issuer",
+    )
     return gke_cluster(cast(Any, cfg), cast(Any, gke), IDENTITIES)
 
 
@@ -58,3 +63,36 @@ def test_gpu_nodes_start_from_zero_only_with_a_zero_minimum(min_nodes: int, from
 def test_a_cluster_choice_is_immutable() -> None:
     with pytest.raises(FrozenInstanceError):
         on_gke().kubectl = "kubectl"  # type: ignore[misc]
+
+
+def test_gke_exports_its_kubeconfig_name_endpoint_and_issuer() -> None:
+    assert on_gke().exports == GKE_OUTPUTS
+
+
+def test_gke_workloads_act_as_the_roles_their_identities_make() -> None:
+    # The same mapping, filled in as each workload is granted: read after serving and training exist.
+    assert on_gke().role_arns is ROLE_ARNS
+
+
+def test_role_exports_name_each_workload_with_a_service_account() -> None:
+    exports = on_gke().role_exports({"servingRoleArn": "model-server", "trainingRoleArn": None})
+    assert exports == {"servingRoleArn": "arn:aws:iam::123456789012:role/mlops/mlops-prod-model-server"}
+
+
+def test_a_workload_the_identities_never_granted_is_an_error() -> None:
+    with pytest.raises(KeyError):
+        on_gke().role_exports({"trainingRoleArn": "train"})
+
+
+def test_access_key_identities_export_no_roles() -> None:
+    keys = Cluster(
+        provider=PROVIDER, identities=IDENTITIES, kubectl="kubectl", exposure=ServiceExposure(),
+        nodes_pull_images=False, gpu_nodes_start_from_zero=False,
+    )
+    assert (keys.exports, keys.role_arns) == ({}, None)
+    assert keys.role_exports({"servingRoleArn": "model-server"}) == {}
+
+
+@pytest.mark.parametrize(("kind", "gke"), [("gke", True), ("ec2", False), ("none", False)])
+def test_only_compute_kind_gke_runs_on_the_programs_gke_cluster(kind: str, gke: bool) -> None:
+    assert runs_on_gke(cast(Any, SimpleNamespace(compute=SimpleNamespace(kind=kind)))) is gke

@@ -3,7 +3,7 @@ builds its pod with `restricted_pod_spec`: serving, cluster training and the pul
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -183,3 +183,13 @@ def test_workload_argument_defaults_are_the_safe_ones(args: str, name: str, defa
     fields = {f.name: f for f in dataclasses.fields(getattr(importlib.import_module(module), cls_name))}
     assert fields[name].default == default
     assert type(fields[name].default) is type(default)
+
+
+def test_a_placements_bucket_scope_is_what_the_iam_policies_take() -> None:
+    placement = pods.Placement(
+        namespace="mlops-dev", instance="mlops-dev", image_pull_secret=None, identities=cast(Any, object()), kubectl="kubectl",
+        region="us-east-1", bucket_name="b", bucket_arn="arn:aws:s3:::b", bucket_kms_key_arn="arn:aws:kms:us-east-1:1:key/k",
+    )
+    assert placement.bucket_scope == {
+        "bucket_arn": "arn:aws:s3:::b", "kms_key_arn": "arn:aws:kms:us-east-1:1:key/k", "region": "us-east-1"
+    }

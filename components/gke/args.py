@@ -1,0 +1,42 @@
+"""What a GKE cluster is built from: the project, zones, access, and the sizes of its two pools."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+
+from components.config import ComputeConfig
+
+
+@dataclass(frozen=True)
+class GkeClusterArgs:
+    project: str
+    """The Google Cloud project id."""
+    region: str
+    zones: Sequence[str]
+    """Node zones; the first also hosts the zonal control plane."""
+    name: str
+    """The cluster's name, also the prefix of its network's resources."""
+    release_channel: str
+    authorized_networks: Sequence[str]
+    """CIDRs that may reach the control plane's endpoint; no one else can."""
+    deletion_protection: bool
+    """GKE refuses to delete the cluster while true (prod, unless tearing down)."""
+    compute: ComputeConfig
+    """The GPU pool: machineType, gpuType, minNodes, maxNodes."""
+    spot: bool
+    """GPU pool on spot capacity."""
+    serving_min_replicas: int
+    serving_max_replicas: int
+    serving_cpu_millicores: int
+    """CPU request of one serving pod; with the replicas it sizes the CPU pool."""
+    image_repositories: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Artifact Registry repository names (`projects/.../repositories/...`) the nodes may pull from."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def location(self) -> str:
+        """Where the zonal control plane runs: the first zone."""
+        return self.zones[0]

@@ -1,0 +1,64 @@
+"""Where training runs (components/training_backends.py): one choice, one shape of outputs."""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError
+from typing import Any, cast
+
+import pytest
+
+from components.training_backends import TrainingBackend
+from offline.engine import Recording
+
+BATCH = "mlops:batch:BatchTraining"
+CRONJOB = "mlops:training:TrainingCronJob"
+BATCH_OUTPUTS = {"jobQueue", "jobDefinition", "trainingLogGroup", "describeJobCommand", "logsCommand"}
+KUBECTL_CREATE_JOB = "create job -n {namespace} --from=cronjob/train train-manual-$(date +%s)"
+
+
+def backends(recording: Recording) -> list[tuple[str, str]]:
+    return [(r.type, r.name) for r in recording.resources if r.type in (BATCH, CRONJOB)]
+
+
+def test_ec2_trains_on_batch_and_nothing_on_the_cluster(dev: Recording) -> None:
+    assert backends(dev) == [(BATCH, "training")]
+
+
+def test_batch_exports_its_queue_definition_logs_and_commands(dev: Recording) -> None:
+    assert BATCH_OUTPUTS <= set(dev.outputs)
+    assert (dev.outputs["jobQueue"], dev.outputs["jobDefinition"], dev.outputs["trainingLogGroup"]) == (
+        "mlops-dev-train", "mlops-dev-train", "/aws/batch/mlops-dev-train"
+    )
+    assert dev.outputs["trainNowCommand"] == (
+        "aws batch submit-job --region us-east-1 --job-queue mlops-dev-train --job-definition mlops-dev-train"
+        " --job-name mlops-dev-train-manual --query jobId --output text"
+    )
+
+
+def test_batch_runs_have_no_role_on_the_cluster(dev: Recording) -> None:
+    assert "trainingRoleArn" not in dev.outputs
+
+
+def test_compute_none_trains_as_a_cronjob_on_the_kubeconfig_cluster(dev_cluster_training: Recording) -> None:
+    assert backends(dev_cluster_training) == [(CRONJOB, "training")]
+    assert dev_cluster_training.outputs["trainNowCommand"] == "kubectl " + KUBECTL_CREATE_JOB.format(namespace="mlops-dev")
+    # The CronJob's runs are looked at with kubectl, not the Batch commands; access keys, not roles.
+    assert BATCH_OUTPUTS.isdisjoint(dev_cluster_training.outputs)
+    assert "trainingRoleArn" not in dev_cluster_training.outputs
+
+
+def test_gke_trains_as_a_cronjob_with_its_own_role(prod: Recording) -> None:
+    assert backends(prod) == [(CRONJOB, "training")]
+    assert prod.outputs["trainNowCommand"] == (
+        "kubectl --context gke_mlops-prod-123456_us-central1-a_mlops-prod " + KUBECTL_CREATE_JOB.format(namespace="mlops-prod")
+    )
+    assert BATCH_OUTPUTS.isdisjoint(prod.outputs)
+    assert prod.outputs["trainingRoleArn"] == "arn:aws:iam::123456789012:role/mlops/mlops-prod-train"
+
+
+def test_a_backend_defaults_to_no_outputs_of_its_own_and_no_service_account() -> None:
+    command = cast(Any, "train now")
+    backend = TrainingBackend(train_now_command=command)
+    assert (backend.exports, backend.service_account) == ({}, None)
+    with pytest.raises(FrozenInstanceError):
+        backend.service_account = "train"  # type: ignore[misc]
