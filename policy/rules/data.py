@@ -101,11 +101,10 @@ check_s3_ownership_enforced = requires(
 )
 
 
-def check_s3_no_public_acl(inputs: Mapping[str, Any], _: Context) -> str | None:
-    acl = inputs.get("acl")
-    if acl in PUBLIC_ACLS:
-        return f"canned ACL {acl!r} makes objects readable outside the account; use no ACL (ownership enforced)"
-    return None
+check_s3_no_public_acl = requires(
+    ("acl",), lambda acl: acl not in PUBLIC_ACLS,
+    "canned ACL {value!r} makes objects readable outside the account; use no ACL (ownership enforced)",
+)
 
 
 check_s3_versioning = requires(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from policy.rules.core import Context
+from policy.rules.core import Context, ResourceCheck
 from policy.rules.inputs import document, get, items, statements
 
 POLICY_DOCUMENT = frozenset(
@@ -30,6 +30,10 @@ WILDCARD_RESOURCE_ACTIONS = frozenset({"ecr:GetAuthorizationToken"})
 ADMIN_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
 
 
+StatementProblem = Callable[[Mapping[str, Any], str], "str | None"]
+"""(an Allow statement, its Sid) -> None when it is compliant, else what is wrong."""
+
+
 def _allow_statements(inputs: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     """The Allow statements of a policy's document, or of a role's inline policies."""
     documents = [inputs.get("policy")] if "policy" in inputs else []
@@ -42,29 +46,42 @@ def _allow_statements(inputs: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
                 yield statement
 
 
-def check_iam_no_wildcard_action(inputs: Mapping[str, Any], _: Context) -> str | None:
-    for statement in _allow_statements(inputs):
-        sid = statement.get("Sid", "(no Sid)")
-        if "NotAction" in statement:
-            return f"statement {sid} allows NotAction: everything but a list; name the actions instead"
-        wild = [a for a in items(statement.get("Action")) if isinstance(a, str) and (a == "*" or a.endswith(":*"))]
-        if wild:
-            return f"statement {sid} allows {', '.join(wild)}; name the actions the workload calls"
+def per_allow_statement(problem: StatementProblem) -> ResourceCheck:
+    """A check that runs `problem(statement, sid)` on every Allow statement, and reports the first."""
+
+    def check(inputs: Mapping[str, Any], _: Context) -> str | None:
+        for statement in _allow_statements(inputs):
+            found = problem(statement, statement.get("Sid", "(no Sid)"))
+            if found:
+                return found
+        return None
+
+    return check
+
+
+def _named_actions(statement: Mapping[str, Any], sid: str) -> str | None:
+    if "NotAction" in statement:
+        return f"statement {sid} allows NotAction: everything but a list; name the actions instead"
+    wild = [a for a in items(statement.get("Action")) if isinstance(a, str) and (a == "*" or a.endswith(":*"))]
+    if wild:
+        return f"statement {sid} allows {', '.join(wild)}; name the actions the workload calls"
     return None
 
 
-def check_iam_no_wildcard_resource(inputs: Mapping[str, Any], _: Context) -> str | None:
-    for statement in _allow_statements(inputs):
-        sid = statement.get("Sid", "(no Sid)")
-        if "NotResource" in statement:
-            return f"statement {sid} allows on NotResource; name the resources instead"
-        if "*" not in items(statement.get("Resource")):
-            continue
-        actions = {a for a in items(statement.get("Action")) if isinstance(a, str)}
-        others = sorted(actions - WILDCARD_RESOURCE_ACTIONS)
-        if others or not actions:
-            return f"statement {sid} allows {', '.join(others) or 'its actions'} on Resource *; scope it to ARNs"
+def _named_resources(statement: Mapping[str, Any], sid: str) -> str | None:
+    if "NotResource" in statement:
+        return f"statement {sid} allows on NotResource; name the resources instead"
+    if "*" not in items(statement.get("Resource")):
+        return None
+    actions = {a for a in items(statement.get("Action")) if isinstance(a, str)}
+    others = sorted(actions - WILDCARD_RESOURCE_ACTIONS)
+    if others or not actions:
+        return f"statement {sid} allows {', '.join(others) or 'its actions'} on Resource *; scope it to ARNs"
     return None
+
+
+check_iam_no_wildcard_action = per_allow_statement(_named_actions)
+check_iam_no_wildcard_resource = per_allow_statement(_named_resources)
 
 
 def check_iam_no_admin_policy(inputs: Mapping[str, Any], _: Context) -> str | None:
