@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pytest
 
 from policy.rules import RULES_BY_NAME, Resource, ResourceView, StackRule, Violation, evaluate
 
@@ -139,3 +142,80 @@ def bucket_with_guards(*, skip: str = "", protect: bool = True, force_destroy: b
         if type_ != skip
     ]
     return [key, bucket, *linked]
+
+
+Cases = Mapping[str, tuple[str, str, Mapping[str, Any]]]
+"""case -> (rule, resource type, inputs)."""
+
+
+class RuleCases:
+    """The table tests every group of rules runs: a test module subclasses this with its own tables.
+
+    tests/policy/conftest.py parametrizes each test with the subclass's tables (`parametrize`).
+    """
+
+    ACCEPTED: ClassVar[Cases] = {}
+    """Inputs each rule accepts."""
+    REJECTED: ClassVar[Cases] = {}
+    """Inputs each rule rejects."""
+    PROD_ONLY_CASES: ClassVar[Mapping[str, str]] = {}
+    """Rejected cases whose rule applies in prod only, run with that environment."""
+    REJECTED_ON_EVERY_TYPE: ClassVar[Mapping[str, Mapping[str, Mapping[str, Any]]]] = {}
+    """rule -> {type: inputs that break the rule on that type}: exactly the types the rule checks."""
+    VALUE_CASES: ClassVar[Mapping[str, tuple[str, str, Mapping[str, Any], bool]]] = {}
+    """(rule, type, inputs, accepted?) for each value a rule's lists hold."""
+
+    @classmethod
+    def parametrize(cls, metafunc: pytest.Metafunc) -> None:
+        name = metafunc.function.__name__
+        type_cases = [(rule, type_) for rule, by_type in cls.REJECTED_ON_EVERY_TYPE.items() for type_ in by_type]
+        if name == "test_rule_accepts_compliant_input":
+            metafunc.parametrize("case", list(cls.ACCEPTED))
+        elif name == "test_rule_rejects_noncompliant_input":
+            metafunc.parametrize("case", list(cls.REJECTED))
+        elif name == "test_each_rule_checks_each_of_its_types":
+            metafunc.parametrize(("rule", "type_"), type_cases, ids=[f"{r}-{t.rsplit(':', 1)[-1]}" for r, t in type_cases])
+        elif name == "test_each_resource_rule_applies_in_the_environments_it_names":
+            metafunc.parametrize("rule", sorted(cls.REJECTED_ON_EVERY_TYPE))
+            metafunc.parametrize("environment", ["dev", "prod"])
+        elif name == "test_each_value_a_rule_lists_is_accepted_or_refused":
+            metafunc.parametrize("case", list(cls.VALUE_CASES))
+
+    def test_rule_accepts_compliant_input(self, case: str) -> None:
+        rule, type_, inputs = self.ACCEPTED[case]
+        assert violations_of(rule, type_, inputs) == []
+
+    def test_rule_rejects_noncompliant_input(self, case: str) -> None:
+        rule, type_, inputs = self.REJECTED[case]
+        found = violations_of(rule, type_, inputs, environment=self.PROD_ONLY_CASES.get(case, "dev"))
+        assert len(found) == 1 and found[0].message
+
+    def test_each_rule_checks_each_of_its_types(self, rule: str, type_: str) -> None:
+        # A type the rule skips is a resource of that kind deployed unchecked (a V2 bucket, a CronJob's pods).
+        [violation] = violations_of(rule, type_, self.REJECTED_ON_EVERY_TYPE[rule][type_], environment="prod")
+        assert violation.rule == rule
+
+    def test_each_resource_rule_applies_in_the_environments_it_names(self, rule: str, environment: str) -> None:
+        type_, inputs = next(iter(self.REJECTED_ON_EVERY_TYPE[rule].items()))
+        fires = bool(violations_of(rule, type_, inputs, environment=environment))
+        assert fires == (environment == "prod" or rule not in PROD_ONLY)
+
+    def test_each_value_a_rule_lists_is_accepted_or_refused(self, case: str) -> None:
+        rule, type_, inputs, accepted = self.VALUE_CASES[case]
+        assert (violations_of(rule, type_, inputs, environment="prod") == []) == accepted
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A resource with the engine's id/state, as `make diff` links settings to buckets by value."""
+
+    type: str
+    name: str
+    urn: str
+    inputs: Mapping[str, Any]
+    state: Mapping[str, Any]
+    protect: bool = False
+
+    @property
+    def id(self) -> str:
+        return str(self.state.get("bucket") or self.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,123 +12,85 @@ import pytest
 from offline.engine import Recording
 from policy.rules import Resource, evaluate, mandatory
 from tests.policy.support import (
-    BUCKET, BUCKET_ACL, BUCKET_ACL_V2, BUCKET_V2, KEY, OWNERSHIP, PAB, POLICY, PROD_ONLY, SSE, SSE_V2, TLS_ONLY,
-    VERSIONING, VERSIONING_V2, allow, bucket_with_guards, document, stack_violations, violations_of,
+    BUCKET, BUCKET_ACL, BUCKET_ACL_V2, BUCKET_V2, KEY, OWNERSHIP, PAB, POLICY, SSE, SSE_V2, TLS_ONLY,
+    VERSIONING, VERSIONING_V2, Recorded, RuleCases, allow, bucket_with_guards, document, stack_violations,
 )
 
-# (rule, resource type, inputs) that the rule accepts, and that it rejects.
-ACCEPTED: dict[str, tuple[str, str, Mapping[str, Any]]] = {
-    "sse-kms": ("s3-encryption", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}, "bucketKeyEnabled": True}]}),
-    "sse-s3": ("s3-encryption", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}),
-    "bucket-key-with-kms": ("s3-bucket-key", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}, "bucketKeyEnabled": True}]}),
-    "all-four-public-access-flags": ("s3-public-access-block", PAB, {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True}),
-    "deny-without-tls": ("s3-tls-only", POLICY, {"policy": document(TLS_ONLY)}),
-    "policy-grants-a-service-with-condition": ("s3-no-public-policy", POLICY, {"policy": document(TLS_ONLY, {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"})}),
-    "owner-enforced": ("s3-ownership-enforced", OWNERSHIP, {"rule": {"objectOwnership": "BucketOwnerEnforced"}}),
-    "no-acl": ("s3-no-public-acl", BUCKET, {"bucketPrefix": "b-"}),
-    "versioning-enabled": ("s3-versioning", VERSIONING, {"versioningConfiguration": {"status": "Enabled"}}),
-    "rotated-key": ("kms-key-rotation", KEY, {"enableKeyRotation": True}),
-    "asymmetric-key-without-rotation": ("kms-key-rotation", KEY, {"keySpec": "RSA_2048"}),
-}
+class TestDataRules(RuleCases):
+    """Each S3 and KMS rule on the inputs it accepts and refuses, on each of its types, in each environment."""
 
-REJECTED: dict[str, tuple[str, str, Mapping[str, Any]]] = {
-    "no-encryption-rule": ("s3-encryption", SSE, {"rules": []}),
-    "unknown-algorithm": ("s3-encryption", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "none"}}]}),
-    "kms-without-bucket-key": ("s3-bucket-key", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]}),
-    "one-public-access-flag-off": ("s3-public-access-block", PAB, {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": False}),
-    "no-tls-statement": ("s3-tls-only", POLICY, {"policy": document(allow("s3:GetObject", "arn:aws:s3:::b/*"))}),
-    "tls-statement-for-one-principal": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Principal": {"AWS": "arn:aws:iam::1:root"}})}),
-    "public-read-policy": ("s3-no-public-policy", POLICY, {"policy": document({"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"})}),
-    "acls-enabled": ("s3-ownership-enforced", OWNERSHIP, {"rule": {"objectOwnership": "ObjectWriter"}}),
-    "public-read-acl": ("s3-no-public-acl", BUCKET, {"acl": "public-read"}),
-    "versioning-suspended": ("s3-versioning", VERSIONING, {"versioningConfiguration": {"status": "Suspended"}}),
-    "no-rotation": ("kms-key-rotation", KEY, {"enableKeyRotation": False}),
-}
+    ACCEPTED = {
+        "sse-kms": ("s3-encryption", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}, "bucketKeyEnabled": True}]}),
+        "sse-s3": ("s3-encryption", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}),
+        "bucket-key-with-kms": ("s3-bucket-key", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}, "bucketKeyEnabled": True}]}),
+        "all-four-public-access-flags": ("s3-public-access-block", PAB, {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True}),
+        "deny-without-tls": ("s3-tls-only", POLICY, {"policy": document(TLS_ONLY)}),
+        "policy-grants-a-service-with-condition": ("s3-no-public-policy", POLICY, {"policy": document(TLS_ONLY, {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"})}),
+        "owner-enforced": ("s3-ownership-enforced", OWNERSHIP, {"rule": {"objectOwnership": "BucketOwnerEnforced"}}),
+        "no-acl": ("s3-no-public-acl", BUCKET, {"bucketPrefix": "b-"}),
+        "versioning-enabled": ("s3-versioning", VERSIONING, {"versioningConfiguration": {"status": "Enabled"}}),
+        "rotated-key": ("kms-key-rotation", KEY, {"enableKeyRotation": True}),
+        "asymmetric-key-without-rotation": ("kms-key-rotation", KEY, {"keySpec": "RSA_2048"}),
+    }
 
-# Cases whose rule applies in prod only, run with that environment.
-PROD_ONLY_CASES: dict[str, str] = {}
+    REJECTED = {
+        "no-encryption-rule": ("s3-encryption", SSE, {"rules": []}),
+        "unknown-algorithm": ("s3-encryption", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "none"}}]}),
+        "kms-without-bucket-key": ("s3-bucket-key", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]}),
+        "one-public-access-flag-off": ("s3-public-access-block", PAB, {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": False}),
+        "no-tls-statement": ("s3-tls-only", POLICY, {"policy": document(allow("s3:GetObject", "arn:aws:s3:::b/*"))}),
+        "tls-statement-for-one-principal": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Principal": {"AWS": "arn:aws:iam::1:root"}})}),
+        "public-read-policy": ("s3-no-public-policy", POLICY, {"policy": document({"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"})}),
+        "acls-enabled": ("s3-ownership-enforced", OWNERSHIP, {"rule": {"objectOwnership": "ObjectWriter"}}),
+        "public-read-acl": ("s3-no-public-acl", BUCKET, {"acl": "public-read"}),
+        "versioning-suspended": ("s3-versioning", VERSIONING, {"versioningConfiguration": {"status": "Suspended"}}),
+        "no-rotation": ("kms-key-rotation", KEY, {"enableKeyRotation": False}),
+    }
 
-# rule -> {type: inputs that break the rule on that type}: exactly the types the rule checks.
-REJECTED_ON_EVERY_TYPE: dict[str, dict[str, Mapping[str, Any]]] = {
-    "s3-encryption": {SSE: {"rules": []}, SSE_V2: {"rules": []}},
-    "s3-bucket-key": {t: {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]} for t in (SSE, SSE_V2)},
-    "s3-public-access-block": {PAB: {}},
-    "s3-tls-only": {POLICY: {"policy": document()}},
-    "s3-no-public-policy": {POLICY: {"policy": document({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"})}},
-    "s3-ownership-enforced": {OWNERSHIP: {"rule": {"objectOwnership": "ObjectWriter"}}},
-    "s3-no-public-acl": {t: {"acl": "public-read"} for t in (BUCKET, BUCKET_V2, BUCKET_ACL, BUCKET_ACL_V2)},
-    "s3-versioning": {VERSIONING: {}, VERSIONING_V2: {}},
-    "kms-key-rotation": {KEY: {}},
-}
-TYPE_CASES = [(rule, type_) for rule, by_type in REJECTED_ON_EVERY_TYPE.items() for type_ in by_type]
+    REJECTED_ON_EVERY_TYPE = {
+        "s3-encryption": {SSE: {"rules": []}, SSE_V2: {"rules": []}},
+        "s3-bucket-key": {t: {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]} for t in (SSE, SSE_V2)},
+        "s3-public-access-block": {PAB: {}},
+        "s3-tls-only": {POLICY: {"policy": document()}},
+        "s3-no-public-policy": {POLICY: {"policy": document({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"})}},
+        "s3-ownership-enforced": {OWNERSHIP: {"rule": {"objectOwnership": "ObjectWriter"}}},
+        "s3-no-public-acl": {t: {"acl": "public-read"} for t in (BUCKET, BUCKET_V2, BUCKET_ACL, BUCKET_ACL_V2)},
+        "s3-versioning": {VERSIONING: {}, VERSIONING_V2: {}},
+        "kms-key-rotation": {KEY: {}},
+    }
 
-# (rule, type, inputs, accepted?) for each value a rule's lists hold.
-VALUE_CASES: dict[str, tuple[str, str, Mapping[str, Any], bool]] = {
-    **{f"sse-{a}": ("s3-encryption", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": a}}]}, True)
-       for a in ("aws:kms", "aws:kms:dsse", "AES256")},
-    "sse-missing": ("s3-encryption", SSE, {"rules": [{}]}, False),
-    **{f"bucket-key-needed-for-{a}": ("s3-bucket-key", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": a}}]}, False)
-       for a in ("aws:kms", "aws:kms:dsse")},
-    "bucket-key-as-string": ("s3-bucket-key", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}, "bucketKeyEnabled": "true"}]}, True),
-    "no-bucket-key-for-aes256": ("s3-bucket-key", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}, True),
-    **{f"acl-{acl}": ("s3-no-public-acl", BUCKET, {"acl": acl}, False) for acl in ("public-read", "public-read-write", "authenticated-read")},
-    "acl-private": ("s3-no-public-acl", BUCKET, {"acl": "private"}, True),
-    **{f"public-access-flag-{flag}-off": ("s3-public-access-block", PAB, {**{f: True for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}, flag: False}, False)
-       for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")},
-    "public-access-flags-as-strings": ("s3-public-access-block", PAB, {f: "TRUE" for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}, True),
-    "tls-deny-on-star-action": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Action": "*"})}, True),
-    "tls-deny-on-action-list": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Action": ["s3:GetObject", "s3:*"]})}, True),
-    "tls-deny-on-one-action": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Action": "s3:GetObject"})}, False),
-    "tls-deny-to-aws-star": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Principal": {"AWS": "*"}})}, True),
-    "tls-deny-to-aws-star-list": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Principal": {"AWS": ["*"]}})}, True),
-    "tls-allow-is-no-deny": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Effect": "Allow"})}, False),
-    "tls-condition-boolean": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Condition": {"Bool": {"aws:SecureTransport": False}}})}, True),
-    "tls-condition-true-denies-tls": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Condition": {"Bool": {"aws:SecureTransport": "true"}}})}, False),
-    "tls-policy-as-object": ("s3-tls-only", POLICY, {"policy": {"Statement": [TLS_ONLY]}}, True),
-    "tls-policy-empty-string": ("s3-tls-only", POLICY, {"policy": ""}, False),
-    "public-policy-with-condition": ("s3-no-public-policy", POLICY, {"policy": document({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": {"StringEquals": {"aws:SourceAccount": "1"}}})}, True),
-    "public-policy-deny": ("s3-no-public-policy", POLICY, {"policy": document({"Effect": "Deny", "Principal": "*", "Action": "s3:*"})}, True),
-    "public-policy-aws-star": ("s3-no-public-policy", POLICY, {"policy": document({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject"})}, False),
-    "ownership-missing": ("s3-ownership-enforced", OWNERSHIP, {}, False),
-    "versioning-missing": ("s3-versioning", VERSIONING, {}, False),
-    "rotation-as-string": ("kms-key-rotation", KEY, {"enableKeyRotation": "true"}, True),
-    "symmetric-by-key-spec": ("kms-key-rotation", KEY, {"keySpec": "SYMMETRIC_DEFAULT"}, False),
-    "asymmetric-by-master-key-spec": ("kms-key-rotation", KEY, {"customerMasterKeySpec": "ECC_NIST_P256"}, True),
-}
-
-
-@pytest.mark.parametrize("case", ACCEPTED)
-def test_rule_accepts_compliant_input(case: str) -> None:
-    rule, type_, inputs = ACCEPTED[case]
-    assert violations_of(rule, type_, inputs) == []
-
-
-@pytest.mark.parametrize("case", REJECTED)
-def test_rule_rejects_noncompliant_input(case: str) -> None:
-    rule, type_, inputs = REJECTED[case]
-    found = violations_of(rule, type_, inputs, environment=PROD_ONLY_CASES.get(case, "dev"))
-    assert len(found) == 1 and found[0].message
-
-
-@pytest.mark.parametrize(("rule", "type_"), TYPE_CASES, ids=[f"{r}-{t.rsplit(':', 1)[-1]}" for r, t in TYPE_CASES])
-def test_each_rule_checks_each_of_its_types(rule: str, type_: str) -> None:
-    # A type the rule skips is a resource of that kind deployed unchecked (a V2 bucket, a CronJob's pods).
-    [violation] = violations_of(rule, type_, REJECTED_ON_EVERY_TYPE[rule][type_], environment="prod")
-    assert violation.rule == rule
-
-
-@pytest.mark.parametrize("environment", ["dev", "prod"])
-@pytest.mark.parametrize("rule", sorted(REJECTED_ON_EVERY_TYPE))
-def test_each_resource_rule_applies_in_the_environments_it_names(rule: str, environment: str) -> None:
-    type_, inputs = next(iter(REJECTED_ON_EVERY_TYPE[rule].items()))
-    fires = bool(violations_of(rule, type_, inputs, environment=environment))
-    assert fires == (environment == "prod" or rule not in PROD_ONLY)
-
-
-@pytest.mark.parametrize("case", VALUE_CASES)
-def test_each_value_a_rule_lists_is_accepted_or_refused(case: str) -> None:
-    rule, type_, inputs, accepted = VALUE_CASES[case]
-    assert (violations_of(rule, type_, inputs, environment="prod") == []) == accepted
+    VALUE_CASES = {
+        **{f"sse-{a}": ("s3-encryption", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": a}}]}, True)
+           for a in ("aws:kms", "aws:kms:dsse", "AES256")},
+        "sse-missing": ("s3-encryption", SSE, {"rules": [{}]}, False),
+        **{f"bucket-key-needed-for-{a}": ("s3-bucket-key", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": a}}]}, False)
+           for a in ("aws:kms", "aws:kms:dsse")},
+        "bucket-key-as-string": ("s3-bucket-key", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}, "bucketKeyEnabled": "true"}]}, True),
+        "no-bucket-key-for-aes256": ("s3-bucket-key", SSE, {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}, True),
+        **{f"acl-{acl}": ("s3-no-public-acl", BUCKET, {"acl": acl}, False) for acl in ("public-read", "public-read-write", "authenticated-read")},
+        "acl-private": ("s3-no-public-acl", BUCKET, {"acl": "private"}, True),
+        **{f"public-access-flag-{flag}-off": ("s3-public-access-block", PAB, {**{f: True for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}, flag: False}, False)
+           for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")},
+        "public-access-flags-as-strings": ("s3-public-access-block", PAB, {f: "TRUE" for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}, True),
+        "tls-deny-on-star-action": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Action": "*"})}, True),
+        "tls-deny-on-action-list": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Action": ["s3:GetObject", "s3:*"]})}, True),
+        "tls-deny-on-one-action": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Action": "s3:GetObject"})}, False),
+        "tls-deny-to-aws-star": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Principal": {"AWS": "*"}})}, True),
+        "tls-deny-to-aws-star-list": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Principal": {"AWS": ["*"]}})}, True),
+        "tls-allow-is-no-deny": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Effect": "Allow"})}, False),
+        "tls-condition-boolean": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Condition": {"Bool": {"aws:SecureTransport": False}}})}, True),
+        "tls-condition-true-denies-tls": ("s3-tls-only", POLICY, {"policy": document({**TLS_ONLY, "Condition": {"Bool": {"aws:SecureTransport": "true"}}})}, False),
+        "tls-policy-as-object": ("s3-tls-only", POLICY, {"policy": {"Statement": [TLS_ONLY]}}, True),
+        "tls-policy-empty-string": ("s3-tls-only", POLICY, {"policy": ""}, False),
+        "public-policy-with-condition": ("s3-no-public-policy", POLICY, {"policy": document({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": {"StringEquals": {"aws:SourceAccount": "1"}}})}, True),
+        "public-policy-deny": ("s3-no-public-policy", POLICY, {"policy": document({"Effect": "Deny", "Principal": "*", "Action": "s3:*"})}, True),
+        "public-policy-aws-star": ("s3-no-public-policy", POLICY, {"policy": document({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject"})}, False),
+        "ownership-missing": ("s3-ownership-enforced", OWNERSHIP, {}, False),
+        "versioning-missing": ("s3-versioning", VERSIONING, {}, False),
+        "rotation-as-string": ("kms-key-rotation", KEY, {"enableKeyRotation": "true"}, True),
+        "symmetric-by-key-spec": ("kms-key-rotation", KEY, {"keySpec": "SYMMETRIC_DEFAULT"}, False),
+        "asymmetric-by-master-key-spec": ("kms-key-rotation", KEY, {"customerMasterKeySpec": "ECC_NIST_P256"}, True),
+    }
 
 
 # --- stack rules: every bucket guarded, prod data protected ------------------------------
@@ -214,21 +176,6 @@ def test_every_recorded_bucket_is_linked_to_its_guards(prod: Recording) -> None:
     assert [v for v in evaluate(prod.resources, environment="prod") if v.rule == "s3-bucket-guarded"] == []
     assert len(prod.of_type(BUCKET)) == 3
 
-
-@dataclass(frozen=True)
-class Recorded:
-    """A resource with the engine's id/state, as `make diff` links settings to buckets by value."""
-
-    type: str
-    name: str
-    urn: str
-    inputs: Mapping[str, Any]
-    state: Mapping[str, Any]
-    protect: bool = False
-
-    @property
-    def id(self) -> str:
-        return str(self.state.get("bucket") or self.name)
 
 
 def test_a_v2_bucket_is_checked_for_its_guards() -> None:

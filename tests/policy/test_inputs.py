@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ from policy.rules import Context, Resource
 from policy.rules.inputs import (
     document, falsy, get, is_everyone, items, pointed_at, preview_value, requires, statements, truthy,
 )
+from tests.policy.support import Recorded
 
 NO_CONTEXT = Context(environment="dev")
 
@@ -55,19 +55,6 @@ def test_a_value_unknown_in_a_preview_reads_as_none() -> None:
     resource = Resource("t", "r", "urn:r", unknown_checking_proxy({"bucket": UNKNOWN_STRING_VALUE, "name": "n"}))
     assert (preview_value(resource, "bucket"), preview_value(resource, "name")) == (None, "n")
 
-
-@dataclass(frozen=True)
-class Recorded:
-    type: str
-    name: str
-    urn: str
-    inputs: dict[str, Any]
-    state: dict[str, Any]
-    protect: bool = False
-
-    @property
-    def id(self) -> str:
-        return self.name
 
 
 def test_a_resource_points_at_its_targets_by_dependency_before_value() -> None:

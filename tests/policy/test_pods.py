@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-import pytest
-
-from tests.policy.support import CRONJOB, DEPLOYMENT, DIGEST, PROD_ONLY, container_security, pod, violations_of
+from tests.policy.support import CRONJOB, DEPLOYMENT, DIGEST, RuleCases, container_security, pod
 
 WORKLOAD_KINDS = {
     "kubernetes:apps/v1:Deployment": lambda spec: {"spec": {"template": {"spec": spec}}},
@@ -20,100 +15,62 @@ WORKLOAD_KINDS = {
 ROOT_POD = pod(pod_security={"runAsNonRoot": False})["spec"]["template"]["spec"]
 HOST_PID_POD = pod(hostPID=True)["spec"]["template"]["spec"]
 
-# (rule, resource type, inputs) that the rule accepts, and that it rejects.
-ACCEPTED: dict[str, tuple[str, str, Mapping[str, Any]]] = {
-    "non-root": ("k8s-run-as-non-root", DEPLOYMENT, pod()),
-    "no-escalation": ("k8s-no-privilege-escalation", DEPLOYMENT, pod()),
-    "read-only-root": ("k8s-read-only-root-filesystem", DEPLOYMENT, pod()),
-    "drops-all": ("k8s-drop-all-capabilities", DEPLOYMENT, pod()),
-    "runtime-default-seccomp": ("k8s-seccomp-runtime-default", DEPLOYMENT, pod()),
-    "limits": ("k8s-resource-limits", DEPLOYMENT, pod()),
-    "digest": ("k8s-image-digest", DEPLOYMENT, pod()),
-    "unprivileged": ("k8s-no-privileged-or-host", DEPLOYMENT, pod()),
-    "cronjob-hardened": ("k8s-run-as-non-root", CRONJOB, {"spec": {"jobTemplate": pod()}}),
-}
+class TestPodRules(RuleCases):
+    """Each Kubernetes workload rule on the inputs it accepts and refuses, on each of its types, in each environment."""
 
-REJECTED: dict[str, tuple[str, str, Mapping[str, Any]]] = {
-    "root-user": ("k8s-run-as-non-root", DEPLOYMENT, pod(pod_security={"runAsNonRoot": False})),
-    "container-overrides-non-root": ("k8s-run-as-non-root", DEPLOYMENT, pod(container=container_security(runAsNonRoot=False))),
-    "escalation-allowed": ("k8s-no-privilege-escalation", DEPLOYMENT, pod(container=container_security(allowPrivilegeEscalation=True))),
-    "writable-root": ("k8s-read-only-root-filesystem", DEPLOYMENT, pod(container=container_security(readOnlyRootFilesystem=False))),
-    "keeps-capabilities": ("k8s-drop-all-capabilities", DEPLOYMENT, pod(container=container_security(capabilities={"drop": ["NET_RAW"]}))),
-    "unconfined-seccomp": ("k8s-seccomp-runtime-default", DEPLOYMENT, pod(pod_security={"seccompProfile": {"type": "Unconfined"}})),
-    "no-memory-limit": ("k8s-resource-limits", DEPLOYMENT, pod(container={"resources": {"limits": {"cpu": "1"}}})),
-    "tag-not-digest": ("k8s-image-digest", DEPLOYMENT, pod(container={"image": "registry/serve:latest"})),
-    "host-network": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(hostNetwork=True)),
-    "privileged-container": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(container=container_security(privileged=True))),
-    "cronjob-root": ("k8s-run-as-non-root", CRONJOB, {"spec": {"jobTemplate": pod(pod_security={"runAsNonRoot": False})}}),
-}
+    ACCEPTED = {
+        "non-root": ("k8s-run-as-non-root", DEPLOYMENT, pod()),
+        "no-escalation": ("k8s-no-privilege-escalation", DEPLOYMENT, pod()),
+        "read-only-root": ("k8s-read-only-root-filesystem", DEPLOYMENT, pod()),
+        "drops-all": ("k8s-drop-all-capabilities", DEPLOYMENT, pod()),
+        "runtime-default-seccomp": ("k8s-seccomp-runtime-default", DEPLOYMENT, pod()),
+        "limits": ("k8s-resource-limits", DEPLOYMENT, pod()),
+        "digest": ("k8s-image-digest", DEPLOYMENT, pod()),
+        "unprivileged": ("k8s-no-privileged-or-host", DEPLOYMENT, pod()),
+        "cronjob-hardened": ("k8s-run-as-non-root", CRONJOB, {"spec": {"jobTemplate": pod()}}),
+    }
 
-# Cases whose rule applies in prod only, run with that environment.
-PROD_ONLY_CASES: dict[str, str] = {}
+    REJECTED = {
+        "root-user": ("k8s-run-as-non-root", DEPLOYMENT, pod(pod_security={"runAsNonRoot": False})),
+        "container-overrides-non-root": ("k8s-run-as-non-root", DEPLOYMENT, pod(container=container_security(runAsNonRoot=False))),
+        "escalation-allowed": ("k8s-no-privilege-escalation", DEPLOYMENT, pod(container=container_security(allowPrivilegeEscalation=True))),
+        "writable-root": ("k8s-read-only-root-filesystem", DEPLOYMENT, pod(container=container_security(readOnlyRootFilesystem=False))),
+        "keeps-capabilities": ("k8s-drop-all-capabilities", DEPLOYMENT, pod(container=container_security(capabilities={"drop": ["NET_RAW"]}))),
+        "unconfined-seccomp": ("k8s-seccomp-runtime-default", DEPLOYMENT, pod(pod_security={"seccompProfile": {"type": "Unconfined"}})),
+        "no-memory-limit": ("k8s-resource-limits", DEPLOYMENT, pod(container={"resources": {"limits": {"cpu": "1"}}})),
+        "tag-not-digest": ("k8s-image-digest", DEPLOYMENT, pod(container={"image": "registry/serve:latest"})),
+        "host-network": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(hostNetwork=True)),
+        "privileged-container": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(container=container_security(privileged=True))),
+        "cronjob-root": ("k8s-run-as-non-root", CRONJOB, {"spec": {"jobTemplate": pod(pod_security={"runAsNonRoot": False})}}),
+    }
 
-# rule -> {type: inputs that break the rule on that type}: exactly the types the rule checks.
-REJECTED_ON_EVERY_TYPE: dict[str, dict[str, Mapping[str, Any]]] = {
-    **{rule: {kind: wrap(ROOT_POD) for kind, wrap in WORKLOAD_KINDS.items()} for rule in ("k8s-run-as-non-root",)},
-    "k8s-no-privilege-escalation": {k: w({"containers": [{"name": "c"}]}) for k, w in WORKLOAD_KINDS.items()},
-    "k8s-read-only-root-filesystem": {k: w({"containers": [{"name": "c"}]}) for k, w in WORKLOAD_KINDS.items()},
-    "k8s-drop-all-capabilities": {k: w({"containers": [{"name": "c"}]}) for k, w in WORKLOAD_KINDS.items()},
-    "k8s-seccomp-runtime-default": {k: w({"containers": [{"name": "c"}]}) for k, w in WORKLOAD_KINDS.items()},
-    "k8s-resource-limits": {k: w({"containers": [{"name": "c"}]}) for k, w in WORKLOAD_KINDS.items()},
-    "k8s-image-digest": {k: w({"containers": [{"name": "c", "image": "serve:latest"}]}) for k, w in WORKLOAD_KINDS.items()},
-    "k8s-no-privileged-or-host": {kind: wrap(HOST_PID_POD) for kind, wrap in WORKLOAD_KINDS.items()},
-}
-TYPE_CASES = [(rule, type_) for rule, by_type in REJECTED_ON_EVERY_TYPE.items() for type_ in by_type]
+    REJECTED_ON_EVERY_TYPE = {
+        **{rule: {kind: wrap(ROOT_POD) for kind, wrap in WORKLOAD_KINDS.items()} for rule in ("k8s-run-as-non-root",)},
+        "k8s-no-privilege-escalation": {k: w({"containers": [{"name": "c"}]}) for k, w in WORKLOAD_KINDS.items()},
+        "k8s-read-only-root-filesystem": {k: w({"containers": [{"name": "c"}]}) for k, w in WORKLOAD_KINDS.items()},
+        "k8s-drop-all-capabilities": {k: w({"containers": [{"name": "c"}]}) for k, w in WORKLOAD_KINDS.items()},
+        "k8s-seccomp-runtime-default": {k: w({"containers": [{"name": "c"}]}) for k, w in WORKLOAD_KINDS.items()},
+        "k8s-resource-limits": {k: w({"containers": [{"name": "c"}]}) for k, w in WORKLOAD_KINDS.items()},
+        "k8s-image-digest": {k: w({"containers": [{"name": "c", "image": "serve:latest"}]}) for k, w in WORKLOAD_KINDS.items()},
+        "k8s-no-privileged-or-host": {kind: wrap(HOST_PID_POD) for kind, wrap in WORKLOAD_KINDS.items()},
+    }
 
-# (rule, type, inputs, accepted?) for each value a rule's lists hold.
-VALUE_CASES: dict[str, tuple[str, str, Mapping[str, Any], bool]] = {
-    "host-namespace-hostNetwork": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(hostNetwork=True), False),
-    "host-namespace-hostPID": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(hostPID=True), False),
-    "host-namespace-hostIPC": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(hostIPC=True), False),
-    "host-namespaces-false": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(hostNetwork=False, hostPID=False, hostIPC=False), True),
-    "privileged-init-container": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(initContainers=[{"name": "init", "securityContext": {"privileged": True}}]), False),
-    **{f"seccomp-{p}": ("k8s-seccomp-runtime-default", DEPLOYMENT, pod(pod_security={"seccompProfile": {"type": p}}), True)
-       for p in ("RuntimeDefault", "Localhost")},
-    "seccomp-container-overrides-pod": ("k8s-seccomp-runtime-default", DEPLOYMENT, pod(pod_security={"seccompProfile": {"type": "Unconfined"}}, container=container_security(seccompProfile={"type": "RuntimeDefault"})), True),
-    "non-root-from-container-only": ("k8s-run-as-non-root", DEPLOYMENT, pod(pod_security={"runAsNonRoot": None}, container=container_security(runAsNonRoot=True)), True),
-    "non-root-as-string-is-not-true": ("k8s-run-as-non-root", DEPLOYMENT, pod(pod_security={"runAsNonRoot": "true"}), False),
-    **{f"limit-{r}-missing": ("k8s-resource-limits", DEPLOYMENT, pod(container={"resources": {"limits": {k: "1" for k in ("cpu", "memory") if k != r}}}), False)
-       for r in ("cpu", "memory")},
-    "init-container-without-limits": ("k8s-resource-limits", DEPLOYMENT, pod(initContainers=[{"name": "init"}]), False),
-    "drop-all-among-others": ("k8s-drop-all-capabilities", DEPLOYMENT, pod(container=container_security(capabilities={"drop": ["NET_RAW", "ALL"]})), True),
-    "escalation-unset": ("k8s-no-privilege-escalation", DEPLOYMENT, pod(container={"securityContext": {"readOnlyRootFilesystem": True}}), False),
-    "digest-too-short": ("k8s-image-digest", DEPLOYMENT, pod(container={"image": "serve@sha256:" + "a" * 63}), False),
-    "digest-then-more": ("k8s-image-digest", DEPLOYMENT, pod(container={"image": DIGEST + "x"}), False),
-}
-
-
-@pytest.mark.parametrize("case", ACCEPTED)
-def test_rule_accepts_compliant_input(case: str) -> None:
-    rule, type_, inputs = ACCEPTED[case]
-    assert violations_of(rule, type_, inputs) == []
-
-
-@pytest.mark.parametrize("case", REJECTED)
-def test_rule_rejects_noncompliant_input(case: str) -> None:
-    rule, type_, inputs = REJECTED[case]
-    found = violations_of(rule, type_, inputs, environment=PROD_ONLY_CASES.get(case, "dev"))
-    assert len(found) == 1 and found[0].message
-
-
-@pytest.mark.parametrize(("rule", "type_"), TYPE_CASES, ids=[f"{r}-{t.rsplit(':', 1)[-1]}" for r, t in TYPE_CASES])
-def test_each_rule_checks_each_of_its_types(rule: str, type_: str) -> None:
-    # A type the rule skips is a resource of that kind deployed unchecked (a V2 bucket, a CronJob's pods).
-    [violation] = violations_of(rule, type_, REJECTED_ON_EVERY_TYPE[rule][type_], environment="prod")
-    assert violation.rule == rule
-
-
-@pytest.mark.parametrize("environment", ["dev", "prod"])
-@pytest.mark.parametrize("rule", sorted(REJECTED_ON_EVERY_TYPE))
-def test_each_resource_rule_applies_in_the_environments_it_names(rule: str, environment: str) -> None:
-    type_, inputs = next(iter(REJECTED_ON_EVERY_TYPE[rule].items()))
-    fires = bool(violations_of(rule, type_, inputs, environment=environment))
-    assert fires == (environment == "prod" or rule not in PROD_ONLY)
-
-
-@pytest.mark.parametrize("case", VALUE_CASES)
-def test_each_value_a_rule_lists_is_accepted_or_refused(case: str) -> None:
-    rule, type_, inputs, accepted = VALUE_CASES[case]
-    assert (violations_of(rule, type_, inputs, environment="prod") == []) == accepted
+    VALUE_CASES = {
+        "host-namespace-hostNetwork": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(hostNetwork=True), False),
+        "host-namespace-hostPID": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(hostPID=True), False),
+        "host-namespace-hostIPC": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(hostIPC=True), False),
+        "host-namespaces-false": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(hostNetwork=False, hostPID=False, hostIPC=False), True),
+        "privileged-init-container": ("k8s-no-privileged-or-host", DEPLOYMENT, pod(initContainers=[{"name": "init", "securityContext": {"privileged": True}}]), False),
+        **{f"seccomp-{p}": ("k8s-seccomp-runtime-default", DEPLOYMENT, pod(pod_security={"seccompProfile": {"type": p}}), True)
+           for p in ("RuntimeDefault", "Localhost")},
+        "seccomp-container-overrides-pod": ("k8s-seccomp-runtime-default", DEPLOYMENT, pod(pod_security={"seccompProfile": {"type": "Unconfined"}}, container=container_security(seccompProfile={"type": "RuntimeDefault"})), True),
+        "non-root-from-container-only": ("k8s-run-as-non-root", DEPLOYMENT, pod(pod_security={"runAsNonRoot": None}, container=container_security(runAsNonRoot=True)), True),
+        "non-root-as-string-is-not-true": ("k8s-run-as-non-root", DEPLOYMENT, pod(pod_security={"runAsNonRoot": "true"}), False),
+        **{f"limit-{r}-missing": ("k8s-resource-limits", DEPLOYMENT, pod(container={"resources": {"limits": {k: "1" for k in ("cpu", "memory") if k != r}}}), False)
+           for r in ("cpu", "memory")},
+        "init-container-without-limits": ("k8s-resource-limits", DEPLOYMENT, pod(initContainers=[{"name": "init"}]), False),
+        "drop-all-among-others": ("k8s-drop-all-capabilities", DEPLOYMENT, pod(container=container_security(capabilities={"drop": ["NET_RAW", "ALL"]})), True),
+        "escalation-unset": ("k8s-no-privilege-escalation", DEPLOYMENT, pod(container={"securityContext": {"readOnlyRootFilesystem": True}}), False),
+        "digest-too-short": ("k8s-image-digest", DEPLOYMENT, pod(container={"image": "serve@sha256:" + "a" * 63}), False),
+        "digest-then-more": ("k8s-image-digest", DEPLOYMENT, pod(container={"image": DIGEST + "x"}), False),
+    }
