@@ -1,1 +1,1 @@
-"""The CrossGuard policy pack (`__main__.py`) and its rules (`rules.py`), shared with offline review."""
+"""The CrossGuard policy pack (`__main__.py`) and its rules (`rules/`), shared with offline review."""

@@ -1,6 +1,6 @@
 """The CrossGuard policy pack: `pulumi preview --policy-pack policy`.
 
-Every rule lives in `policy/rules.py`; this file only adapts them to the Policy SDK:
+Every rule is listed in `policy/rules/catalog.py`; this file only adapts them to the Policy SDK:
 
 - a `ResourceRule` becomes a `ResourceValidationPolicy` that runs the same check on
   `args.props` (the resource's inputs, camelCase, as the engine sends them);

@@ -1,4 +1,4 @@
-"""Run the policy rules offline on what a stack would create: `python -m policy.check --stack prod`.
+"""Run the policy rules offline on what a stack would create: `python -m offline.policy_check --stack prod`.
 
 The program runs under the mock engine (as in `make plan`), and `policy.rules.evaluate`
 checks the recorded resources with the stack's own `mlops:environment`. Exit status 1
