@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from offline.cost import StackCost, stack_cost
+from offline.stack_cost import StackCost, stack_cost
 from offline.engine import Registration
 from offline.graph import _handles, mermaid
 from offline.values import is_secret, json_document, redact, reveal

@@ -26,9 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offline.cost import StackCost, egress_line, money, price_table
+from offline.cost_text import egress_line, money
 from offline.diff import ACTIONS, ResourceChange, StackDiff, StackRun, Violation, compare_sides, labels
 from offline.engine import ROOT, Registration
+from offline.prices import price_table
+from offline.stack_cost import StackCost
 from offline.values import show
 from policy.rules import evaluate
 
