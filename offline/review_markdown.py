@@ -80,29 +80,9 @@ def render_markdown(diffs: Sequence[StackDiff], base: Base, found_labels: Sequen
         "",
         "**Labels:** " + (", ".join(f"`{label}`" for label in found_labels) or "none"),
         "",
-        "### Summary",
-        "",
-        "| stack | env | create | update | replace | delete | idle cost / month (base → head) | status |",
-        "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
+        *_summary(diffs),
+        *_danger(diffs),
     ]
-    for d in diffs:
-        counts = d.counts if d.status != "failed" else {a: "–" for a in ACTIONS}
-        lines.append(
-            f"| `{d.stack}` | {d.environment or '?'} | " + " | ".join(str(counts[a]) for a in ACTIONS)
-            + f" | {_cost_cell(d)} | {_status(d)} |"
-        )
-    lines += ["", "### Danger", ""]
-    dangers = [(d, x) for d in diffs for x in d.danger]
-    if not dangers:
-        lines.append("Nothing dangerous: no exposure to the internet, deletes, replacements, URN or protection changes.")
-    for d, x in dangers:
-        where = f"**{d.stack}**" + (" (prod)" if d.is_prod else "")
-        lines.append(f"- {where} · {x.kind} · `{x.type}` **{x.name}** {x.message}")
-    failed = [d for d in diffs if d.status == "failed"]
-    for d in failed:
-        lines.append(f"- **{d.stack}** · {_status(d)}")
-    lines.append("")
-
     budget = DETAIL_BUDGET
     for d in diffs:
         if not d.changed and not d.policy:
@@ -114,6 +94,39 @@ def render_markdown(diffs: Sequence[StackDiff], base: Base, found_labels: Sequen
     if unchanged:
         lines += [f"No change in: {', '.join(f'`{s}`' for s in unchanged)}.", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _summary(diffs: Sequence[StackDiff]) -> list[str]:
+    """One table row per stack: its counts by action, its idle cost base → head, its status."""
+    lines = [
+        "### Summary",
+        "",
+        "| stack | env | create | update | replace | delete | idle cost / month (base → head) | status |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for d in diffs:
+        counts = d.counts if d.status != "failed" else {a: "–" for a in ACTIONS}
+        lines.append(
+            f"| `{d.stack}` | {d.environment or '?'} | " + " | ".join(str(counts[a]) for a in ACTIONS)
+            + f" | {_cost_cell(d)} | {_status(d)} |"
+        )
+    return lines
+
+
+def _danger(diffs: Sequence[StackDiff]) -> list[str]:
+    """Every stack's danger, in its order, then each stack that failed to render; never truncated."""
+    lines = ["", "### Danger", ""]
+    dangers = [(d, x) for d in diffs for x in d.danger]
+    if not dangers:
+        lines.append("Nothing dangerous: no exposure to the internet, deletes, replacements, URN or protection changes.")
+    for d, x in dangers:
+        where = f"**{d.stack}**" + (" (prod)" if d.is_prod else "")
+        lines.append(f"- {where} · {x.kind} · `{x.type}` **{x.name}** {x.message}")
+    failed = [d for d in diffs if d.status == "failed"]
+    for d in failed:
+        lines.append(f"- **{d.stack}** · {_status(d)}")
+    lines.append("")
+    return lines
 
 
 def _change_lines(c: ResourceChange) -> list[str]:
