@@ -8,21 +8,16 @@ the table does not know its type. An unpriced type is named, never counted as $0
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from offline.engine import Registration
+from offline.tables import data_table
 from offline.values import reveal
 
-PRICES_FILE = Path(__file__).parent / "data" / "prices.json"
 
-
-@cache
 def price_table() -> dict[str, Any]:
-    return json.loads(PRICES_FILE.read_text())
+    return data_table("prices")
 
 
 @dataclass(frozen=True)

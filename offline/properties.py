@@ -7,21 +7,12 @@ offline/data/replacements.json; the provider's own diff at `pulumi preview` is t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
+from offline.tables import data_table
 from offline.values import is_secret, json_document, redact, reveal
-
-REPLACEMENTS_FILE = Path(__file__).parent / "data" / "replacements.json"
-
-
-@cache
-def replacement_table() -> dict[str, Any]:
-    return json.loads(REPLACEMENTS_FILE.read_text())
 
 
 @dataclass(frozen=True)
@@ -36,6 +27,10 @@ class PropertyChange:
         if self.secret:
             return {"path": self.path, "secret": True, "forcesReplacement": self.forces_replacement}
         return {"path": self.path, "old": self.old, "new": self.new, "forcesReplacement": self.forces_replacement}
+
+
+def replacement_table() -> dict[str, Any]:
+    return data_table("replacements")
 
 
 def _forces(type_: str, path: list[str], head_inputs: dict[str, Any]) -> bool:
