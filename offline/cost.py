@@ -1,8 +1,8 @@
 """`make cost`: what each stack bills while nothing runs, and what one training run costs.
 
 Each stack is run under the mock engine and priced (offline/stack_cost.py) from the price
-table (offline/prices.py); the text (offline/cost_text.py) names every unpriced type, which
-tests/test_prices.py fails on. `--json` prints the same figures for tools.
+table (offline/prices.py); the text (offline/cost_text.py) names every unpriced type, and
+tests/test_stack_cost.py fails on one in a stack file. `--json` prints the same figures for tools.
 """
 
 from __future__ import annotations
