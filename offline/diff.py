@@ -1,41 +1,32 @@
-"""Compare two renderings of the program, resource by resource, for a review.
+"""Compare two renderings of the program, stack by stack, for a review.
 
 The core is pure: `compare_stack()` takes what each side registered (from the mock
-engine) and classifies every resource by URN as create, update, replace or delete, with
-its changed inputs (secrets redacted) and the reasons a replacement is likely. It then
-lists the danger: what a change exposes to the internet (first), deletes, URN changes
-without an alias, protect/retainOnDelete changes, protected resources deleted or
-replaced, likely replacements. `offline/review.py` renders
-BASE and the working tree and writes the report from these results.
-
-Replacements are an estimate from offline/data/replacements.json; the provider's own
-diff at `pulumi preview` is the authority.
+engine) and gives the stack's resource changes (offline/changes.py), its danger
+(offline/danger.py), its cost on each side and a graph of what changed. `labels()` says
+what a CI job applies to the PR. `offline/review.py` renders BASE and the working tree
+and writes the report from these results.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from offline.cost import StackCost, stack_cost
+from offline.changes import ACTIONS, ResourceChange, compare_resources
+from offline.danger import Danger, danger
 from offline.engine import Registration
-from offline.graph import _handles, mermaid
-from offline.values import is_secret, json_document, redact, reveal
-from policy.rules import openings, public_load_balancer, widened
+from offline.graph import mermaid
+from offline.stack_cost import StackCost, stack_cost
 
-REPLACEMENTS_FILE = Path(__file__).parent / "data" / "replacements.json"
-
-Action = Literal["create", "update", "replace", "delete"]
-ACTIONS: tuple[Action, ...] = ("create", "update", "replace", "delete")
-
-
-@cache
-def replacement_table() -> dict[str, Any]:
-    return json.loads(REPLACEMENTS_FILE.read_text())
+# The caveat both reports carry, in the Markdown and in report.json.
+HONESTY = (
+    "This is an estimate. It compares program with program: both sides run offline under "
+    "Pulumi's mock engine with the stack files' config, not against live state, so drift and "
+    "provider-computed changes (ids, AMIs, image digests) are not shown. Likely replacements "
+    "come from a kept table of replacing inputs (offline/data/replacements.json); "
+    "`pulumi preview` is the authority."
+)
 
 
 class Violation(Protocol):
@@ -62,78 +53,6 @@ class StackRun:
     @property
     def ok(self) -> bool:
         return self.resources is not None
-
-
-@dataclass(frozen=True)
-class PropertyChange:
-    path: str
-    old: Any
-    new: Any
-    secret: bool = False
-    forces_replacement: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        if self.secret:
-            return {"path": self.path, "secret": True, "forcesReplacement": self.forces_replacement}
-        return {"path": self.path, "old": self.old, "new": self.new, "forcesReplacement": self.forces_replacement}
-
-
-@dataclass
-class ResourceChange:
-    urn: str
-    type: str
-    name: str
-    action: Action
-    properties: list[PropertyChange] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
-    """Why a replacement is likely."""
-    options: list[str] = field(default_factory=list)
-    """Resource option changes: protect, retainOnDelete, provider."""
-    protected: bool = False
-    """Protected at BASE (for delete/replace) or at HEAD (for create/update)."""
-    old_urn: str | None = None
-    """For a resource that moved under an alias: its URN at BASE."""
-
-    def to_json(self) -> dict[str, Any]:
-        document: dict[str, Any] = {
-            "urn": self.urn,
-            "type": self.type,
-            "name": self.name,
-            "action": self.action,
-            "protected": self.protected,
-            "properties": [p.to_json() for p in self.properties],
-            "replaceReasons": self.reasons,
-            "optionChanges": self.options,
-        }
-        if self.old_urn:
-            document["aliasOf"] = self.old_urn
-        return document
-
-
-DangerKind = Literal["exposure", "protected-delete", "protection-change", "delete", "urn-change", "replacement"]
-# What reaches the internet comes first: it is harm the moment `pulumi up` ends.
-_DANGER_ORDER: dict[str, int] = {
-    "exposure": 0, "protected-delete": 1, "protection-change": 2, "delete": 3, "urn-change": 4, "replacement": 5,
-}
-
-
-# Within one kind of danger, what holds data comes first: a bucket before its settings.
-_DATA_FIRST = {
-    "aws:s3/bucket:Bucket": 0, "aws:kms/key:Key": 1, "aws:ecr/repository:Repository": 2,
-    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": 3, "aws:kms/alias:Alias": 4,
-}
-
-
-@dataclass(frozen=True)
-class Danger:
-    kind: DangerKind
-    urn: str
-    type: str
-    name: str
-    message: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "urn": self.urn, "type": self.type, "name": self.name, "message": self.message}
 
 
 @dataclass
@@ -218,233 +137,6 @@ class StackDiff:
             ],
             "graph": self.graph,
         }
-
-
-# --- property diffs ---------------------------------------------------------------------
-
-
-def _forces(type_: str, path: list[str], head_inputs: dict[str, Any]) -> bool:
-    entry = replacement_table()["types"].get(type_)
-    if entry is None or not path:
-        return False
-    top = path[0]
-    if top in entry.get("replaceOn", []):
-        return True
-    nested = entry.get("replaceOnNested", {}).get(top)
-    if nested and len(path) > 1 and path[1] in nested:
-        return True
-    flag = entry.get("replaceOnIf", {}).get(top)
-    return bool(flag and head_inputs.get(flag))
-
-
-def _join(path: list[str]) -> str:
-    text = ""
-    for part in path:
-        text += part if part.startswith("[") else (f".{part}" if text else part)
-    return text
-
-
-def _ignored(path: str, ignore_changes: Sequence[str]) -> bool:
-    return any(path == ignored or path.startswith((f"{ignored}.", f"{ignored}[")) for ignored in ignore_changes)
-
-
-def property_changes(
-    type_: str, old: dict[str, Any], new: dict[str, Any], *, ignore_changes: Sequence[str] = ()
-) -> list[PropertyChange]:
-    """Every changed leaf between two input dicts; JSON documents are compared field by field.
-
-    Paths under `ignore_changes` are skipped, as the engine never diffs them after creation.
-    """
-    head_inputs = reveal(new)
-    found: list[PropertyChange] = []
-
-    def walk(a: Any, b: Any, path: list[str]) -> None:
-        if path and _ignored(_join(path), ignore_changes):
-            return
-        if is_secret(a) or is_secret(b):
-            if reveal(a) != reveal(b):
-                found.append(PropertyChange(_join(path), None, None, secret=True, forces_replacement=_forces(type_, path, head_inputs)))
-            return
-        doc_a, doc_b = json_document(a), json_document(b)
-        if doc_a is not None and doc_b is not None:
-            walk(doc_a, doc_b, path)
-            return
-        if isinstance(a, dict) and isinstance(b, dict):
-            for key in sorted(set(a) | set(b)):
-                walk(a.get(key), b.get(key), [*path, str(key)])
-            return
-        if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-            for index, (x, y) in enumerate(zip(a, b)):
-                walk(x, y, [*path, f"[{index}]"])
-            return
-        if redact(a) != redact(b):
-            found.append(PropertyChange(_join(path), redact(a), redact(b), forces_replacement=_forces(type_, path, head_inputs)))
-
-    walk(old, new, [])
-    return found
-
-
-# --- one stack ---------------------------------------------------------------------------
-
-
-def _custom(resources: Sequence[Registration]) -> dict[str, Registration]:
-    return {r.urn: r for r in resources if r.custom}
-
-
-def _provider_urn(reference: str) -> str:
-    return reference.rsplit("::", 1)[0] if "::" in reference else reference
-
-
-def _compare_pair(old: Registration, new: Registration) -> ResourceChange | None:
-    change = ResourceChange(new.urn, new.type, new.name, "update", protected=old.protect or new.protect)
-    change.properties = property_changes(new.type, old.inputs, new.inputs, ignore_changes=new.ignore_changes)
-    change.reasons = [f"`{p.path}` changes, which the provider cannot update in place" for p in change.properties if p.forces_replacement]
-    if _provider_urn(old.provider) != _provider_urn(new.provider):
-        change.options.append(f"provider: {old.provider or '(default)'} -> {new.provider or '(default)'}")
-        change.reasons.append("its provider changes (another region or account)")
-    if old.protect != new.protect:
-        change.options.append(f"protect: {str(old.protect).lower()} -> {str(new.protect).lower()}")
-    if old.retain_on_delete != new.retain_on_delete:
-        change.options.append(f"retainOnDelete: {str(old.retain_on_delete).lower()} -> {str(new.retain_on_delete).lower()}")
-    if not change.properties and not change.options:
-        return None
-    if change.reasons:
-        change.action = "replace"
-    return change
-
-
-def _cascade(changes: dict[str, ResourceChange], base: dict[str, Registration], head: dict[str, Registration]) -> None:
-    """A replaced resource gets a new id; a resource that refers to it through a replacing input follows."""
-    settled = False
-    while not settled:
-        settled = True
-        replaced = {urn: base[urn] for urn, c in changes.items() if c.action == "replace" and urn in base}
-        handles = {handle: old.name for old in replaced.values() for handle in _handles(old) if handle != old.urn}
-        for urn, resource in sorted(head.items()):
-            current = changes.get(urn)
-            if urn not in base or (current is not None and current.action != "update"):
-                continue
-            entry = replacement_table()["types"].get(resource.type, {})
-            for key in entry.get("replaceOn", []):
-                if _ignored(key, resource.ignore_changes):
-                    continue
-                value = json.dumps(reveal(resource.inputs.get(key)))
-                hit = next((name for handle, name in sorted(handles.items()) if f'"{handle}"' in value), None)
-                if hit is None:
-                    continue
-                if current is None:
-                    current = changes[urn] = ResourceChange(urn, resource.type, resource.name, "update", protected=base[urn].protect or resource.protect)
-                current.action = "replace"
-                current.reasons.append(f"`{key}` refers to {hit}, which is replaced and gets a new id")
-                settled = False
-                break
-
-
-def _canonical(urn: str) -> str:
-    """The mock engine names the stack in a top-level resource's URN; the SDK's alias URNs do not."""
-    return urn.replace("::pulumi:pulumi:Stack$", "::", 1)
-
-
-def _moves(base: dict[str, Registration], head: dict[str, Registration]) -> dict[str, str]:
-    """head urn -> base urn, for a resource that declares an alias to a URN that left BASE."""
-    by_canonical = {_canonical(urn): urn for urn in base if urn not in head}
-    moved: dict[str, str] = {}
-    for urn, resource in head.items():
-        if urn in base:
-            continue
-        for alias in resource.aliases:
-            old = by_canonical.get(_canonical(alias))
-            if old is not None:
-                moved[urn] = old
-                break
-    return moved
-
-
-def compare_resources(base: Sequence[Registration], head: Sequence[Registration]) -> list[ResourceChange]:
-    """Every custom resource that is created, updated, replaced or deleted, by URN."""
-    old, new = _custom(base), _custom(head)
-    moved = _moves(old, new)
-    changes: dict[str, ResourceChange] = {}
-    for urn in sorted(set(old) | set(new)):
-        if urn in new and urn in moved:
-            change = _compare_pair(old[moved[urn]], new[urn]) or ResourceChange(urn, new[urn].type, new[urn].name, "update")
-            change.old_urn = moved[urn]
-            changes[urn] = change
-        elif urn in new and urn in old:
-            change = _compare_pair(old[urn], new[urn])
-            if change:
-                changes[urn] = change
-        elif urn in new:
-            r = new[urn]
-            changes[urn] = ResourceChange(urn, r.type, r.name, "create", protected=r.protect,
-                                          properties=property_changes(r.type, {}, r.inputs))
-        elif urn not in moved.values():
-            r = old[urn]
-            changes[urn] = ResourceChange(urn, r.type, r.name, "delete", protected=r.protect)
-    _cascade(changes, {**old, **{h: old[b] for h, b in moved.items()}}, new)
-    return [changes[urn] for urn in sorted(changes)]
-
-
-def _urn_changes(changes: Sequence[ResourceChange], base: dict[str, Registration], head: dict[str, Registration]) -> list[Danger]:
-    """A delete and a create of the same type that look like one resource renamed or re-parented."""
-    created = [c for c in changes if c.action == "create"]
-    found = []
-    for deleted in (c for c in changes if c.action == "delete"):
-        old = base[deleted.urn]
-        for candidate in created:
-            new = head[candidate.urn]
-            if new.type != old.type:
-                continue
-            if new.name == old.name or reveal(new.inputs) == reveal(old.inputs):
-                found.append(Danger(
-                    "urn-change", new.urn, new.type, new.name,
-                    f"URN changes without an alias: `{old.urn}` -> `{new.urn}`; Pulumi deletes it and creates it "
-                    f"again. Add `aliases=[...]` with the old URN if it is the same resource.",
-                ))
-                break
-    return found
-
-
-def _exposure(change: ResourceChange, was: Registration | None, now: Registration) -> Danger | None:
-    """A change that lets the internet reach something it could not reach at BASE (policy.rules.openings)."""
-    before = openings(was.type, reveal(was.inputs)) if was is not None else []
-    opened = widened(before, openings(now.type, reveal(now.inputs)))
-    if not opened:
-        return None
-    message = "opens to the internet: " + "; ".join(o.describe() for o in opened)
-    if now.type == "kubernetes:core/v1:Service" and public_load_balancer(reveal(now.inputs)):
-        message += (" (no internal load-balancer annotation: `mlops:gke.publicEndpoint: true` does this; "
-                    "the endpoint needs authentication in front of it)")
-    return Danger("exposure", change.urn, change.type, change.name, message)
-
-
-def danger(changes: Sequence[ResourceChange], base: Sequence[Registration], head: Sequence[Registration]) -> list[Danger]:
-    old, new = _custom(base), _custom(head)
-    found: list[Danger] = []
-    for c in changes:
-        if c.urn in new:
-            exposed = _exposure(c, old.get(c.old_urn or c.urn), new[c.urn])
-            if exposed:
-                found.append(exposed)
-        if c.action in ("delete", "replace") and old.get(c.urn, old.get(c.old_urn or "", None)) is not None:
-            was = old.get(c.urn) or old[c.old_urn or ""]
-            if was.protect:
-                found.append(Danger("protected-delete", c.urn, c.type, c.name,
-                                    f"is protected and would be {'deleted' if c.action == 'delete' else 'replaced'}: "
-                                    f"`pulumi up` stops on it until it is unprotected"))
-        for option in c.options:
-            if option.startswith(("protect:", "retainOnDelete:")):
-                removed = option.endswith("-> false")
-                found.append(Danger("protection-change", c.urn, c.type, c.name,
-                                    f"{option}{' (protection removed)' if removed else ''}"))
-        if c.action == "delete":
-            found.append(Danger("delete", c.urn, c.type, c.name, "is deleted"))
-        if c.action == "replace":
-            found.append(Danger("replacement", c.urn, c.type, c.name,
-                                "likely replaced (estimate): " + "; ".join(c.reasons)))
-    found += _urn_changes(changes, old, new)
-    return sorted(found, key=lambda d: (_DANGER_ORDER[d.kind], "removed" not in d.message,
-                                        _DATA_FIRST.get(d.type, len(_DATA_FIRST)), d.urn, d.message))
 
 
 def compare_stack(

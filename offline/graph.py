@@ -47,16 +47,16 @@ def _strings(value: Any) -> Iterable[str]:
             yield from _strings(v)
 
 
-def _handles(resource: Registration) -> set[str]:
+def handles(resource: Registration) -> set[str]:
     """The values another resource's input may hold to point at this one."""
-    handles = {resource.urn}
+    found = {resource.urn}
     if resource.id:
-        handles.add(resource.id)
+        found.add(resource.id)
     for key in ("arn", "name", "bucket", "repositoryUrl"):
         value = resource.state.get(key)
         if isinstance(value, str) and len(value) > 3:
-            handles.add(value)
-    return handles
+            found.add(value)
+    return found
 
 
 def edges(resources: Sequence[Registration]) -> set[tuple[str, str, str]]:
@@ -64,7 +64,7 @@ def edges(resources: Sequence[Registration]) -> set[tuple[str, str, str]]:
     by_urn = {r.urn: r for r in resources}
     owner: dict[str, str] = {}
     for resource in sorted(resources, key=lambda r: r.urn):
-        for handle in _handles(resource):
+        for handle in handles(resource):
             owner.setdefault(handle, resource.urn)
     found: set[tuple[str, str, str]] = set()
     for resource in resources:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 # How the engine hands over a Pulumi secret: {SECRET_SIG_KEY: SECRET_SIG, "value": ...}.
@@ -17,25 +18,22 @@ def is_secret(value: Any) -> bool:
 
 def redact(value: Any) -> Any:
     """`value` with every Pulumi secret replaced by "[secret]"; numbers made plain."""
-    if is_secret(value):
-        return REDACTED
-    if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+    return _plain(value, lambda _secret: REDACTED)
 
 
 def reveal(value: Any) -> Any:
     """`value` with secrets unwrapped: only for comparing, never for showing."""
+    return _plain(value, lambda secret: reveal(secret.get("value")))
+
+
+def _plain(value: Any, on_secret: Callable[[dict[str, Any]], Any]) -> Any:
+    """`value` with each secret replaced by `on_secret(secret)`, and whole floats made ints."""
     if is_secret(value):
-        return reveal(value.get("value"))
+        return on_secret(value)
     if isinstance(value, dict):
-        return {k: reveal(v) for k, v in value.items()}
+        return {k: _plain(v, on_secret) for k, v in value.items()}
     if isinstance(value, list):
-        return [reveal(v) for v in value]
+        return [_plain(v, on_secret) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from offline.engine import Registration
+from offline.engine import Recording, Registration
 from offline.graph import ACTION_STYLES, DEFAULT_CAP, edges, mermaid, node_id
 
 STACK = "urn:pulumi:s::mlops::"
@@ -153,3 +153,13 @@ def test_under_the_cap_the_neighbours_are_drawn_by_urn_order() -> None:
     drawn = mermaid(ALL, focus={BUCKET.urn: "update"}, cap=2)
     assert [line.split("[")[0].strip() for line in drawn.splitlines()[1:3]] == [node_id(u) for u in sorted([BUCKET.urn, ROLE_POLICY.urn])]
     assert drawn.splitlines()[-1] == '  more["+2 more not drawn (cap 2)"]'
+
+
+# --- a real stack -------------------------------------------------------------------------------
+
+
+def test_graph_is_capped_and_stable(prod: Recording) -> None:
+    drawn = mermaid(prod.resources, cap=5)
+    assert drawn == mermaid(list(reversed(prod.resources)), cap=5)
+    assert len([line for line in drawn.splitlines() if line.strip().startswith("n") and "[" in line]) == 5
+    assert f"+{len(prod.resources) - 5} more not drawn (cap 5)" in drawn

@@ -1,0 +1,81 @@
+"""offline/stack_cost.py: the price table covers what the program registers; each stack's idle total; unknown types are named."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from offline.cost_text import render_text
+from offline.engine import Recording
+from offline.prices import ResourceCost, price_table
+from offline.stack_cost import StackCost, stack_cost
+from tests.registrations import reg
+from tests.support import RunWith
+
+
+def _custom_types(*recordings: Recording) -> set[str]:
+    return {r.type for recording in recordings for r in recording.resources if r.custom}
+
+
+def test_every_type_the_program_registers_is_priced(
+    dev: Recording, prod: Recording, prod_on_aws: Recording, dev_cluster_training: Recording, run_with: RunWith
+) -> None:
+    # dev with a replica adds the replication types to dev's own set.
+    replicated = run_with("dev", **{"mlops:storage": {"backupRegion": "us-west-2"}})
+    missing = _custom_types(dev, prod, prod_on_aws, dev_cluster_training, replicated) - set(price_table()["types"])
+    assert missing == set(), f"add these types to offline/data/prices.json: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_resource_of_a_stack_file_is_unpriced(request: pytest.FixtureRequest, stack: str) -> None:
+    recording: Recording = request.getfixturevalue(stack)
+    assert [r.name for r in stack_cost(stack, recording.resources).unpriced] == []
+
+
+def test_dev_idles_at_its_two_kms_keys(dev: Recording) -> None:
+    cost = stack_cost("dev", dev.resources)
+    billed = {(r.type, r.name): r.monthly for r in cost.resources if r.monthly}
+    assert billed == {("aws:kms/key:Key", "data-key"): 1.0, ("aws:kms/key:Key", "registry-key"): 1.0}
+    assert cost.idle_monthly == 2.0 < 10, "no NAT, no instance: nothing runs between jobs"
+
+
+def test_prod_on_batch_idles_at_one_nat_its_address_and_three_keys(prod_on_aws: Recording) -> None:
+    cost = stack_cost("prod", prod_on_aws.resources)
+    billed = {(r.type, r.name): r.monthly for r in cost.resources if r.monthly}
+    assert billed[("aws:ec2/natGateway:NatGateway", "training-net-nat")] == 32.85
+    assert billed[("aws:ec2/eip:Eip", "training-net-nat-eip")] == 3.65
+    assert cost.idle_monthly == round(32.85 + 3.65 + 3 * 1.0, 2)
+
+
+def test_an_unknown_type_is_unpriced_not_free(dev: Recording) -> None:
+    bucket = dev.one("aws:s3/bucket:Bucket")
+    stranger = dataclasses.replace(bucket, type="aws:sqs/queue:Queue", urn=bucket.urn + "x")
+    cost = stack_cost("dev", [*dev.resources, stranger])
+    assert [r.type for r in cost.unpriced] == ["aws:sqs/queue:Queue"]
+    assert "UNPRICED: aws:sqs/queue:Queue" in render_text([cost])
+
+
+def test_prod_on_gke_idles_under_250_a_month(prod: Recording) -> None:
+    cost = stack_cost("prod", prod.resources)
+    billed = {r.type: r.monthly for r in cost.resources if r.monthly}
+    assert "gcp:container/cluster:Cluster" in billed and "gcp:compute/routerNat:RouterNat" in billed
+    gpu_pool = next(r for r in cost.resources if r.name == "gke-gpu")
+    assert gpu_pool.monthly == 0.0, "the GPU pool scales to zero while nothing trains"
+    assert cost.idle_monthly < 250
+
+
+# --- on hand-made resources ---------------------------------------------------
+
+def test_the_idle_nodes_of_every_pool_are_what_the_nat_bills() -> None:
+    pools = [reg("gcp:container/nodePool:NodePool", f"p{i}", nodeConfig={"machineType": "e2-standard-4"},
+                 autoscaling={"totalMinNodeCount": i}) for i in (1, 2)]
+    cost = stack_cost("s", [*pools, reg("gcp:compute/routerNat:RouterNat", "nat")])
+    (nat,) = [r for r in cost.resources if r.name == "nat"]
+    assert nat.note == "gateway IP $0.005/h + 3 idle node(s) x $0.0014/VM-h"
+
+
+def test_the_idle_total_rounds_to_cents_and_counts_unpriced_as_nothing() -> None:
+    cost = StackCost("s", [ResourceCost("u1", "t", "a", "hourly", 0.004, ""), ResourceCost("u2", "t", "b", "hourly", 0.004, ""),
+                           ResourceCost("u3", "t", "c", "unpriced", None, "")], [])
+    assert (cost.idle_monthly, [r.urn for r in cost.unpriced]) == (0.01, ["u3"])
