@@ -3,7 +3,7 @@
 Editors with the YAML language server read it through the `# yaml-language-server:
 $schema=...` line at the top of each stack file: keys complete, each shows its
 description, and a mistyped key or a quoted number is flagged as it is typed. The model
-in components/config.py stays the one source; this file only reshapes it. Rules that
+in components/config/ stays the one source; this file only reshapes it. Rules that
 span keys (prod needs a backup region, say) are checked by the program, not here.
 """
 
@@ -46,7 +46,7 @@ def stack_file_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"Pulumi stack file of the {PROJECT} project",
-        "description": "Generated from components/config.py by `make schema`; do not edit by hand.",
+        "description": "Generated from components/config/ by `make schema`; do not edit by hand.",
         "type": "object",
         "properties": {
             "config": {

@@ -379,8 +379,8 @@ class SuiteMap:
             or module in source
             or dotted in source
         )
-        # The module's own tests: tests/test_<module>.py, or for a package's module (policy/rules.py)
-        # tests/test_<package>.py.
+        # The module's own tests: tests/test_<module>.py (tests/<package>/test_<module>.py for a
+        # package's module), or the package's tests/test_<package>.py.
         names = {f"test_{Path(module).stem}.py", f"test_{Path(module).parent.name}.py"}
         own = [t for t in chosen if Path(t).name in names]
         return own + [t for t in chosen if t not in own]

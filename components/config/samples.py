@@ -1,6 +1,6 @@
 """The sample values the stack files ship with, to be replaced before a real deploy.
 
-One list, read by `make plan` (offline/plan.py), which names each one still in a stack file.
+One list, read by `make plan` (offline/placeholders.py), which names each one still in a stack file.
 """
 
 from __future__ import annotations
