@@ -152,6 +152,12 @@ def sklearn_predict(model: LoadedModel) -> Callable[[np.ndarray], np.ndarray]:
     return predict
 
 
+def model_platform(model: LoadedModel) -> str:
+    """KServe's platform name: the library whose estimator this is, at the version that made it."""
+    xgboost_version = model.metadata.libraries.get("xgboost")
+    return f"xgboost-{xgboost_version}" if xgboost_version else f"sklearn-{sklearn.__version__}"
+
+
 class BodyTooLarge(ProtocolError):
     def __init__(self, reason: str) -> None:
         super().__init__(413, reason)
@@ -291,7 +297,7 @@ class ModelServer:
             {
                 "name": self.settings.model_name,
                 "versions": [model.metadata.version],
-                "platform": f"sklearn-{sklearn.__version__}",
+                "platform": model_platform(model),
                 "inputs": [{"name": "input-0", "datatype": "FP64", "shape": [-1, model.n_features]}],
                 "outputs": [{"name": PREDICT_OUTPUT, "datatype": self._output_datatype, "shape": [-1]}],
                 "parameters": {"sha256": model.metadata.sha256, "features": model.metadata.features},

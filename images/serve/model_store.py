@@ -1,11 +1,13 @@
-"""Fetch a trained model from file:// or s3://, resolve LATEST, and verify its sha256."""
+"""Fetch a trained model from file:// or s3://, resolve LATEST, and verify its libraries and sha256."""
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
@@ -15,6 +17,16 @@ from pydantic import BaseModel, ConfigDict, Field
 LATEST = "LATEST"
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
+# A pickle loads only with the library versions that made it. scikit-learn and XGBoost
+# support a pickled estimator only in the version that wrote it, so those must match
+# exactly. numpy must match by major version: numpy 2's pickles name numpy._core, which
+# numpy 1 lacks, and within a major an array's pickle stays readable. python, scipy and
+# joblib are recorded but not compared: joblib reads its older files, the pickle protocol
+# is the same across Python 3.8+, and scipy objects come through scikit-learn's pin.
+EXACT_LIBRARIES = ("scikit-learn", "xgboost")
+SAME_MAJOR_LIBRARIES = ("numpy",)
+REQUIRED_LIBRARIES = ("scikit-learn", "numpy")  # every model this server unpickles uses both
+IMPORT_NAMES = {"scikit-learn": "sklearn"}
 
 
 class LoadError(Exception):
@@ -30,6 +42,7 @@ class ModelMetadata(BaseModel):
     version: str = Field(description="version id written by the training job")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of model.joblib")
     features: list[str] = Field(default_factory=list, description="feature names, in column order")
+    libraries: dict[str, str] = Field(default_factory=dict, description="library -> the version that made the model")
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,32 @@ def _read(uri: str) -> bytes:
     raise LoadError(f"unsupported MODEL_URI scheme {parsed.scheme!r}: {uri} (use s3:// or file://)")
 
 
+def server_version(library: str) -> str | None:
+    """This server's version of a library, or None if its image does not carry it.
+
+    Imported only when a model names it, so a scikit-learn model's start never pays for XGBoost.
+    """
+    try:
+        module = importlib.import_module(IMPORT_NAMES.get(library, library))
+    except ImportError:
+        return None
+    return str(module.__version__)
+
+
+def library_mismatches(recorded: Mapping[str, str]) -> list[str]:
+    """Why this server can't unpickle a model made with ``recorded`` (empty if it can)."""
+    problems = [f"{library} not recorded" for library in REQUIRED_LIBRARIES if library not in recorded]
+    for library, made_with in recorded.items():
+        if library not in EXACT_LIBRARIES + SAME_MAJOR_LIBRARIES:
+            continue
+        ours = server_version(library)
+        if ours is None:
+            problems.append(f"{library} {made_with} (this server has none)")
+        elif ours != made_with and (library in EXACT_LIBRARIES or ours.split(".")[0] != made_with.split(".")[0]):
+            problems.append(f"{library} {made_with} (this server has {ours})")
+    return problems
+
+
 def resolve_version_uri(model_uri: str) -> str:
     """``.../<model>/LATEST`` names the promoted version; anything else is a version folder."""
     model_uri = model_uri.rstrip("/")
@@ -80,6 +119,12 @@ def load_model(model_uri: str) -> LoadedModel:
         metadata = ModelMetadata.model_validate_json(metadata_bytes)
     except ValueError as exc:
         raise LoadError(f"invalid {version_uri}/{METADATA_FILE}: {exc}") from None
+    # Checked before the model is even fetched: a pickle of other versions may load wrongly, not just fail.
+    if problems := library_mismatches(metadata.libraries):
+        raise LoadError(
+            f"library mismatch for {version_uri}: {', '.join(problems)}; a pickle loads only with the versions "
+            "it was made with: serve it from a server image with those, or retrain it with this one's"
+        )
     model_bytes = _read(f"{version_uri}/{MODEL_FILE}")
     actual = hashlib.sha256(model_bytes).hexdigest()
     # Checked before unpickling: bytes that are not the ones trained are never executed.
@@ -91,5 +136,5 @@ def load_model(model_uri: str) -> LoadedModel:
         raise LoadError(f"cannot unpickle {version_uri}/{MODEL_FILE}: {type(exc).__name__}: {exc}") from None
     n_features = getattr(estimator, "n_features_in_", None)
     if not isinstance(n_features, int) or not hasattr(estimator, "predict"):
-        raise LoadError(f"{version_uri}/{MODEL_FILE} is not a fitted scikit-learn predictor")
+        raise LoadError(f"{version_uri}/{MODEL_FILE} is not a fitted predictor with the scikit-learn API")
     return LoadedModel(estimator=estimator, metadata=metadata, n_features=n_features, uri=version_uri)

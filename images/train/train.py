@@ -1,32 +1,25 @@
-"""Train a scikit-learn classifier, record how it was made, and promote it past a quality gate.
+"""The built-in trainer: a scaler and logistic regression on a CSV or a builtin data set.
 
     python train.py --data URI --model NAME --output URI [--label COL] [--min-accuracy X]
+                    [--param NAME=VALUE ...] [--no-promote] [--seed N] [--test-size F]
 
 URIs are ``s3://bucket/key``, ``file:///path`` or, for --data only, ``builtin:<name>``
-(a data set that ships with scikit-learn). Every failure ends with one line on stderr,
-``train: error: <reason>``, and one of the exit codes in ``ExitCode``.
+(a data set that ships with scikit-learn). The contract (storage, versions, metadata,
+promotion, exit codes) is ``mlops_training``, beside this file. Every failure ends with
+one line on stderr, ``train: error: <reason>``, and one of the exit codes in ``ExitCode``.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import enum
-import hashlib
 import io
-import json
-import os
-import platform
 import sys
-import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlparse
 
-import joblib
 import numpy as np
+import scipy
 import sklearn
 from sklearn import datasets
 from sklearn.linear_model import LogisticRegression
@@ -35,32 +28,31 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from mlops_training import (
+    ExitCode,
+    Param,
+    Trained,
+    TrainError,
+    contract_parser,
+    library_versions,
+    parse_contract,
+    positive_float,
+    positive_int,
+    publish,
+    read_object,
+    run_main,
+)
+
 BUILTIN_DATASETS: dict[str, Callable[..., Any]] = {
     "iris": datasets.load_iris,
     "wine": datasets.load_wine,
     "breast_cancer": datasets.load_breast_cancer,
     "digits": datasets.load_digits,
 }
-LATEST = "LATEST"
-MODEL_FILE = "model.joblib"
-METADATA_FILE = "metadata.json"
-
-
-class ExitCode(enum.IntEnum):
-    UNEXPECTED = 1
-    USAGE = 2  # argparse's own code for a bad command line
-    DATA_NOT_FOUND = 3
-    ACCESS_DENIED = 4
-    BAD_DATA = 5  # unreadable file, missing label column, too few rows or classes
-    GATE_FAILED = 6  # trained and stored, but not promoted
-    STORAGE_UNAVAILABLE = 7  # no credentials, endpoint unreachable, output not writable
-
-
-class TrainError(Exception):
-    def __init__(self, code: ExitCode, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
+ESTIMATOR = "StandardScaler+LogisticRegression"
+# LogisticRegression's settings that change the model: its inverse regularisation
+# strength, and the solver's iteration cap (raised from 100, which iris does not converge in).
+PARAMS: dict[str, Param] = {"C": positive_float(1.0), "max_iter": positive_int(1000)}
 
 
 @dataclass(frozen=True)
@@ -71,91 +63,6 @@ class Dataset:
     label: str
     uri: str
     version: dict[str, str]  # where the bytes came from: S3 version id / ETag, or a content hash
-
-
-# --- storage: one small interface over file:// and s3:// ---------------------------
-
-
-def _s3_client() -> Any:
-    import boto3  # imported lazily so builtin/file runs don't pay for it
-
-    return boto3.client("s3")
-
-
-def _s3_error(exc: Exception, uri: str, what: str) -> TrainError:
-    """Turn a botocore failure into the reason a person needs, without a traceback."""
-    from botocore.exceptions import ClientError, NoCredentialsError
-
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", ""))
-        if code in {"NoSuchKey", "NoSuchBucket", "404", "NotFound"}:
-            return TrainError(ExitCode.DATA_NOT_FOUND, f"{what} not found: {uri}")
-        if code in {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"}:
-            return TrainError(ExitCode.ACCESS_DENIED, f"access denied ({code}): {uri}")
-        return TrainError(ExitCode.STORAGE_UNAVAILABLE, f"S3 error {code}: {uri}: {error.get('Message', '')}")
-    if isinstance(exc, NoCredentialsError):
-        return TrainError(ExitCode.STORAGE_UNAVAILABLE, f"no AWS credentials for {uri}")
-    return TrainError(ExitCode.STORAGE_UNAVAILABLE, f"S3 unavailable for {uri}: {exc}")
-
-
-def _split_s3(uri: str) -> tuple[str, str]:
-    parsed = urlparse(uri)
-    return parsed.netloc, parsed.path.lstrip("/")
-
-
-def read_object(uri: str) -> tuple[bytes, dict[str, str]]:
-    """Return an object's bytes and what identifies that exact version of it."""
-    scheme = urlparse(uri).scheme
-    if scheme == "s3":
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        bucket, key = _split_s3(uri)
-        try:
-            response = _s3_client().get_object(Bucket=bucket, Key=key)
-            body: bytes = response["Body"].read()
-        except (BotoCoreError, ClientError) as exc:
-            raise _s3_error(exc, uri, "data") from None
-        version = {"etag": str(response.get("ETag", "")).strip('"')}
-        if response.get("VersionId"):
-            version["version_id"] = str(response["VersionId"])
-        return body, version
-    if scheme == "file":
-        path = Path(urlparse(uri).path)
-        try:
-            body = path.read_bytes()
-        except FileNotFoundError:
-            raise TrainError(ExitCode.DATA_NOT_FOUND, f"data not found: {uri}") from None
-        except (IsADirectoryError, PermissionError) as exc:
-            raise TrainError(ExitCode.BAD_DATA, f"cannot read {uri}: {exc.strerror}") from None
-        return body, {"sha256": hashlib.sha256(body).hexdigest()}
-    raise TrainError(ExitCode.USAGE, f"unsupported URI scheme {scheme!r}: {uri} (use s3://, file:// or builtin:)")
-
-
-def write_object(uri: str, body: bytes) -> None:
-    """Write one object whole: readers see the old bytes or the new ones, never a part."""
-    scheme = urlparse(uri).scheme
-    if scheme == "s3":
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        bucket, key = _split_s3(uri)
-        try:
-            _s3_client().put_object(Bucket=bucket, Key=key, Body=body)
-        except (BotoCoreError, ClientError) as exc:
-            raise _s3_error(exc, uri, "output bucket") from None
-        return
-    if scheme == "file":
-        path = Path(urlparse(uri).path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # Write beside the target, then rename: atomic on POSIX, so a crash leaves no torn file.
-            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
-                tmp.write(body)
-            os.replace(tmp.name, path)
-        except OSError as exc:
-            raise TrainError(ExitCode.STORAGE_UNAVAILABLE, f"cannot write {uri}: {exc.strerror}") from None
-        return
-    raise TrainError(ExitCode.USAGE, f"unsupported output URI scheme {scheme!r}: {uri} (use s3:// or file://)")
 
 
 # --- data ---------------------------------------------------------------------------
@@ -231,7 +138,7 @@ def load_dataset(uri: str, label: str | None) -> Dataset:
 # --- training -------------------------------------------------------------------------
 
 
-def train(data: Dataset, seed: int, test_size: float) -> tuple[Pipeline, dict[str, float | int]]:
+def train(data: Dataset, seed: int, test_size: float, params: dict[str, Any]) -> tuple[Pipeline, dict[str, float | int]]:
     classes, counts = np.unique(data.labels, return_counts=True)
     if len(classes) < 2:
         raise TrainError(ExitCode.BAD_DATA, f"{data.uri}: label {data.label!r} has fewer than two classes")
@@ -242,7 +149,8 @@ def train(data: Dataset, seed: int, test_size: float) -> tuple[Pipeline, dict[st
         )
     except ValueError as exc:
         raise TrainError(ExitCode.BAD_DATA, f"{data.uri}: cannot split {len(data.labels)} rows: {exc}") from None
-    pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=seed))
+    estimator = LogisticRegression(C=params["C"], max_iter=params["max_iter"], random_state=seed)
+    pipeline = make_pipeline(StandardScaler(), estimator)
     pipeline.fit(x_train, y_train)
     predicted = pipeline.predict(x_test)
     metrics = {
@@ -254,84 +162,27 @@ def train(data: Dataset, seed: int, test_size: float) -> tuple[Pipeline, dict[st
     return pipeline, metrics
 
 
-def serialize(pipeline: Pipeline) -> bytes:
-    buffer = io.BytesIO()
-    joblib.dump(pipeline, buffer)
-    return buffer.getvalue()
-
-
-def library_versions() -> dict[str, str]:
-    import scipy
-
-    return {
-        "python": platform.python_version(),
-        "scikit-learn": sklearn.__version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "joblib": joblib.__version__,
-    }
-
-
-def new_version_id(now: datetime, model_sha256: str) -> str:
-    """Sortable by time, unique per run, naming the content: 20260101T030000123456Z-1a2b3c4d.
-
-    Microseconds keep two runs in the same second apart, so a re-run never rewrites
-    a version that LATEST may already point at.
-    """
-    return f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{model_sha256[:8]}"
-
-
 def run(args: argparse.Namespace) -> int:
     data = load_dataset(args.data, args.label)
-    pipeline, metrics = train(data, args.seed, args.test_size)
-    model_bytes = serialize(pipeline)
-    model_sha256 = hashlib.sha256(model_bytes).hexdigest()
-    now = datetime.now(timezone.utc)
-    version = new_version_id(now, model_sha256)
-    passed = metrics["accuracy"] >= args.min_accuracy
-    metadata = {
-        "model": args.model,
-        "version": version,
-        "sha256": model_sha256,
-        "libraries": library_versions(),
-        "data": {"uri": data.uri, **data.version, "rows": int(len(data.labels)), "label": data.label},
-        "features": data.feature_names,
-        "classes": np.unique(data.labels).tolist(),
-        "metrics": metrics,
-        "gate": {"min_accuracy": args.min_accuracy, "passed": passed},
-        "training": {"seed": args.seed, "test_size": args.test_size, "estimator": "StandardScaler+LogisticRegression"},
-        "image_tag": os.environ.get("IMAGE_TAG", "unknown"),
-        "created_at": now.isoformat(timespec="seconds"),
-    }
-    model_root = f"{args.output.rstrip('/')}/{args.model}"
-    # Order matters: the version directory is complete (model, then metadata) before LATEST
-    # may point at it, so a reader that follows LATEST never finds a half-written version.
-    write_object(f"{model_root}/{version}/{MODEL_FILE}", model_bytes)
-    write_object(f"{model_root}/{version}/{METADATA_FILE}", json.dumps(metadata, indent=2).encode() + b"\n")
-    accuracy = metrics["accuracy"]
-    if not passed:
-        raise TrainError(
-            ExitCode.GATE_FAILED,
-            f"accuracy {accuracy:.4f} < --min-accuracy {args.min_accuracy}: "
-            f"kept {model_root}/{version}, not promoted",
-        )
-    write_object(f"{model_root}/{LATEST}", f"{version}\n".encode())
-    print(f"train: promoted {model_root}/{version} (accuracy {accuracy:.4f})")
-    return 0
+    pipeline, metrics = train(data, args.seed, args.test_size, args.params)
+    trained = Trained(
+        estimator=pipeline,
+        metrics=metrics,
+        data={"uri": data.uri, **data.version, "rows": int(len(data.labels)), "label": data.label},
+        features=data.feature_names,
+        classes=np.unique(data.labels).tolist(),
+        training={"seed": args.seed, "test_size": args.test_size, "estimator": ESTIMATOR, "params": args.params},
+        libraries=library_versions(sklearn, np, scipy),
+    )
+    return publish(trained, args)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", required=True, help="s3://bucket/key.csv, file:///path.csv or builtin:<name>")
-    parser.add_argument("--model", required=True, help="model name: the folder under --output")
-    parser.add_argument("--output", required=True, help="s3://bucket/prefix or file:///dir")
+    parser = contract_parser(__doc__, PARAMS)
     parser.add_argument("--label", default=None, help="label column (default: 'target' or 'label', else the last)")
-    parser.add_argument("--min-accuracy", type=float, default=0.8, help="promote only at or above this (default 0.8)")
     parser.add_argument("--seed", type=int, default=42, help="seed for the split and the estimator (default 42)")
     parser.add_argument("--test-size", type=float, default=0.2, help="held-out fraction (default 0.2)")
-    args = parser.parse_args(argv)
-    if not args.model or "/" in args.model:
-        parser.error(f"--model must be a non-empty name without '/': {args.model!r}")
+    args = parse_contract(parser, PARAMS, argv)
     if not 0.0 < args.test_size < 1.0:
         parser.error(f"--test-size must be between 0 and 1: {args.test_size}")
     return args
@@ -339,14 +190,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        return run(args)
-    except TrainError as exc:
-        print(f"train: error: {exc.reason}", file=sys.stderr)
-        return exc.code
-    except Exception as exc:  # a bug still gets one line, per the image contract
-        print(f"train: error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
-        return ExitCode.UNEXPECTED
+    return run_main(lambda: run(args))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ import joblib
 import numpy as np
 import orjson
 import pytest
+import sklearn
+import xgboost
 
 from .conftest import iris, HEALTHCHECK, SERVER, Moto, Server, base_env, launch_server, run_train, wait_until
 
@@ -507,11 +509,66 @@ def test_sha256_mismatch_is_refused(start_server: StartServer, trained_models: P
     assert server.answers("/v2/health/live", 200)
 
 
+def recorded_as(trained_models: Path, tmp_path: Path, libraries: dict[str, str | None]) -> tuple[Path, str]:
+    """A copy of the trained models whose promoted metadata records other libraries (None drops one)."""
+    models = tmp_path / "models"
+    shutil.copytree(trained_models, models)
+    version_dir = models / "iris" / (models / "iris" / "LATEST").read_text().strip()
+    metadata = orjson.loads((version_dir / "metadata.json").read_bytes())
+    for library, version in libraries.items():
+        if version is None:
+            metadata["libraries"].pop(library)
+        else:
+            metadata["libraries"][library] = version
+    (version_dir / "metadata.json").write_bytes(orjson.dumps(metadata))
+    return models, version_dir.as_uri()
+
+
+MISMATCH_ADVICE = "a pickle loads only with the versions it was made with: serve it from a server image with those, or retrain it with this one's"
+
+
+@pytest.mark.parametrize(
+    ("libraries", "problems"),
+    [
+        pytest.param({"scikit-learn": "1.8.0"}, f"scikit-learn 1.8.0 (this server has {sklearn.__version__})", id="scikit-learn"),
+        pytest.param({"numpy": "1.26.4"}, f"numpy 1.26.4 (this server has {np.__version__})", id="numpy-major"),
+        pytest.param({"xgboost": "9.9.9"}, f"xgboost 9.9.9 (this server has {xgboost.__version__})", id="xgboost"),
+        pytest.param(
+            {"scikit-learn": "1.8.0", "numpy": None},
+            f"numpy not recorded, scikit-learn 1.8.0 (this server has {sklearn.__version__})",
+            id="two-at-once",
+        ),
+    ],
+)
+def test_a_model_of_other_library_versions_is_refused_before_ready(
+    start_server: StartServer, trained_models: Path, tmp_path: Path, libraries: dict[str, str | None], problems: str
+) -> None:
+    models, version_uri = recorded_as(trained_models, tmp_path, libraries)
+    server = start_server(latest_uri(models), workers=1, wait_for="/v2/health/live")
+    reason = f"library mismatch for {version_uri}: {problems}; {MISMATCH_ADVICE}"
+    assert server.get("/v2/health/ready").json() == {"ready": False, "reason": reason}
+    assert server.post("/v2/models/iris/infer", content=infer_body([[5.1, 3.5, 1.4, 0.2]])).status_code == 503
+    assert f"model not loaded: {reason}" in server.log.read_text()
+
+
+def test_a_model_of_the_same_numpy_major_is_served(start_server: StartServer, trained_models: Path, tmp_path: Path) -> None:
+    same_major = f"{np.__version__.split('.')[0]}.0.0"
+    assert same_major != np.__version__
+    models, _ = recorded_as(trained_models, tmp_path, {"numpy": same_major, "python": "3.10.0", "scipy": "0.1"})
+    server = start_server(latest_uri(models), workers=1)
+    assert server.post("/v2/models/iris/infer", content=infer_body([[5.1, 3.5, 1.4, 0.2]])).status_code == 200
+
+
 def test_verified_bytes_that_are_no_model_are_refused_without_a_crash(start_server: StartServer, tmp_path: Path) -> None:
     version = tmp_path / "models" / "iris" / "v1"
     version.mkdir(parents=True)
     (version / "model.joblib").write_bytes(b"not a pickle")
-    metadata = {"model": "iris", "version": "v1", "sha256": hashlib.sha256(b"not a pickle").hexdigest()}
+    metadata = {
+        "model": "iris",
+        "version": "v1",
+        "sha256": hashlib.sha256(b"not a pickle").hexdigest(),
+        "libraries": {"scikit-learn": sklearn.__version__, "numpy": np.__version__},
+    }
     (version / "metadata.json").write_bytes(orjson.dumps(metadata))
     server = start_server(version.as_uri(), workers=1, wait_for="/v2/health/live")
     ready = server.get("/v2/health/ready")

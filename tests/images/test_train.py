@@ -208,10 +208,9 @@ def test_s3_access_denied_is_a_clean_failure(moto: Moto, bucket: str) -> None:
     assert moto.client("s3").list_objects_v2(Bucket=bucket, Prefix="models/").get("KeyCount") == 0
 
 
-def test_bad_arguments_exit_with_usage_code(tmp_path: Path) -> None:
+def test_bad_arguments_exit_with_usage_code_in_one_line(tmp_path: Path) -> None:
     result = run_train("--data", "builtin:iris", "--model", "a/b", "--output", tmp_path.as_uri())
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
+    assert (result.returncode, result.stderr) == (2, "train: error: --model must be a non-empty name without '/': 'a/b'\n")
 
 
 def test_unwritable_output_is_a_clean_failure(tmp_path: Path) -> None:
@@ -219,3 +218,93 @@ def test_unwritable_output_is_a_clean_failure(tmp_path: Path) -> None:
     blocker.write_text("a file where the output folder should go")
     result = run_train("--data", "builtin:iris", "--model", "iris", "--output", (blocker / "models").as_uri())
     assert_clean_failure(result, 7, "cannot write")
+
+
+# --- hyperparameters and promotion --------------------------------------------------------
+
+
+def test_params_reach_the_estimator_and_the_metadata(tmp_path: Path) -> None:
+    result = run_train(
+        "--data", "builtin:iris", "--model", "iris", "--output", tmp_path.as_uri(),
+        "--param", "C=0.05", "--param", "max_iter=200",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    version_dir = tmp_path / "iris" / promoted_version(tmp_path / "iris")
+    estimator = joblib.load(version_dir / "model.joblib")[-1]
+    assert (estimator.C, estimator.max_iter) == (0.05, 200)
+    assert read_json(version_dir / "metadata.json")["training"] == {
+        "seed": 42,
+        "test_size": 0.2,
+        "estimator": "StandardScaler+LogisticRegression",
+        "params": {"C": 0.05, "max_iter": 200},
+    }
+
+
+def test_without_params_the_defaults_are_used_and_recorded(tmp_path: Path) -> None:
+    assert run_train("--data", "builtin:iris", "--model", "iris", "--output", tmp_path.as_uri()).returncode == 0
+    version_dir = tmp_path / "iris" / promoted_version(tmp_path / "iris")
+    estimator = joblib.load(version_dir / "model.joblib")[-1]
+    assert (estimator.C, estimator.max_iter) == (1.0, 1000)
+    assert read_json(version_dir / "metadata.json")["training"]["params"] == {"C": 1.0, "max_iter": 1000}
+
+
+@pytest.mark.parametrize(
+    ("pairs", "reason"),
+    [
+        pytest.param(["C"], "--param 'C' is not NAME=VALUE", id="no-equals"),
+        pytest.param(["=1"], "--param '=1' is not NAME=VALUE", id="no-name"),
+        pytest.param(["C="], "--param 'C=' is not NAME=VALUE", id="no-value"),
+        pytest.param(["gamma=1"], "--param: unknown name 'gamma' (known: C, max_iter)", id="unknown-name"),
+        pytest.param(["C=1", "C=2"], "--param: C given twice", id="twice"),
+        pytest.param(["C=abc"], "--param C=abc: C must be a number > 0", id="not-a-number"),
+        pytest.param(["C=0"], "--param C=0: C must be a number > 0", id="zero"),
+        pytest.param(["C=nan"], "--param C=nan: C must be a number > 0", id="nan"),
+        pytest.param(["C=inf"], "--param C=inf: C must be a number > 0", id="infinite"),
+        pytest.param(["max_iter=1.5"], "--param max_iter=1.5: max_iter must be an integer >= 1", id="fractional-int"),
+        pytest.param(["max_iter=0"], "--param max_iter=0: max_iter must be an integer >= 1", id="zero-iterations"),
+    ],
+)
+def test_a_bad_param_is_a_bad_command_line_in_one_line(tmp_path: Path, pairs: list[str], reason: str) -> None:
+    output = tmp_path / "out"
+    args = [arg for pair in pairs for arg in ("--param", pair)]
+    result = run_train("--data", "builtin:iris", "--model", "iris", "--output", output.as_uri(), *args)
+    assert (result.returncode, result.stderr) == (2, f"train: error: {reason}\n")
+    assert not output.exists()
+
+
+def test_no_promote_stores_the_version_and_leaves_latest_alone(tmp_path: Path) -> None:
+    output = tmp_path.as_uri()
+    assert run_train("--data", "builtin:iris", "--model", "iris", "--output", output).returncode == 0
+    promoted_before = promoted_version(tmp_path / "iris")
+
+    result = run_train("--data", "builtin:iris", "--model", "iris", "--output", output, "--no-promote")
+    assert result.returncode == 0, result.stderr
+    [candidate] = [p for p in (tmp_path / "iris").iterdir() if p.is_dir() and p.name != promoted_before]
+    metadata = read_json(candidate / "metadata.json")
+    assert metadata["gate"] == {"min_accuracy": 0.8, "passed": True, "promote": False}
+    assert metadata["sha256"] == hashlib.sha256((candidate / "model.joblib").read_bytes()).hexdigest()
+    assert promoted_version(tmp_path / "iris") == promoted_before
+    accuracy = metadata["metrics"]["accuracy"]
+    assert result.stdout == f"train: stored {output}/iris/{candidate.name} (accuracy {accuracy:.4f}), not promoted (--no-promote)\n"
+
+
+def test_no_promote_on_a_first_run_writes_no_latest(tmp_path: Path) -> None:
+    result = run_train("--data", "builtin:iris", "--model", "iris", "--output", tmp_path.as_uri(), "--no-promote")
+    assert result.returncode == 0, result.stderr
+    [entry] = list((tmp_path / "iris").iterdir())  # the version folder, and no LATEST beside it
+    assert entry.is_dir() and sorted(p.name for p in entry.iterdir()) == ["metadata.json", "model.joblib"]
+
+
+def test_no_promote_below_the_gate_still_exits_6_and_records_the_gate(tmp_path: Path) -> None:
+    result = run_train(
+        "--data", "builtin:iris", "--model", "iris", "--output", tmp_path.as_uri(), "--no-promote", "--min-accuracy", "1.01",
+    )  # fmt: skip
+    assert_clean_failure(result, 6, "< --min-accuracy 1.01")
+    [candidate] = list((tmp_path / "iris").iterdir())
+    assert read_json(candidate / "metadata.json")["gate"] == {"min_accuracy": 1.01, "passed": False, "promote": False}
+
+
+def test_a_promoting_run_records_that_it_may_promote(tmp_path: Path) -> None:
+    assert run_train("--data", "builtin:iris", "--model", "iris", "--output", tmp_path.as_uri(), "--min-accuracy", "0.5").returncode == 0
+    metadata = read_json(tmp_path / "iris" / promoted_version(tmp_path / "iris") / "metadata.json")
+    assert metadata["gate"] == {"min_accuracy": 0.5, "passed": True, "promote": True}
