@@ -414,19 +414,31 @@ def _shown(path: Path) -> str:
 def stack_config_with(stack: str, changes: dict[str, Any]) -> dict[str, str]:
     """A stack file's config with some settings changed.
 
-    `{"mlops:serving": {"minReplicas": 1}}` changes one field of an object key and keeps
-    the others; a value of None removes that field or key.
+    `{"mlops:projects": {"iris": {"serve": {"minReplicas": 1}}}}` changes one field of an
+    object key, at any depth, and keeps the others; a value of None removes that field or key.
     """
     config = stack_config(stack)
     for key, value in changes.items():
         if value is None:
             config.pop(key, None)
         elif isinstance(value, dict):
-            merged = {**json.loads(config.get(key, "{}")), **value}
-            config[key] = json.dumps({k: v for k, v in merged.items() if v is not None})
+            config[key] = json.dumps(_merged(json.loads(config.get(key, "{}")), value))
         else:
             config[key] = str(value)
     return config
+
+
+def _merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `changes` merged in, objects field by field; None removes a field."""
+    merged = dict(base)
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _as_config_string(value: Any) -> str:

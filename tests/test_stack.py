@@ -54,7 +54,7 @@ def test_dev_outputs(dev: Recording) -> None:
     assert set(outputs["registryUrls"]) == {"train", "serve"}
     assert outputs["registryUrls"]["train"].endswith("/mlops-dev/train")
     assert set(outputs["imageRefs"]) == {"train", "serve"}
-    assert outputs["jobQueue"] == outputs["jobDefinition"] == "mlops-dev-train"
+    assert outputs["jobQueue"] == outputs["projects"]["iris"]["jobDefinition"] == "mlops-dev-train"
     assert "trainingInstanceId" not in outputs
 
 

@@ -44,7 +44,7 @@ def test_oidc_provider_trusts_the_cluster_issuer_for_one_audience(prod: Recordin
     assert provider.inputs["clientIdLists"] == [AUDIENCE]
 
 
-@pytest.mark.parametrize(("workload", "service_account"), [("serving", "model-server"), ("training", "train")])
+@pytest.mark.parametrize(("workload", "service_account"), [("serving", "iris-server"), ("training", "iris-train")])
 def test_role_is_assumable_only_by_its_service_account(prod: Recording, workload: str, service_account: str) -> None:
     assert trust(prod, workload) == {
         "Version": "2012-10-17",
@@ -66,9 +66,9 @@ def test_role_is_assumable_only_by_its_service_account(prod: Recording, workload
 
 
 def test_role_arns_are_outputs(prod: Recording) -> None:
-    assert prod.outputs["servingRoleArn"] == role(prod, "serving").state["arn"]
-    assert prod.outputs["trainingRoleArn"] == role(prod, "training").state["arn"]
-    assert prod.outputs["servingRoleArn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/mlops-prod-model-server"
+    assert prod.outputs["projects"]["iris"]["servingRoleArn"] == role(prod, "serving").state["arn"]
+    assert prod.outputs["projects"]["iris"]["trainingRoleArn"] == role(prod, "training").state["arn"]
+    assert prod.outputs["projects"]["iris"]["servingRoleArn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/mlops-prod-iris-server"
 
 
 def test_serving_reads_only_its_model_prefix(prod: Recording) -> None:
@@ -165,7 +165,7 @@ def test_deployer_policy_may_manage_only_gke_issuer_providers(prod: Recording) -
 
 
 def test_training_on_builtin_data_reads_nothing_from_the_bucket(run_with: RunWith) -> None:
-    recording = run_with("prod", **{"mlops:training": {"data": "builtin:iris"}})
+    recording = run_with("prod", **{"mlops:projects": {"iris": {"train": {"data": "builtin:iris"}}}})
     assert set(statements(recording, "training")) == {"ListOwnPrefixes", "WriteModels", "UseBucketKeyThroughS3"}
 
 
@@ -180,7 +180,7 @@ def test_role_sessions_last_one_hour(prod: Recording, workload: str) -> None:
     assert role(prod, workload).inputs["maxSessionDuration"] == 3600
 
 
-@pytest.mark.parametrize(("workload", "name"), [("serving", "mlops-prod-model-server"), ("training", "mlops-prod-train")])
+@pytest.mark.parametrize(("workload", "name"), [("serving", "mlops-prod-iris-server"), ("training", "mlops-prod-iris-train")])
 def test_role_is_named_for_stack_and_service_account_under_the_mlops_path(prod: Recording, workload: str, name: str) -> None:
     # The deployer policy may manage only roles under /mlops/; names are unique per stack.
     inputs = role(prod, workload).inputs
