@@ -158,7 +158,7 @@ def stack_outputs(
     tokens = {name: server.auth_token for name, server in servers.items() if server.auth_token is not None}
     if tokens:
         # A secret inside `projects` would make the whole map secret: the tokens are an output of their own.
-        outputs["servingTokens"] = tokens
+        outputs["servingTokens"] = pulumi.Output.secret(tokens)
     return outputs
 
 

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.config import ServingConfig
+from components.config import ServeConfig
 from components.identity import PodAccess, projected_token_volume
 from components.serving import ModelServing, ModelServingArgs
 from components.pods import Placement
@@ -48,7 +48,8 @@ def serve_with(identities: WebIdentities) -> Recording:
         serving = ModelServing(
             "serving",
             ModelServingArgs(
-                serving=ServingConfig(),
+                project="iris",
+                serve=ServeConfig(),
                 image_ref="registry.example/serve@sha256:" + "0" * 64,
                 highly_available=False,
                 placement=Placement(
@@ -104,7 +105,7 @@ def test_a_workload_user_is_destroyed_even_with_a_key_made_by_hand(dev: Recordin
     ("stack", "users"),
     [
         ("dev", ["mlops-dev-renew-pull-secret", "mlops-dev-iris-server"]),
-        ("dev_cluster_training", ["mlops-dev-renew-pull-secret", "mlops-dev-iris-server", "mlops-dev-train"]),
+        ("dev_cluster_training", ["mlops-dev-renew-pull-secret", "mlops-dev-iris-server", "mlops-dev-iris-train"]),
         ("prod_on_aws", ["mlops-prod-renew-pull-secret", "mlops-prod-iris-server"]),
     ],
 )

@@ -5,8 +5,13 @@ from __future__ import annotations
 from offline.engine import Recording
 from tests.manifests import manifest
 
-SERVING = {"app.kubernetes.io/name": "iris-server", "app.kubernetes.io/instance": "mlops-dev", "app.kubernetes.io/part-of": "mlops"}
-RENEWER = {**SERVING, "app.kubernetes.io/name": "renew-pull-secret"}
+SERVING = {
+    "app.kubernetes.io/name": "model-server",
+    "app.kubernetes.io/instance": "mlops-dev",
+    "app.kubernetes.io/part-of": "mlops",
+    "mlops/project": "iris",
+}
+RENEWER = {"app.kubernetes.io/name": "renew-pull-secret", "app.kubernetes.io/instance": "mlops-dev", "app.kubernetes.io/part-of": "mlops"}
 
 
 def test_an_ingress_policy_admits_only_its_port_inbound_to_its_pods(dev: Recording) -> None:

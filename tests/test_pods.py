@@ -36,8 +36,8 @@ def test_the_images_user_is_uid_10001() -> None:
 
 def test_labels_are_name_instance_and_part_of() -> None:
     # They are the Deployment's (immutable) selector: a changed value replaces the Deployment.
-    assert pods.labels("iris-server", instance="mlops-dev") == {
-        "app.kubernetes.io/name": "iris-server",
+    assert pods.labels("model-server", instance="mlops-dev") == {
+        "app.kubernetes.io/name": "model-server",
         "app.kubernetes.io/instance": "mlops-dev",
         "app.kubernetes.io/part-of": "mlops",
     }

@@ -14,7 +14,12 @@ from tests.support import RunWith
 
 NAMESPACE = {"dev": "mlops-dev", "prod": "mlops-prod"}
 SERVE_REPOSITORY = f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/mlops-dev/serve"
-SELECTOR = {"app.kubernetes.io/name": "iris-server", "app.kubernetes.io/instance": "mlops-dev", "app.kubernetes.io/part-of": "mlops"}
+SELECTOR = {
+    "app.kubernetes.io/name": "model-server",
+    "app.kubernetes.io/instance": "mlops-dev",
+    "app.kubernetes.io/part-of": "mlops",
+    "mlops/project": "iris",
+}
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 
 
@@ -494,8 +499,8 @@ def test_egress_is_dns_and_https_only(dev: Recording) -> None:
 
 def test_outputs_name_the_service_and_its_endpoint(dev: Recording) -> None:
     assert dev.outputs["projects"]["iris"]["servingService"] == "iris-server"
-    assert dev.outputs["projects"]["iris"]["servingEndpoint"] == "http://model-server.mlops-dev.svc.cluster.local:8080/v2/models/iris/infer"
+    assert dev.outputs["projects"]["iris"]["servingEndpoint"] == "http://iris-server.mlops-dev.svc.cluster.local:8080/v2/models/iris/infer"
 
 
 def test_port_forward_reaches_the_service(dev: Recording) -> None:
-    assert dev.outputs["projects"]["iris"]["portForwardCommand"] == "kubectl port-forward -n mlops-dev service/model-server 8080:8080"
+    assert dev.outputs["projects"]["iris"]["portForwardCommand"] == "kubectl port-forward -n mlops-dev service/iris-server 8080:8080"

@@ -31,7 +31,8 @@ def test_a_public_endpoint_keeps_the_token_in_a_secret(prod_public: Recording) -
     assert secret["metadata"]["namespace"] == "mlops-prod"
     # The workload's labels: `kubectl delete -l app.kubernetes.io/instance=...` cleans it up with the rest.
     assert secret["metadata"]["labels"] == {
-        "app.kubernetes.io/name": "iris-server", "app.kubernetes.io/instance": "mlops-prod", "app.kubernetes.io/part-of": "mlops"
+        "app.kubernetes.io/name": "model-server", "app.kubernetes.io/instance": "mlops-prod", "app.kubernetes.io/part-of": "mlops",
+        "mlops/project": "iris",
     }
     assert secret["type"] == "Opaque"
     assert secret["stringData"] == {"token": MOCK_TOKEN}
@@ -47,7 +48,7 @@ def test_a_public_endpoint_server_reads_the_token_from_the_secret(prod_public: R
 
 def test_a_public_endpoint_exports_the_token_as_a_secret_output(prod_public: Recording) -> None:
     assert prod_public.outputs["servingTokens"]["iris"] == MOCK_TOKEN
-    assert "servingToken" in prod_public.secret_outputs, "`pulumi stack output` shows it only with --show-secrets"
+    assert "servingTokens" in prod_public.secret_outputs, "`pulumi stack output` shows it only with --show-secrets"
 
 
 @pytest.mark.parametrize("run", ["prod", "dev"])  # an internal load balancer; a ClusterIP Service

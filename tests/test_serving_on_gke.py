@@ -48,7 +48,7 @@ def test_pods_reach_aws_with_a_projected_token_not_a_key(prod: Recording, kind: 
 def test_each_workload_assumes_its_own_role(prod: Recording, kind: str, output: str) -> None:
     [container] = pod_spec(workloads(prod)[kind])["containers"]
     role = next(e["value"] for e in container["env"] if e["name"] == "AWS_ROLE_ARN")
-    assert role == prod.outputs[output]
+    assert role == prod.outputs["projects"]["iris"][output]
     assert prod.outputs["projects"]["iris"]["servingRoleArn"] != prod.outputs["projects"]["iris"]["trainingRoleArn"]
 
 
@@ -84,7 +84,7 @@ def test_training_runs_on_the_gpu_pool(prod: Recording) -> None:
 def test_train_now_runs_a_job_from_the_cronjob_on_the_cluster_context(prod: Recording) -> None:
     command = prod.outputs["projects"]["iris"]["trainNowCommand"]
     assert command.startswith("kubectl --context ")
-    assert "create job" in command and "--from=cronjob/train" in command
+    assert "create job" in command and "--from=cronjob/iris-train" in command
 
 
 def test_serving_cpu_sizes_the_serving_node_pool(run_with: RunWith) -> None:

@@ -26,7 +26,7 @@ ISSUER_HOST_PATH = f"container.googleapis.com/v1/projects/{PROJECT}/locations/us
 
 
 def role(recording: Recording, workload: str) -> Registration:
-    return recording.get(ROLE, f"{workload}-identity-role")
+    return recording.get(ROLE, f"{workload}-iris-identity-role")
 
 
 def trust(recording: Recording, workload: str) -> dict[str, Any]:
@@ -34,7 +34,7 @@ def trust(recording: Recording, workload: str) -> dict[str, Any]:
 
 
 def statements(recording: Recording, workload: str) -> dict[str, dict[str, Any]]:
-    policy = json.loads(recording.get(ROLE_POLICY, f"{workload}-identity-policy").inputs["policy"])
+    policy = json.loads(recording.get(ROLE_POLICY, f"{workload}-iris-identity-policy").inputs["policy"])
     return {s["Sid"]: s for s in policy["Statement"]}
 
 
@@ -195,7 +195,7 @@ def test_role_is_capped_by_the_workload_boundary(prod: Recording, workload: str)
 
 @pytest.mark.parametrize("workload", ["serving", "training"])
 def test_role_policy_is_attached_to_its_own_role(prod: Recording, workload: str) -> None:
-    policy = prod.get(ROLE_POLICY, f"{workload}-identity-policy")
+    policy = prod.get(ROLE_POLICY, f"{workload}-iris-identity-policy")
     assert policy.inputs["role"] == role(prod, workload).id
 
 
@@ -205,12 +205,12 @@ def test_role_waits_for_the_oidc_provider(prod: Recording, workload: str) -> Non
     assert prod.one(OIDC).urn in role(prod, workload).dependencies
 
 
-@pytest.mark.parametrize(("workload", "component"), [("serving", "serving"), ("training", "training")])
+@pytest.mark.parametrize(("workload", "component"), [("serving", "serving-iris"), ("training", "training-iris")])
 def test_role_belongs_to_its_workload(prod: Recording, workload: str, component: str) -> None:
     # Under the workload's component, so its URN moves with the workload and not with the cluster.
-    wrapper = prod.get("mlops:identity:WebIdentityRole", f"{workload}-identity")
+    wrapper = prod.get("mlops:identity:WebIdentityRole", f"{workload}-iris-identity")
     assert role(prod, workload).parent == wrapper.urn
-    assert prod.get(ROLE_POLICY, f"{workload}-identity-policy").parent == wrapper.urn
+    assert prod.get(ROLE_POLICY, f"{workload}-iris-identity-policy").parent == wrapper.urn
     assert wrapper.parent == prod.named(component).urn
 
 

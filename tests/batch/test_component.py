@@ -109,15 +109,17 @@ def test_batch_roles_live_under_the_project_path(dev: Recording, role: str) -> N
     assert dev.named(role).inputs["path"] == "/mlops/"
 
 
-@pytest.mark.parametrize(("stack", "name"), [("dev", "mlops-dev-train"), ("prod_on_aws", "mlops-prod-train")])
-def test_queue_and_job_definition_names_are_unique_per_stack(request: pytest.FixtureRequest, stack: str, name: str) -> None:
+@pytest.mark.parametrize(("stack", "prefix"), [("dev", "mlops-dev"), ("prod_on_aws", "mlops-prod")])
+def test_queue_and_job_definition_names_are_unique_per_stack(request: pytest.FixtureRequest, stack: str, prefix: str) -> None:
+    # The queue is the stack's; the job definition is the project's, within the stack.
     run: Recording = request.getfixturevalue(stack)
-    assert (run.one(JOB_QUEUE).inputs["name"], run.one(JOB_DEFINITION).inputs["name"]) == (name, name)
+    names = (run.one(JOB_QUEUE).inputs["name"], run.one(JOB_DEFINITION).inputs["name"])
+    assert names == (f"{prefix}-train", f"{prefix}-iris-train")
 
 
 def test_queue_and_job_definition_are_exported(dev: Recording) -> None:
     assert dev.outputs["jobQueue"] == dev.one(JOB_QUEUE).inputs["name"] == "mlops-dev-train"
-    assert dev.outputs["projects"]["iris"]["jobDefinition"] == dev.one(JOB_DEFINITION).inputs["name"] == "mlops-dev-train"
+    assert dev.outputs["projects"]["iris"]["jobDefinition"] == dev.one(JOB_DEFINITION).inputs["name"] == "mlops-dev-iris-train"
 
 
 def test_train_now_command_submits_to_the_queue(dev: Recording) -> None:
@@ -145,8 +147,8 @@ def test_logs_command_follows_the_jobs_log_stream(dev: Recording) -> None:
 def test_train_now_command_is_exact(dev: Recording) -> None:
     # The README's quick start pipes this into JOB_ID: another --query or --output breaks it.
     assert dev.outputs["projects"]["iris"]["trainNowCommand"] == (
-        "aws batch submit-job --region us-east-1 --job-queue mlops-dev-train --job-definition mlops-dev-train"
-        " --job-name mlops-dev-train-manual --query jobId --output text"
+        "aws batch submit-job --region us-east-1 --job-queue mlops-dev-train --job-definition mlops-dev-iris-train"
+        " --job-name mlops-dev-iris-train-manual --query jobId --output text"
     )
 
 
