@@ -17,7 +17,7 @@ from components.config import ServeConfig
 from components.iam import model_reader_policy
 from components.network_policy import one_port_policy
 from components.pods import Placement, RestrictedContainer, labels, restricted_pod_spec, workload_identity
-from components.project_names import project_labels, server_ingress_name, server_name
+from components.project_names import project_labels, project_tags, server_ingress_name, server_name
 
 NAME = "model-server"
 PORT = 8080  # images/serve: v2 REST and /metrics on one port
@@ -96,6 +96,7 @@ class ModelServing(pulumi.ComponentResource):
             policy=model_reader_policy(**placement.bucket_scope, model=args.project),
             selector=selector,
             parent=self,
+            tags=project_tags(args.project),
         )
         # An internal endpoint is reached from the VPC or a port-forward only; a public one needs the token.
         self.auth_token, auth_env = (

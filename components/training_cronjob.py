@@ -14,7 +14,7 @@ import pulumi_kubernetes as k8s
 from components.config import TrainConfig
 from components.iam import model_writer_policy
 from components.pods import Placement, workload_identity, RestrictedContainer, labels, restricted_pod_spec
-from components.project_names import project_labels, trainer_name
+from components.project_names import project_labels, project_tags, trainer_name
 from components.training_command import training_command
 
 NAME = "train"
@@ -83,6 +83,7 @@ class TrainingCronJob(pulumi.ComponentResource):
             policy=model_writer_policy(**args.placement.bucket_scope, model=args.project, data=args.training.data),
             selector=selector,
             parent=self,
+            tags=project_tags(args.project),
         )
         job_args = pulumi.Output.from_input(args.placement.bucket_name).apply(
             lambda bucket: training_command(args.project, args.training, bucket_name=bucket)

@@ -25,6 +25,7 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "stacks" / "stack-config.
 def _section_schema(section: str) -> dict[str, Any]:
     """A section's schema; a map section (`projects`) as an object of its entries' schema."""
     field = StackConfig.model_fields[section]
+    assert field.annotation is not None
     schema = TypeAdapter(field.annotation).json_schema(by_alias=True)
     _drop_titles(schema)
     schema["description"] = field.description or f"The {section} settings."
@@ -54,6 +55,8 @@ def stack_file_schema() -> dict[str, Any]:
         f"{PROJECT}:teardown": {"description": teardown.description, "enum": [True, False, "true", "false"]},
         **{f"{PROJECT}:{section}": _section_schema(section) for section in SECTIONS},
     }
+    # A map section's entries refer to their models by `#/$defs/...`: those live at the root.
+    definitions = {name: model for schema in config_properties.values() for name, model in schema.pop("$defs", {}).items()}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"Pulumi stack file of the {PROJECT} project",
@@ -75,6 +78,7 @@ def stack_file_schema() -> dict[str, Any]:
         },
         "required": ["config"],
         "additionalProperties": False,
+        **({"$defs": definitions} if definitions else {}),
     }
 
 

@@ -26,7 +26,14 @@ class WebIdentities:
         self.policies: list[Mapping[str, Any]] = []
 
     def grant(
-        self, name: str, *, namespace: pulumi.Input[str], service_account: str, policy: Mapping[str, Any], parent: pulumi.Resource
+        self,
+        name: str,
+        *,
+        namespace: pulumi.Input[str],
+        service_account: str,
+        policy: Mapping[str, Any],
+        parent: pulumi.Resource,
+        tags: Mapping[str, str] | None = None,
     ) -> PodAccess:
         self.policies.append(policy)
         return PodAccess(

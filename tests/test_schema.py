@@ -27,8 +27,13 @@ def stack_file(stack: str) -> dict[str, Any]:
 
 
 def errors(document: dict[str, Any]) -> list[str]:
+    """Every error's message, with those under an anyOf (a project's optional train and serve)."""
     validator = jsonschema.Draft202012Validator(schema())
-    return [error.message for error in validator.iter_errors(document)]
+    return [message for error in validator.iter_errors(document) for message in _messages(error)]
+
+
+def _messages(error: jsonschema.ValidationError) -> list[str]:
+    return [error.message, *(message for cause in error.context or [] for message in _messages(cause))]
 
 
 def test_checked_in_schema_matches_the_config_model() -> None:
@@ -68,11 +73,20 @@ def test_schema_flags_a_quoted_number() -> None:
 
 def test_schema_flags_a_value_out_of_range_and_an_unknown_region() -> None:
     document = stack_file("dev")
-    document["config"]["mlops:serving"]["targetCpuUtilization"] = 150
+    document["config"]["mlops:projects"]["iris"]["serve"]["targetCpuUtilization"] = 150
     document["config"]["aws:region"] = "us-east1"
     messages = errors(document)
     assert any("150 is greater than the maximum of 100" in message for message in messages)
     assert any("'us-east1' is not one of" in message for message in messages)
+
+
+def test_schema_describes_each_project_setting() -> None:
+    # A project's settings are in the models its map refers to (train, serve).
+    definitions = schema()["$defs"]
+    assert set(definitions) == {"ProjectConfig", "TrainConfig", "ServeConfig"}
+    for model, model_schema in definitions.items():
+        for key, setting in model_schema["properties"].items():
+            assert setting.get("description"), f"{model}.{key} has no description"
 
 
 def test_schema_describes_each_setting() -> None:
