@@ -333,7 +333,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 which = spec.WhichOneof("parent")
                 # "No parent" means the stack itself, which this engine's URNs name as a parent.
                 root = self.make_urn("", "pulumi:pulumi:Stack", f"{pulumi.get_project()}-{pulumi.get_stack()}")
-                parent = root if which == "noParent" else spec.parentUrn if which == "parentUrn" else request.parent
+                # An empty parentUrn (the SDK's Alias(name=...)) means the resource's own parent, as the engine reads it.
+                parent = root if which == "noParent" else (spec.parentUrn if which == "parentUrn" else "") or request.parent
                 urns.append(self.make_urn(parent, spec.type or request.type, spec.name or request.name))
         return tuple(sorted(set(urns)))
 
