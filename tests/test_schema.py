@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from components.config import _SECTION_MODELS, SCALAR_KEYS
+from components.config import _SECTION_MODELS, SCALAR_KEYS, ServeConfig, TrainConfig
 from offline.engine import STACKS_DIR
 from offline.schema import SCHEMA_PATH, render
 
@@ -110,7 +110,7 @@ def documented_keys() -> set[str]:
         if not line.startswith("| `"):
             continue
         names = re.findall(r"`([^`]+)`", line.split("|")[1])
-        section = names[0].split(".")[0] if "." in names[0] else ""
+        section = names[0].rsplit(".", 1)[0] if "." in names[0] else ""
         keys |= {name if "." in name or ":" in name or not section else f"{section}.{name}" for name in names}
     return keys
 
@@ -119,7 +119,9 @@ def model_keys() -> set[str]:
     keys = {f"mlops:{key}" for key in SCALAR_KEYS} | {"aws:region", "kubernetes:context"}
     for section, model in _SECTION_MODELS.items():
         keys |= {f"{section}.{field.alias or name}" for name, field in model.model_fields.items()}
-    return keys
+    for part, model in (("train", TrainConfig), ("serve", ServeConfig)):
+        keys |= {f"projects.<name>.{part}.{field.alias or name}" for name, field in model.model_fields.items()}
+    return keys | {"projects.<name>.train", "projects.<name>.serve"}
 
 
 def test_readme_configuration_table_documents_every_key() -> None:
@@ -141,3 +143,15 @@ def test_stack_file_shows_every_key_set_or_commented(stack: str) -> None:
             if not re.search(rf"^\s*#?\s*{field.alias or name}:", block, re.M)
         ]
     assert missing == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_files_project_shows_every_project_key_set_or_commented(stack: str) -> None:
+    text = (STACKS_DIR / f"Pulumi.{stack}.yaml").read_text()
+    block = text[text.index("    iris:\n") :]
+    for part, model in (("train", TrainConfig), ("serve", ServeConfig)):
+        lines = block[block.index(f"      {part}:") :].splitlines()[1:]
+        own = "\n".join(itertools.takewhile(lambda line: line.startswith("        "), lines))
+        assert [
+            field.alias for field in model.model_fields.values() if not re.search(rf"^\s*#?\s*{field.alias}:", own, re.M)
+        ] == [], part
