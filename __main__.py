@@ -15,6 +15,7 @@ import pulumi_aws as aws
 from components.clusters import Cluster, cluster_for, runs_on_gke
 from components.config import StackConfig
 from components.images import ContainerImages
+from components.migration import renamed
 from components.namespace import WorkloadNamespace, WorkloadNamespaceArgs
 from components.pods import Placement
 from components.project_names import name_prefix as stack_name_prefix
@@ -25,7 +26,6 @@ from components.serving import ModelServing, ModelServingArgs
 from components.storage import DataBucket, DataBucketArgs
 from components.training_backends import TrainingBackend, training_backend_for, trainings_of
 from components.training_images import project_build_contexts, training_image_ref
-from components.migration import renamed
 
 IMAGES_DIR = Path(__file__).parent / "images"
 

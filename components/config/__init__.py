@@ -7,9 +7,10 @@ the key as written in the stack file, the bad value and what is allowed.
 
 One module per concern: `stack` composes the sections (`storage`, `registry`, `compute`,
 `serving`, `projects`, `gke`, each on the base in `section`); `rules` holds the rules that
-span sections, `project_rules` those on the projects; `legacy` the single-model keys that moved; `errors` the messages and their hints; `cron` the schedule translation;
-`regions` the AWS regions; `samples` the stack files' placeholder values. Callers import
-from here.
+span sections, `project_rules` those on the projects against the rest of the stack;
+`legacy` the single-model keys that moved under `projects`; `errors` the messages and their
+hints; `cron` the schedule translation; `regions` the AWS regions; `samples` the stack
+files' placeholder values. Callers import from here.
 """
 
 from components.config.compute import GKE_GPU_MACHINES, ComputeConfig
