@@ -1,9 +1,10 @@
 """The mlops stack, top to bottom: config; providers; storage, registry and images; the cluster and
 the training backend, each chosen once (components/clusters.py, components/training_backends.py);
-serving and training on them; the exports. See README.md and stacks/."""
+each project's serving and training on them; the exports. See README.md and stacks/."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,14 +15,17 @@ import pulumi_aws as aws
 from components.clusters import Cluster, cluster_for, runs_on_gke
 from components.config import StackConfig
 from components.images import ContainerImages
+from components.migration import renamed
 from components.namespace import WorkloadNamespace, WorkloadNamespaceArgs
 from components.pods import Placement
+from components.project_names import name_prefix as stack_name_prefix
 from components.providers import aws_provider, default_tags, gcp_provider
 from components.pull_secret_renewer import PullSecretRenewer, PullSecretRenewerArgs
 from components.registry import ContainerRegistry, build_registry
 from components.serving import ModelServing, ModelServingArgs
 from components.storage import DataBucket, DataBucketArgs
-from components.training_backends import TrainingBackend, training_backend_for
+from components.training_backends import TrainingBackend, training_backend_for, trainings_of
+from components.training_images import project_build_contexts, training_image_ref
 
 IMAGES_DIR = Path(__file__).parent / "images"
 
@@ -138,38 +142,90 @@ def stack_outputs(
     images: ContainerImages,
     cluster: Cluster,
     namespace: WorkloadNamespace,
-    serving: ModelServing,
+    servers: Mapping[str, ModelServing],
     training: TrainingBackend,
 ) -> dict[str, Any]:
+    """The shared outputs flat; each project's under `projects.<name>`; public endpoints' tokens apart (secret)."""
     outputs: dict[str, Any] = {"bucketName": storage.bucket_name, "bucketArn": storage.bucket_arn}
     if storage.backup_bucket_name is not None:
         outputs["backupBucketName"] = storage.backup_bucket_name
     outputs |= {"registryUrls": registry.repository_urls, "imageRefs": images.refs, **cluster.exports}
-    outputs |= {
-        "servingNamespace": namespace.name,
-        "servingService": serving.service_name,
-        "servingEndpoint": serving.endpoint,
-        "portForwardCommand": serving.port_forward_command,
+    outputs |= {"servingNamespace": namespace.name, **training.exports}
+    outputs["projects"] = {
+        name: project_outputs(name, servers.get(name), training=training, cluster=cluster)
+        for name in sorted({*servers, *training.train_now_commands})
     }
-    if serving.auth_token is not None:
-        outputs["servingToken"] = serving.auth_token
-    outputs |= {"trainNowCommand": training.train_now_command, **training.exports}
-    return outputs | cluster.role_exports({"servingRoleArn": serving.service_account, "trainingRoleArn": training.service_account})
+    tokens = {name: server.auth_token for name, server in servers.items() if server.auth_token is not None}
+    if tokens:
+        # A secret inside `projects` would make the whole map secret: the tokens are an output of their own.
+        outputs["servingTokens"] = pulumi.Output.secret(tokens)
+    return outputs
+
+
+def project_outputs(
+    name: str, server: ModelServing | None, *, training: TrainingBackend, cluster: Cluster
+) -> dict[str, Any]:
+    """One project's outputs: how to train it now, where it is served, and its roles where they are roles."""
+    outputs: dict[str, Any] = {}
+    if name in training.train_now_commands:
+        outputs["trainNowCommand"] = training.train_now_commands[name]
+    outputs |= training.project_exports.get(name, {})
+    if server is not None:
+        outputs |= {
+            "servingService": server.service_name,
+            "servingEndpoint": server.endpoint,
+            "portForwardCommand": server.port_forward_command,
+        }
+    return outputs | cluster.role_exports(
+        {
+            "servingRoleArn": server.service_account if server is not None else None,
+            "trainingRoleArn": training.service_accounts.get(name),
+        }
+    )
+
+
+def model_servers(
+    cfg: StackConfig, *, image_ref: pulumi.Output[str], placement: Placement, cluster: Cluster, opts: pulumi.ResourceOptions
+) -> dict[str, ModelServing]:
+    """One autoscaled model server per served project, on the built-in server image or its own."""
+    return {
+        name: ModelServing(
+            f"serving-{name}",
+            ModelServingArgs(
+                project=name,
+                serve=project.serve,
+                image_ref=project.serve.image or image_ref,
+                highly_available=cfg.is_prod,
+                placement=placement,
+                exposure=cluster.exposure,
+            ),
+            opts=opts.merge(renamed(name, "serving")),
+        )
+        for name, project in cfg.projects.items()
+        if project.serve is not None
+    }
+
+
+def container_images(cfg: StackConfig, *, registry: ContainerRegistry, opts: pulumi.ResourceOptions) -> ContainerImages:
+    """The built-in trainer and server, and each project's training image built from its own folder."""
+    own = project_build_contexts(trainings_of(cfg))
+    return ContainerImages(
+        "images",
+        contexts={"train": IMAGES_DIR / "train", "serve": IMAGES_DIR / "serve", **own},
+        registry=registry,
+        repositories={image: "train" for image in own},
+        opts=opts,
+    )
 
 
 def main() -> None:
     cfg = StackConfig.from_pulumi()
-    name_prefix = f"{cfg.project}-{cfg.stack}"
+    name_prefix = stack_name_prefix(cfg.project, cfg.stack)
     providers = providers_for(cfg)
 
     storage = data_bucket(cfg, name_prefix=name_prefix, providers=providers)
     registry = registry_for(cfg, name_prefix=name_prefix, providers=providers)
-    images = ContainerImages(
-        "images",
-        contexts={"train": IMAGES_DIR / "train", "serve": IMAGES_DIR / "serve"},
-        registry=registry,
-        opts=providers.in_region,
-    )
+    images = container_images(cfg, registry=registry, opts=providers.in_region)
 
     # Serving runs on the cluster `serving.cluster` names, and training too where the cluster trains.
     cluster = cluster_for(
@@ -179,24 +235,15 @@ def main() -> None:
     namespace, placement = workload_placement(
         cfg, name_prefix=name_prefix, cluster=cluster, registry=registry, storage=storage, opts=on_cluster
     )
-    serving = ModelServing(
-        "serving",
-        ModelServingArgs(
-            serving=cfg.serving,
-            image_ref=images.refs["serve"],
-            highly_available=cfg.is_prod,
-            placement=placement,
-            exposure=cluster.exposure,
-        ),
-        opts=on_cluster,
-    )
+    servers = model_servers(cfg, image_ref=images.refs["serve"], placement=placement, cluster=cluster, opts=on_cluster)
     training = training_backend_for(
-        cfg, name_prefix=name_prefix, storage=storage, registry=registry, images=images,
+        cfg, name_prefix=name_prefix, storage=storage, registry=registry,
+        image_refs={name: training_image_ref(name, train, images.refs) for name, train in trainings_of(cfg).items()},
         cluster=cluster, placement=placement, in_region=providers.in_region, on_cluster=on_cluster,
     )
 
     outputs = stack_outputs(
-        storage=storage, registry=registry, images=images, cluster=cluster, namespace=namespace, serving=serving, training=training
+        storage=storage, registry=registry, images=images, cluster=cluster, namespace=namespace, servers=servers, training=training
     )
     for name, value in outputs.items():
         pulumi.export(name, value)

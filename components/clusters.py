@@ -15,7 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import StackConfig
-from components.gke import GkeCluster, GkeClusterArgs, load_balancer_annotations
+from components.gke import GkeCluster, GkeClusterArgs, ServedPods, load_balancer_annotations
 from components.identity import AccessKeyIdentities, WorkloadIdentities
 from components.providers import default_tags
 from components.registry import ContainerRegistry
@@ -125,9 +125,11 @@ def build_gke(cfg: StackConfig, *, name_prefix: str, registry: ContainerRegistry
             deletion_protection=cfg.protect_data,
             compute=cfg.compute,
             spot=cfg.spot,
-            serving_min_replicas=cfg.serving.min_replicas,
-            serving_max_replicas=cfg.serving.max_replicas,
-            serving_cpu_millicores=cfg.serving.cpu * 1000,
+            serving=[
+                ServedPods(project.serve.min_replicas, project.serve.max_replicas, project.serve.cpu)
+                for project in cfg.projects.values()
+                if project.serve is not None
+            ],
             # Release images only; the nodes never read the build cache.
             image_repositories={"images": next(iter(registry.repository_arns.values()))},
             labels=default_tags(cfg),

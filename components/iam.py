@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -32,10 +32,14 @@ def assumable_role(
     description: str | None = None,
     role_name: str | None = None,
     max_session_duration: int | None = None,
+    tags: Mapping[str, str] | None = None,
+    aliases: Sequence[pulumi.Input[str | pulumi.Alias]] = (),
+    policy_aliases: Sequence[pulumi.Input[str | pulumi.Alias]] = (),
 ) -> aws.iam.Role:
     """A role that `trust` lets a service (or a web-identity principal) assume, allowed `policy` inline.
 
     Under the project's path, with the workload boundary: the deployer may create no other role.
+    `aliases` and `policy_aliases` are the role's and its policy's names before a rename.
     """
     child = pulumi.ResourceOptions(parent=parent)
     role = aws.iam.Role(
@@ -46,9 +50,15 @@ def assumable_role(
         path=IAM_PATH,
         permissions_boundary=workload_boundary_arn(pulumi.InvokeOutputOptions(parent=parent)),
         max_session_duration=max_session_duration,
-        opts=child,
+        tags=dict(tags) if tags else None,
+        opts=child.merge(pulumi.ResourceOptions(aliases=list(aliases))),
     )
-    aws.iam.RolePolicy(policy_name, role=role.name, policy=pulumi.Output.json_dumps(policy), opts=child)
+    aws.iam.RolePolicy(
+        policy_name,
+        role=role.name,
+        policy=pulumi.Output.json_dumps(policy),
+        opts=child.merge(pulumi.ResourceOptions(aliases=list(policy_aliases))),
+    )
     return role
 
 

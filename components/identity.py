@@ -75,6 +75,7 @@ class WorkloadIdentities(Protocol):
         service_account: str,
         policy: Mapping[str, Any],
         parent: pulumi.Resource,
+        tags: Mapping[str, str] | None = None,
     ) -> PodAccess: ...
 
 
@@ -99,12 +100,14 @@ class AccessKeyIdentities:
         service_account: str,
         policy: Mapping[str, Any],
         parent: pulumi.Resource,
+        tags: Mapping[str, str] | None = None,
     ) -> PodAccess:
         identity = AccessKeyIdentity(
             name,
             user_name=f"{self.name_prefix}-{service_account}",
             namespace=namespace,
             policy=policy,
+            tags=tags,
             opts=pulumi.ResourceOptions(parent=parent),
         )
         return PodAccess(
@@ -142,6 +145,7 @@ class AccessKeyIdentity(pulumi.ComponentResource):
         user_name: str,
         namespace: pulumi.Input[str],
         policy: Mapping[str, Any],
+        tags: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("mlops:identity:AccessKeyIdentity", name, None, opts)
@@ -153,6 +157,7 @@ class AccessKeyIdentity(pulumi.ComponentResource):
             permissions_boundary=workload_boundary_arn(pulumi.InvokeOutputOptions(parent=self)),
             # `pulumi destroy` removes the user even if it holds a key made outside Pulumi.
             force_destroy=True,
+            tags=dict(tags) if tags else None,
             opts=child,
         )
         aws.iam.UserPolicy(

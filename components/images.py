@@ -121,8 +121,11 @@ class ContainerImages(pulumi.ComponentResource):
         *,
         contexts: Mapping[str, Path],
         registry: ContainerRegistry,
+        repositories: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`repositories` names the registry repository of an image not named after one (a project's
+        training image goes to `train`); the others go to the repository of their own name."""
         super().__init__("mlops:images:ContainerImages", name, None, opts)
         credentials = registry.credentials
         self.refs = {}
@@ -130,9 +133,12 @@ class ContainerImages(pulumi.ComponentResource):
         for image, context in contexts.items():
             if not (context / "Dockerfile").is_file():
                 raise ValueError(f"no Dockerfile in the {image} build context {context}")
-            repository = registry.repository_urls[image]
+            repository_name = (repositories or {}).get(image, image)
+            repository = registry.repository_urls[repository_name]
             tag = release_tag(context)
-            cache_ref = registry.cache_refs[image]
+            cache_ref = registry.cache_refs[repository_name]
+            if repository_name != image:  # its own build cache, beside the repository's
+                cache_ref = pulumi.Output.concat(cache_ref, f"-{image}")
             built = docker_build.Image(
                 f"{name}-{image}",
                 context=docker_build.BuildContextArgs(location=str(context)),

@@ -75,6 +75,7 @@ def workload_identity(
     policy: Mapping[str, Any],
     selector: Mapping[str, str],
     parent: pulumi.Resource,
+    tags: Mapping[str, str] | None = None,
 ) -> tuple[PodAccess, k8s.core.v1.ServiceAccount]:
     """A workload's own cloud identity, allowed exactly `policy`, and the ServiceAccount it is tied to."""
     access = placement.identities.grant(
@@ -83,6 +84,7 @@ def workload_identity(
         service_account=service_account,
         policy=policy,
         parent=parent,
+        tags=tags,
     )
     account = k8s.core.v1.ServiceAccount(
         f"{name}-sa",

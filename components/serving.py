@@ -13,10 +13,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.config import ServingConfig
+from components.config import ServeConfig
 from components.iam import model_reader_policy
 from components.network_policy import one_port_policy
 from components.pods import Placement, RestrictedContainer, labels, restricted_pod_spec, workload_identity
+from components.project_names import project_labels, project_tags, server_ingress_name, server_name
 
 NAME = "model-server"
 PORT = 8080  # images/serve: v2 REST and /metrics on one port
@@ -34,7 +35,6 @@ SCALE_DOWN_WINDOW = 300  # seconds of lower load before the HPA removes pods
 DO_NOT_WAIT_FOR_READY = {"pulumi.com/skipAwait": "true"}
 # A public endpoint needs this bearer token (images/serve: MLOPS_AUTH_TOKEN), kept in a Secret.
 AUTH_TOKEN_ENV = "MLOPS_AUTH_TOKEN"
-TOKEN_SECRET = f"{NAME}-token"
 TOKEN_KEY = "token"
 # Letters and digits only (~285 bits): nothing a shell or an HTTP header would mangle.
 TOKEN_LENGTH = 48
@@ -54,10 +54,12 @@ class ServiceExposure:
 
 @dataclass(frozen=True)
 class ModelServingArgs:
-    serving: ServingConfig
-    """Replicas bounds, CPU target, CPU/memory/GPUs per pod, the model and its version."""
+    project: str
+    """The ML project served: it names the objects and `models/<project>/`."""
+    serve: ServeConfig
+    """Replicas bounds, CPU target, CPU/memory/GPUs per pod, and the model's version."""
     image_ref: pulumi.Input[str]
-    """The serve image by digest: `<repository>@sha256:...`."""
+    """The server image by digest: `<repository>@sha256:...` (the built-in one, or the project's)."""
     highly_available: bool
     """prod: a PodDisruptionBudget, and pods spread across zones and nodes."""
     placement: Placement
@@ -81,18 +83,20 @@ class ModelServing(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ModelServingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:serving:ModelServing", name, None, opts)
-        self.service_account = NAME
+        self.service_account = server_name(args.project)
         child = pulumi.ResourceOptions(parent=self)
-        cfg, placement = args.serving, args.placement
-        selector = labels(NAME, instance=placement.instance)
+        placement = args.placement
+        # The project's label is in the selector: each Deployment selects only its own pods.
+        selector = labels(NAME, instance=placement.instance) | project_labels(args.project)
 
         access, service_account = workload_identity(
             name,
             placement=placement,
-            service_account=NAME,
-            policy=model_reader_policy(**placement.bucket_scope, model=cfg.model),
+            service_account=self.service_account,
+            policy=model_reader_policy(**placement.bucket_scope, model=args.project),
             selector=selector,
             parent=self,
+            tags=project_tags(args.project),
         )
         # An internal endpoint is reached from the VPC or a port-forward only; a public one needs the token.
         self.auth_token, auth_env = (
@@ -112,7 +116,7 @@ class ModelServing(pulumi.ComponentResource):
         # The namespace denies all ingress; admit the serving port (v2 and the /metrics scrape).
         one_port_policy(
             f"{name}-ingress",
-            name=f"{NAME}-ingress",
+            name=server_ingress_name(args.project),
             namespace=placement.namespace,
             selector=selector,
             direction="Ingress",
@@ -124,7 +128,7 @@ class ModelServing(pulumi.ComponentResource):
 
         self.service_name = service.metadata.name
         self.endpoint = pulumi.Output.concat(
-            "http://", self.service_name, ".", placement.namespace, f".svc.cluster.local:{PORT}/v2/models/{cfg.model}/infer"
+            "http://", self.service_name, ".", placement.namespace, f".svc.cluster.local:{PORT}/v2/models/{args.project}/infer"
         )
         self.port_forward_command = pulumi.Output.concat(
             placement.kubectl, " port-forward -n ", placement.namespace, " service/", self.service_name, f" {PORT}:{PORT}"
@@ -136,20 +140,20 @@ class ModelServing(pulumi.ComponentResource):
 
 def _server_container(args: ModelServingArgs, auth_env: list[k8s.core.v1.EnvVarArgs]) -> RestrictedContainer:
     """The v2 server on PORT, following the model's version, with probes that keep traffic off until it is loaded."""
-    cfg = args.serving
+    cfg = args.serve
     version = "LATEST" if cfg.model_version == "latest" else cfg.model_version
-    model_uri = pulumi.Output.concat("s3://", args.placement.bucket_name, f"/models/{cfg.model}/{version}")
+    model_uri = pulumi.Output.concat("s3://", args.placement.bucket_name, f"/models/{args.project}/{version}")
     return RestrictedContainer(
         name="server",
         image=args.image_ref,
-        cpu=str(cfg.cpu),
+        cpu=cfg.cpu_quantity,
         memory=cfg.memory,
         gpus=cfg.gpus,
         env=[
             k8s.core.v1.EnvVarArgs(name="MODEL_URI", value=model_uri),
-            k8s.core.v1.EnvVarArgs(name="MODEL_NAME", value=cfg.model),
-            # The server cannot see a CPU quota: one worker per core of the limit.
-            k8s.core.v1.EnvVarArgs(name="WEB_CONCURRENCY", value=str(cfg.cpu)),
+            k8s.core.v1.EnvVarArgs(name="MODEL_NAME", value=args.project),
+            # The server cannot see a CPU quota: one worker per whole core of the limit, at least one.
+            k8s.core.v1.EnvVarArgs(name="WEB_CONCURRENCY", value=str(cfg.workers)),
             k8s.core.v1.EnvVarArgs(name="PORT", value=str(PORT)),
             *auth_env,
         ],
@@ -174,7 +178,7 @@ def _deployment(
     return k8s.apps.v1.Deployment(
         f"{name}-deployment",
         metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=NAME, namespace=args.placement.namespace, labels=selector, annotations=DO_NOT_WAIT_FOR_READY
+            name=server_name(args.project), namespace=args.placement.namespace, labels=selector, annotations=DO_NOT_WAIT_FOR_READY
         ),
         spec=k8s.apps.v1.DeploymentSpecArgs(
             # No `replicas`: the HPA owns it. Setting it here too would make every
@@ -197,7 +201,7 @@ def _service(name: str, args: ModelServingArgs, *, selector: dict[str, str], chi
     return k8s.core.v1.Service(
         f"{name}-service",
         metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=NAME,
+            name=server_name(args.project),
             namespace=args.placement.namespace,
             labels=selector,
             annotations={**DO_NOT_WAIT_FOR_READY, **args.exposure.annotations},
@@ -215,7 +219,7 @@ def _autoscaler(
     name: str, args: ModelServingArgs, *, selector: dict[str, str], deployment: k8s.apps.v1.Deployment, child: pulumi.ResourceOptions
 ) -> None:
     """Replicas between the configured bounds, on the pods' CPU use."""
-    cfg = args.serving
+    cfg = args.serve
     k8s.autoscaling.v2.HorizontalPodAutoscaler(
         f"{name}-hpa",
         metadata=_metadata(args, selector),
@@ -258,7 +262,7 @@ def _disruption_budget(name: str, args: ModelServingArgs, *, selector: dict[str,
 
 
 def _metadata(args: ModelServingArgs, selector: dict[str, str]) -> k8s.meta.v1.ObjectMetaArgs:
-    return k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=args.placement.namespace, labels=selector)
+    return k8s.meta.v1.ObjectMetaArgs(name=server_name(args.project), namespace=args.placement.namespace, labels=selector)
 
 
 def _bearer_token(
@@ -272,7 +276,7 @@ def _bearer_token(
     token = random.RandomPassword(f"{name}-token", length=TOKEN_LENGTH, special=False, opts=child)
     secret = k8s.core.v1.Secret(
         f"{name}-token",
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=TOKEN_SECRET, namespace=args.placement.namespace, labels=labels),
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{server_name(args.project)}-token", namespace=args.placement.namespace, labels=labels),
         type="Opaque",
         string_data={TOKEN_KEY: token.result},
         opts=child,

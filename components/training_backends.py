@@ -1,8 +1,8 @@
-"""Where training runs, chosen once: AWS Batch (`compute.kind: ec2`) or a CronJob on the cluster.
+"""Where training runs, chosen once: AWS Batch (`compute.kind: ec2`) or a CronJob per project on the cluster.
 
-The stack sees every backend the same way, as a `TrainingBackend`: the command that starts a
-run now, the outputs of its own, and the ServiceAccount its runs use where they run on the
-cluster (whose cloud role the stack then exports).
+The stack sees every backend the same way, as a `TrainingBackend`: per project, the command
+that starts a run now and the ServiceAccount its runs use where they run on the cluster
+(whose cloud role the stack then exports); and the backend's own shared outputs.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components.batch import BatchTraining, BatchTrainingArgs
+from components.batch import BatchProject, BatchTraining, BatchTrainingArgs
 from components.clusters import Cluster
-from components.config import StackConfig
-from components.images import ContainerImages
+from components.config import StackConfig, TrainConfig
+from components.migration import renamed
 from components.pods import Placement
 from components.registry import ContainerRegistry
 from components.storage import DataBucket
@@ -24,12 +24,19 @@ from components.training_cronjob import TrainingCronJob, TrainingCronJobArgs
 
 @dataclass(frozen=True)
 class TrainingBackend:
-    train_now_command: pulumi.Output[str]
-    """Starts a training run now (the `trainNowCommand` output)."""
+    train_now_commands: Mapping[str, pulumi.Output[str]]
+    """Per project: starts a training run now (its `trainNowCommand`)."""
     exports: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)
     """The backend's own stack outputs: where to look at a run."""
-    service_account: str | None = None
-    """The Kubernetes ServiceAccount the runs use; None where they do not run on the cluster."""
+    project_exports: Mapping[str, Mapping[str, pulumi.Output[str]]] = field(default_factory=dict)
+    """Per project, the backend's outputs of that project (its job definition)."""
+    service_accounts: Mapping[str, str] = field(default_factory=dict)
+    """Per project, the Kubernetes ServiceAccount its runs use; empty where they do not run on the cluster."""
+
+
+def trainings_of(cfg: StackConfig) -> dict[str, TrainConfig]:
+    """The projects that train, with their training settings."""
+    return {name: project.train for name, project in cfg.projects.items() if project.train is not None}
 
 
 def training_backend_for(
@@ -38,16 +45,19 @@ def training_backend_for(
     name_prefix: str,
     storage: DataBucket,
     registry: ContainerRegistry,
-    images: ContainerImages,
+    image_refs: Mapping[str, pulumi.Input[str]],
     cluster: Cluster,
     placement: Placement,
     in_region: pulumi.ResourceOptions,
     on_cluster: pulumi.ResourceOptions,
 ) -> TrainingBackend:
-    """Batch with `compute.kind: ec2`; otherwise the cluster trains (gke on its GPU pool, none on its CPUs)."""
+    """Batch with `compute.kind: ec2`; otherwise the cluster trains (gke on its GPU pool, none on its CPUs).
+
+    `image_refs` is each training project's image by digest.
+    """
     if cfg.compute.kind == "ec2":
-        return batch_backend(cfg, name_prefix=name_prefix, storage=storage, registry=registry, images=images, opts=in_region)
-    return cronjob_backend(cfg, images=images, cluster=cluster, placement=placement, opts=on_cluster)
+        return batch_backend(cfg, name_prefix=name_prefix, storage=storage, registry=registry, image_refs=image_refs, opts=in_region)
+    return cronjob_backend(cfg, image_refs=image_refs, cluster=cluster, placement=placement, opts=on_cluster)
 
 
 def batch_backend(
@@ -56,53 +66,62 @@ def batch_backend(
     name_prefix: str,
     storage: DataBucket,
     registry: ContainerRegistry,
-    images: ContainerImages,
+    image_refs: Mapping[str, pulumi.Input[str]],
     opts: pulumi.ResourceOptions,
 ) -> TrainingBackend:
-    """AWS Batch on EC2 GPU instances, which cost nothing between runs."""
+    """AWS Batch on EC2 GPU instances, which cost nothing between runs; one job per project."""
     training = BatchTraining(
         "training",
         BatchTrainingArgs(
             compute=cfg.compute,
-            training=cfg.training,
+            projects={name: BatchProject(train, image_refs[name]) for name, train in trainings_of(cfg).items()},
             spot=cfg.spot,
             subnets=cfg.subnets,
             name_prefix=name_prefix,
-            model_name=cfg.serving.model,
             bucket_name=storage.bucket_name,
             bucket_arn=storage.bucket_arn,
             bucket_kms_key_arn=storage.kms_key_arn,
-            train_image_ref=images.refs["train"],
             train_repository_arn=registry.repository_arns["train"],
             log_retention_days=90 if cfg.is_prod else 14,
         ),
         opts=opts,
     )
     return TrainingBackend(
-        train_now_command=training.submit_command,
+        train_now_commands=training.submit_commands,
         exports={
             "jobQueue": training.job_queue,
-            "jobDefinition": training.job_definition,
             "trainingLogGroup": training.log_group,
             "describeJobCommand": training.describe_command,
             "logsCommand": training.logs_command,
         },
+        project_exports={name: {"jobDefinition": definition} for name, definition in training.job_definitions.items()},
     )
 
 
 def cronjob_backend(
-    cfg: StackConfig, *, images: ContainerImages, cluster: Cluster, placement: Placement, opts: pulumi.ResourceOptions
+    cfg: StackConfig,
+    *,
+    image_refs: Mapping[str, pulumi.Input[str]],
+    cluster: Cluster,
+    placement: Placement,
+    opts: pulumi.ResourceOptions,
 ) -> TrainingBackend:
-    """A CronJob on the serving cluster, beside the model server."""
-    cronjob = TrainingCronJob(
-        "training",
-        TrainingCronJobArgs(
-            training=cfg.training,
-            model=cfg.serving.model,
-            image_ref=images.refs["train"],
-            placement=placement,
-            gpu_nodes_start_from_zero=cluster.gpu_nodes_start_from_zero,
-        ),
-        opts=opts,
+    """A CronJob per project on the serving cluster, beside the model servers."""
+    cronjobs = {
+        name: TrainingCronJob(
+            f"training-{name}",
+            TrainingCronJobArgs(
+                project=name,
+                training=train,
+                image_ref=image_refs[name],
+                placement=placement,
+                gpu_nodes_start_from_zero=cluster.gpu_nodes_start_from_zero,
+            ),
+            opts=opts.merge(renamed(name, "training")),
+        )
+        for name, train in trainings_of(cfg).items()
+    }
+    return TrainingBackend(
+        train_now_commands={name: cronjob.run_now_command for name, cronjob in cronjobs.items()},
+        service_accounts={name: cronjob.service_account for name, cronjob in cronjobs.items()},
     )
-    return TrainingBackend(train_now_command=cronjob.run_now_command, service_account=cronjob.service_account)

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import TrainingConfig, training_data_uri
+from components.config import TrainConfig
 from components.iam import model_writer_policy
 from components.pods import Placement, workload_identity, RestrictedContainer, labels, restricted_pod_spec
+from components.project_names import project_labels, project_tags, trainer_name
+from components.training_command import training_command
 
 NAME = "train"
 CONTAINER = "train"
@@ -47,12 +49,12 @@ def run_deadline_seconds(attempt_seconds: int, *, attempts: int = ATTEMPTS) -> i
 
 @dataclass(frozen=True)
 class TrainingCronJobArgs:
-    training: TrainingConfig
-    """Schedule (5-field cron, UTC), GPUs per run, and the data."""
-    model: str
-    """The job's --model: artifacts go to s3://<bucket>/models/<model>/."""
+    project: str
+    """The ML project trained: the job's --model, so artifacts go to s3://<bucket>/models/<project>/."""
+    training: TrainConfig
+    """Schedule (5-field cron, UTC), GPUs per run, the data, the gate and the parameters."""
     image_ref: pulumi.Input[str]
-    """The train image by digest."""
+    """The project's training image by digest."""
     placement: Placement
     """The namespace, identities, pull secret, bucket and kubectl the workload uses."""
     gpu_nodes_start_from_zero: bool = False
@@ -70,21 +72,21 @@ class TrainingCronJob(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: TrainingCronJobArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:training:TrainingCronJob", name, None, opts)
-        self.service_account = NAME
+        self.service_account = trainer_name(args.project)
         child = pulumi.ResourceOptions(parent=self)
-        selector = labels(NAME, instance=args.placement.instance)
+        selector = labels(NAME, instance=args.placement.instance) | project_labels(args.project)
 
         access, service_account = workload_identity(
             name,
             placement=args.placement,
-            service_account=NAME,
-            policy=model_writer_policy(**args.placement.bucket_scope, model=args.model, data=args.training.data),
+            service_account=self.service_account,
+            policy=model_writer_policy(**args.placement.bucket_scope, model=args.project, data=args.training.data),
             selector=selector,
             parent=self,
+            tags=project_tags(args.project),
         )
-        data = pulumi.Output.from_input(args.placement.bucket_name).apply(lambda bucket: training_data_uri(args.training.data, bucket))
-        job_args = pulumi.Output.all(data, args.placement.bucket_name).apply(
-            lambda values: ["--data", values[0], "--model", args.model, "--output", f"s3://{values[1]}/models"]
+        job_args = pulumi.Output.from_input(args.placement.bucket_name).apply(
+            lambda bucket: training_command(args.project, args.training, bucket_name=bucket)
         )
         attempt_seconds = attempt_deadline_seconds(
             args.training.timeout_minutes,
@@ -100,7 +102,9 @@ class TrainingCronJob(pulumi.ComponentResource):
         )
         cronjob = k8s.batch.v1.CronJob(
             f"{name}-cronjob",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=args.placement.namespace, labels=selector),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=self.service_account, namespace=args.placement.namespace, labels=selector
+            ),
             spec=k8s.batch.v1.CronJobSpecArgs(
                 schedule=args.training.schedule,  # 5-field cron, as Kubernetes takes it
                 time_zone="Etc/UTC",  # training.schedule is UTC, whatever the control plane's zone
@@ -155,6 +159,6 @@ class TrainingCronJob(pulumi.ComponentResource):
             args.placement.namespace,
             " --from=cronjob/",
             cronjob.metadata.name,
-            f" {NAME}-manual-$(date +%s)",
+            f" {self.service_account}-manual-$(date +%s)",
         )
         self.register_outputs({"runNowCommand": self.run_now_command})

@@ -127,6 +127,7 @@ class WebIdentityRole(pulumi.ComponentResource):
         namespace: pulumi.Input[str],
         service_account: str,
         policy: Mapping[str, Any],
+        tags: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("mlops:identity:WebIdentityRole", name, None, opts)
@@ -144,6 +145,7 @@ class WebIdentityRole(pulumi.ComponentResource):
             policy=policy,
             policy_name=f"{name}-policy",
             parent=self,
+            tags=tags,
         )
         self.role_arn = role.arn
         self.role_name = role.name
@@ -172,6 +174,7 @@ class WebIdentityIdentities:
         service_account: str,
         policy: Mapping[str, Any],
         parent: pulumi.Resource,
+        tags: Mapping[str, str] | None = None,
     ) -> PodAccess:
         role = WebIdentityRole(
             name,
@@ -180,6 +183,7 @@ class WebIdentityIdentities:
             namespace=namespace,
             service_account=service_account,
             policy=policy,
+            tags=tags,
             opts=pulumi.ResourceOptions(parent=parent),
         )
         self.role_arns[service_account] = role.role_arn

@@ -333,7 +333,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 which = spec.WhichOneof("parent")
                 # "No parent" means the stack itself, which this engine's URNs name as a parent.
                 root = self.make_urn("", "pulumi:pulumi:Stack", f"{pulumi.get_project()}-{pulumi.get_stack()}")
-                parent = root if which == "noParent" else spec.parentUrn if which == "parentUrn" else request.parent
+                # An empty parentUrn (the SDK's Alias(name=...)) means the resource's own parent, as the engine reads it.
+                parent = root if which == "noParent" else (spec.parentUrn if which == "parentUrn" else "") or request.parent
                 urns.append(self.make_urn(parent, spec.type or request.type, spec.name or request.name))
         return tuple(sorted(set(urns)))
 
@@ -414,19 +415,31 @@ def _shown(path: Path) -> str:
 def stack_config_with(stack: str, changes: dict[str, Any]) -> dict[str, str]:
     """A stack file's config with some settings changed.
 
-    `{"mlops:serving": {"minReplicas": 1}}` changes one field of an object key and keeps
-    the others; a value of None removes that field or key.
+    `{"mlops:projects": {"iris": {"serve": {"minReplicas": 1}}}}` changes one field of an
+    object key, at any depth, and keeps the others; a value of None removes that field or key.
     """
     config = stack_config(stack)
     for key, value in changes.items():
         if value is None:
             config.pop(key, None)
         elif isinstance(value, dict):
-            merged = {**json.loads(config.get(key, "{}")), **value}
-            config[key] = json.dumps({k: v for k, v in merged.items() if v is not None})
+            config[key] = json.dumps(_merged(json.loads(config.get(key, "{}")), value))
         else:
             config[key] = str(value)
     return config
+
+
+def _merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `changes` merged in, objects field by field; None removes a field."""
+    merged = dict(base)
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _as_config_string(value: Any) -> str:

@@ -15,20 +15,32 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from components.config import AWS_REGIONS, PROJECT, SECTIONS, Environment, StackConfig
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "stacks" / "stack-config.schema.json"
 
 
 def _section_schema(section: str) -> dict[str, Any]:
-    model = StackConfig.model_fields[section].annotation
-    assert isinstance(model, type)
-    schema = model.model_json_schema(by_alias=True)  # type: ignore[attr-defined]
-    schema.pop("title", None)
-    for prop in schema.get("properties", {}).values():
-        prop.pop("title", None)
-    schema["description"] = StackConfig.model_fields[section].description or f"The {section} settings."
+    """A section's schema; a map section (`projects`) as an object of its entries' schema."""
+    field = StackConfig.model_fields[section]
+    assert field.annotation is not None
+    schema = TypeAdapter(field.annotation).json_schema(by_alias=True)
+    _drop_titles(schema)
+    schema["description"] = field.description or f"The {section} settings."
     return schema
+
+
+def _drop_titles(schema: Any) -> None:
+    """pydantic's titles repeat the key names: drop them, at every level, but keep a property named `title`."""
+    if isinstance(schema, dict):
+        schema.pop("title", None) if isinstance(schema.get("title"), str) else None
+        for value in schema.values():
+            _drop_titles(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _drop_titles(value)
 
 
 def stack_file_schema() -> dict[str, Any]:
@@ -43,6 +55,8 @@ def stack_file_schema() -> dict[str, Any]:
         f"{PROJECT}:teardown": {"description": teardown.description, "enum": [True, False, "true", "false"]},
         **{f"{PROJECT}:{section}": _section_schema(section) for section in SECTIONS},
     }
+    # A map section's entries refer to their models by `#/$defs/...`: those live at the root.
+    definitions = {name: model for schema in config_properties.values() for name, model in schema.pop("$defs", {}).items()}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"Pulumi stack file of the {PROJECT} project",
@@ -64,6 +78,7 @@ def stack_file_schema() -> dict[str, Any]:
         },
         "required": ["config"],
         "additionalProperties": False,
+        **({"$defs": definitions} if definitions else {}),
     }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from components.training_cronjob import NAME as TRAINING_CRONJOB
 from components.training_cronjob import run_deadline_seconds
@@ -59,11 +60,16 @@ def _timeout_hours(resources: Sequence[Registration]) -> float | None:
             attempts = (inputs.get("retryStrategy") or {}).get("attempts", 1)
             if attempt:
                 found.append(run_deadline_seconds(int(attempt), attempts=int(attempts)))
-        elif resource.type == "kubernetes:batch/v1:CronJob" and inputs["metadata"]["name"] == TRAINING_CRONJOB:
+        elif resource.type == "kubernetes:batch/v1:CronJob" and _is_training(inputs):
             deadline = inputs["spec"]["jobTemplate"]["spec"].get("activeDeadlineSeconds")
             if deadline:
                 found.append(int(deadline))
     return max(found) / 3600 if found else None
+
+
+def _is_training(cronjob: dict[str, Any]) -> bool:
+    """A project's training CronJob, by its component label (each project names its own CronJob)."""
+    return (cronjob["metadata"].get("labels") or {}).get("app.kubernetes.io/name") == TRAINING_CRONJOB
 
 
 def training_runs(resources: Sequence[Registration]) -> list[TrainingRun]:

@@ -4,7 +4,7 @@
 
 A header row, four numeric feature columns and the label column `target` (0, 1, 2: setosa,
 versicolor, virginica), 150 rows: the same data as `builtin:iris`, for a stack whose
-`training.data` is a key in the bucket (prod's `datasets/iris.csv`).
+`projects.<name>.train.data` is a key in the bucket (prod's `datasets/iris.csv`).
 """
 
 from __future__ import annotations

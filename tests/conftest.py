@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from offline.engine import Recording, run_program, run_stack, stack_config_with
-from tests.support import PROD_ON_AWS, RunWith
+from tests.support import CPU_TRAINING, PROD_ON_AWS, RunWith
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +23,7 @@ def prod() -> Recording:
 @pytest.fixture(scope="session")
 def dev_cluster_training() -> Recording:
     """The dev stack with `compute.kind: none`: training runs as a CronJob on the serving cluster."""
-    return run_program("dev", stack_config_with("dev", {"mlops:compute": {"kind": "none"}}))
+    return run_program("dev", stack_config_with("dev", CPU_TRAINING))
 
 
 @pytest.fixture(scope="session")

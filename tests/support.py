@@ -8,7 +8,7 @@ from typing import Any
 from offline.engine import Recording
 
 RunWith = Callable[..., Recording]
-"""The `run_with` fixture: `run_with("prod", **{"mlops:serving": {"minReplicas": 1}})`."""
+"""The `run_with` fixture: `run_with("prod", **{"mlops:projects": {"iris": {"serve": {"minReplicas": 1}}}})`."""
 
 PROD_ON_AWS: dict[str, Any] = {
     "mlops:compute": {"kind": "ec2"},
@@ -16,3 +16,12 @@ PROD_ON_AWS: dict[str, Any] = {
     "mlops:serving": {"cluster": "kubeconfig"},
 }
 """prod as it ran before it moved to GKE: `run_with("prod", **PROD_ON_AWS)`."""
+
+CPU_TRAINING: dict[str, Any] = {"mlops:compute": {"kind": "none"}, "mlops:projects": {"iris": {"train": {"gpus": 0}}}}
+"""dev with `compute.kind: none`: iris trains on the serving cluster's CPUs (a GPU it could not get)."""
+
+
+def iris_change(*, train: dict[str, Any] | None = None, serve: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The `run_with` change of some of iris's train and serve settings: `run_with("dev", **iris_change(train={...}))`."""
+    project = {**({"train": train} if train else {}), **({"serve": serve} if serve else {})}
+    return {"mlops:projects": {"iris": project}}

@@ -12,7 +12,7 @@ from components.clusters import Cluster, gke_cluster, runs_on_gke
 from components.serving import ServiceExposure
 
 PROVIDER = cast(Any, object())
-ROLE_ARNS = {"model-server": "arn:aws:iam::123456789012:role/mlops/mlops-prod-model-server"}
+ROLE_ARNS = {"iris-server": "arn:aws:iam::123456789012:role/mlops/mlops-prod-iris-server"}
 IDENTITIES = cast(Any, SimpleNamespace(role_arns=ROLE_ARNS))
 CONTEXT = "gke_p-123456_us-central1-a_mlops-prod"
 GKE_OUTPUTS = {"kubeconfig": "{kubeconfig}", "clusterName": "mlops-prod", "clusterEndpoint": "203.0.113.1", "clusterIssuer": "https://issuer"}
@@ -75,8 +75,8 @@ def test_gke_workloads_act_as_the_roles_their_identities_make() -> None:
 
 
 def test_role_exports_name_each_workload_with_a_service_account() -> None:
-    exports = on_gke().role_exports({"servingRoleArn": "model-server", "trainingRoleArn": None})
-    assert exports == {"servingRoleArn": "arn:aws:iam::123456789012:role/mlops/mlops-prod-model-server"}
+    exports = on_gke().role_exports({"servingRoleArn": "iris-server", "trainingRoleArn": None})
+    assert exports == {"servingRoleArn": "arn:aws:iam::123456789012:role/mlops/mlops-prod-iris-server"}
 
 
 def test_a_workload_the_identities_never_granted_is_an_error() -> None:
@@ -90,7 +90,7 @@ def test_access_key_identities_export_no_roles() -> None:
         nodes_pull_images=False, gpu_nodes_start_from_zero=False,
     )
     assert (keys.exports, keys.role_arns) == ({}, None)
-    assert keys.role_exports({"servingRoleArn": "model-server"}) == {}
+    assert keys.role_exports({"servingRoleArn": "iris-server"}) == {}
 
 
 @pytest.mark.parametrize(("kind", "gke"), [("gke", True), ("ec2", False), ("none", False)])

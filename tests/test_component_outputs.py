@@ -17,16 +17,16 @@ def component_outputs(dev_cluster_training: Recording) -> dict[str, dict[str, An
 
 
 def test_serving_records_its_service_endpoint_and_port_forward(component_outputs: dict[str, dict[str, Any]]) -> None:
-    assert component_outputs["serving"] == {
-        "serviceName": "model-server",
-        "endpoint": "http://model-server.mlops-dev.svc.cluster.local:8080/v2/models/iris/infer",
-        "portForwardCommand": "kubectl port-forward -n mlops-dev service/model-server 8080:8080",
+    assert component_outputs["serving-iris"] == {
+        "serviceName": "iris-server",
+        "endpoint": "http://iris-server.mlops-dev.svc.cluster.local:8080/v2/models/iris/infer",
+        "portForwardCommand": "kubectl port-forward -n mlops-dev service/iris-server 8080:8080",
     }
 
 
 def test_training_records_its_run_now_command(component_outputs: dict[str, dict[str, Any]]) -> None:
-    assert component_outputs["training"] == {
-        "runNowCommand": "kubectl create job -n mlops-dev --from=cronjob/train train-manual-$(date +%s)"
+    assert component_outputs["training-iris"] == {
+        "runNowCommand": "kubectl create job -n mlops-dev --from=cronjob/iris-train iris-train-manual-$(date +%s)"
     }
 
 
@@ -35,7 +35,7 @@ def test_the_namespace_records_its_name_and_pull_secret(component_outputs: dict[
 
 
 def test_an_identity_records_its_credentials_secret(component_outputs: dict[str, dict[str, Any]]) -> None:
-    assert component_outputs["serving-identity"] == {"secretName": "serving-identity-aws"}
+    assert component_outputs["serving-iris-identity"] == {"secretName": "serving-iris-identity-aws"}
 
 
 def test_images_record_their_digest_refs(component_outputs: dict[str, dict[str, Any]]) -> None:
@@ -60,11 +60,11 @@ def test_a_hardened_bucket_records_its_name_and_arn(prod: Recording) -> None:
 
 def test_batch_training_records_its_queue_definition_and_log_group(dev: Recording) -> None:
     outputs = dev.outputs_of("mlops:batch:BatchTraining", "training")
-    assert (outputs["jobQueue"], outputs["jobDefinition"], outputs["logGroup"]) == (
-        "mlops-dev-train", "mlops-dev-train", "/aws/batch/mlops-dev-train")
+    assert (outputs["jobQueue"], outputs["jobDefinitions"], outputs["logGroup"]) == (
+        "mlops-dev-train", {"iris": "mlops-dev-iris-train"}, "/aws/batch/mlops-dev-train")
     # The commands are the stack outputs of the same names.
-    assert (outputs["submitCommand"], outputs["describeCommand"], outputs["logsCommand"]) == (
-        dev.outputs["trainNowCommand"], dev.outputs["describeJobCommand"], dev.outputs["logsCommand"])
+    assert (outputs["submitCommands"]["iris"], outputs["describeCommand"], outputs["logsCommand"]) == (
+        dev.outputs["projects"]["iris"]["trainNowCommand"], dev.outputs["describeJobCommand"], dev.outputs["logsCommand"])
 
 
 def test_the_training_network_records_its_vpc_subnets_and_routes(dev: Recording) -> None:

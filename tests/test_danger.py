@@ -48,30 +48,30 @@ def test_a_public_serving_endpoint_is_first_under_danger(prod: Recording, run_wi
     diff = diff_between("prod", prod, head)
     assert [d.kind for d in diff.danger] == ["exposure", "replacement"]
     first = diff.danger[0]
-    assert (first.kind, first.type, first.name) == ("exposure", "kubernetes:core/v1:Service", "serving-service")
+    assert (first.kind, first.type, first.name) == ("exposure", "kubernetes:core/v1:Service", "serving-iris-service")
     assert first.message.startswith("opens to the internet: its load balancer admits every address on TCP 8080")
     assert "prod-exposed" in labels([diff])
 
 
 def test_a_dev_exposure_is_danger_without_the_prod_label(dev: Recording) -> None:
-    head = edited(dev, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-ingress",
-                   spec={**dev.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-ingress").inputs["spec"],
+    head = edited(dev, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-iris-ingress",
+                   spec={**dev.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-iris-ingress").inputs["spec"],
                          "ingress": [{}]})
     diff = diff_between("dev", dev, head)
-    assert [(d.kind, d.name) for d in diff.danger] == [("exposure", "serving-ingress")]
+    assert [(d.kind, d.name) for d in diff.danger] == [("exposure", "serving-iris-ingress")]
     assert "prod-exposed" not in labels([diff])
 
 
 def test_a_network_policy_opened_to_every_port_is_an_exposure(prod: Recording) -> None:
     # The serving policy admits every source on 8080 only; dropping its ports admits them on all.
-    policy = prod.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-ingress")
+    policy = prod.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-iris-ingress")
     head = edited(prod, policy.type, policy.name, spec={**policy.inputs["spec"], "ingress": [{}]})
     (exposure,) = [d for d in diff_between("prod", prod, head).danger if d.kind == "exposure"]
-    assert (exposure.name, exposure.message) == ("serving-ingress", "opens to the internet: pod ingress admits every address")
+    assert (exposure.name, exposure.message) == ("serving-iris-ingress", "opens to the internet: pod ingress admits every address")
 
 
 def test_a_network_policy_narrowed_to_the_cluster_is_no_exposure(prod: Recording) -> None:
-    policy = prod.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-ingress")
+    policy = prod.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-iris-ingress")
     rule = {**policy.inputs["spec"]["ingress"][0], "from": [{"namespaceSelector": {}}]}
     head = edited(prod, policy.type, policy.name, spec={**policy.inputs["spec"], "ingress": [rule]})
     assert [d.kind for d in diff_between("prod", prod, head).danger] == []
@@ -97,7 +97,7 @@ def test_a_public_bucket_policy_is_an_exposure(prod: Recording) -> None:
 
 
 def test_a_public_load_balancer_says_what_made_it_public_and_what_it_needs(prod: Recording, prod_public: Recording) -> None:
-    (exposure,) = [d for d in diff_between("prod", prod, prod_public).danger if d.kind == "exposure" and d.name == "serving-service"]
+    (exposure,) = [d for d in diff_between("prod", prod, prod_public).danger if d.kind == "exposure" and d.name == "serving-iris-service"]
     assert exposure.message.endswith(
         " (no internal load-balancer annotation: `mlops:gke.publicEndpoint: true` does this; "
         "the endpoint needs authentication in front of it)")

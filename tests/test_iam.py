@@ -25,13 +25,13 @@ def document(run: Recording, name: str, key: str = "policy") -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def slashed_key() -> Recording:
     """dev with its data as a key written with a leading slash, as a user may write it."""
-    return run_program("dev", stack_config_with("dev", {"mlops:training": {"data": "/datasets/train.csv"}}))
+    return run_program("dev", stack_config_with("dev", {"mlops:projects": {"iris": {"train": {"data": "/datasets/train.csv"}}}}))
 
 
 @pytest.fixture(scope="module")
 def other_bucket() -> Recording:
     """dev with its data in a bucket the program does not own."""
-    return run_program("dev", stack_config_with("dev", {"mlops:training": {"data": "s3://other-bucket/train/data.csv"}}))
+    return run_program("dev", stack_config_with("dev", {"mlops:projects": {"iris": {"train": {"data": "s3://other-bucket/train/data.csv"}}}}))
 
 
 def test_roles_live_under_the_project_path_with_the_project_boundary() -> None:
@@ -41,7 +41,7 @@ def test_roles_live_under_the_project_path_with_the_project_boundary() -> None:
 
 @pytest.mark.parametrize(
     ("role", "service"),
-    [("training-instance-role", "ec2.amazonaws.com"), ("training-job-role", "ecs-tasks.amazonaws.com")],
+    [("training-instance-role", "ec2.amazonaws.com"), ("training-iris-job-role", "ecs-tasks.amazonaws.com")],
 )
 def test_a_service_role_trusts_exactly_its_service(dev: Recording, role: str, service: str) -> None:
     # Another principal (or a second statement) lets something else take the role's rights.
@@ -72,7 +72,7 @@ def test_a_service_acting_for_one_resource_is_pinned_to_it(prod: Recording) -> N
 
 def test_serving_reads_exactly_its_models(dev: Recording) -> None:
     bucket = dev.outputs["bucketArn"]
-    assert document(dev, "serving-identity-policy") == {
+    assert document(dev, "serving-iris-identity-policy") == {
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -120,7 +120,7 @@ def key_statement(run: Recording) -> dict[str, Any]:
 
 def test_training_on_builtin_data_reads_nothing(dev: Recording) -> None:
     bucket = dev.outputs["bucketArn"]
-    assert document(dev, "training-job-access") == {
+    assert document(dev, "training-iris-job-access") == {
         "Version": "2012-10-17",
         "Statement": [*writer_statements(dev, bucket, listed=["models/iris/*"]), key_statement(dev)],
     }
@@ -128,7 +128,7 @@ def test_training_on_builtin_data_reads_nothing(dev: Recording) -> None:
 
 def test_training_on_a_bucket_key_reads_that_object_only(prod_on_aws: Recording) -> None:
     bucket = prod_on_aws.outputs["bucketArn"]
-    assert document(prod_on_aws, "training-job-access") == {
+    assert document(prod_on_aws, "training-iris-job-access") == {
         "Version": "2012-10-17",
         "Statement": [
             *writer_statements(prod_on_aws, bucket, listed=["models/iris/*", "datasets/iris.csv"]),
@@ -146,7 +146,7 @@ def test_training_on_a_bucket_key_reads_that_object_only(prod_on_aws: Recording)
 def test_a_leading_slash_does_not_change_the_granted_key(slashed_key: Recording) -> None:
     # S3 keys have no leading slash: a grant on "bucket//datasets/..." matches nothing (AccessDenied).
     bucket = slashed_key.outputs["bucketArn"]
-    found = {s["Sid"]: s for s in document(slashed_key, "training-job-access")["Statement"]}
+    found = {s["Sid"]: s for s in document(slashed_key, "training-iris-job-access")["Statement"]}
     assert found["ReadData"]["Resource"] == [f"{bucket}/datasets/train.csv"]
     assert found["ListOwnPrefixes"]["Condition"] == {"StringLike": {"s3:prefix": ["models/iris/*", "datasets/train.csv"]}}
 
@@ -154,7 +154,7 @@ def test_a_leading_slash_does_not_change_the_granted_key(slashed_key: Recording)
 def test_training_on_another_bucket_reads_that_object_only(other_bucket: Recording) -> None:
     # The data bucket's key and prefixes are still the only ones listed: the other bucket grants its own.
     bucket = other_bucket.outputs["bucketArn"]
-    assert document(other_bucket, "training-job-access") == {
+    assert document(other_bucket, "training-iris-job-access") == {
         "Version": "2012-10-17",
         "Statement": [
             *writer_statements(other_bucket, bucket, listed=["models/iris/*"]),

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.config import ServingConfig
+from components.config import ServeConfig
 from components.identity import PodAccess, projected_token_volume
 from components.serving import ModelServing, ModelServingArgs
 from components.pods import Placement
@@ -26,7 +26,14 @@ class WebIdentities:
         self.policies: list[Mapping[str, Any]] = []
 
     def grant(
-        self, name: str, *, namespace: pulumi.Input[str], service_account: str, policy: Mapping[str, Any], parent: pulumi.Resource
+        self,
+        name: str,
+        *,
+        namespace: pulumi.Input[str],
+        service_account: str,
+        policy: Mapping[str, Any],
+        parent: pulumi.Resource,
+        tags: Mapping[str, str] | None = None,
     ) -> PodAccess:
         self.policies.append(policy)
         return PodAccess(
@@ -48,7 +55,8 @@ def serve_with(identities: WebIdentities) -> Recording:
         serving = ModelServing(
             "serving",
             ModelServingArgs(
-                serving=ServingConfig(),
+                project="iris",
+                serve=ServeConfig(),
                 image_ref="registry.example/serve@sha256:" + "0" * 64,
                 highly_available=False,
                 placement=Placement(
@@ -73,11 +81,11 @@ def serve_with(identities: WebIdentities) -> Recording:
 def test_serving_takes_a_cloud_identity_without_a_secret() -> None:
     identities = WebIdentities()
     run = serve_with(identities)
-    account = manifest(run, "ServiceAccount", "model-server")
+    account = manifest(run, "ServiceAccount", "iris-server")
     assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": ROLE}
     assert account["automountServiceAccountToken"] is True
-    assert pod_spec(manifest(run, "Deployment", "model-server"))["automountServiceAccountToken"] is True
-    assert {"name": "AWS_ROLE_ARN", "value": ROLE} in container(manifest(run, "Deployment", "model-server"))["env"]
+    assert pod_spec(manifest(run, "Deployment", "iris-server"))["automountServiceAccountToken"] is True
+    assert {"name": "AWS_ROLE_ARN", "value": ROLE} in container(manifest(run, "Deployment", "iris-server"))["env"]
     assert [m for m in manifests(run) if m["kind"] == "Secret"] == []
     assert len(identities.policies) == 1, "serving asks for one identity, with its read-only policy"
 
@@ -91,21 +99,21 @@ BOUNDARY = "arn:aws:iam::123456789012:policy/mlops/mlops-workload-boundary"
 def test_each_workload_user_is_under_the_mlops_path_with_the_workload_boundary(dev: Recording) -> None:
     # The deployer policy may create users only under /mlops/ and only with this boundary: without
     # either, `pulumi up` is refused on the real account.
-    user = dev.get(USER, "serving-identity-user").inputs
-    assert (user["name"], user["path"], user["permissionsBoundary"]) == ("mlops-dev-model-server", "/mlops/", BOUNDARY)
+    user = dev.get(USER, "serving-iris-identity-user").inputs
+    assert (user["name"], user["path"], user["permissionsBoundary"]) == ("mlops-dev-iris-server", "/mlops/", BOUNDARY)
 
 
 def test_a_workload_user_is_destroyed_even_with_a_key_made_by_hand(dev: Recording) -> None:
     # Without force_destroy, `pulumi destroy` fails with DeleteConflict once someone adds a key in the console.
-    assert dev.get(USER, "serving-identity-user").inputs["forceDestroy"] is True
+    assert dev.get(USER, "serving-iris-identity-user").inputs["forceDestroy"] is True
 
 
 @pytest.mark.parametrize(
     ("stack", "users"),
     [
-        ("dev", ["mlops-dev-renew-pull-secret", "mlops-dev-model-server"]),
-        ("dev_cluster_training", ["mlops-dev-renew-pull-secret", "mlops-dev-model-server", "mlops-dev-train"]),
-        ("prod_on_aws", ["mlops-prod-renew-pull-secret", "mlops-prod-model-server"]),
+        ("dev", ["mlops-dev-renew-pull-secret", "mlops-dev-iris-server"]),
+        ("dev_cluster_training", ["mlops-dev-renew-pull-secret", "mlops-dev-iris-server", "mlops-dev-iris-train"]),
+        ("prod_on_aws", ["mlops-prod-renew-pull-secret", "mlops-prod-iris-server"]),
     ],
 )
 def test_workload_user_names_are_unique_per_stack(request: pytest.FixtureRequest, stack: str, users: list[str]) -> None:
@@ -116,14 +124,14 @@ def test_workload_user_names_are_unique_per_stack(request: pytest.FixtureRequest
 
 def test_the_policy_and_the_key_belong_to_the_workloads_own_user(dev: Recording) -> None:
     # A key or policy on another user would give the pod that user's rights.
-    assert dev.named("serving-identity-policy").inputs["user"] == "mlops-dev-model-server"
-    assert dev.named("serving-identity-key").inputs["user"] == "mlops-dev-model-server"
+    assert dev.named("serving-iris-identity-policy").inputs["user"] == "mlops-dev-iris-server"
+    assert dev.named("serving-iris-identity-key").inputs["user"] == "mlops-dev-iris-server"
 
 
 def test_the_credentials_secret_holds_a_boto3_credentials_file(dev: Recording) -> None:
     # The exact INI form boto3 reads from AWS_SHARED_CREDENTIALS_FILE; another layout is no credentials.
-    key = dev.named("serving-identity-key")
-    secret = manifest(dev, "Secret", "serving-identity-aws")
+    key = dev.named("serving-iris-identity-key")
+    secret = manifest(dev, "Secret", "serving-iris-identity-aws")
     assert (secret["metadata"]["namespace"], secret["type"]) == ("mlops-dev", "Opaque")
     assert secret["stringData"] == {
         "credentials": f"[default]\naws_access_key_id = {key.id}\naws_secret_access_key = {MOCK_SECRET_ACCESS_KEY}\n"
@@ -132,29 +140,29 @@ def test_the_credentials_secret_holds_a_boto3_credentials_file(dev: Recording) -
 
 def test_identity_resources_are_children_of_their_identity_component(dev: Recording) -> None:
     # A parent change is a URN change: Pulumi would replace the user, and with it the key pods use.
-    component = dev.get("mlops:identity:AccessKeyIdentity", "serving-identity")
-    assert component.parent == dev.get("mlops:serving:ModelServing", "serving").urn
+    component = dev.get("mlops:identity:AccessKeyIdentity", "serving-iris-identity")
+    assert component.parent == dev.get("mlops:serving:ModelServing", "serving-iris").urn
     assert {(r.type, r.name) for r in dev.children_of(component)} == {
-        (USER, "serving-identity-user"),
-        ("aws:iam/userPolicy:UserPolicy", "serving-identity-policy"),
-        ("aws:iam/accessKey:AccessKey", "serving-identity-key"),
-        ("kubernetes:core/v1:Secret", "serving-identity-credentials"),
+        (USER, "serving-iris-identity-user"),
+        ("aws:iam/userPolicy:UserPolicy", "serving-iris-identity-policy"),
+        ("aws:iam/accessKey:AccessKey", "serving-iris-identity-key"),
+        ("kubernetes:core/v1:Secret", "serving-iris-identity-credentials"),
     }
 
 
 def test_an_access_key_reaches_the_pod_as_a_0440_read_only_file_boto3_finds(dev: Recording) -> None:
     # What AccessKeyIdentities hands a pod: the Secret as a file (not env, which leaks into
     # `kubectl describe`), readable by the image's group only, and the two variables boto3 needs.
-    spec = pod_spec(manifest(dev, "Deployment", "model-server"))
-    assert spec["volumes"][1:] == [{"name": "aws-credentials", "secret": {"secretName": "serving-identity-aws", "defaultMode": 0o440}}]
-    server = container(manifest(dev, "Deployment", "model-server"))
+    spec = pod_spec(manifest(dev, "Deployment", "iris-server"))
+    assert spec["volumes"][1:] == [{"name": "aws-credentials", "secret": {"secretName": "serving-iris-identity-aws", "defaultMode": 0o440}}]
+    server = container(manifest(dev, "Deployment", "iris-server"))
     assert server["volumeMounts"][1:] == [{"name": "aws-credentials", "mountPath": "/var/run/secrets/mlops/aws", "readOnly": True}]
     assert server["env"][-2:] == [
         {"name": "AWS_SHARED_CREDENTIALS_FILE", "value": "/var/run/secrets/mlops/aws/credentials"},
         {"name": "AWS_DEFAULT_REGION", "value": "us-east-1"},
     ]
     assert spec["automountServiceAccountToken"] is False
-    assert "annotations" not in manifest(dev, "ServiceAccount", "model-server")["metadata"]
+    assert "annotations" not in manifest(dev, "ServiceAccount", "iris-server")["metadata"]
 
 
 # --- projected_token_volume: a ServiceAccount token as a file -------------------------------

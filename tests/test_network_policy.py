@@ -5,12 +5,17 @@ from __future__ import annotations
 from offline.engine import Recording
 from tests.manifests import manifest
 
-SERVING = {"app.kubernetes.io/name": "model-server", "app.kubernetes.io/instance": "mlops-dev", "app.kubernetes.io/part-of": "mlops"}
-RENEWER = {**SERVING, "app.kubernetes.io/name": "renew-pull-secret"}
+SERVING = {
+    "app.kubernetes.io/name": "model-server",
+    "app.kubernetes.io/instance": "mlops-dev",
+    "app.kubernetes.io/part-of": "mlops",
+    "mlops/project": "iris",
+}
+RENEWER = {"app.kubernetes.io/name": "renew-pull-secret", "app.kubernetes.io/instance": "mlops-dev", "app.kubernetes.io/part-of": "mlops"}
 
 
 def test_an_ingress_policy_admits_only_its_port_inbound_to_its_pods(dev: Recording) -> None:
-    policy = manifest(dev, "NetworkPolicy", "model-server-ingress")
+    policy = manifest(dev, "NetworkPolicy", "iris-server-ingress")
     assert (policy["metadata"]["namespace"], policy["metadata"]["labels"]) == ("mlops-dev", SERVING)
     assert policy["spec"] == {
         "podSelector": {"matchLabels": SERVING},

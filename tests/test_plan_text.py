@@ -26,7 +26,7 @@ def test_plan_shows_cidrs_zones_and_security_group_rules(dev: Recording) -> None
 
 
 def test_a_training_change_shows_in_the_plan(dev: Recording, run_with: RunWith) -> None:
-    changed = run_with("dev", **{"mlops:training": {"schedule": "30 4 * * *", "gpus": 0, "data": "datasets/x.csv"}})
+    changed = run_with("dev", **{"mlops:projects": {"iris": {"train": {"schedule": "30 4 * * *", "gpus": 0, "data": "datasets/x.csv"}}}})
     before, after = render("dev", dev), render("dev", changed)
     assert "schedule=cron(0 3 * * ? *)" in before
     assert "schedule=cron(30 4 * * ? *)" in after

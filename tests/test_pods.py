@@ -14,11 +14,11 @@ from tests.support import RunWith
 
 # (recording fixture, kind, name): one of each workload.
 WORKLOADS = [
-    ("dev_cluster_training", "Deployment", "model-server"),
-    ("dev_cluster_training", "CronJob", "train"),
+    ("dev_cluster_training", "Deployment", "iris-server"),
+    ("dev_cluster_training", "CronJob", "iris-train"),
     ("dev_cluster_training", "CronJob", "renew-pull-secret"),
-    ("prod", "Deployment", "model-server"),
-    ("prod", "CronJob", "train"),
+    ("prod", "Deployment", "iris-server"),
+    ("prod", "CronJob", "iris-train"),
 ]
 IDS = [f"{run}-{name}" for run, _, name in WORKLOADS]
 
@@ -95,16 +95,16 @@ def test_cpu_and_memory_requests_equal_limits(workload: dict[str, Any]) -> None:
 
 def test_no_toleration_without_gpus(dev: Recording) -> None:
     # A toleration without the GPU lets a CPU pod take a GPU node's place.
-    spec = pod_spec(manifest(dev, "Deployment", "model-server"))
+    spec = pod_spec(manifest(dev, "Deployment", "iris-server"))
     assert "tolerations" not in spec
-    assert container(manifest(dev, "Deployment", "model-server"))["resources"]["limits"] == {"cpu": "1", "memory": "512Mi"}
+    assert container(manifest(dev, "Deployment", "iris-server"))["resources"]["limits"] == {"cpu": "1", "memory": "512Mi"}
 
 
 def test_a_gpu_pod_asks_for_its_gpus_and_tolerates_the_gpu_taint(run_with: RunWith) -> None:
     # Without the toleration the pod never schedules on the tainted GPU nodes; without the
     # limit it lands there with no GPU of its own.
-    run = run_with("dev", **{"mlops:serving": {"gpus": 2}})
-    served = manifest(run, "Deployment", "model-server")
+    run = run_with("dev", **{"mlops:projects": {"iris": {"serve": {"gpus": 2}}}})
+    served = manifest(run, "Deployment", "iris-server")
     assert container(served)["resources"] == {
         "requests": {"cpu": "1", "memory": "512Mi", "nvidia.com/gpu": "2"},
         "limits": {"cpu": "1", "memory": "512Mi", "nvidia.com/gpu": "2"},
@@ -112,22 +112,22 @@ def test_a_gpu_pod_asks_for_its_gpus_and_tolerates_the_gpu_taint(run_with: RunWi
     assert pod_spec(served)["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
 
 
-@pytest.mark.parametrize(("run", "kind", "name"), [("dev", "Deployment", "model-server"), ("dev_cluster_training", "CronJob", "train")])
+@pytest.mark.parametrize(("run", "kind", "name"), [("dev", "Deployment", "iris-server"), ("dev_cluster_training", "CronJob", "iris-train")])
 def test_dev_pods_pull_with_the_namespace_pull_secret(request: pytest.FixtureRequest, run: str, kind: str, name: str) -> None:
     # Without it a kind cluster's kubelet cannot pull from the private ECR.
     workload = manifest(request.getfixturevalue(run), kind, name)
     assert pod_spec(workload)["imagePullSecrets"] == [{"name": "registry-pull"}]
 
 
-@pytest.mark.parametrize(("kind", "name"), [("Deployment", "model-server"), ("CronJob", "train")])
+@pytest.mark.parametrize(("kind", "name"), [("Deployment", "iris-server"), ("CronJob", "iris-train")])
 def test_gke_pods_pull_with_the_nodes_identity(prod: Recording, kind: str, name: str) -> None:
     # GKE nodes pull from Artifact Registry themselves: a pull secret there names nothing.
     assert "imagePullSecrets" not in pod_spec(manifest(prod, kind, name))
 
 
 def test_only_a_deployment_gets_a_grace_period_and_only_jobs_a_restart_policy(dev_cluster_training: Recording) -> None:
-    served = pod_spec(manifest(dev_cluster_training, "Deployment", "model-server"))
-    trained = pod_spec(manifest(dev_cluster_training, "CronJob", "train"))
+    served = pod_spec(manifest(dev_cluster_training, "Deployment", "iris-server"))
+    trained = pod_spec(manifest(dev_cluster_training, "CronJob", "iris-train"))
     assert (served.get("restartPolicy"), served["terminationGracePeriodSeconds"]) == (None, 30)
     assert (trained["restartPolicy"], trained.get("terminationGracePeriodSeconds")) == ("Never", None)
     assert "topologySpreadConstraints" not in trained

@@ -85,7 +85,7 @@ def test_spot_on_the_gpu_pool_still_replaces_it(prod: Recording, run_with: RunWi
 def test_an_ignored_input_never_forces_a_replacement(prod: Recording, run_with: RunWith) -> None:
     # More serving replicas change the CPU pool's initialNodeCount (ForceNew), which the program
     # ignores after creation; only the autoscaling bounds are updated, and serving stays up.
-    head = run_with("prod", **{"mlops:serving": {"minReplicas": 4}})
+    head = run_with("prod", **{"mlops:projects": {"iris": {"serve": {"minReplicas": 4}}}})
     pool = _pool(diff_between("prod", prod, head), gpu=False)
     assert pool.action == "update"
     assert [p.path for p in pool.properties] == ["autoscaling.totalMinNodeCount"]

@@ -106,7 +106,7 @@ def test_it_may_reach_the_api_server_port(dev: Recording) -> None:
 
 def test_gke_nodes_pull_themselves_so_prod_has_no_renewer(prod: Recording) -> None:
     assert of_kind(prod, "Role") == []
-    assert [c["metadata"]["name"] for c in of_kind(prod, "CronJob")] == ["train"]
+    assert [c["metadata"]["name"] for c in of_kind(prod, "CronJob")] == ["iris-train"]
 
 
 # --- the script, run for real ---------------------------------------------------------------

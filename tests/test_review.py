@@ -147,7 +147,7 @@ def test_two_commits_making_prod_public_show_it_first_under_danger(tmp_path: Pat
 
     danger_section = markdown.split("### Danger", 1)[1]
     assert danger_section.lstrip().startswith(
-        "- **prod** (prod) · exposure · `kubernetes:core/v1:Service` **serving-service** opens to the internet")
+        "- **prod** (prod) · exposure · `kubernetes:core/v1:Service` **serving-iris-service** opens to the internet")
     report = json.loads(document)
     # The program gives a public endpoint its bearer token, so the mandatory rule holds.
     assert report["labels"] == ["prod-exposed"]

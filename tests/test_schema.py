@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from components.config import _SECTION_MODELS, SCALAR_KEYS
+from components.config import _SECTION_MODELS, SCALAR_KEYS, ServeConfig, TrainConfig
 from offline.engine import STACKS_DIR
 from offline.schema import SCHEMA_PATH, render
 
@@ -27,8 +27,13 @@ def stack_file(stack: str) -> dict[str, Any]:
 
 
 def errors(document: dict[str, Any]) -> list[str]:
+    """Every error's message, with those under an anyOf (a project's optional train and serve)."""
     validator = jsonschema.Draft202012Validator(schema())
-    return [error.message for error in validator.iter_errors(document)]
+    return [message for error in validator.iter_errors(document) for message in _messages(error)]
+
+
+def _messages(error: jsonschema.ValidationError) -> list[str]:
+    return [error.message, *(message for cause in error.context or [] for message in _messages(cause))]
 
 
 def test_checked_in_schema_matches_the_config_model() -> None:
@@ -68,11 +73,20 @@ def test_schema_flags_a_quoted_number() -> None:
 
 def test_schema_flags_a_value_out_of_range_and_an_unknown_region() -> None:
     document = stack_file("dev")
-    document["config"]["mlops:serving"]["targetCpuUtilization"] = 150
+    document["config"]["mlops:projects"]["iris"]["serve"]["targetCpuUtilization"] = 150
     document["config"]["aws:region"] = "us-east1"
     messages = errors(document)
     assert any("150 is greater than the maximum of 100" in message for message in messages)
     assert any("'us-east1' is not one of" in message for message in messages)
+
+
+def test_schema_describes_each_project_setting() -> None:
+    # A project's settings are in the models its map refers to (train, serve).
+    definitions = schema()["$defs"]
+    assert set(definitions) == {"ProjectConfig", "TrainConfig", "ServeConfig"}
+    for model, model_schema in definitions.items():
+        for key, setting in model_schema["properties"].items():
+            assert setting.get("description"), f"{model}.{key} has no description"
 
 
 def test_schema_describes_each_setting() -> None:
@@ -96,7 +110,7 @@ def documented_keys() -> set[str]:
         if not line.startswith("| `"):
             continue
         names = re.findall(r"`([^`]+)`", line.split("|")[1])
-        section = names[0].split(".")[0] if "." in names[0] else ""
+        section = names[0].rsplit(".", 1)[0] if "." in names[0] else ""
         keys |= {name if "." in name or ":" in name or not section else f"{section}.{name}" for name in names}
     return keys
 
@@ -105,7 +119,9 @@ def model_keys() -> set[str]:
     keys = {f"mlops:{key}" for key in SCALAR_KEYS} | {"aws:region", "kubernetes:context"}
     for section, model in _SECTION_MODELS.items():
         keys |= {f"{section}.{field.alias or name}" for name, field in model.model_fields.items()}
-    return keys
+    for part, model in (("train", TrainConfig), ("serve", ServeConfig)):
+        keys |= {f"projects.<name>.{part}.{field.alias or name}" for name, field in model.model_fields.items()}
+    return keys | {"projects.<name>.train", "projects.<name>.serve"}
 
 
 def test_readme_configuration_table_documents_every_key() -> None:
@@ -127,3 +143,15 @@ def test_stack_file_shows_every_key_set_or_commented(stack: str) -> None:
             if not re.search(rf"^\s*#?\s*{field.alias or name}:", block, re.M)
         ]
     assert missing == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_files_project_shows_every_project_key_set_or_commented(stack: str) -> None:
+    text = (STACKS_DIR / f"Pulumi.{stack}.yaml").read_text()
+    block = text[text.index("    iris:\n") :]
+    for part, model in (("train", TrainConfig), ("serve", ServeConfig)):
+        lines = block[block.index(f"      {part}:") :].splitlines()[1:]
+        own = "\n".join(itertools.takewhile(lambda line: line.startswith("        "), lines))
+        assert [
+            field.alias for field in model.model_fields.values() if not re.search(rf"^\s*#?\s*{field.alias}:", own, re.M)
+        ] == [], part

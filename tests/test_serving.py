@@ -14,16 +14,21 @@ from tests.support import RunWith
 
 NAMESPACE = {"dev": "mlops-dev", "prod": "mlops-prod"}
 SERVE_REPOSITORY = f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/mlops-dev/serve"
-SELECTOR = {"app.kubernetes.io/name": "model-server", "app.kubernetes.io/instance": "mlops-dev", "app.kubernetes.io/part-of": "mlops"}
+SELECTOR = {
+    "app.kubernetes.io/name": "model-server",
+    "app.kubernetes.io/instance": "mlops-dev",
+    "app.kubernetes.io/part-of": "mlops",
+    "mlops/project": "iris",
+}
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 
 
 def deployment(run: Recording) -> dict[str, Any]:
-    return manifest(run, "Deployment", "model-server")
+    return manifest(run, "Deployment", "iris-server")
 
 
 def hpa(run: Recording) -> dict[str, Any]:
-    return manifest(run, "HorizontalPodAutoscaler", "model-server")
+    return manifest(run, "HorizontalPodAutoscaler", "iris-server")
 
 
 def server(run: Recording) -> dict[str, Any]:
@@ -50,13 +55,13 @@ def test_every_kubernetes_object_goes_through_the_cluster_provider(dev: Recordin
 
 def test_cluster_is_the_current_kubeconfig_context_by_default(dev: Recording) -> None:
     assert "context" not in dev.one(K8S_PROVIDER).inputs
-    assert dev.outputs["portForwardCommand"].startswith("kubectl port-forward ")
+    assert dev.outputs["projects"]["iris"]["portForwardCommand"].startswith("kubectl port-forward ")
 
 
 def test_cluster_is_the_configured_kubernetes_context(run_with: RunWith) -> None:
     run = run_with("dev", **{"kubernetes:context": "kind-mlops"})
     assert run.one(K8S_PROVIDER).inputs["context"] == "kind-mlops"
-    assert run.outputs["portForwardCommand"].startswith("kubectl --context kind-mlops port-forward ")
+    assert run.outputs["projects"]["iris"]["portForwardCommand"].startswith("kubectl --context kind-mlops port-forward ")
 
 
 # --- namespace and identity ----------------------------------------------------------------
@@ -76,18 +81,18 @@ def test_namespace_enforces_the_restricted_pod_security_standard(dev: Recording)
 
 
 def test_serving_has_its_own_service_account(dev: Recording) -> None:
-    account = manifest(dev, "ServiceAccount", "model-server")
+    account = manifest(dev, "ServiceAccount", "iris-server")
     assert pod_spec(deployment(dev))["serviceAccountName"] == account["metadata"]["name"]
 
 
 def test_service_account_token_is_not_mounted(dev: Recording) -> None:
-    assert manifest(dev, "ServiceAccount", "model-server")["automountServiceAccountToken"] is False
+    assert manifest(dev, "ServiceAccount", "iris-server")["automountServiceAccountToken"] is False
     assert pod_spec(deployment(dev))["automountServiceAccountToken"] is False
 
 
 def test_serving_reads_only_its_models_prefix(dev: Recording) -> None:
     bucket = dev.outputs["bucketArn"]
-    policy = statements(dev, "serving-identity-policy")
+    policy = statements(dev, "serving-iris-identity-policy")
     assert set(policy) == {"ListModelPrefix", "ReadModel", "UseBucketKeyThroughS3"}
     assert policy["ReadModel"]["Action"] == "s3:GetObject"
     assert policy["ReadModel"]["Resource"] == f"{bucket}/models/iris/*"
@@ -95,14 +100,14 @@ def test_serving_reads_only_its_models_prefix(dev: Recording) -> None:
 
 
 def test_serving_decrypts_with_the_bucket_key_through_s3_only(dev: Recording) -> None:
-    kms = statements(dev, "serving-identity-policy")["UseBucketKeyThroughS3"]
+    kms = statements(dev, "serving-iris-identity-policy")["UseBucketKeyThroughS3"]
     assert kms["Action"] == ["kms:Decrypt"]
     assert kms["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
 
 
 def test_access_key_is_a_secret_in_state(dev: Recording) -> None:
-    credentials = manifest(dev, "Secret", "serving-identity-aws")
-    secret = dev.named("serving-identity-credentials").inputs["stringData"]
+    credentials = manifest(dev, "Secret", "serving-iris-identity-aws")
+    secret = dev.named("serving-iris-identity-credentials").inputs["stringData"]
     assert is_secret(secret), "the Secret's data is a Pulumi secret"
     assert MOCK_SECRET_ACCESS_KEY in credentials["stringData"]["credentials"]
 
@@ -110,7 +115,7 @@ def test_access_key_is_a_secret_in_state(dev: Recording) -> None:
 def test_access_key_reaches_the_pod_as_a_file_not_env(dev: Recording) -> None:
     spec = pod_spec(deployment(dev))
     [volume] = [v for v in spec["volumes"] if "secret" in v]
-    assert volume["secret"]["secretName"] == "serving-identity-aws"
+    assert volume["secret"]["secretName"] == "serving-iris-identity-aws"
     mount = next(m for m in server(dev)["volumeMounts"] if m["name"] == volume["name"])
     assert mount["readOnly"] is True
     assert env(deployment(dev))["AWS_SHARED_CREDENTIALS_FILE"] == f"{mount['mountPath']}/credentials"
@@ -182,7 +187,7 @@ def test_cpu_and_memory_requests_equal_limits(request: pytest.FixtureRequest, st
 def test_worker_count_follows_the_cpu_limit(dev: Recording, run_with: RunWith) -> None:
     # The server cannot see its CPU quota: more workers than cores are throttled, fewer leave cores idle.
     assert env(deployment(dev))["WEB_CONCURRENCY"] == "1"
-    three_cores = run_with("dev", **{"mlops:serving": {"cpu": 3}})
+    three_cores = run_with("dev", **{"mlops:projects": {"iris": {"serve": {"cpu": 3}}}})
     assert server(three_cores)["resources"]["limits"]["cpu"] == "3"
     assert env(deployment(three_cores))["WEB_CONCURRENCY"] == "3"
 
@@ -212,7 +217,7 @@ def test_no_gpu_unless_asked(dev: Recording) -> None:
 
 
 def test_gpus_are_requested_with_the_nvidia_toleration(run_with: RunWith) -> None:
-    run = run_with("dev", **{"mlops:serving": {"gpus": 1}})
+    run = run_with("dev", **{"mlops:projects": {"iris": {"serve": {"gpus": 1}}}})
     assert server(run)["resources"]["limits"]["nvidia.com/gpu"] == "1"
     assert pod_spec(deployment(run))["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
 
@@ -223,7 +228,7 @@ def test_model_uri_reads_the_promoted_version(dev: Recording) -> None:
 
 
 def test_model_uri_pins_a_configured_version(run_with: RunWith) -> None:
-    run = run_with("dev", **{"mlops:serving": {"modelVersion": "20260101T000000000000Z-abcd1234"}})
+    run = run_with("dev", **{"mlops:projects": {"iris": {"serve": {"modelVersion": "20260101T000000000000Z-abcd1234"}}}})
     assert env(deployment(run))["MODEL_URI"].endswith("/models/iris/20260101T000000000000Z-abcd1234")
 
 
@@ -251,7 +256,7 @@ def test_in_flight_requests_get_thirty_seconds_before_the_kill(dev: Recording) -
 @pytest.mark.parametrize("kind", ["Deployment", "Service"])
 def test_up_does_not_wait_for_a_model_to_exist(dev: Recording, kind: str) -> None:
     # Before the first training run no pod can be ready; `pulumi up` must not hang on it.
-    assert manifest(dev, kind, "model-server")["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
+    assert manifest(dev, kind, "iris-server")["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
 
 
 def test_selector_is_the_stable_labels(dev: Recording) -> None:
@@ -263,7 +268,7 @@ def test_selector_is_the_stable_labels(dev: Recording) -> None:
 @pytest.mark.parametrize("kind", ["Deployment", "Service", "HorizontalPodAutoscaler", "ServiceAccount", "NetworkPolicy"])
 def test_every_serving_object_carries_the_workload_labels(dev: Recording, kind: str) -> None:
     # `kubectl get all -l app.kubernetes.io/name=model-server` and cost reports find them by these.
-    name = "model-server-ingress" if kind == "NetworkPolicy" else "model-server"
+    name = "iris-server-ingress" if kind == "NetworkPolicy" else "iris-server"
     assert manifest(dev, kind, name)["metadata"]["labels"] == SELECTOR
     assert manifest(dev, kind, name)["metadata"]["namespace"] == "mlops-dev"
 
@@ -275,22 +280,22 @@ def test_prod_labels_name_the_prod_instance(prod: Recording) -> None:
 
 def test_serving_objects_are_children_of_the_serving_component(dev: Recording) -> None:
     # A parent change is a URN change: without aliases Pulumi deletes and recreates every object.
-    component = dev.get("mlops:serving:ModelServing", "serving")
+    component = dev.get("mlops:serving:ModelServing", "serving-iris")
     assert component.parent.endswith("::mlops-dev")
     children = {(r.type, r.name) for r in dev.children_of(component)}
     assert children == {
-        ("mlops:identity:AccessKeyIdentity", "serving-identity"),
-        ("kubernetes:core/v1:ServiceAccount", "serving-sa"),
-        ("kubernetes:apps/v1:Deployment", "serving-deployment"),
-        ("kubernetes:core/v1:Service", "serving-service"),
-        ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "serving-hpa"),
-        ("kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-ingress"),
+        ("mlops:identity:AccessKeyIdentity", "serving-iris-identity"),
+        ("kubernetes:core/v1:ServiceAccount", "serving-iris-sa"),
+        ("kubernetes:apps/v1:Deployment", "serving-iris-deployment"),
+        ("kubernetes:core/v1:Service", "serving-iris-service"),
+        ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "serving-iris-hpa"),
+        ("kubernetes:networking.k8s.io/v1:NetworkPolicy", "serving-iris-ingress"),
     }
 
 
 def test_prod_serving_adds_the_disruption_budget_under_the_component(prod: Recording) -> None:
-    component = prod.get("mlops:serving:ModelServing", "serving")
-    assert prod.get("kubernetes:policy/v1:PodDisruptionBudget", "serving-pdb").parent == component.urn
+    component = prod.get("mlops:serving:ModelServing", "serving-iris")
+    assert prod.get("kubernetes:policy/v1:PodDisruptionBudget", "serving-iris-pdb").parent == component.urn
 
 
 # --- pod security ("restricted") -----------------------------------------------------------
@@ -300,7 +305,7 @@ def test_pod_volumes_are_tmp_and_the_credentials_file(dev: Recording) -> None:
     # 0440 (288): the key is readable by the image's group (fsGroup), not by every user in the pod.
     assert pod_spec(deployment(dev))["volumes"] == [
         {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
-        {"name": "aws-credentials", "secret": {"secretName": "serving-identity-aws", "defaultMode": 0o440}},
+        {"name": "aws-credentials", "secret": {"secretName": "serving-iris-identity-aws", "defaultMode": 0o440}},
     ]
     assert server(dev)["volumeMounts"] == [
         {"name": "tmp", "mountPath": "/tmp"},
@@ -341,7 +346,7 @@ def test_seccomp_is_the_runtime_default(dev: Recording) -> None:
 
 def test_prod_service_is_an_internal_load_balancer_that_up_does_not_wait_on(prod: Recording) -> None:
     # The cluster's annotation keeps it inside the VPC; skipAwait keeps `up` from hanging before a model exists.
-    service = manifest(prod, "Service", "model-server")
+    service = manifest(prod, "Service", "iris-server")
     assert service["spec"]["type"] == "LoadBalancer"
     assert service["metadata"]["annotations"] == {
         "pulumi.com/skipAwait": "true", "networking.gke.io/load-balancer-type": "Internal"
@@ -349,7 +354,7 @@ def test_prod_service_is_an_internal_load_balancer_that_up_does_not_wait_on(prod
 
 
 def test_service_exposes_the_serving_port(dev: Recording) -> None:
-    service = manifest(dev, "Service", "model-server")
+    service = manifest(dev, "Service", "iris-server")
     assert service["spec"]["type"] == "ClusterIP"
     assert service["spec"]["selector"] == SELECTOR
     assert service["spec"]["ports"] == [{"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}]
@@ -368,12 +373,12 @@ def test_prod_hpa_keeps_two_pods_and_grows_to_six(prod: Recording) -> None:
 
 
 def test_hpa_is_named_and_placed_with_the_deployment(dev: Recording) -> None:
-    assert (hpa(dev)["metadata"]["name"], hpa(dev)["metadata"]["namespace"]) == ("model-server", "mlops-dev")
+    assert (hpa(dev)["metadata"]["name"], hpa(dev)["metadata"]["namespace"]) == ("iris-server", "mlops-dev")
 
 
 def test_hpa_scales_the_deployment(dev: Recording) -> None:
     assert hpa(dev)["apiVersion"] == "autoscaling/v2"
-    assert hpa(dev)["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "model-server"}
+    assert hpa(dev)["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "iris-server"}
 
 
 @pytest.mark.parametrize(("stack", "target"), [("dev", 70), ("prod", 60)])
@@ -407,7 +412,7 @@ def test_prod_drains_take_one_pod_at_a_time_and_never_wait_on_an_unready_one(req
     # pod block every node drain (a GKE upgrade) for ever.
     run: Recording = request.getfixturevalue(stack)
     [budget] = of_kind(run, "PodDisruptionBudget")
-    assert budget["metadata"]["name"] == "model-server"
+    assert budget["metadata"]["name"] == "iris-server"
     assert budget["spec"] == {
         "maxUnavailable": 1,
         "selector": {"matchLabels": deployment(run)["spec"]["selector"]["matchLabels"]},
@@ -448,7 +453,7 @@ def test_namespace_denies_all_traffic_by_default(dev: Recording) -> None:
 
 def test_serving_admits_tcp_8080_from_anywhere_and_nothing_else(dev: Recording) -> None:
     # The namespace denies all ingress: without this policy the Service has no reachable backend.
-    policy = manifest(dev, "NetworkPolicy", "model-server-ingress")
+    policy = manifest(dev, "NetworkPolicy", "iris-server-ingress")
     assert policy["spec"] == {
         "podSelector": {"matchLabels": SELECTOR},
         "policyTypes": ["Ingress"],
@@ -493,9 +498,9 @@ def test_egress_is_dns_and_https_only(dev: Recording) -> None:
 
 
 def test_outputs_name_the_service_and_its_endpoint(dev: Recording) -> None:
-    assert dev.outputs["servingService"] == "model-server"
-    assert dev.outputs["servingEndpoint"] == "http://model-server.mlops-dev.svc.cluster.local:8080/v2/models/iris/infer"
+    assert dev.outputs["projects"]["iris"]["servingService"] == "iris-server"
+    assert dev.outputs["projects"]["iris"]["servingEndpoint"] == "http://iris-server.mlops-dev.svc.cluster.local:8080/v2/models/iris/infer"
 
 
 def test_port_forward_reaches_the_service(dev: Recording) -> None:
-    assert dev.outputs["portForwardCommand"] == "kubectl port-forward -n mlops-dev service/model-server 8080:8080"
+    assert dev.outputs["projects"]["iris"]["portForwardCommand"] == "kubectl port-forward -n mlops-dev service/iris-server 8080:8080"

@@ -16,38 +16,39 @@ RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 
 
 def server_env(run: Recording) -> list[dict[str, Any]]:
-    return container(manifest(run, "Deployment", "model-server"))["env"]
+    return container(manifest(run, "Deployment", "iris-server"))["env"]
 
 
 def test_a_public_endpoint_gets_a_generated_token_of_letters_and_digits(prod_public: Recording) -> None:
     # Letters and digits only: a `$` or `!` in the token would break the README's curl line in a shell.
-    token = prod_public.get(RANDOM_PASSWORD, "serving-token")
+    token = prod_public.get(RANDOM_PASSWORD, "serving-iris-token")
     assert token.inputs == {"length": 48, "special": False}
-    assert token.parent == prod_public.get("mlops:serving:ModelServing", "serving").urn
+    assert token.parent == prod_public.get("mlops:serving:ModelServing", "serving-iris").urn
 
 
 def test_a_public_endpoint_keeps_the_token_in_a_secret(prod_public: Recording) -> None:
-    secret = manifest(prod_public, "Secret", "model-server-token")
+    secret = manifest(prod_public, "Secret", "iris-server-token")
     assert secret["metadata"]["namespace"] == "mlops-prod"
     # The workload's labels: `kubectl delete -l app.kubernetes.io/instance=...` cleans it up with the rest.
     assert secret["metadata"]["labels"] == {
-        "app.kubernetes.io/name": "model-server", "app.kubernetes.io/instance": "mlops-prod", "app.kubernetes.io/part-of": "mlops"
+        "app.kubernetes.io/name": "model-server", "app.kubernetes.io/instance": "mlops-prod", "app.kubernetes.io/part-of": "mlops",
+        "mlops/project": "iris",
     }
     assert secret["type"] == "Opaque"
     assert secret["stringData"] == {"token": MOCK_TOKEN}
     # Marked secret, so the state encrypts it and `pulumi preview` never prints it.
-    assert is_secret(prod_public.get("kubernetes:core/v1:Secret", "serving-token").inputs["stringData"])
+    assert is_secret(prod_public.get("kubernetes:core/v1:Secret", "serving-iris-token").inputs["stringData"])
 
 
 def test_a_public_endpoint_server_reads_the_token_from_the_secret(prod_public: Recording) -> None:
     # By reference: the value never lands in the Deployment's spec (readable by anyone who can get Deployments).
     [auth] = [e for e in server_env(prod_public) if e["name"] == "MLOPS_AUTH_TOKEN"]
-    assert auth == {"name": "MLOPS_AUTH_TOKEN", "valueFrom": {"secretKeyRef": {"name": "model-server-token", "key": "token"}}}
+    assert auth == {"name": "MLOPS_AUTH_TOKEN", "valueFrom": {"secretKeyRef": {"name": "iris-server-token", "key": "token"}}}
 
 
 def test_a_public_endpoint_exports_the_token_as_a_secret_output(prod_public: Recording) -> None:
-    assert prod_public.outputs["servingToken"] == MOCK_TOKEN
-    assert "servingToken" in prod_public.secret_outputs, "`pulumi stack output` shows it only with --show-secrets"
+    assert prod_public.outputs["servingTokens"]["iris"] == MOCK_TOKEN
+    assert "servingTokens" in prod_public.secret_outputs, "`pulumi stack output` shows it only with --show-secrets"
 
 
 @pytest.mark.parametrize("run", ["prod", "dev"])  # an internal load balancer; a ClusterIP Service
@@ -58,4 +59,4 @@ def test_an_endpoint_that_is_not_public_has_no_token(request: pytest.FixtureRequ
     assert [e["name"] for e in server_env(recording) if e["name"] == "MLOPS_AUTH_TOKEN"] == []
     assert "servingToken" not in recording.outputs
     with pytest.raises(LookupError):
-        manifest(recording, "Secret", "model-server-token")
+        manifest(recording, "Secret", "iris-server-token")

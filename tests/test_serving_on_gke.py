@@ -48,8 +48,8 @@ def test_pods_reach_aws_with_a_projected_token_not_a_key(prod: Recording, kind: 
 def test_each_workload_assumes_its_own_role(prod: Recording, kind: str, output: str) -> None:
     [container] = pod_spec(workloads(prod)[kind])["containers"]
     role = next(e["value"] for e in container["env"] if e["name"] == "AWS_ROLE_ARN")
-    assert role == prod.outputs[output]
-    assert prod.outputs["servingRoleArn"] != prod.outputs["trainingRoleArn"]
+    assert role == prod.outputs["projects"]["iris"][output]
+    assert prod.outputs["projects"]["iris"]["servingRoleArn"] != prod.outputs["projects"]["iris"]["trainingRoleArn"]
 
 
 def test_no_secret_holds_a_credential_in_a_gke_stack(prod: Recording) -> None:
@@ -82,12 +82,12 @@ def test_training_runs_on_the_gpu_pool(prod: Recording) -> None:
 
 
 def test_train_now_runs_a_job_from_the_cronjob_on_the_cluster_context(prod: Recording) -> None:
-    command = prod.outputs["trainNowCommand"]
+    command = prod.outputs["projects"]["iris"]["trainNowCommand"]
     assert command.startswith("kubectl --context ")
-    assert "create job" in command and "--from=cronjob/train" in command
+    assert "create job" in command and "--from=cronjob/iris-train" in command
 
 
 def test_serving_cpu_sizes_the_serving_node_pool(run_with: RunWith) -> None:
-    two_cores = run_with("prod", **{"mlops:serving": {"cpu": 2}})
+    two_cores = run_with("prod", **{"mlops:projects": {"iris": {"serve": {"cpu": 2}}}})
     pool = two_cores.get("gcp:container/nodePool:NodePool", "gke-cpu")
     assert pool.inputs["nodeConfig"]["machineType"] == "e2-standard-4"

@@ -54,7 +54,7 @@ def test_dev_outputs(dev: Recording) -> None:
     assert set(outputs["registryUrls"]) == {"train", "serve"}
     assert outputs["registryUrls"]["train"].endswith("/mlops-dev/train")
     assert set(outputs["imageRefs"]) == {"train", "serve"}
-    assert outputs["jobQueue"] == outputs["jobDefinition"] == "mlops-dev-train"
+    assert (outputs["jobQueue"], outputs["projects"]["iris"]["jobDefinition"]) == ("mlops-dev-train", "mlops-dev-iris-train")
     assert "trainingInstanceId" not in outputs
 
 
@@ -181,7 +181,7 @@ def test_project_declares_config_with_types_pulumi_accepts() -> None:
 def test_plan_shows_the_serving_objects(capsys: pytest.CaptureFixture[str]) -> None:
     assert plan_main(["--stack", "dev"]) == 0
     printed = capsys.readouterr().out
-    assert "kubernetes:apps/v1:Deployment  serving-deployment  name=model-server replicas=(HPA) maxUnavailable=0" in printed
+    assert "kubernetes:apps/v1:Deployment  serving-iris-deployment  name=iris-server replicas=(HPA) maxUnavailable=0" in printed
     assert '"readiness": "/v2/health/ready"' in printed
-    assert "kubernetes:autoscaling/v2:HorizontalPodAutoscaler  serving-hpa  replicas=1..2 cpuTarget=70" in printed
-    assert "portForwardCommand: kubectl port-forward -n mlops-dev service/model-server 8080:8080" in printed
+    assert "kubernetes:autoscaling/v2:HorizontalPodAutoscaler  serving-iris-hpa  replicas=1..2 cpuTarget=70" in printed
+    assert '"portForwardCommand": "kubectl port-forward -n mlops-dev service/iris-server 8080:8080"' in printed

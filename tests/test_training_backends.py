@@ -12,8 +12,8 @@ from offline.engine import Recording
 
 BATCH = "mlops:batch:BatchTraining"
 CRONJOB = "mlops:training:TrainingCronJob"
-BATCH_OUTPUTS = {"jobQueue", "jobDefinition", "trainingLogGroup", "describeJobCommand", "logsCommand"}
-KUBECTL_CREATE_JOB = "create job -n {namespace} --from=cronjob/train train-manual-$(date +%s)"
+BATCH_OUTPUTS = {"jobQueue", "trainingLogGroup", "describeJobCommand", "logsCommand"}
+KUBECTL_CREATE_JOB = "create job -n {namespace} --from=cronjob/iris-train iris-train-manual-$(date +%s)"
 
 
 def backends(recording: Recording) -> list[tuple[str, str]]:
@@ -26,39 +26,40 @@ def test_ec2_trains_on_batch_and_nothing_on_the_cluster(dev: Recording) -> None:
 
 def test_batch_exports_its_queue_definition_logs_and_commands(dev: Recording) -> None:
     assert BATCH_OUTPUTS <= set(dev.outputs)
-    assert (dev.outputs["jobQueue"], dev.outputs["jobDefinition"], dev.outputs["trainingLogGroup"]) == (
-        "mlops-dev-train", "mlops-dev-train", "/aws/batch/mlops-dev-train"
+    assert (dev.outputs["jobQueue"], dev.outputs["projects"]["iris"]["jobDefinition"], dev.outputs["trainingLogGroup"]) == (
+        "mlops-dev-train", "mlops-dev-iris-train", "/aws/batch/mlops-dev-train"
     )
-    assert dev.outputs["trainNowCommand"] == (
-        "aws batch submit-job --region us-east-1 --job-queue mlops-dev-train --job-definition mlops-dev-train"
-        " --job-name mlops-dev-train-manual --query jobId --output text"
+    assert dev.outputs["projects"]["iris"]["trainNowCommand"] == (
+        "aws batch submit-job --region us-east-1 --job-queue mlops-dev-train --job-definition mlops-dev-iris-train"
+        " --job-name mlops-dev-iris-train-manual --query jobId --output text"
     )
 
 
 def test_batch_runs_have_no_role_on_the_cluster(dev: Recording) -> None:
-    assert "trainingRoleArn" not in dev.outputs
+    assert "trainingRoleArn" not in dev.outputs["projects"]["iris"]
 
 
 def test_compute_none_trains_as_a_cronjob_on_the_kubeconfig_cluster(dev_cluster_training: Recording) -> None:
-    assert backends(dev_cluster_training) == [(CRONJOB, "training")]
-    assert dev_cluster_training.outputs["trainNowCommand"] == "kubectl " + KUBECTL_CREATE_JOB.format(namespace="mlops-dev")
+    assert backends(dev_cluster_training) == [(CRONJOB, "training-iris")]
+    assert dev_cluster_training.outputs["projects"]["iris"]["trainNowCommand"] == "kubectl " + KUBECTL_CREATE_JOB.format(namespace="mlops-dev")
     # The CronJob's runs are looked at with kubectl, not the Batch commands; access keys, not roles.
     assert BATCH_OUTPUTS.isdisjoint(dev_cluster_training.outputs)
-    assert "trainingRoleArn" not in dev_cluster_training.outputs
+    assert "trainingRoleArn" not in dev_cluster_training.outputs["projects"]["iris"]
+    assert "jobDefinition" not in dev_cluster_training.outputs["projects"]["iris"]
 
 
 def test_gke_trains_as_a_cronjob_with_its_own_role(prod: Recording) -> None:
-    assert backends(prod) == [(CRONJOB, "training")]
-    assert prod.outputs["trainNowCommand"] == (
+    assert backends(prod) == [(CRONJOB, "training-iris")]
+    assert prod.outputs["projects"]["iris"]["trainNowCommand"] == (
         "kubectl --context gke_mlops-prod-123456_us-central1-a_mlops-prod " + KUBECTL_CREATE_JOB.format(namespace="mlops-prod")
     )
     assert BATCH_OUTPUTS.isdisjoint(prod.outputs)
-    assert prod.outputs["trainingRoleArn"] == "arn:aws:iam::123456789012:role/mlops/mlops-prod-train"
+    assert prod.outputs["projects"]["iris"]["trainingRoleArn"] == "arn:aws:iam::123456789012:role/mlops/mlops-prod-iris-train"
 
 
 def test_a_backend_defaults_to_no_outputs_of_its_own_and_no_service_account() -> None:
     command = cast(Any, "train now")
-    backend = TrainingBackend(train_now_command=command)
-    assert (backend.exports, backend.service_account) == ({}, None)
+    backend = TrainingBackend(train_now_commands={"iris": command})
+    assert (backend.exports, backend.project_exports, backend.service_accounts) == ({}, {}, {})
     with pytest.raises(FrozenInstanceError):
-        backend.service_account = "train"  # type: ignore[misc]
+        backend.service_accounts = {"iris": "iris-train"}  # type: ignore[misc]

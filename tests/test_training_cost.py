@@ -51,7 +51,7 @@ def test_no_cross_cloud_egress_where_data_and_training_share_a_cloud(dev: Record
 def test_a_gke_run_is_bounded_by_the_training_jobs_deadline(prod: Recording, run_with: RunWith) -> None:
     (run,) = stack_cost("prod", prod.resources).training
     assert run.upper_hours == 3 * (120 + 15) / 60  # 3 attempts of the timeout and a GPU node's start
-    shorter = run_with("prod", **{"mlops:training": {"timeoutMinutes": 10}})
+    shorter = run_with("prod", **{"mlops:projects": {"iris": {"train": {"timeoutMinutes": 10}}}})
     (run,) = stack_cost("prod", shorter.resources).training
     assert run.upper_hours == 3 * (10 + 15) / 60
 
@@ -59,7 +59,7 @@ def test_a_gke_run_is_bounded_by_the_training_jobs_deadline(prod: Recording, run
 def test_a_batch_run_is_bounded_by_every_attempt_at_its_timeout(dev: Recording, run_with: RunWith) -> None:
     (run,) = stack_cost("dev", dev.resources).training
     assert run.upper_hours == 3 * 60 / 60
-    shorter = run_with("dev", **{"mlops:training": {"timeoutMinutes": 10}})
+    shorter = run_with("dev", **{"mlops:projects": {"iris": {"train": {"timeoutMinutes": 10}}}})
     (run,) = stack_cost("dev", shorter.resources).training
     assert run.upper_hours == 3 * 10 / 60
 

@@ -10,11 +10,11 @@ import pytest
 from components.training_cronjob import attempt_deadline_seconds, run_deadline_seconds
 from offline.engine import Recording
 from tests.manifests import container, env, manifest, of_kind, pod_spec
-from tests.support import RunWith
+from tests.support import CPU_TRAINING, RunWith
 
 
 def cronjob(run: Recording) -> dict[str, Any]:
-    return manifest(run, "CronJob", "train")
+    return manifest(run, "CronJob", "iris-train")
 
 
 def job(run: Recording) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def trainer(run: Recording) -> dict[str, Any]:
 
 
 def statements(run: Recording) -> dict[str, dict[str, Any]]:
-    return {s["Sid"]: s for s in json.loads(run.named("training-identity-policy").inputs["policy"])["Statement"]}
+    return {s["Sid"]: s for s in json.loads(run.named("training-iris-identity-policy").inputs["policy"])["Statement"]}
 
 
 def test_dev_without_compute_trains_on_the_cluster(dev_cluster_training: Recording) -> None:
@@ -69,14 +69,14 @@ def deadlines(run: Recording) -> tuple[int, int]:
 def test_on_the_cluster_an_attempt_gets_the_training_timeout(dev_cluster_training: Recording, run_with: RunWith) -> None:
     # compute.kind none: the cluster's own nodes, none started for a run: no allowance.
     assert deadlines(dev_cluster_training) == (60 * 60, 3 * 60 * 60)
-    run = run_with("dev", **{"mlops:compute": {"kind": "none"}, "mlops:training": {"timeoutMinutes": 10}})
+    run = run_with("dev", **{"mlops:compute": {"kind": "none"}, "mlops:projects": {"iris": {"train": {"gpus": 0, "timeoutMinutes": 10}}}})
     assert deadlines(run) == (10 * 60, 3 * 10 * 60)
 
 
 def test_on_gke_a_gpu_attempt_also_gets_time_for_a_node_to_start(prod: Recording, run_with: RunWith) -> None:
     # The GPU pool scales from zero: a run first waits 5-15 minutes for its node.
     assert deadlines(prod) == (120 * 60 + 15 * 60, 3 * (120 * 60 + 15 * 60))
-    run = run_with("prod", **{"mlops:training": {"timeoutMinutes": 10}})
+    run = run_with("prod", **{"mlops:projects": {"iris": {"train": {"timeoutMinutes": 10}}}})
     assert deadlines(run) == (10 * 60 + 15 * 60, 3 * (10 * 60 + 15 * 60))
 
 
@@ -84,7 +84,7 @@ def test_on_gke_no_allowance_where_no_node_must_start(run_with: RunWith) -> None
     # A GPU node kept warm (minNodes 1) is there already; a CPU run uses the serving nodes.
     warm = run_with("prod", **{"mlops:compute": {"minNodes": 1}})
     assert deadlines(warm) == (120 * 60, 3 * 120 * 60)
-    cpu = run_with("prod", **{"mlops:training": {"gpus": 0}})
+    cpu = run_with("prod", **{"mlops:projects": {"iris": {"train": {"gpus": 0}}}})
     assert deadlines(cpu) == (120 * 60, 3 * 120 * 60)
 
 
@@ -121,8 +121,8 @@ def test_the_trainer_container_is_named_as_the_exit_code_rule_names_it(dev_clust
 
 
 def test_a_run_gets_one_core_and_2_gib(dev_cluster_training: Recording, prod: Recording) -> None:
-    # The builtin and CSV models train in seconds on one core; the same on GKE, with its GPU.
-    assert trainer(dev_cluster_training)["resources"]["limits"] == {"cpu": "1", "memory": "2Gi", "nvidia.com/gpu": "1"}
+    # The builtin and CSV models train in seconds on one core (compute.kind none: no GPU); the same on GKE, with its GPU.
+    assert trainer(dev_cluster_training)["resources"]["limits"] == {"cpu": "1", "memory": "2Gi"}
     assert trainer(prod)["resources"]["requests"] == {"cpu": "1", "memory": "2Gi", "nvidia.com/gpu": "1"}
 
 
@@ -131,20 +131,25 @@ def test_every_training_object_carries_the_workload_labels(request: pytest.Fixtu
     # The Job and its pods too: `kubectl logs -l app.kubernetes.io/name=train` finds every run.
     run: Recording = request.getfixturevalue(stack)
     instance = "mlops-dev" if stack.startswith("dev") else "mlops-prod"
-    labels = {"app.kubernetes.io/name": "train", "app.kubernetes.io/instance": instance, "app.kubernetes.io/part-of": "mlops"}
-    assert cronjob(run)["metadata"] == {"name": "train", "namespace": instance, "labels": labels}
+    labels = {
+        "app.kubernetes.io/name": "train",
+        "app.kubernetes.io/instance": instance,
+        "app.kubernetes.io/part-of": "mlops",
+        "mlops/project": "iris",
+    }
+    assert cronjob(run)["metadata"] == {"name": "iris-train", "namespace": instance, "labels": labels}
     assert cronjob(run)["spec"]["jobTemplate"]["metadata"] == {"labels": labels}
     assert job(run)["template"]["metadata"] == {"labels": labels}
-    assert manifest(run, "ServiceAccount", "train")["metadata"]["labels"] == labels
+    assert manifest(run, "ServiceAccount", "iris-train")["metadata"]["labels"] == labels
 
 
 def test_training_objects_are_children_of_the_training_component(dev_cluster_training: Recording) -> None:
     # A parent change is a URN change: without aliases Pulumi deletes and recreates them.
-    component = dev_cluster_training.get("mlops:training:TrainingCronJob", "training")
+    component = dev_cluster_training.get("mlops:training:TrainingCronJob", "training-iris")
     assert {(r.type, r.name) for r in dev_cluster_training.children_of(component)} == {
-        ("mlops:identity:AccessKeyIdentity", "training-identity"),
-        ("kubernetes:core/v1:ServiceAccount", "training-sa"),
-        ("kubernetes:batch/v1:CronJob", "training-cronjob"),
+        ("mlops:identity:AccessKeyIdentity", "training-iris-identity"),
+        ("kubernetes:core/v1:ServiceAccount", "training-iris-sa"),
+        ("kubernetes:batch/v1:CronJob", "training-iris-cronjob"),
     }
 
 
@@ -168,7 +173,7 @@ def test_trains_the_serving_model_into_the_bucket(dev_cluster_training: Recordin
 
 
 def test_data_key_is_read_from_the_data_bucket(run_with: RunWith) -> None:
-    run = run_with("dev", **{"mlops:compute": {"kind": "none"}, "mlops:training": {"data": "datasets/iris.csv"}})
+    run = run_with("dev", **{"mlops:compute": {"kind": "none"}, "mlops:projects": {"iris": {"train": {"gpus": 0, "data": "datasets/iris.csv"}}}})
     bucket = run.outputs["bucketName"]
     assert trainer(run)["args"][:2] == ["--data", f"s3://{bucket}/datasets/iris.csv"]
     assert statements(run)["ReadData"]["Resource"] == [f"arn:aws:s3:::{bucket}/datasets/iris.csv"]
@@ -183,7 +188,7 @@ def test_runs_the_train_image_by_digest(dev_cluster_training: Recording) -> None
 def test_the_training_credentials_are_a_read_only_file(dev_cluster_training: Recording) -> None:
     # As for serving: the key reaches the pod as a 0440 file boto3 reads, never as env.
     assert pod_spec(cronjob(dev_cluster_training))["volumes"][1] == {
-        "name": "aws-credentials", "secret": {"secretName": "training-identity-aws", "defaultMode": 0o440}
+        "name": "aws-credentials", "secret": {"secretName": "training-iris-identity-aws", "defaultMode": 0o440}
     }
     assert trainer(dev_cluster_training)["volumeMounts"][1] == {
         "name": "aws-credentials", "mountPath": "/var/run/secrets/mlops/aws", "readOnly": True
@@ -205,42 +210,42 @@ def test_training_writes_only_its_models_prefix(dev_cluster_training: Recording)
 
 def test_training_has_its_own_service_account_and_credential(dev_cluster_training: Recording) -> None:
     spec = pod_spec(cronjob(dev_cluster_training))
-    assert spec["serviceAccountName"] == "train"
-    assert manifest(dev_cluster_training, "ServiceAccount", "train")["automountServiceAccountToken"] is False
+    assert spec["serviceAccountName"] == "iris-train"
+    assert manifest(dev_cluster_training, "ServiceAccount", "iris-train")["automountServiceAccountToken"] is False
     secrets = [v["secret"]["secretName"] for v in spec["volumes"] if "secret" in v]
-    assert secrets == ["training-identity-aws"]
+    assert secrets == ["training-iris-identity-aws"]
     assert env(cronjob(dev_cluster_training))["AWS_DEFAULT_REGION"] == "us-east-1"
 
 
 def test_training_pods_have_the_serving_pod_security(dev_cluster_training: Recording) -> None:
-    serving = container(manifest(dev_cluster_training, "Deployment", "model-server"))
+    serving = container(manifest(dev_cluster_training, "Deployment", "iris-server"))
     assert trainer(dev_cluster_training)["securityContext"] == serving["securityContext"]
     training_pod = pod_spec(cronjob(dev_cluster_training))
-    serving_pod = pod_spec(manifest(dev_cluster_training, "Deployment", "model-server"))
+    serving_pod = pod_spec(manifest(dev_cluster_training, "Deployment", "iris-server"))
     assert training_pod["securityContext"] == serving_pod["securityContext"]
     assert any(m["mountPath"] == "/tmp" for m in trainer(dev_cluster_training)["volumeMounts"])
 
 
-def test_gpus_are_requested_with_the_nvidia_toleration(dev_cluster_training: Recording) -> None:
-    # The dev stack gives training one GPU.
-    assert trainer(dev_cluster_training)["resources"]["limits"]["nvidia.com/gpu"] == "1"
-    assert pod_spec(cronjob(dev_cluster_training))["tolerations"] == [
+def test_gpus_are_requested_with_the_nvidia_toleration(prod: Recording) -> None:
+    # The prod stack gives training one GPU, on GKE's GPU pool.
+    assert trainer(prod)["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert pod_spec(cronjob(prod))["tolerations"] == [
         {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
     ]
 
 
 def test_cpu_training_asks_for_no_gpu(run_with: RunWith) -> None:
-    run = run_with("dev", **{"mlops:compute": {"kind": "none"}, "mlops:training": {"gpus": 0}})
+    run = run_with("dev", **{"mlops:compute": {"kind": "none"}, "mlops:projects": {"iris": {"train": {"gpus": 0}}}})
     assert "nvidia.com/gpu" not in trainer(run)["resources"]["limits"]
     assert "tolerations" not in pod_spec(cronjob(run))
 
 
 def test_train_now_creates_a_job_from_the_cronjob(dev_cluster_training: Recording) -> None:
-    assert dev_cluster_training.outputs["trainNowCommand"] == (
-        "kubectl create job -n mlops-dev --from=cronjob/train train-manual-$(date +%s)"
+    assert dev_cluster_training.outputs["projects"]["iris"]["trainNowCommand"] == (
+        "kubectl create job -n mlops-dev --from=cronjob/iris-train iris-train-manual-$(date +%s)"
     )
 
 
 def test_train_now_names_the_configured_context(run_with: RunWith) -> None:
-    run = run_with("dev", **{"mlops:compute": {"kind": "none"}, "kubernetes:context": "kind-mlops"})
-    assert run.outputs["trainNowCommand"].startswith("kubectl --context kind-mlops create job ")
+    run = run_with("dev", **CPU_TRAINING, **{"kubernetes:context": "kind-mlops"})
+    assert run.outputs["projects"]["iris"]["trainNowCommand"].startswith("kubectl --context kind-mlops create job ")

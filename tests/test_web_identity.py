@@ -26,7 +26,7 @@ ISSUER_HOST_PATH = f"container.googleapis.com/v1/projects/{PROJECT}/locations/us
 
 
 def role(recording: Recording, workload: str) -> Registration:
-    return recording.get(ROLE, f"{workload}-identity-role")
+    return recording.get(ROLE, f"{workload}-iris-identity-role")
 
 
 def trust(recording: Recording, workload: str) -> dict[str, Any]:
@@ -34,7 +34,7 @@ def trust(recording: Recording, workload: str) -> dict[str, Any]:
 
 
 def statements(recording: Recording, workload: str) -> dict[str, dict[str, Any]]:
-    policy = json.loads(recording.get(ROLE_POLICY, f"{workload}-identity-policy").inputs["policy"])
+    policy = json.loads(recording.get(ROLE_POLICY, f"{workload}-iris-identity-policy").inputs["policy"])
     return {s["Sid"]: s for s in policy["Statement"]}
 
 
@@ -44,7 +44,7 @@ def test_oidc_provider_trusts_the_cluster_issuer_for_one_audience(prod: Recordin
     assert provider.inputs["clientIdLists"] == [AUDIENCE]
 
 
-@pytest.mark.parametrize(("workload", "service_account"), [("serving", "model-server"), ("training", "train")])
+@pytest.mark.parametrize(("workload", "service_account"), [("serving", "iris-server"), ("training", "iris-train")])
 def test_role_is_assumable_only_by_its_service_account(prod: Recording, workload: str, service_account: str) -> None:
     assert trust(prod, workload) == {
         "Version": "2012-10-17",
@@ -66,9 +66,9 @@ def test_role_is_assumable_only_by_its_service_account(prod: Recording, workload
 
 
 def test_role_arns_are_outputs(prod: Recording) -> None:
-    assert prod.outputs["servingRoleArn"] == role(prod, "serving").state["arn"]
-    assert prod.outputs["trainingRoleArn"] == role(prod, "training").state["arn"]
-    assert prod.outputs["servingRoleArn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/mlops-prod-model-server"
+    assert prod.outputs["projects"]["iris"]["servingRoleArn"] == role(prod, "serving").state["arn"]
+    assert prod.outputs["projects"]["iris"]["trainingRoleArn"] == role(prod, "training").state["arn"]
+    assert prod.outputs["projects"]["iris"]["servingRoleArn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/mlops-prod-iris-server"
 
 
 def test_serving_reads_only_its_model_prefix(prod: Recording) -> None:
@@ -165,7 +165,7 @@ def test_deployer_policy_may_manage_only_gke_issuer_providers(prod: Recording) -
 
 
 def test_training_on_builtin_data_reads_nothing_from_the_bucket(run_with: RunWith) -> None:
-    recording = run_with("prod", **{"mlops:training": {"data": "builtin:iris"}})
+    recording = run_with("prod", **{"mlops:projects": {"iris": {"train": {"data": "builtin:iris"}}}})
     assert set(statements(recording, "training")) == {"ListOwnPrefixes", "WriteModels", "UseBucketKeyThroughS3"}
 
 
@@ -180,7 +180,7 @@ def test_role_sessions_last_one_hour(prod: Recording, workload: str) -> None:
     assert role(prod, workload).inputs["maxSessionDuration"] == 3600
 
 
-@pytest.mark.parametrize(("workload", "name"), [("serving", "mlops-prod-model-server"), ("training", "mlops-prod-train")])
+@pytest.mark.parametrize(("workload", "name"), [("serving", "mlops-prod-iris-server"), ("training", "mlops-prod-iris-train")])
 def test_role_is_named_for_stack_and_service_account_under_the_mlops_path(prod: Recording, workload: str, name: str) -> None:
     # The deployer policy may manage only roles under /mlops/; names are unique per stack.
     inputs = role(prod, workload).inputs
@@ -195,7 +195,7 @@ def test_role_is_capped_by_the_workload_boundary(prod: Recording, workload: str)
 
 @pytest.mark.parametrize("workload", ["serving", "training"])
 def test_role_policy_is_attached_to_its_own_role(prod: Recording, workload: str) -> None:
-    policy = prod.get(ROLE_POLICY, f"{workload}-identity-policy")
+    policy = prod.get(ROLE_POLICY, f"{workload}-iris-identity-policy")
     assert policy.inputs["role"] == role(prod, workload).id
 
 
@@ -205,12 +205,12 @@ def test_role_waits_for_the_oidc_provider(prod: Recording, workload: str) -> Non
     assert prod.one(OIDC).urn in role(prod, workload).dependencies
 
 
-@pytest.mark.parametrize(("workload", "component"), [("serving", "serving"), ("training", "training")])
+@pytest.mark.parametrize(("workload", "component"), [("serving", "serving-iris"), ("training", "training-iris")])
 def test_role_belongs_to_its_workload(prod: Recording, workload: str, component: str) -> None:
     # Under the workload's component, so its URN moves with the workload and not with the cluster.
-    wrapper = prod.get("mlops:identity:WebIdentityRole", f"{workload}-identity")
+    wrapper = prod.get("mlops:identity:WebIdentityRole", f"{workload}-iris-identity")
     assert role(prod, workload).parent == wrapper.urn
-    assert prod.get(ROLE_POLICY, f"{workload}-identity-policy").parent == wrapper.urn
+    assert prod.get(ROLE_POLICY, f"{workload}-iris-identity-policy").parent == wrapper.urn
     assert wrapper.parent == prod.named(component).urn
 
 

@@ -1,13 +1,13 @@
 """GPU training on AWS Batch (compute.kind: ec2), in parts with one job each.
 
 - args.py: what the component is given;
-- job.py: what a job is (the job definition, its role, its log group);
+- job.py: what a project's job is (its job definition and role; the shared log group);
 - capacity.py: where it runs (the compute environment, launch template, instance role, queue);
-- trigger.py: when it runs (the Scheduler schedule and its role);
+- trigger.py: when each runs (a Scheduler schedule per project, and their one role);
 - component.py: `BatchTraining`, which composes them.
 """
 
-from components.batch.args import BatchTrainingArgs
+from components.batch.args import BatchProject, BatchTrainingArgs
 from components.batch.component import BatchTraining
 
-__all__ = ["BatchTraining", "BatchTrainingArgs"]
+__all__ = ["BatchProject", "BatchTraining", "BatchTrainingArgs"]

@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.batch.args import BatchTrainingArgs, instance_sizes
+from components.batch.args import BatchTrainingArgs, longest_timeout_minutes, instance_sizes
 from components.iam import IAM_PATH, assumable_by, assumable_role
 from components.network import TrainingNetwork
 
@@ -105,7 +105,7 @@ def gpu_compute_environment(
             # An infrastructure update waits for running jobs rather than killing them...
             terminate_jobs_on_update=False,
             # ...for as long as a job may run (the API allows at most 360 minutes).
-            job_execution_timeout_minutes=min(args.training.timeout_minutes, 360),
+            job_execution_timeout_minutes=min(longest_timeout_minutes(args), 360),
         ),
         state="ENABLED",
         opts=pulumi.ResourceOptions(parent=parent),

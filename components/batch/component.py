@@ -1,4 +1,5 @@
-"""The Batch training component: a job, where it runs and when, and the commands that drive it."""
+"""The Batch training component: the stack's shared capacity, each project's job and schedule, and
+the commands that drive them."""
 
 from __future__ import annotations
 
@@ -7,27 +8,27 @@ import pulumi_aws as aws
 
 from components.batch.args import BatchTrainingArgs
 from components.batch.capacity import gpu_queue
-from components.batch.job import training_job
-from components.batch.trigger import training_schedule
+from components.batch.job import training_job, training_log_group
+from components.batch.trigger import schedule_role, training_schedule
 from components.network import NetworkArgs, TrainingNetwork
 
 
 class BatchTraining(pulumi.ComponentResource):
     """GPU training on AWS Batch: nothing runs between jobs; a schedule or one command starts a run.
 
-    A job (components/batch/job.py) is the training image on the train.py contract, run as its
-    own role. It runs on a queue (capacity.py) whose compute environment scales from zero:
-    Batch launches one GPU instance when a job is RUNNABLE and terminates it when the queue
-    is empty. A schedule (trigger.py) submits it on the training cron.
+    One queue (capacity.py) whose compute environment scales from zero serves every project:
+    Batch launches a GPU instance when a job is RUNNABLE and terminates it when the queue is
+    empty. Each project has its own job (job.py: its image on the train.py contract, its own
+    role and log streams) and its own schedule (trigger.py).
 
-    Public attributes: `job_queue`, `job_definition` (names), `log_group`, and the commands
-    `submit_command`, `describe_command` and `logs_command`.
+    Public attributes: `job_queue`, `log_group`, `describe_command`, `logs_command`, and per
+    project `job_definitions` and `submit_commands`.
     """
 
     job_queue: pulumi.Output[str]
-    job_definition: pulumi.Output[str]
     log_group: pulumi.Output[str]
-    submit_command: pulumi.Output[str]
+    job_definitions: dict[str, pulumi.Output[str]]
+    submit_commands: dict[str, pulumi.Output[str]]
     describe_command: pulumi.Output[str]
     logs_command: pulumi.Output[str]
 
@@ -35,37 +36,48 @@ class BatchTraining(pulumi.ComponentResource):
         super().__init__("mlops:batch:BatchTraining", name, None, opts)
         # Every lookup goes through this component's provider.
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-        job = training_job(name, args, region=region, parent=self)
+        log_group = training_log_group(name, args, parent=self)
+        definitions = {
+            project: training_job(name, args, project, region=region, log_group=log_group, parent=self)
+            for project in args.projects
+        }
         network = TrainingNetwork(f"{name}-net", NetworkArgs(subnets=args.subnets), opts=pulumi.ResourceOptions(parent=self))
         queue = gpu_queue(name, args, network=network, parent=self)
-        training_schedule(name, args, queue=queue, definition=job.definition, parent=self)
+        role = schedule_role(name, queue=queue, definitions=list(definitions.values()), parent=self)
+        for project, definition in definitions.items():
+            training_schedule(name, args, project, queue=queue, definition=definition, role=role, parent=self)
 
         self.job_queue = queue.name
-        self.job_definition = job.definition.name
-        self.log_group = job.log_group.name
-        self._cli_commands(args, region=region)
+        self.log_group = log_group.name
+        self.job_definitions = {project: definition.name for project, definition in definitions.items()}
+        self._cli_commands(region=region)
         self.register_outputs(
             {
                 "jobQueue": self.job_queue,
-                "jobDefinition": self.job_definition,
+                "jobDefinitions": self.job_definitions,
                 "logGroup": self.log_group,
-                "submitCommand": self.submit_command,
+                "submitCommands": self.submit_commands,
                 "describeCommand": self.describe_command,
                 "logsCommand": self.logs_command,
             }
         )
 
-    def _cli_commands(self, args: BatchTrainingArgs, *, region: pulumi.Output[str]) -> None:
-        """The AWS CLI lines that start a run now, show its state and follow its log."""
-        self.submit_command = pulumi.Output.concat(
-            "aws batch submit-job --region ",
-            region,
-            " --job-queue ",
-            self.job_queue,
-            " --job-definition ",
-            self.job_definition,
-            f" --job-name {args.name_prefix}-train-manual --query jobId --output text",
-        )
+    def _cli_commands(self, *, region: pulumi.Output[str]) -> None:
+        """The AWS CLI lines that start a project's run now, show a run's state and follow its log."""
+        self.submit_commands = {
+            project: pulumi.Output.concat(
+                "aws batch submit-job --region ",
+                region,
+                " --job-queue ",
+                self.job_queue,
+                " --job-definition ",
+                definition,
+                " --job-name ",
+                definition,
+                "-manual --query jobId --output text",
+            )
+            for project, definition in self.job_definitions.items()
+        }
         describe = pulumi.Output.concat("aws batch describe-jobs --region ", region, ' --jobs "$JOB_ID"')
         self.describe_command = pulumi.Output.concat(
             describe,

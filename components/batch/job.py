@@ -1,8 +1,8 @@
-"""What a Batch training job is: the training image on the train.py contract, its role, its logs.
+"""What a project's Batch training job is: its training image on the train.py contract, its role, its logs.
 
-The job definition asks for what fits the smallest allowed instance, runs as its own role
-(read its data, write `models/<model>/`), logs to its own group, and retries only what the
-infrastructure broke.
+Each project's job definition asks for what fits the smallest allowed instance, runs as its
+own role (read its data, write `models/<project>/`), logs to the stack's training log group
+under its own stream prefix, and retries only what the infrastructure broke.
 """
 
 from __future__ import annotations
@@ -14,76 +14,87 @@ import pulumi
 import pulumi_aws as aws
 
 from components.batch.args import BatchTrainingArgs, instance_sizes
-from components.config import training_data_uri
 from components.iam import assumable_by, assumable_role, model_writer_policy
 from components.instance_types import InstanceSize
+from components.migration import old_names, renamed
+from components.project_names import job_definition_name, project_tags
+from components.training_command import training_command
 
 # Exit codes of images/train/train.py (see images/README.md).
 EXIT_GATE_FAILED = 6
 EXIT_STORAGE_UNAVAILABLE = 7
 ATTEMPTS = 3
-LOG_STREAM_PREFIX = "train"
 
 
-@dataclass(frozen=True)
-class TrainingJob:
-    definition: aws.batch.JobDefinition
-    log_group: aws.cloudwatch.LogGroup
-
-
-def training_job(
-    name: str, args: BatchTrainingArgs, *, region: pulumi.Output[str], parent: pulumi.Resource
-) -> TrainingJob:
-    """The job definition, with the role it runs as and the log group it writes to."""
-    child = pulumi.ResourceOptions(parent=parent)
-    log_group = aws.cloudwatch.LogGroup(
+def training_log_group(name: str, args: BatchTrainingArgs, *, parent: pulumi.Resource) -> aws.cloudwatch.LogGroup:
+    """The one log group of the stack's training jobs; each project logs to its own streams."""
+    return aws.cloudwatch.LogGroup(
         f"{name}-logs",
         name=f"/aws/batch/{args.name_prefix}-train",
         retention_in_days=args.log_retention_days,
-        opts=child,
+        opts=pulumi.ResourceOptions(parent=parent),
     )
-    role = job_role(name, args, region=region, parent=parent)
-    definition = aws.batch.JobDefinition(
-        f"{name}-job",
-        name=f"{args.name_prefix}-train",
+
+
+def training_job(
+    name: str,
+    args: BatchTrainingArgs,
+    project: str,
+    *,
+    region: pulumi.Output[str],
+    log_group: aws.cloudwatch.LogGroup,
+    parent: pulumi.Resource,
+) -> aws.batch.JobDefinition:
+    """A project's job definition, with the role it runs as; it logs under the project's stream prefix."""
+    training = args.projects[project]
+    role = job_role(name, args, project, region=region, parent=parent)
+    return aws.batch.JobDefinition(
+        f"{name}-{project}-job",
+        name=job_definition_name(args.name_prefix, project),
         type="container",
         platform_capabilities=["EC2"],
         propagate_tags=True,
         container_properties=pulumi.Output.json_dumps(
             container_properties(
-                image=args.train_image_ref,
-                bucket_name=args.bucket_name,
-                model_name=args.model_name,
-                data=args.training.data,
-                resources=job_resources(instance_sizes(args.compute), gpus=args.training.gpus),
+                image=training.image_ref,
+                command=pulumi.Output.from_input(args.bucket_name).apply(
+                    lambda bucket: training_command(project, training.training, bucket_name=bucket)
+                ),
+                resources=job_resources(instance_sizes(args.compute), gpus=training.training.gpus),
                 region=region,
                 job_role_arn=role.arn,
                 log_group=log_group.name,
+                log_stream_prefix=project,
             )
         ),
         retry_strategy=retry_strategy(),
         # A hung run is stopped, not left holding the GPU; Batch does not retry a timeout.
-        timeout=aws.batch.JobDefinitionTimeoutArgs(attempt_duration_seconds=args.training.timeout_minutes * 60),
-        opts=child,
+        timeout=aws.batch.JobDefinitionTimeoutArgs(attempt_duration_seconds=training.training.timeout_minutes * 60),
+        tags=project_tags(project),
+        opts=pulumi.ResourceOptions(parent=parent).merge(renamed(project, f"{name}-job")),
     )
-    return TrainingJob(definition=definition, log_group=log_group)
 
 
-def job_role(name: str, args: BatchTrainingArgs, *, region: pulumi.Output[str], parent: pulumi.Resource) -> aws.iam.Role:
-    """The job's own identity (from the ECS agent, not the instance): its data in, its models out."""
+def job_role(
+    name: str, args: BatchTrainingArgs, project: str, *, region: pulumi.Output[str], parent: pulumi.Resource
+) -> aws.iam.Role:
+    """The job's own identity (from the ECS agent, not the instance): its data in, `models/<project>/` out."""
     return assumable_role(
-        f"{name}-job-role",
-        description="The training job: read its data, write models/<model>/ in the data bucket.",
+        f"{name}-{project}-job-role",
+        description=f"The {project} training job: read its data, write models/{project}/ in the data bucket.",
         trust=assumable_by("ecs-tasks.amazonaws.com"),
         policy=model_writer_policy(
             bucket_arn=args.bucket_arn,
             kms_key_arn=args.bucket_kms_key_arn,
             region=region,
-            model=args.model_name,
-            data=args.training.data,
+            model=project,
+            data=args.projects[project].training.data,
         ),
-        policy_name=f"{name}-job-access",
+        policy_name=f"{name}-{project}-job-access",
         parent=parent,
+        tags=project_tags(project),
+        aliases=old_names(project, f"{name}-job-role"),
+        policy_aliases=old_names(project, f"{name}-job-access"),
     )
 
 
@@ -114,13 +125,12 @@ def job_resources(sizes: list[InstanceSize], *, gpus: int) -> JobResources:
 def container_properties(
     *,
     image: pulumi.Input[str],
-    bucket_name: pulumi.Input[str],
-    model_name: str,
-    data: str,
+    command: pulumi.Input[list[str]],
     resources: JobResources,
     region: pulumi.Input[str],
     job_role_arn: pulumi.Input[str],
     log_group: pulumi.Input[str],
+    log_stream_prefix: str,
 ) -> dict[str, Any]:
     """The job definition's container: the image by digest and the train.py contract."""
     requirements = [
@@ -129,18 +139,10 @@ def container_properties(
     ]
     if resources.gpus > 0:
         requirements.append({"type": "GPU", "value": str(resources.gpus)})
-    bucket = pulumi.Output.from_input(bucket_name)
     return {
         "image": image,
-        # The image's ENTRYPOINT is `python /app/train.py`; these are its arguments.
-        "command": [
-            "--data",
-            bucket.apply(lambda name: training_data_uri(data, name)),
-            "--model",
-            model_name,
-            "--output",
-            pulumi.Output.concat("s3://", bucket, "/models"),
-        ],
+        # The image's ENTRYPOINT is the entry point; these are its arguments.
+        "command": command,
         "jobRoleArn": job_role_arn,
         "resourceRequirements": requirements,
         # boto3 finds its region in AWS_DEFAULT_REGION (botocore does not read AWS_REGION).
@@ -150,7 +152,8 @@ def container_properties(
             "options": {
                 "awslogs-group": log_group,
                 "awslogs-region": region,
-                "awslogs-stream-prefix": LOG_STREAM_PREFIX,
+                # <project>/<container>/<task id>: each project's runs in their own streams.
+                "awslogs-stream-prefix": log_stream_prefix,
             },
         },
         # train.py writes only to S3; a small tmpfs covers any library that wants /tmp.

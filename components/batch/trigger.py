@@ -1,7 +1,9 @@
-"""When a Batch training job runs: an EventBridge Scheduler schedule on the training cron, and its role."""
+"""When a project's Batch training job runs: an EventBridge Scheduler schedule on its cron, all
+of them through one role that may submit exactly the stack's job definitions to its queue."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -9,31 +11,43 @@ import pulumi_aws as aws
 
 from components.batch.args import BatchTrainingArgs
 from components.iam import assumable_by_service_for, assumable_role
+from components.migration import renamed
+from components.project_names import job_definition_name
+
+
+def schedule_role(
+    name: str, *, queue: aws.batch.JobQueue, definitions: Sequence[aws.batch.JobDefinition], parent: pulumi.Resource
+) -> aws.iam.Role:
+    """The Scheduler's one role: submit the stack's training jobs to the queue, nothing else."""
+    account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent)).account_id
+    return assumable_role(
+        f"{name}-schedule-role",
+        description="EventBridge Scheduler: submit the training jobs to their queue, nothing else.",
+        trust=assumable_by_service_for("scheduler.amazonaws.com", source_account=account),
+        policy=submit_only(queue, definitions),
+        policy_name=f"{name}-schedule-submit",
+        parent=parent,
+    )
 
 
 def training_schedule(
     name: str,
     args: BatchTrainingArgs,
+    project: str,
     *,
     queue: aws.batch.JobQueue,
     definition: aws.batch.JobDefinition,
+    role: aws.iam.Role,
     parent: pulumi.Resource,
 ) -> aws.scheduler.Schedule:
-    """Submit the job to the queue on `training.schedule` (UTC); Batch runs its latest revision."""
-    account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent)).account_id
-    role = assumable_role(
-        f"{name}-schedule-role",
-        description="EventBridge Scheduler: submit the training job to its queue, nothing else.",
-        trust=assumable_by_service_for("scheduler.amazonaws.com", source_account=account),
-        policy=submit_only(queue, definition),
-        policy_name=f"{name}-schedule-submit",
-        parent=parent,
-    )
+    """Submit the project's job to the queue on its `train.schedule` (UTC); Batch runs its latest revision."""
+    training = args.projects[project].training
+    schedule = job_definition_name(args.name_prefix, project)
     return aws.scheduler.Schedule(
-        f"{name}-schedule",
-        name=f"{args.name_prefix}-train",
-        description=f"Training on cron '{args.training.schedule}' (UTC)",
-        schedule_expression=args.training.scheduler_expression,
+        f"{name}-{project}-schedule",
+        name=schedule,
+        description=f"Training {project} on cron '{training.schedule}' (UTC)",
+        schedule_expression=training.scheduler_expression,
         schedule_expression_timezone="UTC",
         flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
         target=aws.scheduler.ScheduleTargetArgs(
@@ -42,7 +56,7 @@ def training_schedule(
             role_arn=role.arn,
             input=pulumi.Output.json_dumps(
                 {
-                    "JobName": f"{args.name_prefix}-train-scheduled",
+                    "JobName": f"{schedule}-scheduled",
                     "JobQueue": queue.arn,
                     # The name without a revision: Batch runs the latest ACTIVE revision.
                     "JobDefinition": definition.name,
@@ -53,25 +67,19 @@ def training_schedule(
                 maximum_event_age_in_seconds=3600, maximum_retry_attempts=10
             ),
         ),
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent).merge(renamed(project, f"{name}-schedule")),
     )
 
 
-def submit_only(queue: aws.batch.JobQueue, definition: aws.batch.JobDefinition) -> dict[str, Any]:
-    """The schedule role's one grant: SubmitJob of this job definition to this queue."""
+def submit_only(queue: aws.batch.JobQueue, definitions: Sequence[aws.batch.JobDefinition]) -> dict[str, Any]:
+    """The schedule role's one grant: SubmitJob of the stack's job definitions to this queue."""
+    revisions: list[pulumi.Input[str]] = []
+    for definition in definitions:
+        # The job definition by name (its latest revision) and every revision.
+        revisions += [definition.arn_prefix, pulumi.Output.concat(definition.arn_prefix, ":*")]
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "SubmitTrainingJob",
-                "Effect": "Allow",
-                "Action": "batch:SubmitJob",
-                "Resource": [
-                    queue.arn,
-                    # The job definition by name (its latest revision) and every revision.
-                    definition.arn_prefix,
-                    pulumi.Output.concat(definition.arn_prefix, ":*"),
-                ],
-            }
+            {"Sid": "SubmitTrainingJob", "Effect": "Allow", "Action": "batch:SubmitJob", "Resource": [queue.arn, *revisions]}
         ],
     }

@@ -6,10 +6,11 @@ Components take the typed sections, never raw config. Any invalid value becomes 
 the key as written in the stack file, the bad value and what is allowed.
 
 One module per concern: `stack` composes the sections (`storage`, `registry`, `compute`,
-`serving`, `training`, `gke`, each on the base in `section`); `rules` holds the rules that
-span sections; `errors` the messages and their hints; `cron` the schedule translation;
-`regions` the AWS regions; `samples` the stack files' placeholder values. Callers import
-from here.
+`serving`, `projects`, `gke`, each on the base in `section`); `rules` holds the rules that
+span sections, `project_rules` those on the projects against the rest of the stack;
+`legacy` the single-model keys that moved under `projects`; `errors` the messages and their
+hints; `cron` the schedule translation; `regions` the AWS regions; `samples` the stack
+files' placeholder values. Callers import from here.
 """
 
 from components.config.compute import GKE_GPU_MACHINES, ComputeConfig
@@ -20,14 +21,23 @@ from components.config.regions import AWS_REGIONS, check_region
 from components.config.registry import RegistryConfig
 from components.config.samples import DOCUMENTATION_NETWORKS, SAMPLE_GCP_PROJECT, placeholder
 from components.config.section import PROJECT
+from components.config.projects import (
+    BUILTIN_DATASETS,
+    BUILTIN_TRAINER,
+    ProjectConfig,
+    ServeConfig,
+    TrainConfig,
+    cpu_millicores,
+    training_data_uri,
+)
 from components.config.serving import ServingConfig
 from components.config.stack import _SECTION_MODELS, SCALAR_KEYS, SECTIONS, TOP_LEVEL_KEYS, Environment, StackConfig
 from components.config.storage import StorageConfig
-from components.config.training import BUILTIN_DATASETS, TrainingConfig, training_data_uri
 
 __all__ = [
     "AWS_REGIONS",
     "BUILTIN_DATASETS",
+    "BUILTIN_TRAINER",
     "DOCUMENTATION_NETWORKS",
     "GKE_GPU_MACHINES",
     "PROJECT",
@@ -40,12 +50,15 @@ __all__ = [
     "ConfigError",
     "Environment",
     "GkeConfig",
+    "ProjectConfig",
     "RegistryConfig",
+    "ServeConfig",
     "ServingConfig",
     "StackConfig",
     "StorageConfig",
-    "TrainingConfig",
+    "TrainConfig",
     "check_region",
+    "cpu_millicores",
     "cron_to_scheduler",
     "placeholder",
     "training_data_uri",

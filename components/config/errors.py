@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import typing
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -95,17 +96,30 @@ def describe(error: Any, raw: dict[str, Any], sections: Mapping[str, type[BaseMo
     dotted = ".".join(location)
     key = _KEY_NAMES.get(dotted, f"{PROJECT}:{dotted}")
     if error["type"] == "extra_forbidden":
-        section = location[0]
-        allowed = [field.alias or name for name, field in sections[section].model_fields.items()]
+        where = ".".join(location[:-1])
+        allowed = [field.alias or name for name, field in _model_at(location, sections).model_fields.items()]
         return [
             f"{key}: unknown key{did_you_mean(location[-1], allowed)}; "
-            f"allowed keys in {PROJECT}:{section} are {', '.join(allowed)}"
+            f"allowed keys in {PROJECT}:{where} are {', '.join(allowed)}"
         ]
     if error["type"] == "missing":
         return [f"{key}: missing; {_MISSING_HINTS.get(key, 'set it in the stack file')}"]
     message = str(cause) if isinstance(cause, ValueError) else error["msg"]
     value = _lookup(raw, location) if dotted not in _KEY_NAMES else error.get("input")
     return [f"{key}: {_show(value)} is invalid: {message}{_unquote_hint(error)}"]
+
+
+def _model_at(location: list[str], sections: Mapping[str, type[BaseModel]]) -> type[BaseModel]:
+    """The model that holds the last key of `location`: its section's, or a nested one's.
+
+    A map section (`projects`) has the name of an entry at its second level: skipped.
+    """
+    model = sections[location[0]]
+    nested = location[2:-1] if location[0] == "projects" else location[1:-1]
+    for part in nested:
+        field = next(f for name, f in model.model_fields.items() if part in (name, f.alias))
+        model = next(t for t in typing.get_args(field.annotation) or (field.annotation,) if isinstance(t, type))
+    return model
 
 
 def _unquote_hint(error: Any) -> str:

@@ -1,5 +1,5 @@
 """The rules that span sections: what prod needs, what GKE and Artifact Registry need
-together, and what the chosen instance types can give a training job.
+together, and the projects' rules (components/config/project_rules.py).
 
 Each broken rule names its key relative to the whole namespace (`serving.minReplicas`),
 so the message points at the line of the stack file to change.
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from components.config.errors import BrokenRule
-from components.instance_types import GPU_INSTANCE_TYPES
+from components.config.project_rules import project_rules
 
 if TYPE_CHECKING:
     from components.config.stack import StackConfig
@@ -20,26 +20,9 @@ def broken_rules(stack: StackConfig) -> list[BrokenRule]:
     """Every cross-section rule `stack` breaks, in the order they are reported."""
     return [
         *_google_cloud_rules(stack),
-        *_training_fits_the_instances(stack),
         *_serving_cluster_is_built(stack),
         *_backup_rules(stack),
-        *_prod_serving_rules(stack),
-    ]
-
-
-def _training_fits_the_instances(stack: StackConfig) -> list[BrokenRule]:
-    if stack.compute.kind != "ec2":
-        return []
-    smallest = min(GPU_INSTANCE_TYPES[name].gpus for name in stack.compute.instance_type)
-    if stack.training.gpus <= smallest:
-        return []
-    return [
-        BrokenRule(
-            "training.gpus",
-            stack.training.gpus,
-            f"is more than the smallest of compute.instanceType has ({smallest}); "
-            "the job would wait for an instance it can never get",
-        )
+        *project_rules(stack),
     ]
 
 
@@ -60,18 +43,6 @@ def _backup_rules(stack: StackConfig) -> list[BrokenRule]:
             BrokenRule("storage.backupRegion", None, "is required in prod (an AWS region other than aws:region)")
         )
     return broken
-
-
-def _prod_serving_rules(stack: StackConfig) -> list[BrokenRule]:
-    if not stack.is_prod or stack.serving.min_replicas >= 2:
-        return []
-    return [
-        BrokenRule(
-            "serving.minReplicas",
-            stack.serving.min_replicas,
-            "must be >= 2 in prod, so a rollout or a node loss keeps serving",
-        )
-    ]
 
 
 def _google_cloud_rules(stack: StackConfig) -> list[BrokenRule]:

@@ -16,14 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from components.config.compute import ComputeConfig
 from components.config.errors import BrokenRules, ConfigError, describe, unknown_top_level_key
+from components.config.legacy import OLD_SECTIONS, without_old_keys
 from components.config.gke import GkeConfig
 from components.config.regions import check_region
 from components.config.registry import RegistryConfig
 from components.config.rules import broken_rules
 from components.config.section import PROJECT, Section
+from components.config.projects import ProjectConfig
 from components.config.serving import ServingConfig
 from components.config.storage import StorageConfig
-from components.config.training import TrainingConfig
 
 
 class Environment(StrEnum):
@@ -49,7 +50,10 @@ class StackConfig(BaseModel):
     registry: RegistryConfig = RegistryConfig()
     compute: ComputeConfig = ComputeConfig()
     serving: ServingConfig = ServingConfig()
-    training: TrainingConfig = TrainingConfig()
+    projects: dict[str, ProjectConfig] = Field(
+        default_factory=dict,
+        description="The ML projects: each name (a DNS label) maps to its train and optional serve settings.",
+    )
     kubernetes_context: str | None = Field(
         default=None,
         description="kubernetes:context: the kubeconfig context to deploy to; None is the current context.",
@@ -110,7 +114,7 @@ class StackConfig(BaseModel):
         problems = [
             unknown_top_level_key(key, SECTIONS, TOP_LEVEL_KEYS)
             for key in sorted(_configured_keys(PROJECT))
-            if key not in TOP_LEVEL_KEYS
+            if key not in TOP_LEVEL_KEYS and key.partition(".")[0] not in OLD_SECTIONS
         ]
         raw, not_objects = _read_namespace(pulumi.Config(PROJECT))
         problems += not_objects
@@ -139,14 +143,18 @@ class StackConfig(BaseModel):
         kubernetes_context: str | None = None,
     ) -> StackConfig:
         """Validate the `mlops:` values (objects already decoded) into a StackConfig."""
+        raw, moved = without_old_keys(raw)
         given = {**raw, "project": project, "stack": stack, "kubernetes_context": kubernetes_context}
         if aws_region is not None:
             given["aws_region"] = aws_region
         try:
-            return cls.model_validate(given)
+            parsed = cls.model_validate(given)
         except ValidationError as error:
-            problems = [line for problem in error.errors() for line in describe(problem, raw, _SECTION_MODELS)]
-            raise ConfigError(problems) from None
+            problems = [line for problem in error.errors() for line in describe(problem, raw, _KEY_MODELS)]
+            raise ConfigError(moved + problems) from None
+        if moved:
+            raise ConfigError(moved)
+        return parsed
 
 
 def _read_namespace(config: pulumi.Config) -> tuple[dict[str, Any], list[str]]:
@@ -157,7 +165,7 @@ def _read_namespace(config: pulumi.Config) -> tuple[dict[str, Any], list[str]]:
         value = config.get(key)
         if value is not None:
             raw[key] = value
-    for section in SECTIONS:
+    for section in (*SECTIONS, *OLD_SECTIONS):
         value = config.get(section)
         if value is None:
             continue
@@ -190,7 +198,9 @@ _SECTION_MODELS: dict[str, type[Section]] = {
     for name, field in StackConfig.model_fields.items()
     if isinstance(field.annotation, type) and issubclass(field.annotation, Section)
 }
-SECTIONS = tuple(_SECTION_MODELS)
+# The keys a project's settings may hold, below `projects.<name>` (for the unknown-key lines).
+_KEY_MODELS: dict[str, type[Section]] = {**_SECTION_MODELS, "projects": ProjectConfig}
+SECTIONS = (*_SECTION_MODELS, "projects")
 # The scalar keys of the mlops: namespace, e.g. mlops:environment.
 SCALAR_KEYS = ("environment", "teardown")
 TOP_LEVEL_KEYS = (*SCALAR_KEYS, *SECTIONS)

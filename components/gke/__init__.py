@@ -5,7 +5,7 @@ One module per part: `args` (what it is built from), `network`, `node_identity`,
 and `cluster`, the `GkeCluster` component that composes them.
 """
 
-from components.gke.args import GkeClusterArgs
+from components.gke.args import GkeClusterArgs, ServedPods
 from components.gke.cluster import GkeCluster
 from components.gke.kubeconfig import kubeconfig_for
 from components.gke.load_balancer import load_balancer_annotations
@@ -14,6 +14,7 @@ from components.gke.node_pools import cpu_machine_for, cpu_pool_bounds, gpus_per
 __all__ = [
     "GkeCluster",
     "GkeClusterArgs",
+    "ServedPods",
     "cpu_machine_for",
     "cpu_pool_bounds",
     "gpus_per_node",

@@ -11,6 +11,16 @@ from components.config import ComputeConfig
 
 
 @dataclass(frozen=True)
+class ServedPods:
+    """One served project's demand on the CPU pool."""
+
+    min_replicas: int
+    max_replicas: int
+    millicores: int
+    """CPU request of one of its pods."""
+
+
+@dataclass(frozen=True)
 class GkeClusterArgs:
     project: str
     """The Google Cloud project id."""
@@ -28,10 +38,8 @@ class GkeClusterArgs:
     """The GPU pool: machineType, gpuType, minNodes, maxNodes."""
     spot: bool
     """GPU pool on spot capacity."""
-    serving_min_replicas: int
-    serving_max_replicas: int
-    serving_cpu_millicores: int
-    """CPU request of one serving pod; with the replicas it sizes the CPU pool."""
+    serving: Sequence[ServedPods]
+    """Each served project's replicas and CPU request per pod: together they size the CPU pool."""
     image_repositories: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Artifact Registry repository names (`projects/.../repositories/...`) the nodes may pull from."""
     labels: Mapping[str, str] = field(default_factory=dict)

@@ -71,19 +71,32 @@ def serving_pool(
         nodes=(cpu_min, cpu_max),
         location_policy="BALANCED",
         node_config=_node_config(
-            args, node_account, cpu_machine_for(args.serving_cpu_millicores), disk_gb=50, spot=False, gpu=False
+            args, node_account, serving_machine(args), disk_gb=50, spot=False, gpu=False
         ),
         parent=parent,
     )
 
 
+def serving_machine(args: GkeClusterArgs) -> str:
+    """The CPU pool's machine: the smallest that holds the largest serving pod (a 1-core one with none)."""
+    return cpu_machine_for(max((pods.millicores for pods in args.serving), default=1000))
+
+
 def serving_pool_bounds(args: GkeClusterArgs) -> tuple[int, int]:
-    """(min, max) nodes of the CPU pool, from the serving replicas and their CPU."""
-    return cpu_pool_bounds(
-        min_replicas=args.serving_min_replicas,
-        max_replicas=args.serving_max_replicas,
-        pod_millicores=args.serving_cpu_millicores,
-    )
+    """(min, max) nodes of the CPU pool: each served project's own count on that machine, summed.
+
+    Counting each project's pods on nodes of their own over-counts a little when small pods
+    could share a node; it never under-counts. With no served project, one node for the system pods.
+    """
+    free = CPU_MACHINE_TYPES[serving_machine(args)] - SYSTEM_DAEMONS_MILLICORES
+    bounds = [
+        (math.ceil(pods.min_replicas / per_node), math.ceil((pods.max_replicas + 1) / per_node))
+        for pods in args.serving
+        for per_node in [free // pods.millicores]
+    ]
+    if not bounds:
+        return 1, 1
+    return sum(low for low, _ in bounds), sum(high for _, high in bounds)
 
 
 def gpu_pool(

@@ -20,7 +20,7 @@ from tests.batch.recorded import (
     SCHEDULE,
     compute_resources,
 )
-from tests.support import RunWith
+from tests.support import CPU_TRAINING, RunWith
 
 
 def test_training_component_owns_its_resources(dev: Recording) -> None:
@@ -94,38 +94,40 @@ def test_no_instance_runs_between_jobs(request: pytest.FixtureRequest, stack: st
 
 
 def test_compute_none_creates_no_batch_or_vpc(run_with: RunWith) -> None:
-    run = run_with("dev", **{"mlops:compute": {"kind": "none"}})
+    run = run_with("dev", **CPU_TRAINING)
     assert run.of_type(COMPUTE_ENVIRONMENT) == []
     assert run.of_type("aws:ec2/vpc:Vpc") == []
     assert "jobQueue" not in run.outputs
-    assert "aws batch" not in run.outputs["trainNowCommand"], "training runs on the cluster instead"
+    assert "aws batch" not in run.outputs["projects"]["iris"]["trainNowCommand"], "training runs on the cluster instead"
 
 
 @pytest.mark.parametrize(
-    "role", ["training-instance-role", "training-job-role", "training-schedule-role"]
+    "role", ["training-instance-role", "training-iris-job-role", "training-schedule-role"]
 )
 def test_batch_roles_live_under_the_project_path(dev: Recording, role: str) -> None:
     # The deployer policy may create roles under /mlops/ only: another path fails the `up`.
     assert dev.named(role).inputs["path"] == "/mlops/"
 
 
-@pytest.mark.parametrize(("stack", "name"), [("dev", "mlops-dev-train"), ("prod_on_aws", "mlops-prod-train")])
-def test_queue_and_job_definition_names_are_unique_per_stack(request: pytest.FixtureRequest, stack: str, name: str) -> None:
+@pytest.mark.parametrize(("stack", "prefix"), [("dev", "mlops-dev"), ("prod_on_aws", "mlops-prod")])
+def test_queue_and_job_definition_names_are_unique_per_stack(request: pytest.FixtureRequest, stack: str, prefix: str) -> None:
+    # The queue is the stack's; the job definition is the project's, within the stack.
     run: Recording = request.getfixturevalue(stack)
-    assert (run.one(JOB_QUEUE).inputs["name"], run.one(JOB_DEFINITION).inputs["name"]) == (name, name)
+    names = (run.one(JOB_QUEUE).inputs["name"], run.one(JOB_DEFINITION).inputs["name"])
+    assert names == (f"{prefix}-train", f"{prefix}-iris-train")
 
 
 def test_queue_and_job_definition_are_exported(dev: Recording) -> None:
     assert dev.outputs["jobQueue"] == dev.one(JOB_QUEUE).inputs["name"] == "mlops-dev-train"
-    assert dev.outputs["jobDefinition"] == dev.one(JOB_DEFINITION).inputs["name"] == "mlops-dev-train"
+    assert dev.outputs["projects"]["iris"]["jobDefinition"] == dev.one(JOB_DEFINITION).inputs["name"] == "mlops-dev-iris-train"
 
 
 def test_train_now_command_submits_to_the_queue(dev: Recording) -> None:
-    command = shlex.split(dev.outputs["trainNowCommand"])
+    command = shlex.split(dev.outputs["projects"]["iris"]["trainNowCommand"])
     assert command[:3] == ["aws", "batch", "submit-job"]
     assert command[command.index("--region") + 1] == "us-east-1"
     assert command[command.index("--job-queue") + 1] == dev.outputs["jobQueue"]
-    assert command[command.index("--job-definition") + 1] == dev.outputs["jobDefinition"]
+    assert command[command.index("--job-definition") + 1] == dev.outputs["projects"]["iris"]["jobDefinition"]
     assert command[command.index("--query") + 1] == "jobId", "prints the id the next commands use"
 
 
@@ -144,9 +146,9 @@ def test_logs_command_follows_the_jobs_log_stream(dev: Recording) -> None:
 
 def test_train_now_command_is_exact(dev: Recording) -> None:
     # The README's quick start pipes this into JOB_ID: another --query or --output breaks it.
-    assert dev.outputs["trainNowCommand"] == (
-        "aws batch submit-job --region us-east-1 --job-queue mlops-dev-train --job-definition mlops-dev-train"
-        " --job-name mlops-dev-train-manual --query jobId --output text"
+    assert dev.outputs["projects"]["iris"]["trainNowCommand"] == (
+        "aws batch submit-job --region us-east-1 --job-queue mlops-dev-train --job-definition mlops-dev-iris-train"
+        " --job-name mlops-dev-iris-train-manual --query jobId --output text"
     )
 
 

@@ -54,12 +54,12 @@ def test_a_data_key_is_read_from_the_data_bucket(prod_on_aws: Recording) -> None
 
 def test_job_asks_for_the_configured_gpus(dev: Recording, run_with: RunWith) -> None:
     assert requirements(dev)["GPU"] == 1
-    run = run_with("dev", **{"mlops:compute": {"instanceType": "g5.12xlarge"}, "mlops:training": {"gpus": 4}})
+    run = run_with("dev", **{"mlops:compute": {"instanceType": "g5.12xlarge"}, "mlops:projects": {"iris": {"train": {"gpus": 4}}}})
     assert requirements(run)["GPU"] == 4
 
 
 def test_job_without_gpus_asks_for_none(run_with: RunWith) -> None:
-    run = run_with("dev", **{"mlops:training": {"gpus": 0}})
+    run = run_with("dev", **{"mlops:projects": {"iris": {"train": {"gpus": 0}}}})
     assert "GPU" not in requirements(run)
 
 
@@ -92,7 +92,7 @@ def test_logs_are_kept_for_a_bounded_time(dev: Recording, prod_on_aws: Recording
 
 def test_attempt_timeout_follows_training_timeout(dev: Recording, run_with: RunWith) -> None:
     assert dev.one(JOB_DEFINITION).inputs["timeout"] == {"attemptDurationSeconds": 3600}
-    run = run_with("dev", **{"mlops:training": {"timeoutMinutes": 15}})
+    run = run_with("dev", **{"mlops:projects": {"iris": {"train": {"timeoutMinutes": 15}}}})
     assert run.one(JOB_DEFINITION).inputs["timeout"] == {"attemptDurationSeconds": 900}
 
 
@@ -219,7 +219,7 @@ def test_job_log_configuration_is_exact(dev: Recording, prod_on_aws: Recording) 
     for run, group in ((dev, "/aws/batch/mlops-dev-train"), (prod_on_aws, "/aws/batch/mlops-prod-train")):
         assert container(run)["logConfiguration"] == {
             "logDriver": "awslogs",
-            "options": {"awslogs-group": group, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "train"},
+            "options": {"awslogs-group": group, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "iris"},
         }
 
 
@@ -262,50 +262,50 @@ def test_log_group_name_is_unique_per_stack(request: pytest.FixtureRequest, stac
 
 
 def test_job_runs_as_the_job_role(dev: Recording) -> None:
-    assert container(dev)["jobRoleArn"] == dev.named("training-job-role").state["arn"]
+    assert container(dev)["jobRoleArn"] == dev.named("training-iris-job-role").state["arn"]
 
 
 def test_job_role_is_assumed_only_by_ecs_tasks(dev: Recording) -> None:
-    trust = json.loads(dev.named("training-job-role").inputs["assumeRolePolicy"])
+    trust = json.loads(dev.named("training-iris-job-role").inputs["assumeRolePolicy"])
     assert trust["Statement"] == [
         {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ]
 
 
 def test_job_role_writes_only_its_models_prefix(dev: Recording) -> None:
-    write = statements(dev, "training-job-access")["WriteModels"]
+    write = statements(dev, "training-iris-job-access")["WriteModels"]
     assert write["Action"] == "s3:PutObject"
     assert write["Resource"] == f"{dev.outputs['bucketArn']}/models/iris/*"
 
 
 def test_job_role_reads_only_the_data_object(prod_on_aws: Recording) -> None:
-    read = statements(prod_on_aws, "training-job-access")["ReadData"]
+    read = statements(prod_on_aws, "training-iris-job-access")["ReadData"]
     assert read["Resource"] == [f"{prod_on_aws.outputs['bucketArn']}/datasets/iris.csv"]
     assert set(as_list(read["Action"])) == {"s3:GetObject", "s3:GetObjectVersion"}
 
 
 def test_builtin_data_needs_no_read(dev: Recording) -> None:
-    assert "ReadData" not in statements(dev, "training-job-access")
+    assert "ReadData" not in statements(dev, "training-iris-job-access")
 
 
 def test_data_elsewhere_is_granted_that_object_only(run_with: RunWith) -> None:
-    run = run_with("dev", **{"mlops:training": {"data": "s3://other-bucket/train/data.csv"}})
-    assert statements(run, "training-job-access")["ReadData"]["Resource"] == ["arn:aws:s3:::other-bucket/train/data.csv"]
+    run = run_with("dev", **{"mlops:projects": {"iris": {"train": {"data": "s3://other-bucket/train/data.csv"}}}})
+    assert statements(run, "training-iris-job-access")["ReadData"]["Resource"] == ["arn:aws:s3:::other-bucket/train/data.csv"]
 
 
 def test_job_role_lists_only_its_prefixes(prod_on_aws: Recording) -> None:
-    listing = statements(prod_on_aws, "training-job-access")["ListOwnPrefixes"]
+    listing = statements(prod_on_aws, "training-iris-job-access")["ListOwnPrefixes"]
     assert listing["Resource"] == prod_on_aws.outputs["bucketArn"]
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["models/iris/*", "datasets/iris.csv"]}}
 
 
 def test_job_role_uses_only_the_bucket_key_through_s3(dev: Recording) -> None:
-    kms = statements(dev, "training-job-access")["UseBucketKeyThroughS3"]
+    kms = statements(dev, "training-iris-job-access")["UseBucketKeyThroughS3"]
     assert kms["Resource"] == dev.get("aws:kms/key:Key", "data-key").state["arn"]
     assert kms["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
 
 
 def test_job_role_has_no_unscoped_permission(dev: Recording) -> None:
-    resources = [r for s in statements(dev, "training-job-access").values() for r in as_list(s["Resource"])]
+    resources = [r for s in statements(dev, "training-iris-job-access").values() for r in as_list(s["Resource"])]
     assert all(r != "*" and not r.endswith(":::*") for r in resources)
-    assert all("*" not in a for s in statements(dev, "training-job-access").values() for a in as_list(s["Action"]))
+    assert all("*" not in a for s in statements(dev, "training-iris-job-access").values() for a in as_list(s["Action"]))

@@ -55,15 +55,15 @@ def test_a_throttled_submit_is_retried_for_an_hour(dev: Recording) -> None:
     }
 
 
-@pytest.mark.parametrize(("stack", "name"), [("dev", "mlops-dev-train"), ("prod_on_aws", "mlops-prod-train")])
+@pytest.mark.parametrize(("stack", "name"), [("dev", "mlops-dev-iris-train"), ("prod_on_aws", "mlops-prod-iris-train")])
 def test_schedule_name_is_unique_per_stack(request: pytest.FixtureRequest, stack: str, name: str) -> None:
     # Schedule names are per account and region: a second stack would overwrite the first one's.
     assert request.getfixturevalue(stack).one(SCHEDULE).inputs["name"] == name
 
 
 def test_scheduled_jobs_are_named_for_the_stack_and_the_schedule(dev: Recording, prod_on_aws: Recording) -> None:
-    assert json.loads(dev.one(SCHEDULE).inputs["target"]["input"])["JobName"] == "mlops-dev-train-scheduled"
-    assert json.loads(prod_on_aws.one(SCHEDULE).inputs["target"]["input"])["JobName"] == "mlops-prod-train-scheduled"
+    assert json.loads(dev.one(SCHEDULE).inputs["target"]["input"])["JobName"] == "mlops-dev-iris-train-scheduled"
+    assert json.loads(prod_on_aws.one(SCHEDULE).inputs["target"]["input"])["JobName"] == "mlops-prod-iris-train-scheduled"
 
 
 def test_schedule_target_has_no_other_settings(dev: Recording) -> None:

@@ -9,10 +9,16 @@ import pytest
 from components.config import ConfigError, StackConfig
 from components.config.errors import did_you_mean, unknown_top_level_key
 from offline.engine import Recording, run_program, stack_config_with
+from tests.config.support import iris
 
 # Every message a user can get, word for word. The restructuring after this one must keep
 # them exactly: people search for them, and the README quotes some.
-ALLOWED_TOP = "allowed keys are environment, teardown, storage, registry, compute, serving, training, gke"
+ALLOWED_TOP = "allowed keys are environment, teardown, storage, registry, compute, serving, gke, projects"
+MOVED = (
+    'moved under mlops:projects.<name>.serve / .train (README "Projects"); e.g. mlops:projects: '
+    "{iris: {train: {source: images/train, ...}, serve: {minReplicas: 1, ...}}}"
+)
+
 
 EXACT: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("enum", "dev", {"registry": {"kind": "quay"}}, ["mlops:registry.kind: \"quay\" is invalid: Input should be 'ecr' or 'artifact-registry'"]),
@@ -26,30 +32,37 @@ EXACT: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("not a number", "dev", {"registry": {"keepImages": "ten"}}, ['mlops:registry.keepImages: "ten" is invalid: Input should be a valid integer']),
     ("quoted number", "dev", {"registry": {"keepImages": "10"}},
      ['mlops:registry.keepImages: "10" is invalid: Input should be a valid integer; write it as a YAML number, 10, without quotes']),
-    ("quoted negative number", "dev", {"serving": {"gpus": "-1"}},
-     ['mlops:serving.gpus: "-1" is invalid: Input should be a valid integer; write it as a YAML number, -1, without quotes']),
-    ("model name", "dev", {"serving": {"model": "Iris"}},
-     ["mlops:serving.model: \"Iris\" is invalid: 'Iris' must be lowercase letters, digits, '.', '_' or '-' (max 63)"]),
-    ("memory", "dev", {"serving": {"memory": "1GB"}},
-     ["mlops:serving.memory: \"1GB\" is invalid: '1GB' is not a Kubernetes memory quantity such as 512Mi or 2Gi"]),
-    ("mistyped section key", "dev", {"serving": {"minReplica": 2}},
-     ["mlops:serving.minReplica: unknown key (did you mean minReplicas?); allowed keys in mlops:serving are cluster, "
-      "minReplicas, maxReplicas, targetCpuUtilization, gpus, model, modelVersion, cpu, memory"]),
-    ("cron shape", "dev", {"training": {"schedule": "0 3 * *"}},
-     ["mlops:training.schedule: \"0 3 * *\" is invalid: '0 3 * *' is not a 5-field cron expression "
+    ("quoted negative number", "dev", iris(serve={"gpus": "-1"}),
+     ['mlops:projects.iris.serve.gpus: "-1" is invalid: Input should be a valid integer; write it as a YAML number, -1, without quotes']),
+    ("project name", "dev", {"projects": {"Iris": {"train": {"source": "images/train"}}}},
+     ['mlops:projects.Iris: "Iris" is not a DNS label: lowercase letters, digits and \'-\', starting with a letter, at most 63: '
+      "it names the project's objects and identities"]),
+    ("memory", "dev", iris(serve={"memory": "1GB"}),
+     ["mlops:projects.iris.serve.memory: \"1GB\" is invalid: '1GB' is not a Kubernetes memory quantity such as 512Mi or 2Gi"]),
+    ("mistyped section key", "dev", {"serving": {"clustre": "gke"}},
+     ["mlops:serving.clustre: unknown key (did you mean cluster?); allowed keys in mlops:serving are cluster"]),
+    ("mistyped project key", "dev", iris(serve={"minReplica": 2}),
+     ["mlops:projects.iris.serve.minReplica: unknown key (did you mean minReplicas?); allowed keys in "
+      "mlops:projects.iris.serve are minReplicas, maxReplicas, targetCpuUtilization, cpu, memory, gpus, modelVersion, image"]),
+    ("mistyped project section", "dev", {"projects": {"iris": {"trian": {}}}},
+     ["mlops:projects.iris.trian: unknown key (did you mean train?); allowed keys in mlops:projects.iris are train, serve"]),
+    ("old single-model keys", "dev", {"serving": {"cluster": "kubeconfig", "model": "iris", "minReplicas": 1}, "training": {"schedule": "0 3 * * *"}},
+     [f"mlops:serving.model, serving.minReplicas, training.schedule: {MOVED}"]),
+    ("cron shape", "dev", iris(schedule="0 3 * *"),
+     ["mlops:projects.iris.train.schedule: \"0 3 * *\" is invalid: '0 3 * *' is not a 5-field cron expression "
       "(minute hour day-of-month month day-of-week)"]),
-    ("cron word", "dev", {"training": {"schedule": "0 3 L * *"}},
-     ["mlops:training.schedule: \"0 3 L * *\" is invalid: the day-of-month field has 'L', which is not a number (day-of-month is 1-31)"]),
-    ("cron range", "dev", {"training": {"schedule": "0 24 * * *"}},
-     ["mlops:training.schedule: \"0 24 * * *\" is invalid: the hour field has 24, which is out of range (hour is 0-23)"]),
-    ("cron step", "dev", {"training": {"schedule": "*/x 3 * * *"}},
-     ["mlops:training.schedule: \"*/x 3 * * *\" is invalid: the minute field has step 'x'; a step is a whole number >= 1"]),
+    ("cron word", "dev", iris(schedule="0 3 L * *"),
+     ["mlops:projects.iris.train.schedule: \"0 3 L * *\" is invalid: the day-of-month field has 'L', which is not a number (day-of-month is 1-31)"]),
+    ("cron range", "dev", iris(schedule="0 24 * * *"),
+     ["mlops:projects.iris.train.schedule: \"0 24 * * *\" is invalid: the hour field has 24, which is out of range (hour is 0-23)"]),
+    ("cron step", "dev", iris(schedule="*/x 3 * * *"),
+     ["mlops:projects.iris.train.schedule: \"*/x 3 * * *\" is invalid: the minute field has step 'x'; a step is a whole number >= 1"]),
     ("release channel", "dev", {"gke": {"releaseChannel": "NIGHTLY"}},
      ["mlops:gke.releaseChannel: \"NIGHTLY\" is invalid: Input should be 'RAPID', 'REGULAR' or 'STABLE'"]),
     ("backup region", "dev", {"storage": {"backupRegion": "us-gov-west-1"}},
      ["mlops:storage.backupRegion: \"us-gov-west-1\" is invalid: 'us-gov-west-1' is not an AWS region; did you mean us-west-1?"]),
-    ("more training GPUs than the type has", "dev", {"training": {"gpus": 2}},
-     ["mlops:training.gpus: 2 is more than the smallest of compute.instanceType has (1); the job would wait for an "
+    ("more training GPUs than the type has", "dev", iris(gpus=2),
+     ["mlops:projects.iris.train.gpus: 2 is more than the smallest of compute.instanceType has (1); the job would wait for an "
       "instance it can never get"]),
     ("serving on eks", "dev", {"serving": {"cluster": "eks"}}, ['mlops:serving.cluster: "eks" is planned, not built yet; use kubeconfig or gke']),
     ("serving on gke without gke", "dev", {"serving": {"cluster": "gke"}},
@@ -66,16 +79,17 @@ EXACT: list[tuple[str, str, dict[str, Any], list[str]]] = [
       "mlops:gke.authorizedNetworks: (unset) is required with compute.kind: gke: the CIDRs that run kubectl and "
       "pulumi (the control plane admits no one else)"]),
     ("nodes", "dev", {"compute": {"minNodes": 3, "maxNodes": 1}}, ["mlops:compute.minNodes: 3 must be <= maxNodes (1)"]),
-    ("replicas", "dev", {"serving": {"minReplicas": 3, "maxReplicas": 2}}, ["mlops:serving.minReplicas: 3 must be <= maxReplicas (2)"]),
-    ("prod replicas", "prod", {"storage": {"backupRegion": "us-west-2"}, "serving": {"minReplicas": 1}},
-     ["mlops:serving.minReplicas: 1 must be >= 2 in prod, so a rollout or a node loss keeps serving"]),
-    ("prod backup", "prod", {"serving": {"minReplicas": 2}},
+    ("replicas", "dev", iris(serve={"minReplicas": 3, "maxReplicas": 2}),
+     ["mlops:projects.iris.serve.minReplicas: 3 must be <= maxReplicas (2)"]),
+    ("prod replicas", "prod", {"storage": {"backupRegion": "us-west-2"}, **iris(serve={"minReplicas": 1})},
+     ["mlops:projects.iris.serve.minReplicas: 1 must be >= 2 in prod, so a rollout or a node loss keeps serving"]),
+    ("prod backup", "prod", iris(serve={"minReplicas": 2}),
      ["mlops:storage.backupRegion: (unset) is required in prod (an AWS region other than aws:region)"]),
     ("backup in the same region", "dev", {"storage": {"backupRegion": "us-east-1"}},
      ['mlops:storage.backupRegion: "us-east-1" must differ from aws:region, or the backup shares its fate']),
-    ("builtin data set", "dev", {"training": {"data": "builtin:mnist"}},
-     ['mlops:training.data: "builtin:mnist" is invalid: builtin data sets are iris, wine, breast_cancer, digits']),
-    ("teardown", "prod", {"teardown": "yes", "storage": {"backupRegion": "us-west-2"}, "serving": {"minReplicas": 2}},
+    ("builtin data set", "dev", iris(data="builtin:mnist"),
+     ['mlops:projects.iris.train.data: "builtin:mnist" is invalid: builtin data sets are iris, wine, breast_cancer, digits']),
+    ("teardown", "prod", {"teardown": "yes", "storage": {"backupRegion": "us-west-2"}},
      ['mlops:teardown: "yes" is invalid: must be true or false']),
     ("environment", "dev", {"environment": "staging"}, ["mlops:environment: \"staging\" is invalid: Input should be 'dev' or 'prod'"]),
 ]
@@ -89,7 +103,8 @@ def test_each_message_reads_exactly(stack: str, raw: dict[str, Any], expected: l
 
 FROM_THE_STACK_FILE: list[tuple[str, dict[str, Any], list[str]]] = [
     ("unknown key", {"mlops:zzz": "1"}, [f"mlops:zzz: unknown key; {ALLOWED_TOP}"]),
-    ("mistyped key", {"mlops:trainig": {"gpus": 1}}, [f"mlops:trainig: unknown key (did you mean training?); {ALLOWED_TOP}"]),
+    ("mistyped key", {"mlops:projetcs": {"iris": {}}}, [f"mlops:projetcs: unknown key (did you mean projects?); {ALLOWED_TOP}"]),
+    ("old training section", {"mlops:training": {"gpus": 1}}, [f"mlops:training.gpus: {MOVED}"]),
     # A dotted key is a flat nested setting only if its first part is a section.
     ("dotted key of no section", {"mlops:foo.bar": "1"}, [f"mlops:foo.bar: unknown key; {ALLOWED_TOP}"]),
     ("flat nested key", {"mlops:storage.backupRegion": "us-west-2"},

@@ -6,7 +6,7 @@ import pytest
 
 from components.config import ConfigError
 from offline.engine import Recording, run_program, stack_config_with
-from tests.config.support import gke_stack, parse, problems
+from tests.config.support import gke_stack, iris, parse, problems
 
 
 def test_every_broken_gke_rule_is_reported_in_one_run() -> None:
@@ -21,18 +21,19 @@ def test_every_broken_gke_rule_is_reported_in_one_run() -> None:
 
 
 def test_every_broken_prod_rule_is_reported_in_one_run() -> None:
-    changes = {"mlops:storage": {"backupRegion": None}, "mlops:serving": {"minReplicas": 1}}
+    changes = {"mlops:storage": {"backupRegion": None}, "mlops:projects": {"iris": {"train": {"source": "images/train"}, "serve": {"minReplicas": 1}}}}
     with pytest.raises(ConfigError) as raised:
         run_program("prod", stack_config_with("prod", changes), Recording())
     assert [problem.split(": ", 1)[0] for problem in raised.value.problems] == [
         "mlops:storage.backupRegion",
-        "mlops:serving.minReplicas",
+        "mlops:projects.iris.serve.minReplicas",
     ]
 
 
 def test_prod_accepts_two_serving_replicas() -> None:
     # Two is the floor prod needs; refusing it would force a third pod's bill.
-    assert parse("prod", serving={"minReplicas": 2}).serving.min_replicas == 2
+    serve = parse("prod", **iris(serve={"minReplicas": 2})).projects["iris"].serve
+    assert serve is not None and serve.min_replicas == 2
 
 
 def test_every_kind_of_compute_and_cluster_is_accepted_where_it_fits() -> None:
@@ -56,19 +57,23 @@ def test_gke_compute_needs_serving_on_gke() -> None:
 
 
 def test_broken_rules_are_reported_in_a_fixed_order() -> None:
-    # Google Cloud's first, then what the instances give, the cluster, the backup and prod serving.
+    # Google Cloud's first, then the cluster, the backup, and the projects' (GPUs, then prod serving), project by project.
     broken = problems(
         "prod",
         registry={"kind": "artifact-registry"},
-        training={"gpus": 2},
-        serving={"cluster": "eks", "minReplicas": 1},
+        serving={"cluster": "eks"},
         storage={"backupRegion": None},
+        projects={
+            "iris": {"train": {"source": "images/train", "gpus": 2}, "serve": {"minReplicas": 1}},
+            "digits": {"train": {"source": "images/train", "gpus": 2}},
+        },
     )
     assert [problem.split(": ", 1)[0] for problem in broken] == [
         "mlops:gke.project",
         "mlops:registry.kind",
-        "mlops:training.gpus",
         "mlops:serving.cluster",
         "mlops:storage.backupRegion",
-        "mlops:serving.minReplicas",
+        "mlops:projects.iris.train.gpus",
+        "mlops:projects.iris.serve.minReplicas",
+        "mlops:projects.digits.train.gpus",
     ]

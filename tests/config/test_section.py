@@ -6,12 +6,13 @@ import pytest
 from pydantic import ValidationError
 
 from components.config import RegistryConfig
-from tests.config.support import parse
+from tests.config.support import iris, parse
 
 
 def test_a_key_may_be_written_by_its_python_name() -> None:
     # populate_by_name: the model is built by field name as well as by the stack file's camelCase.
-    assert parse(serving={"min_replicas": 2, "maxReplicas": 3}).serving.min_replicas == 2
+    serve = parse(**iris(serve={"min_replicas": 2, "maxReplicas": 3})).projects["iris"].serve
+    assert serve is not None and serve.min_replicas == 2
 
 
 def test_a_section_refuses_an_unknown_key_and_a_quoted_number() -> None:

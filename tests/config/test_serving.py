@@ -1,20 +1,17 @@
-"""The serving section: replica bounds and whole CPU cores."""
+"""The serving section: only the cluster the projects' servers run on (their settings are per project)."""
 
 from __future__ import annotations
-
-import pytest
 
 from tests.config.support import parse, problems
 
 
-def test_equal_min_and_max_replicas_are_accepted() -> None:
-    assert parse(serving={"minReplicas": 2, "maxReplicas": 2}).serving.max_replicas == 2
+def test_serving_runs_on_the_kubeconfig_cluster_unless_told() -> None:
+    assert parse().serving.cluster == "kubeconfig"
 
 
-@pytest.mark.parametrize("cores", [0.5, 1.5])
-def test_fractional_serving_cpu_says_whole_cores_and_why(cores: float) -> None:
-    assert problems(serving={"cpu": cores}) == [
-        f"mlops:serving.cpu: {cores} is invalid: must be a whole number of cores (1, 2, ...), not {cores}: "
-        "the server runs one worker process per core (WEB_CONCURRENCY = cpu), and the pod's CPU request "
-        "and limit are that many cores"
+def test_serving_holds_no_model_settings_any_more() -> None:
+    # They moved under projects.<name>.serve: the old key gets the line that says so, not "unknown key".
+    assert problems(serving={"cpu": 1}) == [
+        'mlops:serving.cpu: moved under mlops:projects.<name>.serve / .train (README "Projects"); e.g. mlops:projects: '
+        "{iris: {train: {source: images/train, ...}, serve: {minReplicas: 1, ...}}}"
     ]

@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from components.config import ConfigError, Environment, StackConfig
+from components.config import ConfigError, Environment, ServeConfig, StackConfig, TrainConfig
 from offline.engine import Recording, run_program, stack_config_with
-from tests.config.support import parse, problems
+from tests.config.support import gke_sections, iris, parse, problems
 
 # (case, stack, changes, the message must contain all of these)
 INVALID: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
     ("wrong enum", "dev", {"mlops:registry": {"kind": "quay"}}, ("mlops:registry.kind", '"quay"', "'ecr' or 'artifact-registry'")),
     ("wrong environment", "dev", {"mlops:environment": "staging"}, ("mlops:environment", '"staging"', "'dev' or 'prod'")),
-    ("number below range", "dev", {"mlops:serving": {"minReplicas": 0}}, ("mlops:serving.minReplicas", "0", "greater than or equal to 1")),
-    ("number above range", "dev", {"mlops:serving": {"targetCpuUtilization": 150}}, ("mlops:serving.targetCpuUtilization", "150", "less than or equal to 100")),
+    ("number below range", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train"}, "serve": {"minReplicas": 0}}}}, ("mlops:projects.iris.serve.minReplicas", "0", "greater than or equal to 1")),
+    ("number above range", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train"}, "serve": {"targetCpuUtilization": 150}}}}, ("mlops:projects.iris.serve.targetCpuUtilization", "150", "less than or equal to 100")),
     ("noncurrent days below 1", "dev", {"mlops:storage": {"noncurrentVersionDays": 0}}, ("mlops:storage.noncurrentVersionDays", "0", "greater than or equal to 1")),
     ("archive before S3 allows it", "dev", {"mlops:storage": {"archiveAfterDays": 7}}, ("mlops:storage.archiveAfterDays", "7", "greater than or equal to 30")),
     ("a number given as text", "dev", {"mlops:registry": {"keepImages": "ten"}}, ("mlops:registry.keepImages", '"ten"', "valid integer")),
@@ -28,40 +28,40 @@ INVALID: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
     ("backup region that is no region", "dev", {"mlops:storage": {"backupRegion": "uswest2"}}, ("mlops:storage.backupRegion", '"uswest2"', "not an AWS region", "did you mean us-west-2?")),
     ("teardown that is not a boolean", "prod", {"mlops:teardown": "yes"}, ("mlops:teardown", '"yes"', "must be true or false")),
     ("nested key set flat, without --path", "dev", {"mlops:storage.backupRegion": "us-west-2"}, ("mlops:storage.backupRegion", "flat key", "pulumi config set --path 'mlops:storage.backupRegion' <value>", "under mlops:storage")),
-    ("replicas min > max", "dev", {"mlops:serving": {"minReplicas": 3, "maxReplicas": 2}}, ("mlops:serving.minReplicas", "3", "maxReplicas (2)")),
+    ("replicas min > max", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train"}, "serve": {"minReplicas": 3, "maxReplicas": 2}}}}, ("mlops:projects.iris.serve.minReplicas", "3", "maxReplicas (2)")),
     ("nodes min > max", "dev", {"mlops:compute": {"minNodes": 3, "maxNodes": 1}}, ("mlops:compute.minNodes", "3", "maxNodes (1)")),
-    ("mistyped key in a section", "dev", {"mlops:serving": {"minReplica": 2}}, ("mlops:serving.minReplica", "unknown key (did you mean minReplicas?)", "allowed keys in mlops:serving")),
-    ("mistyped top-level key", "dev", {"mlops:trainig": {"gpus": 1}}, ("mlops:trainig", "unknown key (did you mean training?)", "allowed keys are")),
+    ("mistyped key in a section", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train"}, "serve": {"minReplica": 2}}}}, ("mlops:projects.iris.serve.minReplica", "unknown key (did you mean minReplicas?)", "allowed keys in mlops:projects.iris.serve")),
+    ("mistyped top-level key", "dev", {"mlops:projetcs": {"iris": {}}}, ("mlops:projetcs", "unknown key (did you mean projects?)", "allowed keys are")),
     ("unknown key nothing like a known one", "dev", {"mlops:zzz": "1"}, ("mlops:zzz", "unknown key; allowed keys are environment, teardown, storage")),
-    ("cron that does not parse", "dev", {"mlops:training": {"schedule": "every day"}}, ("mlops:training.schedule", '"every day"', "5-field cron")),
-    ("cron out of range", "dev", {"mlops:training": {"schedule": "0 25 * * *"}}, ("mlops:training.schedule", '"0 25 * * *"', "hour field has 25", "out of range", "hour is 0-23")),
-    ("cron weekday out of range", "dev", {"mlops:training": {"schedule": "0 3 * * 8"}}, ("mlops:training.schedule", "day-of-week field has 8", "day-of-week is 0-7 or SUN-SAT")),
-    ("cron with both day fields", "dev", {"mlops:training": {"schedule": "0 3 1 * 1"}}, ("mlops:training.schedule", "both day-of-month (1) and day-of-week (1)", "set one of them to *")),
-    ("timeout below range", "dev", {"mlops:training": {"timeoutMinutes": 2}}, ("mlops:training.timeoutMinutes", "2", "greater than or equal to 5")),
-    ("timeout above a day", "dev", {"mlops:training": {"timeoutMinutes": 2000}}, ("mlops:training.timeoutMinutes", "2000", "less than or equal to 1440")),
-    ("training data with a newline", "dev", {"mlops:training": {"data": "datasets/a.csv\nrm -rf /"}}, ("mlops:training.data", "one line")),
-    ("training data in another store", "dev", {"mlops:training": {"data": "gs://bucket/a.csv"}}, ("mlops:training.data", '"gs://bucket/a.csv"', "s3://bucket/key")),
-    ("unknown builtin data set", "dev", {"mlops:training": {"data": "builtin:mnist"}}, ("mlops:training.data", "iris, wine, breast_cancer, digits")),
+    ("cron that does not parse", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train", "schedule": "every day"}}}}, ("mlops:projects.iris.train.schedule", '"every day"', "5-field cron")),
+    ("cron out of range", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train", "schedule": "0 25 * * *"}}}}, ("mlops:projects.iris.train.schedule", '"0 25 * * *"', "hour field has 25", "out of range", "hour is 0-23")),
+    ("cron weekday out of range", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train", "schedule": "0 3 * * 8"}}}}, ("mlops:projects.iris.train.schedule", "day-of-week field has 8", "day-of-week is 0-7 or SUN-SAT")),
+    ("cron with both day fields", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train", "schedule": "0 3 1 * 1"}}}}, ("mlops:projects.iris.train.schedule", "both day-of-month (1) and day-of-week (1)", "set one of them to *")),
+    ("timeout below range", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train", "timeoutMinutes": 2}}}}, ("mlops:projects.iris.train.timeoutMinutes", "2", "greater than or equal to 5")),
+    ("timeout above a day", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train", "timeoutMinutes": 2000}}}}, ("mlops:projects.iris.train.timeoutMinutes", "2000", "less than or equal to 1440")),
+    ("training data with a newline", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train", "data": "datasets/a.csv\nrm -rf /"}}}}, ("mlops:projects.iris.train.data", "one line")),
+    ("training data in another store", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train", "data": "gs://bucket/a.csv"}}}}, ("mlops:projects.iris.train.data", '"gs://bucket/a.csv"', "s3://bucket/key")),
+    ("unknown builtin data set", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train", "data": "builtin:mnist"}}}}, ("mlops:projects.iris.train.data", "iris, wine, breast_cancer, digits")),
     ("non-GPU instance type", "dev", {"mlops:compute": {"instanceType": "m5.xlarge"}}, ("mlops:compute.instanceType", '"m5.xlarge"', "NVIDIA GPU instance type", "g4dn, g5, g6, g6e, gr6, p4d, p4de, p5, p5e, p5en")),
     ("p3 is Volta, unsupported by the AL2023 GPU AMI", "dev", {"mlops:compute": {"instanceType": "p3.2xlarge"}}, ("mlops:compute.instanceType", "'p3.2xlarge'", "ECS AL2023 NVIDIA AMI")),
     ("one bad type in a list", "dev", {"mlops:compute": {"instanceType": ["g5.xlarge", "p3dn.24xlarge"]}}, ("mlops:compute.instanceType", "'p3dn.24xlarge'", "p3 and p3dn")),
     ("an empty list of types", "dev", {"mlops:compute": {"instanceType": []}}, ("mlops:compute.instanceType", "at least one")),
     ("unknown size of a known family", "dev", {"mlops:compute": {"instanceType": "g5.huge"}}, ("mlops:compute.instanceType", "'g5.huge'",)),
     ("subnets other than public or private", "dev", {"mlops:compute": {"subnets": "isolated"}}, ("mlops:compute.subnets", '"isolated"', "'public' or 'private'")),
-    ("more GPUs than the smallest type has", "dev", {"mlops:compute": {"instanceType": ["g5.xlarge", "g5.12xlarge"]}, "mlops:training": {"gpus": 4}}, ("mlops:training.gpus", "4", "smallest of compute.instanceType has (1)")),
+    ("more GPUs than the smallest type has", "dev", {"mlops:compute": {"instanceType": ["g5.xlarge", "g5.12xlarge"]}, "mlops:projects": {"iris": {"train": {"source": "images/train", "gpus": 4}}}}, ("mlops:projects.iris.train.gpus", "4", "smallest of compute.instanceType has (1)")),
     ("prod without backupRegion", "prod", {"mlops:storage": {"backupRegion": None}}, ("mlops:storage.backupRegion", "required in prod")),
     ("prod backup in the same region", "prod", {"mlops:storage": {"backupRegion": "us-east-1"}}, ("mlops:storage.backupRegion", '"us-east-1"', "must differ from aws:region")),
-    ("prod with one serving replica", "prod", {"mlops:serving": {"minReplicas": 1}}, ("mlops:serving.minReplicas", "1", ">= 2 in prod")),
+    ("prod with one serving replica", "prod", {"mlops:projects": {"iris": {"train": {"source": "images/train"}, "serve": {"minReplicas": 1}}}}, ("mlops:projects.iris.serve.minReplicas", "1", ">= 2 in prod")),
     ("missing environment", "dev", {"mlops:environment": None}, ("mlops:environment", "missing", "dev or prod")),
     ("missing region", "dev", {"aws:region": None}, ("aws:region", "missing", "for example us-east-1")),
     ("section that is not an object", "dev", {"mlops:storage": "30"}, ("mlops:storage", "must be an object")),
     ("serving on eks", "dev", {"mlops:serving": {"cluster": "eks"}}, ("mlops:serving.cluster", '"eks"', "planned")),
-    ("serving with no CPU", "dev", {"mlops:serving": {"cpu": 0}}, ("mlops:serving.cpu", "0", "greater than or equal to 1")),
-    ("memory without a unit", "dev", {"mlops:serving": {"memory": "512"}}, ("mlops:serving.memory", '"512"', "Kubernetes memory quantity")),
-    ("memory in a made-up unit", "dev", {"mlops:serving": {"memory": "1GB"}}, ("mlops:serving.memory", '"1GB"', "512Mi or 2Gi")),
+    ("serving with no CPU", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train"}, "serve": {"cpu": 0}}}}, ("mlops:projects.iris.serve.cpu", "0", "between 10m and 64 cores")),
+    ("memory without a unit", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train"}, "serve": {"memory": "512"}}}}, ("mlops:projects.iris.serve.memory", '"512"', "Kubernetes memory quantity")),
+    ("memory in a made-up unit", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train"}, "serve": {"memory": "1GB"}}}}, ("mlops:projects.iris.serve.memory", '"1GB"', "512Mi or 2Gi")),
     ("serving on gke without a gke cluster", "dev", {"mlops:serving": {"cluster": "gke"}}, ("mlops:serving.cluster", '"gke"', "needs compute.kind: gke")),
     ("gke without a project", "prod", {"mlops:gke": {"project": None}}, ("mlops:gke.project", "(unset)", "required with compute.kind: gke")),
-    ("artifact registry without a project", "dev", {"mlops:registry": {"kind": "artifact-registry"}, "mlops:compute": {"kind": "none"}}, ("mlops:gke.project", "required with registry.kind: artifact-registry")),
+    ("artifact registry without a project", "dev", {"mlops:registry": {"kind": "artifact-registry"}, "mlops:compute": {"kind": "none"}, "mlops:projects": {"iris": {"train": {"source": "images/train", "gpus": 0}}}}, ("mlops:gke.project", "required with registry.kind: artifact-registry")),
     ("project id of the wrong shape", "prod", {"mlops:gke": {"project": "My_Project"}}, ("mlops:gke.project", '"My_Project"', "not a Google Cloud project id")),
     ("region of the wrong shape", "prod", {"mlops:gke": {"region": "us-central"}}, ("mlops:gke.region", '"us-central"', "not a Google Cloud region")),
     ("zone outside the region", "prod", {"mlops:gke": {"zones": ["us-east1-b"]}}, ("mlops:gke.zones", '["us-east1-b"]', "zones of region us-central1")),
@@ -113,6 +113,7 @@ def test_every_invalid_key_is_reported_in_one_run() -> None:
         "mlops:storage": {"noncurrentVersionDays": 0},
         "mlops:registry": {"keepImages": "10", "kindd": "ecr"},
         "mlops:serving.minReplicas": 2,
+        "mlops:projects": {"iris": {"train": {"source": "images/train"}, "serve": {"cpu": "1 core"}}},
     }
     with pytest.raises(ConfigError) as raised:
         run_program("dev", stack_config_with("dev", changes), Recording())
@@ -120,18 +121,19 @@ def test_every_invalid_key_is_reported_in_one_run() -> None:
     keys = sorted(problem.split(": ", 1)[0] for problem in problems)
     assert keys == [
         "aws:region",
+        "mlops:projects.iris.serve.cpu",
         "mlops:registry.keepImages",
         "mlops:registry.kindd",
         "mlops:serving.minReplicas",
         "mlops:storage.noncurrentVersionDays",
     ]
-    assert str(raised.value).startswith("5 problems in the stack config:\n")
+    assert str(raised.value).startswith("6 problems in the stack config:\n")
     assert all(f"  {problem}" in str(raised.value).splitlines() for problem in problems)
 
 
 def test_teardown_lifts_protection_only_when_asked() -> None:
     def parse(**raw: Any) -> StackConfig:
-        prod = {"environment": "prod", "storage": {"backupRegion": "us-west-2"}, "serving": {"minReplicas": 2}}
+        prod = {"environment": "prod", "storage": {"backupRegion": "us-west-2"}}
         return StackConfig.parse({**prod, **raw}, project="mlops", stack="prod", aws_region="us-east-1")
 
     assert parse().protect_data is True
@@ -150,7 +152,7 @@ def test_a_parsed_config_cannot_be_changed() -> None:
     # Components share one StackConfig; a change made by one would reach all the others.
     cfg = parse()
     with pytest.raises(ValidationError):
-        cfg.serving.min_replicas = 5  # type: ignore[misc]
+        cfg.serving.cluster = "gke"  # type: ignore[misc]
     with pytest.raises(ValidationError):
         cfg.environment = Environment.PROD  # type: ignore[misc]
 
@@ -174,18 +176,7 @@ DEFAULTS: list[tuple[str, Any]] = [
     ("compute.min_nodes", 0),
     ("compute.max_nodes", 2),
     ("serving.cluster", "kubeconfig"),
-    ("serving.min_replicas", 1),
-    ("serving.max_replicas", 3),
-    ("serving.target_cpu_utilization", 70),
-    ("serving.gpus", 0),
-    ("serving.model", "iris"),
-    ("serving.model_version", "latest"),
-    ("serving.cpu", 1),
-    ("serving.memory", "1Gi"),
-    ("training.schedule", "0 3 * * *"),
-    ("training.gpus", 1),
-    ("training.timeout_minutes", 60),
-    ("training.data", "builtin:iris"),
+    ("projects", {}),
     ("gke.project", None),
     ("gke.region", "us-central1"),
     ("gke.zones", []),
@@ -193,11 +184,30 @@ DEFAULTS: list[tuple[str, Any]] = [
     ("gke.public_endpoint", False),
     ("gke.release_channel", "REGULAR"),
 ]
+# A project's settings left out, on a project that gives only its training source and an empty serve.
+PROJECT_DEFAULTS: list[tuple[str, Any]] = [
+    ("train.source", "images/train"),
+    ("train.image", None),
+    ("train.data", "builtin:iris"),
+    ("train.schedule", "0 3 * * *"),
+    ("train.gpus", 1),
+    ("train.timeout_minutes", 60),
+    ("train.min_accuracy", 0.8),
+    ("train.params", {}),
+    ("serve.min_replicas", 1),
+    ("serve.max_replicas", 3),
+    ("serve.target_cpu_utilization", 70),
+    ("serve.cpu", 1000),
+    ("serve.memory", "1Gi"),
+    ("serve.gpus", 0),
+    ("serve.model_version", "latest"),
+    ("serve.image", None),
+]
 
 
 def setting(cfg: Any, path: str) -> Any:
     for part in path.split("."):
-        cfg = getattr(cfg, part)
+        cfg = cfg[part] if isinstance(cfg, dict) else getattr(cfg, part)
     return cfg
 
 
@@ -208,12 +218,19 @@ def test_a_key_left_out_gets_its_documented_default(path: str, default: Any) -> 
     assert setting(parse(), path) == default
 
 
+@pytest.mark.parametrize(("path", "default"), PROJECT_DEFAULTS, ids=[path for path, _ in PROJECT_DEFAULTS])
+def test_a_project_key_left_out_gets_its_documented_default(path: str, default: Any) -> None:
+    assert setting(parse(**iris(serve={})).projects["iris"], path) == default
+
+
 def test_every_setting_has_a_default_row() -> None:
     # A new setting without a row here has an untested default.
-    sections = {"storage", "registry", "compute", "serving", "training", "gke"}
+    sections = {"storage", "registry", "compute", "serving", "gke"}
     every = {f"{name}.{field}" for name in sections for field in type(getattr(parse(), name)).model_fields}
     every |= {name for name in StackConfig.model_fields if name not in sections | {"project", "stack", "aws_region", "environment"}}
     assert every == {path for path, _ in DEFAULTS}
+    project = {f"{part}.{field}" for part, model in (("train", TrainConfig), ("serve", ServeConfig)) for field in model.model_fields}
+    assert project == {path for path, _ in PROJECT_DEFAULTS}
 
 # (section, key as written, attribute, lowest accepted, highest accepted or None, other settings needed)
 BOUNDS: list[tuple[str, str, str, int, int | None, dict[str, Any]]] = [
@@ -222,21 +239,22 @@ BOUNDS: list[tuple[str, str, str, int, int | None, dict[str, Any]]] = [
     ("registry", "keepImages", "keep_images", 1, 1000, {}),
     ("compute", "minNodes", "min_nodes", 0, 100, {"maxNodes": 100}),
     ("compute", "maxNodes", "max_nodes", 1, 100, {}),
-    ("serving", "minReplicas", "min_replicas", 1, 100, {"maxReplicas": 100}),
-    ("serving", "maxReplicas", "max_replicas", 1, 100, {}),
-    ("serving", "targetCpuUtilization", "target_cpu_utilization", 1, 100, {}),
-    ("serving", "gpus", "gpus", 0, 8, {}),
-    ("serving", "cpu", "cpu", 1, 64, {}),
-    ("training", "gpus", "gpus", 0, 8, {}),
-    ("training", "timeoutMinutes", "timeout_minutes", 5, 1440, {}),
+    ("projects.iris.serve", "minReplicas", "min_replicas", 1, 100, {"maxReplicas": 100}),
+    ("projects.iris.serve", "maxReplicas", "max_replicas", 1, 100, {}),
+    ("projects.iris.serve", "targetCpuUtilization", "target_cpu_utilization", 1, 100, {}),
+    ("projects.iris.serve", "gpus", "gpus", 0, 8, {}),
+    ("projects.iris.train", "gpus", "gpus", 0, 8, {}),
+    ("projects.iris.train", "timeoutMinutes", "timeout_minutes", 5, 1440, {}),
 ]
 
 
 def bounded(section: str, key: str, value: int, others: dict[str, Any]) -> dict[str, Any]:
-    sections: dict[str, Any] = {section: {key: value, **others}}
-    if section == "training" and key == "gpus":
-        sections["compute"] = {"kind": "none"}  # no instance type caps the GPUs
-    return sections
+    if section == "projects.iris.serve":
+        return iris(serve={key: value, **others})
+    if section == "projects.iris.train":
+        # gke: no instance type caps the GPUs, and it has GPUs for them.
+        return {**iris(**{key: value}, **others), **gke_sections()} if key == "gpus" else iris(**{key: value}, **others)
+    return {section: {key: value, **others}}
 
 
 @pytest.mark.parametrize(("section", "key", "attribute", "low", "high", "others"), BOUNDS, ids=[f"{s}.{k}" for s, k, *_ in BOUNDS])
@@ -244,7 +262,7 @@ def test_a_bounded_number_accepts_both_limits(
     section: str, key: str, attribute: str, low: int, high: int | None, others: dict[str, Any]
 ) -> None:
     for value in (low, high) if high is not None else (low,):
-        assert getattr(getattr(parse(**bounded(section, key, value, others)), section), attribute) == value
+        assert setting(parse(**bounded(section, key, value, others)), f"{section}.{attribute}") == value
 
 
 @pytest.mark.parametrize(("section", "key", "attribute", "low", "high", "others"), BOUNDS, ids=[f"{s}.{k}" for s, k, *_ in BOUNDS])

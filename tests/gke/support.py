@@ -30,7 +30,7 @@ DEV_ON_GKE = {
 # prod with other choices wherever the GKE settings follow from config.
 PROD_VARIANT = {
     "mlops:compute": {"spot": True, "machineType": "g2-standard-24", "minNodes": 1, "maxNodes": 3},
-    "mlops:serving": {"cpu": 2, "minReplicas": 4, "maxReplicas": 8},
+    "mlops:projects": {"iris": {"serve": {"cpu": 2, "minReplicas": 4, "maxReplicas": 8}}},
     "mlops:gke": {
         "releaseChannel": "STABLE",
         "zones": ["us-central1-a", "us-central1-b", "us-central1-c"],

@@ -10,12 +10,11 @@ def test_cluster_args_are_immutable_with_empty_defaults() -> None:
     from dataclasses import FrozenInstanceError
 
     from components.config import ComputeConfig
-    from components.gke.args import GkeClusterArgs
+    from components.gke.args import GkeClusterArgs, ServedPods
 
     args = GkeClusterArgs(
         project="p-123456", region="r", zones=["r-a"], name="n", release_channel="REGULAR", authorized_networks=["10.0.0.0/8"],
-        deletion_protection=False, compute=ComputeConfig(), spot=False, serving_min_replicas=1, serving_max_replicas=1,
-        serving_cpu_millicores=1000,
+        deletion_protection=False, compute=ComputeConfig(), spot=False, serving=[ServedPods(1, 1, 1000)],
     )
     assert (args.image_repositories, args.labels) == ({}, {})
     with pytest.raises(FrozenInstanceError):
@@ -24,11 +23,10 @@ def test_cluster_args_are_immutable_with_empty_defaults() -> None:
 
 def test_the_control_plane_runs_in_the_first_zone() -> None:
     from components.config import ComputeConfig
-    from components.gke.args import GkeClusterArgs
+    from components.gke.args import GkeClusterArgs, ServedPods
 
     args = GkeClusterArgs(
         project="p-123456", region="r", zones=["r-b", "r-a"], name="n", release_channel="REGULAR", authorized_networks=["10.0.0.0/8"],
-        deletion_protection=False, compute=ComputeConfig(), spot=False, serving_min_replicas=1, serving_max_replicas=1,
-        serving_cpu_millicores=1000,
+        deletion_protection=False, compute=ComputeConfig(), spot=False, serving=[ServedPods(1, 1, 1000)],
     )
     assert args.location == "r-b"

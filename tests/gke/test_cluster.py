@@ -71,8 +71,8 @@ def test_components_keep_their_type_tokens(prod: Recording) -> None:
     assert {
         ("mlops:gke:GkeCluster", "gke"),
         ("mlops:identity:WebIdentityProvider", "gke-identity"),
-        ("mlops:identity:WebIdentityRole", "serving-identity"),
-        ("mlops:identity:WebIdentityRole", "training-identity"),
+        ("mlops:identity:WebIdentityRole", "serving-iris-identity"),
+        ("mlops:identity:WebIdentityRole", "training-iris-identity"),
     } <= names
 
 
@@ -80,7 +80,7 @@ def test_components_register_their_outputs(component_outputs: dict[tuple[str, st
     # What `pulumi stack export` and the console show under each component: a rename changes the state.
     assert component_outputs[("mlops:gke:GkeCluster", "gke")] == ["dnsEndpoint", "endpoint", "issuerUrl", "kubeconfig", "name"]
     assert component_outputs[("mlops:identity:WebIdentityProvider", "gke-identity")] == ["arn"]
-    assert component_outputs[("mlops:identity:WebIdentityRole", "serving-identity")] == ["roleArn"]
+    assert component_outputs[("mlops:identity:WebIdentityRole", "serving-iris-identity")] == ["roleArn"]
 
 
 def test_google_cloud_provider_defaults_to_the_gke_project_and_region(prod: Recording) -> None:
@@ -103,6 +103,6 @@ def test_a_training_attempt_waits_for_a_gpu_node_only_when_the_pool_starts_at_ze
 
 def test_commands_in_the_outputs_name_the_gke_context(prod: Recording) -> None:
     # Without --context they act on whatever cluster the laptop last used.
-    assert prod.outputs["trainNowCommand"] == (
-        f"kubectl --context {KUBECONFIG_CONTEXT} create job -n mlops-prod --from=cronjob/train train-manual-$(date +%s)"
+    assert prod.outputs["projects"]["iris"]["trainNowCommand"] == (
+        f"kubectl --context {KUBECONFIG_CONTEXT} create job -n mlops-prod --from=cronjob/iris-train iris-train-manual-$(date +%s)"
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from components.gke.node_pools import cpu_machine_for, cpu_pool_bounds, gpus_per_node
+from components.config import ComputeConfig
+from components.gke.args import GkeClusterArgs, ServedPods
+from components.gke.node_pools import cpu_machine_for, cpu_pool_bounds, gpus_per_node, serving_machine, serving_pool_bounds
 from offline.engine import Recording
 from tests.gke.support import CLUSTER, NODE_POOL, PROJECT, cluster, node_account, pool
 
@@ -227,3 +229,24 @@ def test_a_pod_too_large_names_the_largest_machine_and_its_room() -> None:
 @pytest.mark.parametrize(("machine_type", "gpus"), [("g2-standard-48", 4), ("g2-standard-8", 1), ("g2-standard-32", 1), ("a2-ultragpu-1g", 1)])
 def test_gpu_count_of_the_other_machine_sizes(machine_type: str, gpus: int) -> None:
     assert gpus_per_node(machine_type) == gpus
+
+
+def served(*pods: tuple[int, int, int]) -> GkeClusterArgs:
+    return GkeClusterArgs(
+        project="p-123456", region="r", zones=["r-a"], name="n", release_channel="REGULAR", authorized_networks=["10.0.0.0/8"],
+        deletion_protection=False, compute=ComputeConfig(), spot=False, serving=[ServedPods(*p) for p in pods],
+    )
+
+
+def test_the_cpu_pool_sums_each_served_projects_nodes() -> None:
+    # One-core pods: one per e2-standard-2 (1530m free); quarter-core pods: six per node.
+    one, quarter = (2, 6, 1000), (2, 3, 250)
+    assert (serving_machine(served(one)), serving_pool_bounds(served(one))) == ("e2-standard-2", (2, 7))
+    assert serving_pool_bounds(served(one, quarter)) == (3, 8)
+    # The largest pod picks the machine: a 2-core pod needs an e2-standard-4, where one-core pods fit three.
+    assert serving_machine(served(one, (1, 1, 2000))) == "e2-standard-4"
+    assert serving_pool_bounds(served(one, (1, 1, 2000))) == (1 + 1, 3 + 2)
+
+
+def test_a_stack_that_serves_nothing_keeps_one_cpu_node_for_the_system_pods() -> None:
+    assert (serving_machine(served()), serving_pool_bounds(served())) == ("e2-standard-2", (1, 1))

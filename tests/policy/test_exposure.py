@@ -20,21 +20,21 @@ from tests.policy.support import (
 
 SERVICE = "kubernetes:core/v1:Service"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-SERVING_LABELS = {"app.kubernetes.io/name": "model-server", "app.kubernetes.io/instance": "mlops-prod"}
+SERVING_LABELS = {"app.kubernetes.io/name": "iris-server", "app.kubernetes.io/instance": "mlops-prod"}
 GKE_INTERNAL = {"networking.gke.io/load-balancer-type": "Internal"}
 
 
 def service(*, annotations: Mapping[str, str] | None = None, type_: str = "LoadBalancer", **spec: Any) -> dict[str, Any]:
     """A Service's inputs as the mock engine records the serving one."""
     return {
-        "metadata": {"name": "model-server", "namespace": "mlops-prod", "annotations": dict(annotations or {})},
+        "metadata": {"name": "iris-server", "namespace": "mlops-prod", "annotations": dict(annotations or {})},
         "spec": {"type": type_, "selector": SERVING_LABELS,
                  "ports": [{"name": "http", "port": 8080.0, "protocol": "TCP", "targetPort": "http"}], **spec},
     }
 
 
 def ingress_policy(*rules: dict[str, Any]) -> dict[str, Any]:
-    return {"metadata": {"name": "model-server-ingress"},
+    return {"metadata": {"name": "iris-server-ingress"},
             "spec": {"policyTypes": ["Ingress"], "podSelector": {"matchLabels": SERVING_LABELS}, "ingress": list(rules)}}
 
 
@@ -110,16 +110,16 @@ def test_widened_is_what_head_opens_that_base_did_not(case: str) -> None:
 
 
 def serving_deployment(*env: dict[str, Any]) -> Resource:
-    inputs = {"metadata": {"name": "model-server", "namespace": "mlops-prod"},
+    inputs = {"metadata": {"name": "iris-server", "namespace": "mlops-prod"},
               "spec": {"selector": {"matchLabels": SERVING_LABELS},
                        "template": {"metadata": {"labels": SERVING_LABELS},
                                     "spec": {"containers": [{"name": "server", "image": DIGEST, "env": list(env)}]}}}}
-    return Resource(DEPLOYMENT, "serving-deployment", "urn:deployment", inputs)
+    return Resource(DEPLOYMENT, "serving-iris-deployment", "urn:deployment", inputs)
 
 
 TOKEN_FROM_SECRET = {"name": AUTH_TOKEN_ENV, "valueFrom": {"secretKeyRef": {"name": "model-server-auth", "key": "token"}}}
-PUBLIC = Resource(SERVICE, "serving-service", "urn:service", service())
-INTERNAL = Resource(SERVICE, "serving-service", "urn:service", service(annotations=GKE_INTERNAL))
+PUBLIC = Resource(SERVICE, "serving-iris-service", "urn:service", service())
+INTERNAL = Resource(SERVICE, "serving-iris-service", "urn:service", service(annotations=GKE_INTERNAL))
 
 # (resources, environment) -> the endpoint rules that fire, with their severity.
 ENDPOINT_CASES: dict[str, tuple[list[Resource], str, list[tuple[str, str]]]] = {
@@ -147,7 +147,7 @@ def test_prod_with_a_public_endpoint_passes_because_the_server_checks_a_token(pr
 
 
 def test_prod_with_a_public_endpoint_and_no_token_is_blocked(prod_public: Recording) -> None:
-    service = prod_public.get(SERVICE, "serving-service")
+    service = prod_public.get(SERVICE, "serving-iris-service")
     untokened = [_without_token_env(r) if r.type == "kubernetes:apps/v1:Deployment" else r for r in prod_public.resources]
     assert [(v.rule, v.urn) for v in mandatory(evaluate(untokened, environment="prod"))] == [
         ("prod-public-endpoint-authenticated", service.urn)
