@@ -41,7 +41,7 @@ def cpu_quantity(millicores: int) -> str:
 def memory_quantity(size: int) -> str:
     """Bytes as a quantity: in Gi or Mi where they are whole ones, else plain bytes."""
     for unit, factor in (("Gi", GIBIBYTE), ("Mi", MEBIBYTE)):
-        if size % factor == 0:
+        if size and size % factor == 0:
             return f"{size // factor}{unit}"
     return str(size)
 
