@@ -16,13 +16,14 @@ from components.clusters import Cluster, cluster_for, runs_on_gke
 from components.config import StackConfig
 from components.images import ContainerImages
 from components.migration import renamed
-from components.namespace import WorkloadNamespace, WorkloadNamespaceArgs
+from components import pull_secret_renewer, training_cronjob
+from components.namespace import PodBudget, WorkloadNamespace, WorkloadNamespaceArgs
 from components.pods import Placement
 from components.project_names import name_prefix as stack_name_prefix
 from components.providers import aws_provider, default_tags, gcp_provider
 from components.pull_secret_renewer import PullSecretRenewer, PullSecretRenewerArgs
 from components.registry import ContainerRegistry, build_registry
-from components.serving import ModelServing, ModelServingArgs
+from components.serving import ModelServing, ModelServingArgs, most_pods
 from components.storage import DataBucket, DataBucketArgs
 from components.training_backends import TrainingBackend, training_backend_for, trainings_of
 from components.training_images import project_build_contexts, training_image_ref
@@ -101,11 +102,13 @@ def workload_placement(
     opts: pulumi.ResourceOptions,
 ) -> tuple[WorkloadNamespace, Placement]:
     """The workloads' namespace, with its pull secret kept fresh, and where in it they run."""
+    renews_pull_secret = not cluster.nodes_pull_images and cfg.registry.kind == "ecr"
     namespace = WorkloadNamespace(
         "workloads",
         WorkloadNamespaceArgs(
             name=name_prefix,
             registry=None if cluster.nodes_pull_images else registry.credentials,
+            budgets=namespace_budgets(cfg, renews_pull_secret=renews_pull_secret),
             pull_secret_renewed=cfg.registry.kind == "ecr",
         ),
         opts=opts,
@@ -121,7 +124,7 @@ def workload_placement(
         bucket_arn=storage.bucket_arn,
         bucket_kms_key_arn=storage.kms_key_arn,
     )
-    if namespace.pull_secret_name is not None and cfg.registry.kind == "ecr":
+    if namespace.pull_secret_name is not None and renews_pull_secret:
         # ECR's token lasts 12 hours: renewed on the cluster, not only at each `up`.
         PullSecretRenewer(
             "pull-secret-renewer",
@@ -133,6 +136,25 @@ def workload_placement(
             opts=opts,
         )
     return namespace, placement
+
+
+def namespace_budgets(cfg: StackConfig, *, renews_pull_secret: bool) -> list[PodBudget]:
+    """What runs in the namespace at its most: each served project's pods (components/serving.py,
+    most_pods), one training pod per project where the cluster trains (its CronJob forbids a
+    second run, and a retry starts only once the failed pod has stopped), and the renewer's pod."""
+    budgets = [
+        PodBudget(f"{name} serving", most_pods(project.serve), project.serve.cpu_quantity, project.serve.memory, project.serve.gpus)
+        for name, project in cfg.projects.items()
+        if project.serve is not None
+    ]
+    if cfg.compute.kind != "ec2":
+        budgets += [
+            PodBudget(f"{name} training", 1, training_cronjob.CPU, training_cronjob.MEMORY, train.gpus)
+            for name, train in trainings_of(cfg).items()
+        ]
+    if renews_pull_secret:
+        budgets.append(PodBudget("pull-secret renewer", 1, pull_secret_renewer.CPU, pull_secret_renewer.MEMORY))
+    return budgets
 
 
 def stack_outputs(

@@ -1,19 +1,99 @@
-"""The namespace the platform's workloads share, locked down before anything runs in it."""
+"""The namespace the platform's workloads share, locked down before anything runs in it, and
+sized: a ResourceQuota that holds the stack's own workloads at their most, and a LimitRange."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.pods import PART_OF
+from components.config import cpu_millicores
+from components.pods import GPU_RESOURCE, PART_OF
 from components.registry import RegistryCredentials
 from components.renew_pull_secret import docker_config_json
 
 DNS_PORT = 53
 HTTPS_PORT = 443
 PULL_SECRET = "registry-pull"
+QUOTA = "workloads"
+LIMITS = "container-defaults"
+# What a container that sets no resources gets (request = limit): a small helper's size. The
+# platform's own containers all set theirs (components/pods.py).
+DEFAULT_CPU_MILLICORES = 100
+DEFAULT_MEMORY = "128Mi"
+_MEMORY_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+MEBIBYTE, GIBIBYTE = 2**20, 2**30
+
+
+def memory_bytes(quantity: str) -> int:
+    """A Kubernetes memory quantity with its unit (512Mi, 2Gi, 1G), in bytes."""
+    unit = quantity.lstrip("0123456789")
+    return int(quantity.removesuffix(unit)) * _MEMORY_UNITS[unit]
+
+
+def cpu_quantity(millicores: int) -> str:
+    """Millicores as Kubernetes writes them: whole cores as "2", else "250m"."""
+    return str(millicores // 1000) if millicores % 1000 == 0 else f"{millicores}m"
+
+
+def memory_quantity(size: int) -> str:
+    """Bytes as a quantity: in Gi or Mi where they are whole ones, else plain bytes."""
+    for unit, factor in (("Gi", GIBIBYTE), ("Mi", MEBIBYTE)):
+        if size and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
+
+
+@dataclass(frozen=True)
+class PodBudget:
+    """One workload's room in the namespace: the most pods it runs at once, and each pod's size."""
+
+    workload: str
+    """What the pods are, for a reader: `iris serving`, `iris training`, `pull-secret renewer`."""
+    pods: int
+    cpu: str
+    """The pod's CPU request (= limit), a Kubernetes quantity: "250m", "1"."""
+    memory: str
+    """The pod's memory request (= limit), a Kubernetes quantity: "512Mi"."""
+    gpus: int = 0
+
+
+def quota_hard(budgets: Sequence[PodBudget]) -> dict[str, str]:
+    """The ResourceQuota's `hard`: the sum of every workload's pods at their most.
+
+    Requests and limits are the same numbers: every container the platform runs sets them equal.
+    GPUs are capped too (at 0 when nothing asks for one): no pod here can take a GPU node's GPUs
+    that the stack did not plan for.
+    """
+    cpu = sum(b.pods * cpu_millicores(b.cpu) for b in budgets)
+    memory = sum(b.pods * memory_bytes(b.memory) for b in budgets)
+    return {
+        "pods": str(sum(b.pods for b in budgets)),
+        "requests.cpu": cpu_quantity(cpu),
+        "limits.cpu": cpu_quantity(cpu),
+        "requests.memory": memory_quantity(memory),
+        "limits.memory": memory_quantity(memory),
+        f"requests.{GPU_RESOURCE}": str(sum(b.pods * b.gpus for b in budgets)),
+    }
+
+
+def container_limits(budgets: Sequence[PodBudget]) -> k8s.core.v1.LimitRangeItemArgs:
+    """Per container: at most the largest of the stack's own pods; a small default for one that sets nothing."""
+    largest_cpu = max((cpu_millicores(b.cpu) for b in budgets), default=DEFAULT_CPU_MILLICORES)
+    largest_memory = max((memory_bytes(b.memory) for b in budgets), default=memory_bytes(DEFAULT_MEMORY))
+    # A default above the maximum would make the API server refuse the LimitRange.
+    default = {
+        "cpu": cpu_quantity(min(DEFAULT_CPU_MILLICORES, largest_cpu)),
+        "memory": memory_quantity(min(memory_bytes(DEFAULT_MEMORY), largest_memory)),
+    }
+    return k8s.core.v1.LimitRangeItemArgs(
+        type="Container",
+        max={"cpu": cpu_quantity(largest_cpu), "memory": memory_quantity(largest_memory)},
+        default=default,
+        default_request=default,
+    )
 
 
 @dataclass(frozen=True)
@@ -23,6 +103,8 @@ class WorkloadNamespaceArgs:
     registry: RegistryCredentials | None
     """The registry's short-lived pull credentials, for an image pull secret; None where the
     nodes pull with their own identity (GKE nodes from Artifact Registry)."""
+    budgets: Sequence[PodBudget]
+    """Every workload the stack runs in the namespace, at its most: the quota is their sum."""
     pull_secret_renewed: bool = False
     """Something on the cluster renews the pull secret (components/pull_secret_renewer.py):
     Pulumi then writes its token once and leaves its data alone."""
@@ -30,7 +112,9 @@ class WorkloadNamespaceArgs:
 
 class WorkloadNamespace(pulumi.ComponentResource):
     """A namespace that enforces the "restricted" Pod Security Standard and denies all traffic
-    by default (each workload admits its own), with the image pull secret its pods use.
+    by default (each workload admits its own), with the image pull secret its pods use, a
+    ResourceQuota that holds the stack's workloads at their most (so a runaway one can't take
+    the cluster) and a LimitRange for containers that set no resources.
 
     Egress is open only to DNS and HTTPS (S3 and the other AWS APIs). Image pulls are the
     kubelet's, outside any NetworkPolicy.
@@ -89,6 +173,7 @@ class WorkloadNamespace(pulumi.ComponentResource):
             ),
             opts=in_namespace,
         )
+        _size_limits(name, args.budgets, namespace=self.name, opts=in_namespace)
 
         self.pull_secret_name = None
         if args.registry is None:
@@ -115,3 +200,19 @@ class WorkloadNamespace(pulumi.ComponentResource):
         self.pull_secret_name = pull_secret.metadata.name
         self.register_outputs({"name": self.name, "pullSecretName": self.pull_secret_name})
 
+
+
+def _size_limits(name: str, budgets: Sequence[PodBudget], *, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions) -> None:
+    """The quota and the container defaults. Pods created before them are still counted once they exist."""
+    k8s.core.v1.ResourceQuota(
+        f"{name}-quota",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=QUOTA, namespace=namespace),
+        spec=k8s.core.v1.ResourceQuotaSpecArgs(hard=quota_hard(budgets)),
+        opts=opts,
+    )
+    k8s.core.v1.LimitRange(
+        f"{name}-limits",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=LIMITS, namespace=namespace),
+        spec=k8s.core.v1.LimitRangeSpecArgs(limits=[container_limits(budgets)]),
+        opts=opts,
+    )

@@ -39,6 +39,8 @@ SCRIPT = Path(__file__).with_name("renew_pull_secret.py")
 API_SERVER_PORT = 6443
 KUBERNETES_API_VOLUME = "kubernetes-api"
 TOKEN_SECONDS = 600  # the shortest a projected ServiceAccount token may live
+CPU = "100m"  # a stdlib script's HTTP calls, four times a day
+MEMORY = "128Mi"
 
 
 def token_policy() -> dict[str, Any]:
@@ -101,8 +103,8 @@ class PullSecretRenewer(pulumi.ComponentResource):
         container = RestrictedContainer(
             name="renew",
             image=IMAGE,
-            cpu="100m",
-            memory="128Mi",
+            cpu=CPU,
+            memory=MEMORY,
             args=["python3", "-c", SCRIPT.read_text()],
             env=[
                 k8s.core.v1.EnvVarArgs(name="NAMESPACE", value=namespace),

@@ -28,6 +28,7 @@ READY = "/v2/health/ready"
 # kube-proxy and ingress controllers stop sending it new requests.
 PRE_STOP_PAUSE = 5
 TERMINATION_GRACE = 30
+MAX_SURGE = 1  # the pods a rollout adds above the replica count
 SCALE_DOWN_WINDOW = 300  # seconds of lower load before the HPA removes pods
 # Pods are ready only once a model is in the bucket, which the first training run (started
 # after the first `up`) provides. Pulumi would otherwise wait for ready pods (Deployment) and
@@ -38,6 +39,14 @@ AUTH_TOKEN_ENV = "MLOPS_AUTH_TOKEN"
 TOKEN_KEY = "token"
 # Letters and digits only (~285 bits): nothing a shell or an HTTP header would mangle.
 TOKEN_LENGTH = 48
+
+
+def most_pods(serve: ServeConfig) -> int:
+    """The most pods one server has at once: the autoscaler's maximum, the rollout's surge pod,
+    and the pod that surge replaced, which a ResourceQuota still counts while it drains (up to
+    TERMINATION_GRACE seconds). If the next surge pod comes sooner, the quota only delays it:
+    with maxUnavailable 0 a rollout never stops a serving pod to make room."""
+    return serve.max_replicas + MAX_SURGE + 1
 
 
 @dataclass(frozen=True)
@@ -187,7 +196,7 @@ def _deployment(
             strategy=k8s.apps.v1.DeploymentStrategyArgs(
                 type="RollingUpdate",
                 # Never below the ready count: a new pod is ready before an old one goes.
-                rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=1),
+                rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=MAX_SURGE),
             ),
             revision_history_limit=5,
             template=k8s.core.v1.PodTemplateSpecArgs(metadata=k8s.meta.v1.ObjectMetaArgs(labels=selector), spec=pod),

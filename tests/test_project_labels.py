@@ -1,0 +1,144 @@
+"""Every resource of a project names it, so cost can be split per project: each Kubernetes object
+carries the `mlops/project` label, each cloud resource the `ml-project` tag
+(components/project_names.py). One walk over the whole recording of a two-project stack, on
+dev (AWS Batch, a kubeconfig cluster) and on prod (GKE): the resources that carry no project
+are listed here, each shared by design or unable to carry a tag."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pulumi_aws as aws
+import pytest
+
+from components.project_names import PROJECT_LABEL, PROJECT_TAG
+from offline.engine import Recording, Registration, run_program, stack_config_with
+from offline.values import reveal
+
+PROJECTS = ("iris", "digits")
+DIGITS = {"train": {"source": "images/train", "data": "builtin:digits"}, "serve": {"cpu": "250m", "memory": "256Mi", "minReplicas": 2}}
+# Every registration of a project is named after it: serving-<project>-..., training-<project>-...
+OWNER = re.compile(rf"^(?:serving|training)-({'|'.join(PROJECTS)})(?:-|$)")
+
+# Types a project has that the cloud API gives no tags: an inline policy, a key, a Scheduler schedule.
+UNTAGGABLE = {
+    "aws:iam/rolePolicy:RolePolicy": aws.iam.RolePolicy,
+    "aws:iam/userPolicy:UserPolicy": aws.iam.UserPolicy,
+    "aws:iam/accessKey:AccessKey": aws.iam.AccessKey,
+    "aws:scheduler/schedule:Schedule": aws.scheduler.Schedule,
+}
+# Not yet labelled, not by design: the access-key Secret of a kubeconfig cluster's workload is made by
+# components/identity.py (AccessKeyIdentity), which takes no labels. Listed so that fixing it fails here.
+UNLABELLED_PROJECT_OBJECTS = {"serving-iris-identity-credentials", "serving-digits-identity-credentials"}
+
+# Shared by the stack's projects, so they name none. Both stacks: the namespace and what it holds for everyone.
+SHARED_NAMESPACE = {"workloads", "workloads-default-deny", "workloads-egress", "workloads-quota", "workloads-limits"}
+SHARED_DEV = SHARED_NAMESPACE | {
+    # storage: one bucket, its key and its settings
+    "data", "data-key", "data-key-alias", "data-ownership", "data-public-access", "data-versioning", "data-encryption",
+    "data-lifecycle", "data-policy",
+    # the registry and the images built into it (the built-in trainer and server)
+    "registry-key", "registry-train", "registry-serve", "registry-train-lifecycle", "registry-serve-lifecycle",
+    "images-train", "images-serve",
+    # the namespace's pull secret and the renewer that keeps it fresh
+    "workloads-pull", "pull-secret-renewer-identity-user", "pull-secret-renewer-identity-policy",
+    "pull-secret-renewer-identity-key", "pull-secret-renewer-identity-credentials", "pull-secret-renewer-sa",
+    "pull-secret-renewer-role", "pull-secret-renewer-binding", "pull-secret-renewer-api-egress", "pull-secret-renewer-cronjob",
+    # one Batch capacity for every project's jobs, its network, logs and Scheduler role
+    "training-ce", "training-queue", "training-logs", "training-lt", "training-sg", "training-instance-role",
+    "training-instance-profile", "training-instance-ecs", "training-instance-ecr", "training-schedule-role",
+    "training-schedule-submit", "training-net-vpc", "training-net-igw", "training-net-public-rt", "training-net-public-0",
+    "training-net-public-1", "training-net-default-sg", "training-net-public-default", "training-net-public-rta-0",
+    "training-net-public-rta-1", "training-net-s3",
+}
+SHARED_PROD = SHARED_NAMESPACE | {
+    # storage: the bucket, its access logs and its replica in the backup region
+    "data", "data-key", "data-key-alias", "data-ownership", "data-public-access", "data-versioning", "data-encryption",
+    "data-lifecycle", "data-policy", "data-logging", "data-access-logs", "data-access-logs-ownership",
+    "data-access-logs-public-access", "data-access-logs-versioning", "data-access-logs-encryption",
+    "data-access-logs-lifecycle", "data-access-logs-policy", "data-backup", "data-backup-key", "data-backup-key-alias",
+    "data-backup-ownership", "data-backup-public-access", "data-backup-versioning", "data-backup-encryption",
+    "data-backup-lifecycle", "data-backup-policy", "data-replication",
+    # the registry (its repositories carry the stack's labels) and the built-in images
+    "registry-images", "registry-cache", "registry-scanning-api", "images-train", "images-serve",
+    # one cluster: its network, node pools (sized for every project), nodes' identity, and the AWS trust of its issuer
+    "gke", "gke-network", "gke-subnet", "gke-router", "gke-nat", "gke-cpu", "gke-gpu", "gke-nodes",
+    "gke-nodes-container-defaultNodeServiceAccount", "gke-nodes-pull-images", "gke-identity-oidc",
+}
+
+
+def two_projects(stack: str) -> Recording:
+    return run_program(stack, stack_config_with(stack, {"mlops:projects": {"digits": DIGITS}}))
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def walked(request: pytest.FixtureRequest) -> tuple[str, Recording]:
+    return request.param, two_projects(request.param)
+
+
+def marks(registration: Registration) -> list[str | None]:
+    """The project each place of a resource names: a Kubernetes object's labels (and its pods' and
+    jobs' templates), a cloud resource's tags (AWS) or labels (GCP)."""
+    inputs: dict[str, Any] = reveal(registration.inputs)
+    if not registration.type.startswith("kubernetes:"):
+        # An image's `tags` are its references, a list: no cost allocation there.
+        tags = inputs.get("tags") or inputs.get("labels")
+        return [tags.get(PROJECT_TAG) if isinstance(tags, dict) else None]
+    spec = inputs.get("spec") or {}
+    templates = [spec.get("template"), spec.get("jobTemplate"), ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template")]
+    found = [(inputs.get("metadata") or {}).get("labels") or {}] + [(t.get("metadata") or {}).get("labels") or {} for t in templates if t]
+    return [labels.get(PROJECT_LABEL) for labels in found]
+
+
+def resources(run: Recording) -> list[Registration]:
+    """What the stack creates: custom resources, not the providers."""
+    return [r for r in run.resources if r.custom and not r.type.startswith("pulumi:providers:")]
+
+
+def test_every_resource_of_a_project_names_that_project(walked: tuple[str, Recording]) -> None:
+    _, run = walked
+    wrong = {}
+    for registration in resources(run):
+        owner = OWNER.match(registration.name)
+        if owner is None or registration.type in UNTAGGABLE or registration.name in UNLABELLED_PROJECT_OBJECTS:
+            continue
+        if set(marks(registration)) != {owner.group(1)}:
+            wrong[registration.name] = marks(registration)
+    assert wrong == {}
+
+
+def test_each_project_has_its_own_named_resources_of_every_kind(walked: tuple[str, Recording]) -> None:
+    # The walk above is only worth something if it met each project's objects and identities.
+    stack, run = walked
+    for project in PROJECTS:
+        kinds = {r.type.split(":")[-1] for r in resources(run) if (m := OWNER.match(r.name)) and m.group(1) == project}
+        assert {"Deployment", "Service", "HorizontalPodAutoscaler", "NetworkPolicy", "ServiceAccount"} <= kinds
+        assert {"JobDefinition", "Role", "User"} <= kinds if stack == "dev" else {"CronJob", "PodDisruptionBudget", "Role"} <= kinds
+
+
+def test_the_resources_that_name_no_project_are_the_shared_ones(walked: tuple[str, Recording]) -> None:
+    stack, run = walked
+    unowned = {r.name for r in resources(run) if OWNER.match(r.name) is None}
+    assert unowned == (SHARED_DEV if stack == "dev" else SHARED_PROD)
+
+
+def test_no_shared_resource_is_billed_to_one_project(walked: tuple[str, Recording]) -> None:
+    # A shared bucket or cluster tagged with one project would put every project's cost on it.
+    _, run = walked
+    tagged = {r.name: marks(r) for r in resources(run) if OWNER.match(r.name) is None and any(marks(r))}
+    assert tagged == {}
+
+
+def test_a_project_resource_without_a_tag_is_of_a_type_that_takes_none(walked: tuple[str, Recording]) -> None:
+    stack, run = walked
+    untagged = {r.type for r in resources(run) if OWNER.match(r.name) and r.type in UNTAGGABLE}
+    assert untagged == (set(UNTAGGABLE) if stack == "dev" else {"aws:iam/rolePolicy:RolePolicy"})
+    for kind in UNTAGGABLE.values():
+        assert not hasattr(kind, "tags"), f"{kind.__name__} takes tags now: tag it"
+
+
+def test_the_unlabelled_project_objects_are_the_access_key_secrets(walked: tuple[str, Recording]) -> None:
+    stack, run = walked
+    found = {r.name for r in resources(run) if r.name in UNLABELLED_PROJECT_OBJECTS and not any(marks(r))}
+    assert found == (UNLABELLED_PROJECT_OBJECTS if stack == "dev" else set())
