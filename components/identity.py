@@ -65,7 +65,10 @@ def projected_token_volume(
 
 
 class WorkloadIdentities(Protocol):
-    """Makes a cloud identity for one workload's ServiceAccount, allowed exactly `policy`."""
+    """Makes a cloud identity for one workload's ServiceAccount, allowed exactly `policy`.
+
+    `tags` go on the cloud resources it makes, `labels` on any Kubernetes object it makes.
+    """
 
     def grant(
         self,
@@ -76,6 +79,7 @@ class WorkloadIdentities(Protocol):
         policy: Mapping[str, Any],
         parent: pulumi.Resource,
         tags: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> PodAccess: ...
 
 
@@ -101,6 +105,7 @@ class AccessKeyIdentities:
         policy: Mapping[str, Any],
         parent: pulumi.Resource,
         tags: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> PodAccess:
         identity = AccessKeyIdentity(
             name,
@@ -108,6 +113,7 @@ class AccessKeyIdentities:
             namespace=namespace,
             policy=policy,
             tags=tags,
+            labels=labels,
             opts=pulumi.ResourceOptions(parent=parent),
         )
         return PodAccess(
@@ -146,6 +152,7 @@ class AccessKeyIdentity(pulumi.ComponentResource):
         namespace: pulumi.Input[str],
         policy: Mapping[str, Any],
         tags: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("mlops:identity:AccessKeyIdentity", name, None, opts)
@@ -178,7 +185,7 @@ class AccessKeyIdentity(pulumi.ComponentResource):
         )
         secret = k8s.core.v1.Secret(
             f"{name}-credentials",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{name}-aws", namespace=namespace),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{name}-aws", namespace=namespace, labels=dict(labels) if labels else None),
             type="Opaque",
             string_data={"credentials": credentials},
             opts=child,

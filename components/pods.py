@@ -85,6 +85,7 @@ def workload_identity(
         policy=policy,
         parent=parent,
         tags=tags,
+        labels=selector,
     )
     account = k8s.core.v1.ServiceAccount(
         f"{name}-sa",

@@ -175,7 +175,9 @@ class WebIdentityIdentities:
         policy: Mapping[str, Any],
         parent: pulumi.Resource,
         tags: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> PodAccess:
+        del labels  # a web identity creates nothing in the cluster to label
         role = WebIdentityRole(
             name,
             role_name=f"{self.name_prefix}-{service_account}",

@@ -34,6 +34,7 @@ class WebIdentities:
         policy: Mapping[str, Any],
         parent: pulumi.Resource,
         tags: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> PodAccess:
         self.policies.append(policy)
         return PodAccess(

@@ -28,10 +28,6 @@ UNTAGGABLE = {
     "aws:iam/accessKey:AccessKey": aws.iam.AccessKey,
     "aws:scheduler/schedule:Schedule": aws.scheduler.Schedule,
 }
-# Not yet labelled, not by design: the access-key Secret of a kubeconfig cluster's workload is made by
-# components/identity.py (AccessKeyIdentity), which takes no labels. Listed so that fixing it fails here.
-UNLABELLED_PROJECT_OBJECTS = {"serving-iris-identity-credentials", "serving-digits-identity-credentials"}
-
 # Shared by the stack's projects, so they name none. Both stacks: the namespace and what it holds for everyone.
 SHARED_NAMESPACE = {"workloads", "workloads-default-deny", "workloads-egress", "workloads-quota", "workloads-limits"}
 SHARED_DEV = SHARED_NAMESPACE | {
@@ -101,7 +97,7 @@ def test_every_resource_of_a_project_names_that_project(walked: tuple[str, Recor
     wrong = {}
     for registration in resources(run):
         owner = OWNER.match(registration.name)
-        if owner is None or registration.type in UNTAGGABLE or registration.name in UNLABELLED_PROJECT_OBJECTS:
+        if owner is None or registration.type in UNTAGGABLE:
             continue
         if set(marks(registration)) != {owner.group(1)}:
             wrong[registration.name] = marks(registration)
@@ -138,7 +134,9 @@ def test_a_project_resource_without_a_tag_is_of_a_type_that_takes_none(walked: t
         assert not hasattr(kind, "tags"), f"{kind.__name__} takes tags now: tag it"
 
 
-def test_the_unlabelled_project_objects_are_the_access_key_secrets(walked: tuple[str, Recording]) -> None:
+def test_a_kubeconfig_clusters_access_key_secret_is_labelled_with_its_project(walked: tuple[str, Recording]) -> None:
+    # The dev credential Secrets are a project's own objects: `kubectl get secret -l mlops/project=iris` must find them.
     stack, run = walked
-    found = {r.name for r in resources(run) if r.name in UNLABELLED_PROJECT_OBJECTS and not any(marks(r))}
-    assert found == (UNLABELLED_PROJECT_OBJECTS if stack == "dev" else set())
+    secrets = {r.name: marks(r) for r in resources(run) if r.name.endswith("-identity-credentials") and OWNER.match(r.name)}
+    assert secrets == ({"serving-iris-identity-credentials": ["iris"], "serving-digits-identity-credentials": ["digits"]}
+                       if stack == "dev" else {})
