@@ -6,6 +6,7 @@ import hashlib
 import posixpath
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
@@ -16,18 +17,19 @@ from components.registry import RELEASE_TAG_PREFIX, ContainerRegistry
 PLATFORM = docker_build.Platform.LINUX_AMD64
 
 
-def context_hash(context: Path) -> str:
+def context_hash(context: Path, dockerfile: bytes | None = None) -> str:
     """A sha256 over the Dockerfile and every file the build would send, names and contents.
 
-    The files are chosen the way Docker chooses them from `.dockerignore`: patterns apply
-    in order, `!` re-includes, and the last matching pattern wins. The Dockerfile counts
-    even if ignored, since it defines the build. Same sources, same hash; any change to a
-    sent file, a new hash; a change to an ignored file, none.
+    The Dockerfile is the context's own, or `dockerfile` when the program writes it (an
+    inline Dockerfile). The files are chosen the way Docker chooses them from
+    `.dockerignore`: patterns apply in order, `!` re-includes, and the last matching
+    pattern wins. The Dockerfile counts even if ignored, since it defines the build. Same
+    sources, same hash; any change to a sent file, a new hash; a change to an ignored file, none.
     """
     matcher = DockerIgnore.read(context)
-    digest = hashlib.sha256()
-    dockerfile = context / "Dockerfile"
-    digest.update(b"Dockerfile\0" + dockerfile.read_bytes() + b"\0")
+    if dockerfile is None:
+        dockerfile = (context / "Dockerfile").read_bytes()
+    digest = hashlib.sha256(b"Dockerfile\0" + dockerfile + b"\0")
     for path in sorted(p for p in context.rglob("*") if p.is_file()):
         relative = path.relative_to(context).as_posix()
         if relative == "Dockerfile" or matcher.excludes(relative):
@@ -39,6 +41,18 @@ def context_hash(context: Path) -> str:
 def release_tag(context: Path) -> str:
     """The immutable tag an image is pushed under: the prefix and 16 hex of its content hash."""
     return RELEASE_TAG_PREFIX + context_hash(context)[:16]
+
+
+@dataclass(frozen=True)
+class GeneratedBuild:
+    """A build from a Dockerfile the program writes (inline), not one in the context folder."""
+
+    context: Path
+    dockerfile: str
+    named_contexts: Mapping[str, Path]
+    """Further build contexts by name, as the Dockerfile's `COPY --from=<name>` uses them."""
+    tag: str
+    """Its content tag, over everything the build uses (the named contexts too)."""
 
 
 class DockerIgnore:
@@ -119,30 +133,29 @@ class ContainerImages(pulumi.ComponentResource):
         self,
         name: str,
         *,
-        contexts: Mapping[str, Path],
+        contexts: Mapping[str, Path | GeneratedBuild],
         registry: ContainerRegistry,
         repositories: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """`repositories` names the registry repository of an image not named after one (a project's
+        """`contexts` maps each image to its folder (built from the folder's Dockerfile) or to a
+        generated build. `repositories` names the registry repository of an image not named after one (a project's
         training image goes to `train`); the others go to the repository of their own name."""
         super().__init__("mlops:images:ContainerImages", name, None, opts)
         credentials = registry.credentials
         self.refs = {}
         self.tags = {}
-        for image, context in contexts.items():
-            if not (context / "Dockerfile").is_file():
-                raise ValueError(f"no Dockerfile in the {image} build context {context}")
+        for image, source in contexts.items():
+            context, dockerfile, tag = _build_inputs(image, source)
             repository_name = (repositories or {}).get(image, image)
             repository = registry.repository_urls[repository_name]
-            tag = release_tag(context)
             cache_ref = registry.cache_refs[repository_name]
             if repository_name != image:  # its own build cache, beside the repository's
                 cache_ref = pulumi.Output.concat(cache_ref, f"-{image}")
             built = docker_build.Image(
                 f"{name}-{image}",
-                context=docker_build.BuildContextArgs(location=str(context)),
-                dockerfile=docker_build.DockerfileArgs(location=str(context / "Dockerfile")),
+                context=context,
+                dockerfile=dockerfile,
                 platforms=[PLATFORM],
                 build_args={"IMAGE_TAG": tag},
                 # A preview neither builds nor pushes: a build on preview still exports the
@@ -175,3 +188,17 @@ class ContainerImages(pulumi.ComponentResource):
             self.tags[image] = tag
             self.refs[image] = pulumi.Output.concat(repository, "@", built.digest)
         self.register_outputs({"refs": self.refs})
+
+
+def _build_inputs(
+    image: str, source: Path | GeneratedBuild
+) -> tuple[docker_build.BuildContextArgs, docker_build.DockerfileArgs, str]:
+    """The build context, the Dockerfile and the tag of one image."""
+    if isinstance(source, GeneratedBuild):
+        named = {name: docker_build.ContextArgs(location=str(path)) for name, path in source.named_contexts.items()}
+        context = docker_build.BuildContextArgs(location=str(source.context), named=named)
+        return context, docker_build.DockerfileArgs(inline=source.dockerfile), source.tag
+    if not (source / "Dockerfile").is_file():
+        raise ValueError(f"no Dockerfile in the {image} build context {source}")
+    dockerfile = docker_build.DockerfileArgs(location=str(source / "Dockerfile"))
+    return docker_build.BuildContextArgs(location=str(source)), dockerfile, release_tag(source)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from components.images import DockerIgnore
+from components.images import DockerIgnore, GeneratedBuild, context_hash
 from components.registry import RELEASE_TAG_PREFIX
 
 CONDA_ENVIRONMENT = "environment.yml"
@@ -93,18 +93,24 @@ USER 0
 
 
 def environment_file(folder: Path) -> str:
-    """Which environment file the folder builds from; ValueError, with the reason, if it can't be built this way."""
+    """Which environment file the folder builds from; ValueError, with the reason, if it can't be built this way.
+
+    The reason reads after the folder's name: `projects/x has no train.py, ...`.
+    """
     if (folder / "Dockerfile").is_file():
-        raise ValueError(f"{folder} has a Dockerfile: it is built with it, not with a generated one")
+        raise ValueError("has a Dockerfile: it is built with it, not with a generated one")
     found = [name for name in (CONDA_ENVIRONMENT, PIP_REQUIREMENTS) if (folder / name).is_file()]
     if len(found) != 1:
-        raise ValueError(f"{folder} needs exactly one of {CONDA_ENVIRONMENT} and {PIP_REQUIREMENTS}, found {found or 'none'}")
+        raise ValueError(
+            f"needs a Dockerfile, or exactly one of {CONDA_ENVIRONMENT} and {PIP_REQUIREMENTS} beside "
+            f"{ENTRY_POINT}; it has {'both' if found else 'neither'}"
+        )
+    if not (folder / ENTRY_POINT).is_file():
+        raise ValueError(f"has {found[0]} but no {ENTRY_POINT}, the training entry point")
     ignore = DockerIgnore.read(folder)
     for name in (found[0], ENTRY_POINT):
-        if not (folder / name).is_file():
-            raise ValueError(f"{folder} has no {name}, the training entry point")
         if ignore.excludes(name):
-            raise ValueError(f"{folder}/.dockerignore excludes {name}, which the image needs")
+            raise ValueError(f"has a .dockerignore that excludes {name}, which the image needs")
     return found[0]
 
 
@@ -115,19 +121,10 @@ def render_dockerfile(environment: str) -> str:
 
 
 def training_context_hash(folder: Path, contract_context: Path) -> str:
-    """A sha256 over what the build uses: the generated Dockerfile, every file of the folder
-    that `.dockerignore` lets through (names and contents), and the contract module.
-
-    The Dockerfile and the folder's files are hashed as components.images.context_hash
-    hashes a folder with a Dockerfile of its own.
-    """
-    dockerfile = render_dockerfile(environment_file(folder))
-    ignore = DockerIgnore.read(folder)
-    digest = hashlib.sha256(b"Dockerfile\0" + dockerfile.encode() + b"\0")
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        relative = path.relative_to(folder).as_posix()
-        if not ignore.excludes(relative):
-            digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
+    """A sha256 over what the build uses: the folder's context hash with the generated
+    Dockerfile (components.images.context_hash), then the contract module."""
+    dockerfile = render_dockerfile(environment_file(folder)).encode()
+    digest = hashlib.sha256(context_hash(folder, dockerfile).encode() + b"\0")
     contract = contract_context / CONTRACT_FILE
     digest.update(f"{CONTRACT_CONTEXT}/{CONTRACT_FILE}".encode() + b"\0" + contract.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -136,3 +133,13 @@ def training_context_hash(folder: Path, contract_context: Path) -> str:
 def training_tag(folder: Path, contract_context: Path) -> str:
     """The immutable tag the project's image is pushed under, as release_tag makes it for the built-in images."""
     return RELEASE_TAG_PREFIX + training_context_hash(folder, contract_context)[:16]
+
+
+def generated_build(folder: Path, contract_context: Path) -> GeneratedBuild:
+    """How the program builds the folder: its generated Dockerfile, the contract's named context, its tag."""
+    return GeneratedBuild(
+        context=folder,
+        dockerfile=render_dockerfile(environment_file(folder)),
+        named_contexts={CONTRACT_CONTEXT: contract_context},
+        tag=training_tag(folder, contract_context),
+    )

@@ -260,6 +260,24 @@ def test_a_context_without_a_dockerfile_is_refused(tmp_path: Path) -> None:
         ContainerImages("images", contexts={"serve": tmp_path}, registry=registry)
 
 
+def test_an_inline_dockerfile_is_hashed_as_the_folders_own_would_be(tmp_path: Path) -> None:
+    # A generated Dockerfile (components/training_dockerfile.py) and a checked-in one of the same bytes tag alike.
+    own = make_context(tmp_path / "own", {"app.py": "print(1)\n"})
+    inline = tmp_path / "inline"
+    shutil.copytree(own, inline)
+    (inline / "Dockerfile").unlink()
+    assert context_hash(inline, dockerfile=b"FROM scratch\nCOPY . /app\n") == context_hash(own)
+    assert context_hash(inline, dockerfile=b"FROM scratch\n") != context_hash(own)
+
+
+def test_an_inline_dockerfile_stands_for_the_folders_own(tmp_path: Path) -> None:
+    # Given bytes, a Dockerfile in the folder is neither read nor hashed as a sent file.
+    context = make_context(tmp_path / "c", {"app.py": "print(1)\n"})
+    before = context_hash(context, dockerfile=b"FROM scratch\n")
+    (context / "Dockerfile").write_text("FROM another\n")
+    assert context_hash(context, dockerfile=b"FROM scratch\n") == before
+
+
 # --- .dockerignore patterns, one by one (moby/patternmatcher) ------------------------------------
 
 

@@ -76,7 +76,8 @@ def check_pinned_image(value: str) -> str:
 class TrainConfig(Section):
     source: str | None = Field(
         default=None,
-        description="A folder of the repository with a Dockerfile, built and pushed by the program "
+        description="A folder of the repository, built and pushed by the program: from its Dockerfile, or from "
+        "a generated one for its environment.yml (Conda) or requirements.txt (pip) beside train.py "
         f"({BUILTIN_TRAINER} is the built-in trainer). Exactly one of source or image.",
     )
     image: str | None = Field(
@@ -156,8 +157,15 @@ def _check_source_folder(source: str) -> None:
     folder = (REPO_ROOT / source).resolve()
     if not folder.is_relative_to(REPO_ROOT) or not folder.is_dir():
         raise BrokenRule("source", source, "is not a folder of this repository")
-    if not (folder / "Dockerfile").is_file():
-        raise BrokenRule("source", source, "has no Dockerfile (a folder is built from its Dockerfile)")
+    if (folder / "Dockerfile").is_file():
+        return
+    # Imported here: components.training_dockerfile imports components.images, which imports this package.
+    from components.training_dockerfile import environment_file
+
+    try:
+        environment_file(folder)
+    except ValueError as reason:
+        raise BrokenRule("source", source, str(reason)) from None
 
 
 class ServeConfig(Section):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from components.config import ProjectConfig, ServeConfig, TrainConfig, cpu_millicores, training_data_uri
+from components.config import projects
 from tests.config.support import iris, parse, problems
 
 DIGEST = "sha256:" + "ab" * 32
@@ -95,10 +97,43 @@ def test_a_prebuilt_image_must_be_pinned_by_digest(image: str) -> None:
 @pytest.mark.parametrize(
     ("source", "reason"),
     [("images/nothing-here", "is not a folder of this repository"), ("../outside", "is not a folder of this repository"),
-     ("components", "has no Dockerfile (a folder is built from its Dockerfile)")],
+     ("components", "needs a Dockerfile, or exactly one of environment.yml and requirements.txt beside train.py; it has neither")],
 )
-def test_a_source_must_be_a_folder_of_the_repository_with_a_dockerfile(source: str, reason: str) -> None:
+def test_a_source_must_be_a_folder_of_the_repository_that_can_be_built(source: str, reason: str) -> None:
     assert problems(**iris(source=source)) == [f'mlops:projects.iris.train.source: "{source}" {reason}']
+
+
+def test_a_folder_with_an_environment_file_and_train_py_is_a_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(projects, "REPO_ROOT", tmp_path)
+    (tmp_path / "conda").mkdir()
+    (tmp_path / "conda" / "environment.yml").write_text("dependencies:\n  - numpy=2.4.6\n")
+    (tmp_path / "conda" / "train.py").write_text("print('train')\n")
+    assert train(source="conda").source_path == tmp_path / "conda"
+
+
+def test_the_digits_example_is_a_source_by_its_requirements() -> None:
+    assert train(source="projects/digits").uses_builtin_trainer is False
+
+
+BAD_FOLDERS = {
+    "both": ({"environment.yml": "{}\n", "requirements.txt": "numpy==2.4.6\n", "train.py": ""},
+             "needs a Dockerfile, or exactly one of environment.yml and requirements.txt beside train.py; it has both"),
+    "no-entry-point": ({"environment.yml": "{}\n"}, "has environment.yml but no train.py, the training entry point"),
+    "ignored": ({"requirements.txt": "numpy==2.4.6\n", "train.py": "", ".dockerignore": "*.py\n"},
+                "has a .dockerignore that excludes train.py, which the image needs"),
+}
+
+
+@pytest.mark.parametrize("folder", BAD_FOLDERS)
+def test_a_folder_that_cannot_be_built_is_a_config_error_with_its_reason(
+    folder: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files, reason = BAD_FOLDERS[folder]
+    monkeypatch.setattr(projects, "REPO_ROOT", tmp_path)
+    (tmp_path / folder).mkdir()
+    for name, text in files.items():
+        (tmp_path / folder / name).write_text(text)
+    assert problems(**iris(source=folder)) == [f'mlops:projects.iris.train.source: "{folder}" {reason}']
 
 
 def test_the_gate_and_the_parameters_have_their_defaults_and_take_numbers() -> None:
