@@ -10,9 +10,12 @@ mocks do not expose.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import hashlib
 import json
 import runpy
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -492,8 +495,28 @@ def run_program(
             pulumi.Output.from_input(asyncio.ensure_future(secrets())),
         )
 
-    run()
+    with _no_cyclic_gc():
+        run()
     return recording
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector for one program run.
+
+    A run keeps what it builds alive (the recording holds every resource), so a collection
+    in the middle finds next to nothing, but each one walks a heap that grows with the
+    resources: with it on, the plan's time per resource grew with the number of projects
+    (4.4 ms at 1 project, 7.4 ms at 50: bench/plan_scale.py); paused, it stays flat. The
+    run's few cycles are collected as usual once it is back on.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def run_stack(stack: str, *, root: Path | None = None) -> Recording:
