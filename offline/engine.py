@@ -316,7 +316,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     custom=bool(request.custom),
-                    dependencies=tuple(request.dependencies),
+                    # The SDK gathers them in a set: sorted, two runs of the same program record the same tuple.
+                    dependencies=tuple(sorted(request.dependencies)),
                     aliases=self._alias_urns(request),
                     ignore_changes=tuple(request.ignoreChanges),
                 )

@@ -348,3 +348,9 @@ def test_a_run_leaves_a_paused_gc_paused() -> None:
         assert gc.isenabled() is False
     finally:
         gc.enable()
+
+
+def test_dependencies_are_recorded_in_one_order(dev: Recording) -> None:
+    # The SDK collects them in a set, whose order may differ between two runs of one program.
+    with_several = [r for r in dev.resources if len(r.dependencies) > 1]
+    assert with_several and all(list(r.dependencies) == sorted(r.dependencies) for r in with_several)
