@@ -507,9 +507,9 @@ def _no_cyclic_gc() -> Iterator[None]:
 
     A run keeps what it builds alive (the recording holds every resource), so a collection
     in the middle finds next to nothing, but each one walks a heap that grows with the
-    resources: with it on, the plan's time per resource grew with the number of projects
-    (4.4 ms at 1 project, 7.4 ms at 50: bench/plan_scale.py); paused, it stays flat. The
-    run's few cycles are collected as usual once it is back on.
+    resources: with it on, the plan's CPU time per resource grew with the number of projects
+    (2.3 ms at 1 project, 5.7 ms at 50: bench/plan_scale.py); paused, it stays about flat
+    (3.0 ms at 50). The run's few cycles are collected as usual once it is back on.
     """
     was_enabled = gc.isenabled()
     gc.disable()
