@@ -100,9 +100,14 @@ define freeze
 endef
 
 ## bench: the serving benchmark against MLServer (installs wrk and .venv-mlserver if missing)
-.PHONY: bench
+.PHONY: bench bench-plan
 bench: venv
 	$(PY) bench/run.py
+
+## bench-plan: how long make plan takes, and how many resources it registers, for 1, 10 and 50
+##   projects (STACK=dev by default; ARGS="--counts 1 10 100 --repeat 5" to change them)
+bench-plan: $(PROGRAM_INSTALLED)
+	@$(PY) bench/plan_scale.py --stack $(STACK) $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .venv-mlserver .pytest_cache

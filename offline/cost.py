@@ -1,16 +1,21 @@
-"""`make cost`: what each stack bills while nothing runs, and what one training run costs.
+"""`make cost`: what each stack bills while nothing runs, per project and shared, what one training
+run costs, and what one more served project would add.
 
 Each stack is run under the mock engine and priced (offline/stack_cost.py) from the price
-table (offline/prices.py); the text (offline/cost_text.py) names every unpriced type, and
-tests/test_stack_cost.py fails on one in a stack file. `--json` prints the same figures for tools.
+table (offline/prices.py), split by project (offline/cost_by_project.py), and run once more
+with a copy of its first served project (offline/cost_one_more.py); the text
+(offline/cost_text.py) names every unpriced type, and tests/test_stack_cost.py fails on one in
+a stack file. `--json` prints the same figures for tools.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 
+from offline.cost_one_more import one_more_project
 from offline.cost_text import render_text
 from offline.engine import run_stack, stack_names
 from offline.prices import price_table
@@ -26,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     costs, failures = [], []
     for stack in stacks:
         try:
-            costs.append(stack_cost(stack, run_stack(stack).resources))
+            cost = stack_cost(stack, run_stack(stack).resources)
+            costs.append(dataclasses.replace(cost, one_more=one_more_project(cost)))
         except Exception as error:  # a broken stack is reported, the others still priced
             failures.append(f"stack {stack}: failed: {error}")
     if args.json:

@@ -1,12 +1,14 @@
-"""`make cost` as text: each stack's idle cost by resource, one training run's cost, and money as a reader writes it."""
+"""`make cost` as text: each stack's idle cost by resource and by project, one training run's cost,
+what one more served project adds, and money as a reader writes it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from offline.cost_by_project import OneMoreProject, ProjectCost
 from offline.prices import price_table
 from offline.stack_cost import StackCost
-from offline.training_cost import CrossCloudEgress
+from offline.training_cost import CrossCloudEgress, TrainingRun
 
 
 def egress_line(egress: CrossCloudEgress) -> str:
@@ -21,6 +23,46 @@ def money(value: float | None) -> str:
     if value is None:
         return "UNPRICED"
     return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
+def _run_cost(run: TrainingRun) -> str:
+    upper = f" (upper bound {money(run.upper)})" if run.upper_hours is not None else ""
+    return f"{money(run.typical)}{upper}"
+
+
+def _project_line(project: ProjectCost) -> str:
+    """One project's idle share (its nodes, its own billed resources) and one run of its training."""
+    parts = []
+    if project.nodes is not None:
+        nodes = project.nodes
+        parts.append(f"{nodes.count} x {nodes.machine} serving node(s) {money(nodes.monthly)} (disks and Cloud NAT VM fee included)")
+    own = [r for r in project.resources if r.monthly]
+    if own:
+        parts.append(" + ".join(f"{r.name} {money(r.monthly)}" for r in own))
+    if not parts:
+        parts.append("nothing billed while idle")
+    runs = ", ".join(_run_cost(run) for run in project.training) or "no compute of its own (CPU on the cluster, or no training)"
+    return f"  {money(project.idle_monthly):>10}  {project.project}: {'; '.join(parts)}; one training run {runs}"
+
+
+def one_more_line(one_more: OneMoreProject) -> str:
+    """What a copy of the first served project would add while idle, with its serving settings."""
+    serve = one_more.serve
+    settings = ", ".join(f"{key} {serve[key]}" for key in ("cpu", "memory", "minReplicas") if key in serve)
+    where = "" if one_more.share.nodes else " (it serves on the kubeconfig cluster, which the stack does not bill)"
+    return f"  one more served project like {one_more.like} ({settings}) adds {money(one_more.monthly)}/month while idle{where}"
+
+
+def project_lines(cost: StackCost) -> list[str]:
+    """The idle total split by project (label, tag, job definition name), and the shared rest."""
+    if not cost.projects:
+        return []
+    lines = ["  by project (mlops/project label, ml-project tag, job definition name):"]
+    lines += [_project_line(project) for project in cost.projects]
+    lines.append(f"  {money(cost.shared_monthly):>10}  shared: {', '.join(f'{name} {money(usd)}' for name, usd in cost.shared) or 'nothing billed while idle'}")
+    if cost.one_more is not None:
+        lines.append(one_more_line(cost.one_more))
+    return lines
 
 
 def render_text(costs: Sequence[StackCost]) -> str:
@@ -57,5 +99,6 @@ def render_text(costs: Sequence[StackCost]) -> str:
             lines.append("  one training run: no priced training compute in this stack")
         if cost.egress is not None:
             lines.append(f"  {egress_line(cost.egress)}")
+        lines += project_lines(cost)
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -10,9 +10,12 @@ mocks do not expose.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import hashlib
 import json
 import runpy
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -313,7 +316,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     custom=bool(request.custom),
-                    dependencies=tuple(request.dependencies),
+                    # The SDK gathers them in a set: sorted, two runs of the same program record the same tuple.
+                    dependencies=tuple(sorted(request.dependencies)),
                     aliases=self._alias_urns(request),
                     ignore_changes=tuple(request.ignoreChanges),
                 )
@@ -492,8 +496,28 @@ def run_program(
             pulumi.Output.from_input(asyncio.ensure_future(secrets())),
         )
 
-    run()
+    with _no_cyclic_gc():
+        run()
     return recording
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector for one program run.
+
+    A run keeps what it builds alive (the recording holds every resource), so a collection
+    in the middle finds next to nothing, but each one walks a heap that grows with the
+    resources: with it on, the plan's CPU time per resource grew with the number of projects
+    (2.3 ms at 1 project, 5.7 ms at 50: bench/plan_scale.py); paused, it stays about flat
+    (3.0 ms at 50). The run's few cycles are collected as usual once it is back on.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def run_stack(stack: str, *, root: Path | None = None) -> Recording:

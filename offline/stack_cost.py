@@ -1,11 +1,13 @@
-"""One stack's cost: every resource's idle price, its training runs and its cross-cloud data cost."""
+"""One stack's cost: every resource's idle price, its training runs, its cross-cloud data cost,
+and how that splits into each project's share and the shared rest."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from offline.cost_by_project import OneMoreProject, ProjectCost, project_costs, shared_parts
 from offline.engine import Registration
 from offline.prices import ResourceCost, pool_min_nodes, price, round_usd
 from offline.training_cost import CrossCloudEgress, TrainingRun, cross_cloud_egress, training_runs
@@ -18,10 +20,20 @@ class StackCost:
     resources: list[ResourceCost]
     training: list[TrainingRun]
     egress: CrossCloudEgress | None = None
+    projects: list[ProjectCost] = field(default_factory=list)
+    shared: list[tuple[str, float]] = field(default_factory=list)
+    """(name, USD a month) of what no project holds: a resource, or the rest of a node pool or NAT."""
+    one_more: OneMoreProject | None = None
+    """What one more served project adds while idle (offline/cost_one_more.py), where it was measured."""
 
     @property
     def idle_monthly(self) -> float:
         return round(sum(r.monthly or 0.0 for r in self.resources), 2)
+
+    @property
+    def shared_monthly(self) -> float:
+        """What no project holds: the idle total less every project's share (so the parts add up to the total)."""
+        return round(self.idle_monthly - sum(p.idle_monthly for p in self.projects), 2)
 
     @property
     def unpriced(self) -> list[ResourceCost]:
@@ -35,23 +47,43 @@ class StackCost:
                 {"urn": r.urn, "type": r.type, "name": r.name, "kind": r.kind, "monthlyUsd": r.monthly, "note": r.note}
                 for r in self.resources
             ],
-            "trainingRuns": [
-                {
-                    "resource": t.resource, "instanceType": t.instance_type, "spot": t.spot, "hourlyUsd": t.hourly,
-                    "typicalHours": t.typical_hours, "typicalUsd": round_usd(t.typical),
-                    "upperBoundHours": t.upper_hours, "upperBoundUsd": round_usd(t.upper), "note": t.note,
-                }
-                for t in self.training
-            ],
+            "trainingRuns": [_training_json(run) for run in self.training],
             "crossCloudEgress": None if self.egress is None else {
                 "perGbReadUsd": self.egress.per_gb,
                 "parts": [{"what": what, "perGbUsd": usd} for what, usd in self.egress.parts],
             },
+            "projects": {p.project: _project_json(p) for p in self.projects},
+            "sharedIdleMonthlyUsd": self.shared_monthly,
+            "shared": [{"name": name, "monthlyUsd": usd} for name, usd in self.shared],
+            "oneMoreServedProject": None if self.one_more is None else {
+                "like": self.one_more.like, "serve": self.one_more.serve, "idleMonthlyUsd": self.one_more.monthly,
+            },
         }
+
+
+def _training_json(run: TrainingRun) -> dict[str, Any]:
+    return {
+        "resource": run.resource, "instanceType": run.instance_type, "spot": run.spot, "hourlyUsd": run.hourly,
+        "typicalHours": run.typical_hours, "typicalUsd": round_usd(run.typical),
+        "upperBoundHours": run.upper_hours, "upperBoundUsd": round_usd(run.upper), "note": run.note,
+    }
+
+
+def _project_json(project: ProjectCost) -> dict[str, Any]:
+    nodes = project.nodes
+    return {
+        "idleMonthlyUsd": project.idle_monthly,
+        "servingNodes": None if nodes is None else {"count": nodes.count, "machineType": nodes.machine,
+                                                      "monthlyUsd": round_usd(nodes.monthly)},
+        "resources": [r.urn for r in project.resources],
+        "trainingRuns": [_training_json(run) for run in project.training],
+    }
 
 
 def stack_cost(stack: str, resources: Sequence[Registration]) -> StackCost:
     custom = sorted((r for r in resources if r.custom), key=lambda r: r.urn)
     idle_nodes = sum(pool_min_nodes(reveal(r.inputs)) for r in custom if r.type == "gcp:container/nodePool:NodePool")
-    return StackCost(stack, [price(r, idle_nodes=idle_nodes) for r in custom], training_runs(custom),
-                     cross_cloud_egress(custom))
+    priced = [price(r, idle_nodes=idle_nodes) for r in custom]
+    projects = project_costs(stack, custom, priced)
+    return StackCost(stack, priced, training_runs(custom), cross_cloud_egress(custom), projects,
+                     shared_parts(custom, priced, projects))

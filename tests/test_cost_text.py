@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from offline.cost_text import money, render_text
+from offline.cost_by_project import OneMoreProject, ProjectCost, ServingNodes
+from offline.cost_text import money, project_lines, render_text
 from offline.prices import ResourceCost, price_table
 from offline.stack_cost import StackCost
 from offline.training_cost import TrainingRun
@@ -38,3 +39,33 @@ def test_the_text_report_lists_billed_resources_and_summarises_the_rest() -> Non
     ]
     assert lines[0] == ("Idle monthly cost per stack: list prices, us-east-1, 730 h/month, price table of "
                         f"{price_table()['as_of']} (offline/data/prices.json)")
+
+
+def test_the_project_lines_split_the_total_and_name_what_one_more_adds() -> None:
+    lb = ResourceCost("u1", "kubernetes:core/v1:Service", "a-service", "hourly", 18.25, "")
+    run = TrainingRun("gpu", "g2-standard-4", False, 0.7, 1.0, 3.0, "m")
+    a = ProjectCost("a", [lb], ServingNodes(2, "e2-standard-2", 109.87), [run])
+    b = ProjectCost("b", [], None, [])
+    one_more = OneMoreProject("a", {"cpu": "250m", "memory": "256Mi", "minReplicas": 2, "gpus": 0}, 73.19, a)
+    pool = ResourceCost("u3", "gcp:container/nodePool:NodePool", "gke-cpu", "node-pool", 109.87, "")
+    cluster = ResourceCost("u2", "gcp:container/cluster:Cluster", "gke", "hourly", 73.0, "")
+    cost = StackCost("s", [lb, cluster, pool], [], projects=[a, b], shared=[("gke", 73.0)], one_more=one_more)
+    assert project_lines(cost) == [
+        "  by project (mlops/project label, ml-project tag, job definition name):",
+        "     $128.12  a: 2 x e2-standard-2 serving node(s) $109.87 (disks and Cloud NAT VM fee included); "
+        "a-service $18.25; one training run $0.70 (upper bound $2.10)",
+        "       $0.00  b: nothing billed while idle; one training run no compute of its own (CPU on the cluster, or no training)",
+        "      $73.00  shared: gke $73.00",
+        "  one more served project like a (cpu 250m, memory 256Mi, minReplicas 2) adds $73.19/month while idle",
+    ]
+
+
+def test_one_more_project_on_a_kubeconfig_cluster_says_the_stack_does_not_bill_its_pods() -> None:
+    share = ProjectCost("one-more", [], None, [])
+    cost = StackCost("dev", [], [], projects=[share], one_more=OneMoreProject("iris", {"cpu": 1}, 0.0, share))
+    assert project_lines(cost)[-1] == ("  one more served project like iris (cpu 1) adds $0.00/month while idle "
+                                       "(it serves on the kubeconfig cluster, which the stack does not bill)")
+
+
+def test_a_stack_without_projects_has_no_project_lines() -> None:
+    assert project_lines(StackCost("s", [], [])) == []

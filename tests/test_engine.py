@@ -9,6 +9,7 @@ tiny program with one resource of each specially answered type (tests/mock_progr
 from __future__ import annotations
 
 import dataclasses
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from offline.engine import (
     Recording,
     Registration,
     RecordingMocks,
+    _no_cyclic_gc,
     run_program,
     run_stack,
 )
@@ -328,3 +330,27 @@ def test_of_type_orders_by_name_then_urn_whatever_the_arrival_order() -> None:
     other = dataclasses.replace(first, name="a", urn="urn:z::a")
     recording = Recording(resources=[second, other, first])
     assert [r.urn for r in recording.of_type("t:m:T")] == ["urn:z::a", "urn:a::x", "urn:b::x"]
+
+
+# --- the garbage collector during a run ----------------------------------------------------
+
+def test_a_run_pauses_the_cyclic_gc_and_turns_it_back_on() -> None:
+    with _no_cyclic_gc():
+        during = gc.isenabled()
+    assert (during, gc.isenabled()) == (False, True)
+
+
+def test_a_run_leaves_a_paused_gc_paused() -> None:
+    gc.disable()
+    try:
+        with _no_cyclic_gc():
+            pass
+        assert gc.isenabled() is False
+    finally:
+        gc.enable()
+
+
+def test_dependencies_are_recorded_in_one_order(dev: Recording) -> None:
+    # The SDK collects them in a set, whose order may differ between two runs of one program.
+    with_several = [r for r in dev.resources if len(r.dependencies) > 1]
+    assert with_several and all(list(r.dependencies) == sorted(r.dependencies) for r in with_several)
