@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from components.config.cron import cron_to_scheduler
 from components.config.errors import BrokenRule
@@ -73,6 +73,10 @@ def check_pinned_image(value: str) -> str:
     return value
 
 
+# A training or serving image of the project's own: a tag can move under a running stack, a digest cannot.
+PinnedImage = Annotated[str, AfterValidator(check_pinned_image)]
+
+
 class TrainConfig(Section):
     source: str | None = Field(
         default=None,
@@ -80,7 +84,7 @@ class TrainConfig(Section):
         "a generated one for its environment.yml (Conda) or requirements.txt (pip) beside train.py "
         f"({BUILTIN_TRAINER} is the built-in trainer). Exactly one of source or image.",
     )
-    image: str | None = Field(
+    image: PinnedImage | None = Field(
         default=None, description="A prebuilt training image pinned by digest: <registry>/<repository>@sha256:<digest>."
     )
     data: str = Field(
@@ -117,11 +121,6 @@ class TrainConfig(Section):
     def _cron(cls, value: str) -> str:
         cron_to_scheduler(value)  # raises ValueError with the reason
         return value
-
-    @field_validator("image")
-    @classmethod
-    def _pinned(cls, value: str | None) -> str | None:
-        return None if value is None else check_pinned_image(value)
 
     @field_validator("params")
     @classmethod
@@ -183,7 +182,7 @@ class ServeConfig(Section):
     )
     gpus: int = Field(default=0, ge=0, le=8, description="GPUs per serving pod.")
     model_version: str = Field(default="latest", description="A version id, or latest (the promoted version).")
-    image: str | None = Field(
+    image: PinnedImage | None = Field(
         default=None,
         description="A server of the project's own, pinned by digest, speaking the Open Inference Protocol on 8080.",
     )
@@ -199,11 +198,6 @@ class ServeConfig(Section):
         if not _MEMORY.match(value):
             raise ValueError(f"'{value}' is not a Kubernetes memory quantity such as 512Mi or 2Gi")
         return value
-
-    @field_validator("image")
-    @classmethod
-    def _pinned(cls, value: str | None) -> str | None:
-        return None if value is None else check_pinned_image(value)
 
     @model_validator(mode="after")
     def _replica_bounds(self) -> ServeConfig:
