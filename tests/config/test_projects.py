@@ -94,6 +94,15 @@ def test_a_prebuilt_image_must_be_pinned_by_digest(image: str) -> None:
     ]
 
 
+def test_a_servers_own_image_must_be_pinned_by_digest_too() -> None:
+    # A tag can move under a running stack: the pods of one Deployment could run two servers.
+    image = "r.example/team/server:v2"
+    assert problems(projects={"iris": {"train": {"source": "images/train"}, "serve": {"image": image}}}) == [
+        f'mlops:projects.iris.serve.image: "{image}" is invalid: must be an image pinned by digest: '
+        "<registry>/<repository>@sha256:<64 hex>"
+    ]
+
+
 @pytest.mark.parametrize(
     ("source", "reason"),
     [("images/nothing-here", "is not a folder of this repository"), ("../outside", "is not a folder of this repository"),
