@@ -291,6 +291,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
         self.recording = mocks.recording
+        self._aliases: dict[str, tuple[str, ...]] = {}
+        """URN -> every URN it was known by before, inherited ones included (its children inherit them)."""
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if "::pulumi:pulumi:Stack::" not in request.urn:  # the stack's own are `outputs`
@@ -318,12 +320,30 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     custom=bool(request.custom),
                     # The SDK gathers them in a set: sorted, two runs of the same program record the same tuple.
                     dependencies=tuple(sorted(request.dependencies)),
-                    aliases=self._alias_urns(request),
+                    aliases=self._aliases_of(request, response.urn),
                     ignore_changes=tuple(request.ignoreChanges),
                 )
             )
         return response
 
+
+    def _aliases_of(self, request: Any, urn: str) -> tuple[str, ...]:
+        """The resource's own aliases and those it inherits from its parent's, as the engine computes them."""
+        aliases = (set(self._alias_urns(request)) | set(self._inherited_aliases(request))) - {urn}
+        self._aliases[urn] = tuple(sorted(aliases))
+        return self._aliases[urn]
+
+    def _inherited_aliases(self, request: Any) -> list[str]:
+        """For each URN the parent had before, the URN this child had under it. As pulumi/pulumi's
+        pkg/resource/deploy/step_generator.go (inheritedChildAlias): a child named `<parent>-x` was
+        `<old parent name>-x`, so a renamed component keeps its children."""
+        parent_name = request.parent.rsplit("::", 1)[-1] if request.parent else ""
+        inherited = []
+        for parent_alias in self._aliases.get(request.parent, ()):
+            old_name = parent_alias.rsplit("::", 1)[-1]
+            name = old_name + request.name.removeprefix(parent_name) if request.name.startswith(parent_name) else request.name
+            inherited.append(self.make_urn(parent_alias, request.type, name))
+        return inherited
 
     def _alias_urns(self, request: Any) -> tuple[str, ...]:
         """Every alias as a URN: given as one, or built from a spec (name, type, parent) as this engine builds URNs."""

@@ -354,3 +354,31 @@ def test_dependencies_are_recorded_in_one_order(dev: Recording) -> None:
     # The SDK collects them in a set, whose order may differ between two runs of one program.
     with_several = [r for r in dev.resources if len(r.dependencies) > 1]
     assert with_several and all(list(r.dependencies) == sorted(r.dependencies) for r in with_several)
+
+
+# --- aliases -------------------------------------------------------------------------------
+
+RENAMED_COMPONENT = '''
+import pulumi
+
+class Box(pulumi.ComponentResource):
+    def __init__(self, name, opts=None):
+        super().__init__("test:index:Box", name, None, opts)
+        pulumi.ComponentResource("test:index:Part", f"{name}-part", None, pulumi.ResourceOptions(parent=self))
+        pulumi.ComponentResource("test:index:Part", "fixed", None, pulumi.ResourceOptions(parent=self))
+
+Box("new", opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="old")]))
+'''
+
+
+def test_a_renamed_components_children_inherit_its_alias_as_the_engine_computes_it(tmp_path: Path) -> None:
+    # pulumi/pulumi step_generator.go (inheritedChildAlias): `new-part` under a parent once named `old`
+    # was `old-part`. Without it, make diff would show the children deleted and created again.
+    program = tmp_path / "__main__.py"
+    program.write_text(RENAMED_COMPONENT)
+    run = run_program("dev", {"aws:region": "us-east-1"}, program=program)
+    box = "urn:pulumi:dev::mlops::test:index:Box$test:index:Part"
+    assert run.named("new").aliases == ("urn:pulumi:dev::mlops::pulumi:pulumi:Stack$test:index:Box::old",)
+    assert run.named("new-part").aliases == (f"{box}::old-part",)
+    # A child whose name does not start with the parent's keeps its URN: no alias to itself.
+    assert run.named("fixed").aliases == ()

@@ -37,6 +37,14 @@ def test_its_children_are_named_so_the_engine_carries_the_alias_down(dev: Record
     assert {name.replace("serving-iris", "serving", 1) for name in descendants} == OLD_SERVING_NAMES
 
 
+def test_each_child_of_iris_serving_carries_its_old_urn(dev: Recording) -> None:
+    # Without it `pulumi up` would create a second set and delete the first, instead of updating it.
+    children = [r for r in dev.resources if r.name.startswith("serving-iris-")]
+    carried = {r.name.replace("serving-iris", "serving", 1) for r in children
+               if f"{r.urn.rsplit('::', 1)[0]}::{r.name.replace('serving-iris', 'serving', 1)}" in r.aliases}
+    assert carried == OLD_SERVING_NAMES - {"serving"}
+
+
 @pytest.mark.parametrize(
     ("name", "type_", "old"),
     [
