@@ -93,11 +93,16 @@ def _cascade(changes: dict[str, ResourceChange], base: dict[str, Registration], 
             if urn not in base or (current is not None and current.action != "update"):
                 continue
             entry = replacement_table()["types"].get(resource.type, {})
+            # A value that is also this resource's own name or id is not a reference (a queue and a
+            # schedule may share a name).
+            own = handles(base[urn])
             for key in entry.get("replaceOn", []):
                 if is_ignored(key, resource.ignore_changes):
                     continue
                 value = json.dumps(reveal(resource.inputs.get(key)))
-                hit = next((name for handle, name in sorted(by_handle.items()) if f'"{handle}"' in value), None)
+                hit = next(
+                    (name for handle, name in sorted(by_handle.items()) if handle not in own and f'"{handle}"' in value), None
+                )
                 if hit is None:
                     continue
                 if current is None:

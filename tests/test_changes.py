@@ -30,6 +30,19 @@ def test_a_replaced_subnet_carries_its_route_table_association_along(dev: Record
     assert actions["training-net-public-rta-0"] == "replace"  # subnetId forces a new association
 
 
+def test_a_resource_named_like_a_replaced_one_does_not_follow_it(dev: Recording) -> None:
+    # The Batch queue and a project's schedule may share a name: renaming the schedule replaces it,
+    # but the queue's own name is no reference to it, so the queue stays (it once showed as replaced).
+    queue = dev.get("aws:batch/jobQueue:JobQueue", "training-queue")
+    schedule = dev.get("aws:scheduler/schedule:Schedule", "training-iris-schedule")
+    namesake = dataclasses.replace(schedule, inputs={**schedule.inputs, "name": queue.inputs["name"]},
+                                   state={**schedule.state, "name": queue.inputs["name"]}, id=queue.inputs["name"])
+    base = Recording(resources=[namesake if r is schedule else r for r in dev.resources])
+    actions = actions_of(diff_between("dev", base, dev))
+    assert actions["training-iris-schedule"] == "replace"
+    assert "training-queue" not in actions
+
+
 def test_a_urn_change_with_an_alias_is_a_move(dev: Recording) -> None:
     key = dev.get("aws:kms/key:Key", "registry-key")
     renamed = dataclasses.replace(key, name="registry-kms", urn=key.urn.replace("::registry-key", "::registry-kms"), aliases=(key.urn,))
