@@ -6,6 +6,7 @@ cluster) now, and the GKE/EKS GPU pools next. Same pod security as serving (comp
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -13,6 +14,7 @@ import pulumi_kubernetes as k8s
 
 from components.config import TrainConfig
 from components.iam import model_writer_policy
+from components.identity import PodAccess
 from components.pods import Placement, workload_identity, RestrictedContainer, labels, restricted_pod_spec
 from components.project_names import project_labels, project_tags, trainer_name
 from components.training_command import training_command
@@ -114,40 +116,13 @@ class TrainingCronJob(pulumi.ComponentResource):
                 failed_jobs_history_limit=HISTORY,
                 job_template=k8s.batch.v1.JobTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=selector),
-                    spec=k8s.batch.v1.JobSpecArgs(
-                        backoff_limit=BACKOFF_LIMIT,
-                        active_deadline_seconds=run_deadline_seconds(attempt_seconds),  # all attempts
-                        pod_failure_policy=k8s.batch.v1.PodFailurePolicyArgs(
-                            rules=[
-                                # A failed gate or bad input fails the run at once: retrying gives the same answer.
-                                k8s.batch.v1.PodFailurePolicyRuleArgs(
-                                    action="FailJob",
-                                    on_exit_codes=k8s.batch.v1.PodFailurePolicyOnExitCodesRequirementArgs(
-                                        container_name=CONTAINER, operator="In", values=FINAL_EXIT_CODES
-                                    ),
-                                ),
-                                # An evicted or preempted pod is retried without using up the backoff limit.
-                                k8s.batch.v1.PodFailurePolicyRuleArgs(
-                                    action="Ignore",
-                                    on_pod_conditions=[
-                                        k8s.batch.v1.PodFailurePolicyOnPodConditionsPatternArgs(
-                                            type="DisruptionTarget", status="True"
-                                        )
-                                    ],
-                                ),
-                            ]
-                        ),
-                        template=k8s.core.v1.PodTemplateSpecArgs(
-                            metadata=k8s.meta.v1.ObjectMetaArgs(labels=selector),
-                            spec=restricted_pod_spec(
-                                container,
-                                service_account_name=service_account.metadata.name,
-                                access=access,
-                                image_pull_secret=args.placement.image_pull_secret,
-                                restart_policy="Never",  # a pod failure policy needs it
-                                active_deadline_seconds=attempt_seconds,  # one attempt
-                            ),
-                        ),
+                    spec=_job_spec(
+                        container,
+                        attempt_seconds=attempt_seconds,
+                        selector=selector,
+                        service_account_name=service_account.metadata.name,
+                        access=access,
+                        image_pull_secret=args.placement.image_pull_secret,
                     ),
                 ),
             ),
@@ -162,3 +137,52 @@ class TrainingCronJob(pulumi.ComponentResource):
             f" {self.service_account}-manual-$(date +%s)",
         )
         self.register_outputs({"runNowCommand": self.run_now_command})
+
+
+def _job_spec(
+    container: RestrictedContainer,
+    *,
+    attempt_seconds: int,
+    selector: Mapping[str, str],
+    service_account_name: pulumi.Input[str],
+    access: PodAccess,
+    image_pull_secret: pulumi.Input[str] | None,
+) -> k8s.batch.v1.JobSpecArgs:
+    """One run: up to BACKOFF_LIMIT retries of one pod, each attempt and the whole run bounded."""
+    return k8s.batch.v1.JobSpecArgs(
+        backoff_limit=BACKOFF_LIMIT,
+        active_deadline_seconds=run_deadline_seconds(attempt_seconds),  # all attempts
+        pod_failure_policy=_pod_failure_policy(),
+        template=k8s.core.v1.PodTemplateSpecArgs(
+            metadata=k8s.meta.v1.ObjectMetaArgs(labels=selector),
+            spec=restricted_pod_spec(
+                container,
+                service_account_name=service_account_name,
+                access=access,
+                image_pull_secret=image_pull_secret,
+                restart_policy="Never",  # a pod failure policy needs it
+                active_deadline_seconds=attempt_seconds,  # one attempt
+            ),
+        ),
+    )
+
+
+def _pod_failure_policy() -> k8s.batch.v1.PodFailurePolicyArgs:
+    return k8s.batch.v1.PodFailurePolicyArgs(
+        rules=[
+            # A failed gate or bad input fails the run at once: retrying gives the same answer.
+            k8s.batch.v1.PodFailurePolicyRuleArgs(
+                action="FailJob",
+                on_exit_codes=k8s.batch.v1.PodFailurePolicyOnExitCodesRequirementArgs(
+                    container_name=CONTAINER, operator="In", values=FINAL_EXIT_CODES
+                ),
+            ),
+            # An evicted or preempted pod is retried without using up the backoff limit.
+            k8s.batch.v1.PodFailurePolicyRuleArgs(
+                action="Ignore",
+                on_pod_conditions=[
+                    k8s.batch.v1.PodFailurePolicyOnPodConditionsPatternArgs(type="DisruptionTarget", status="True")
+                ],
+            ),
+        ]
+    )
