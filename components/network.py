@@ -97,15 +97,7 @@ class TrainingNetwork(pulumi.ComponentResource):
         ]
 
         if private:
-            eip = aws.ec2.Eip(f"{name}-nat-eip", domain="vpc", tags={"Name": f"{name}-nat"}, opts=child)
-            nat = aws.ec2.NatGateway(
-                f"{name}-nat",
-                allocation_id=eip.id,
-                subnet_id=public_subnets[0].id,
-                tags={"Name": f"{name}-nat"},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
-            )
-            private_rt = _route_table(name, "private", vpc=vpc, nat_gateway_id=nat.id, child=child)
+            private_rt = _nat_route_table(name, vpc=vpc, igw=igw, nat_subnet=public_subnets[0], parent=self)
             self.subnet_ids = [
                 _subnet(
                     name, "private", index, vpc=vpc, cidr=cidrs[zones + index], zone=zone_of[index], route_table=private_rt,
@@ -132,6 +124,22 @@ class TrainingNetwork(pulumi.ComponentResource):
         self.register_outputs(
             {"vpcId": self.vpc_id, "subnetIds": self.subnet_ids, "routeTableIds": self.route_table_ids}
         )
+
+
+def _nat_route_table(
+    name: str, *, vpc: aws.ec2.Vpc, igw: aws.ec2.InternetGateway, nat_subnet: aws.ec2.Subnet, parent: pulumi.Resource
+) -> aws.ec2.RouteTable:
+    """The private tier's table: out through one NAT gateway (with its own Elastic IP) in `nat_subnet`."""
+    child = pulumi.ResourceOptions(parent=parent)
+    eip = aws.ec2.Eip(f"{name}-nat-eip", domain="vpc", tags={"Name": f"{name}-nat"}, opts=child)
+    nat = aws.ec2.NatGateway(
+        f"{name}-nat",
+        allocation_id=eip.id,
+        subnet_id=nat_subnet.id,
+        tags={"Name": f"{name}-nat"},
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[igw]),
+    )
+    return _route_table(name, "private", vpc=vpc, nat_gateway_id=nat.id, child=child)
 
 
 def _route_table(
