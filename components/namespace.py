@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import cpu_millicores
+from components.config import cpu_millicores, cpu_quantity
 from components.pods import GPU_RESOURCE, PART_OF
 from components.registry import RegistryCredentials
 from components.renew_pull_secret import docker_config_json
@@ -31,11 +31,6 @@ def memory_bytes(quantity: str) -> int:
     """A Kubernetes memory quantity with its unit (512Mi, 2Gi, 1G), in bytes."""
     unit = quantity.lstrip("0123456789")
     return int(quantity.removesuffix(unit)) * _MEMORY_UNITS[unit]
-
-
-def cpu_quantity(millicores: int) -> str:
-    """Millicores as Kubernetes writes them: whole cores as "2", else "250m"."""
-    return str(millicores // 1000) if millicores % 1000 == 0 else f"{millicores}m"
 
 
 def memory_quantity(size: int) -> str:

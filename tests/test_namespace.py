@@ -10,7 +10,7 @@ import pytest
 
 from components import namespace
 from components.config import cpu_millicores
-from components.namespace import PodBudget, container_limits, cpu_quantity, memory_bytes, memory_quantity, quota_hard
+from components.namespace import PodBudget, container_limits, memory_bytes, memory_quantity, quota_hard
 from offline.engine import Recording, run_program, stack_config_with
 from offline.values import is_secret
 from tests.manifests import container, manifest, of_kind, pod_spec
@@ -255,11 +255,6 @@ def test_memory_quantities_are_read_in_bytes(quantity: str, size: int) -> None:
 @pytest.mark.parametrize(("size", "quantity"), [(2**31, "2Gi"), (2176 * 2**20, "2176Mi"), (10**9, "1000000000")])
 def test_memory_sums_are_written_in_the_largest_whole_unit(size: int, quantity: str) -> None:
     assert memory_quantity(size) == quantity
-
-
-@pytest.mark.parametrize(("millicores", "quantity"), [(250, "250m"), (1000, "1"), (4100, "4100m"), (9000, "9")])
-def test_cpu_sums_are_written_as_kubernetes_writes_them(millicores: int, quantity: str) -> None:
-    assert cpu_quantity(millicores) == quantity
 
 
 def test_the_quota_multiplies_each_pod_by_how_many_may_run() -> None:

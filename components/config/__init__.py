@@ -28,6 +28,7 @@ from components.config.projects import (
     ServeConfig,
     TrainConfig,
     cpu_millicores,
+    cpu_quantity,
     training_data_uri,
 )
 from components.config.serving import ServingConfig
@@ -59,6 +60,7 @@ __all__ = [
     "TrainConfig",
     "check_region",
     "cpu_millicores",
+    "cpu_quantity",
     "cron_to_scheduler",
     "placeholder",
     "training_data_uri",

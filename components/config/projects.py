@@ -38,6 +38,11 @@ def check_project_name(name: str) -> str | None:
     return "is not a DNS label: lowercase letters, digits and '-', starting with a letter, at most 63"
 
 
+def cpu_quantity(millicores: int) -> str:
+    """Millicores as Kubernetes writes them: whole cores as "2", else "250m" (cpu_millicores's inverse)."""
+    return str(millicores // 1000) if millicores % 1000 == 0 else f"{millicores}m"
+
+
 def cpu_millicores(value: Any) -> int:
     """A Kubernetes CPU quantity (1, 2, 0.5, "250m", "0.5") in millicores; ValueError if it is none."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)) or not _CPU.match(str(value)):
@@ -208,7 +213,7 @@ class ServeConfig(Section):
     @property
     def cpu_quantity(self) -> str:
         """The CPU as Kubernetes takes it: whole cores as "1", else millicores as "250m"."""
-        return str(self.cpu // 1000) if self.cpu % 1000 == 0 else f"{self.cpu}m"
+        return cpu_quantity(self.cpu)
 
     @property
     def workers(self) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.config import ProjectConfig, ServeConfig, TrainConfig, cpu_millicores, training_data_uri
+from components.config import ProjectConfig, ServeConfig, TrainConfig, cpu_millicores, cpu_quantity, training_data_uri
 from components.config import projects
 from tests.config.support import iris, parse, problems
 
@@ -204,3 +204,8 @@ def test_a_project_that_serves_latest_needs_training() -> None:
 
 def test_a_project_needs_train_or_serve() -> None:
     assert problems(projects={"iris": {}}) == ["mlops:projects.iris.train: (unset) a project needs train, serve, or both"]
+
+
+@pytest.mark.parametrize(("millicores", "quantity"), [(250, "250m"), (1000, "1"), (4100, "4100m"), (9000, "9")])
+def test_cpu_sums_are_written_as_kubernetes_writes_them(millicores: int, quantity: str) -> None:
+    assert cpu_quantity(millicores) == quantity
