@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 # Cron's five fields: name, lowest, highest, names accepted instead of numbers.
@@ -111,3 +112,31 @@ def _runs(values: list[int], show: Any) -> str:
             parts.extend(show(v) for v in values[start : end + 1])
         start = end + 1
     return ",".join(parts)
+
+
+def longest_gap_seconds(schedule: str) -> int:
+    """The longest time between two consecutive runs of a 5-field cron schedule (UTC), in seconds.
+
+    Runs are enumerated over 8 years, which holds every calendar pattern cron can select
+    (a 29 February schedule runs every 4 years). A schedule restricts at most one day field
+    (cron_to_scheduler refuses both), so a day runs when it is in both.
+    """
+    cron_to_scheduler(schedule)  # the same errors as everywhere else
+    fields = schedule.split()
+    minutes, hours, days, months, weekdays = (
+        _cron_field(text, *spec) for text, spec in zip(fields, _CRON_FIELDS, strict=True)
+    )
+    times_of_day = sorted(hour * 3600 + minute * 60 for hour in hours for minute in minutes)
+    start = date(2024, 1, 1)
+    previous: int | None = None
+    longest = 0
+    for offset in range(8 * 366):
+        day = start + timedelta(days=offset)
+        if day.month not in months or day.day not in days or day.isoweekday() % 7 not in weekdays:
+            continue
+        for second in times_of_day:
+            run = offset * 86400 + second
+            if previous is not None:
+                longest = max(longest, run - previous)
+            previous = run
+    return longest

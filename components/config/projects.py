@@ -16,6 +16,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from components.config.cron import cron_to_scheduler
 from components.config.errors import BrokenRule
+from components.config.monitoring import AlertOverrides
 from components.config.section import Section
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -190,6 +191,10 @@ class ServeConfig(Section):
     image: PinnedImage | None = Field(
         default=None,
         description="A server of the project's own, pinned by digest, speaking the Open Inference Protocol on 8080.",
+    )
+    alerts: AlertOverrides = Field(
+        default_factory=AlertOverrides,
+        description="This project's own alert thresholds; each key left out takes monitoring.alerts's value.",
     )
 
     @field_validator("cpu", mode="before")

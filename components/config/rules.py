@@ -23,6 +23,7 @@ def broken_rules(stack: StackConfig) -> list[BrokenRule]:
         *_serving_cluster_is_built(stack),
         *_backup_rules(stack),
         *project_rules(stack),
+        *_monitoring_rules(stack),
     ]
 
 
@@ -30,6 +31,36 @@ def _serving_cluster_is_built(stack: StackConfig) -> list[BrokenRule]:
     if stack.serving.cluster != "eks":
         return []
     return [BrokenRule("serving.cluster", stack.serving.cluster, "is planned, not built yet; use kubeconfig or gke")]
+
+
+def _monitoring_rules(stack: StackConfig) -> list[BrokenRule]:
+    broken: list[BrokenRule] = []
+    monitoring = stack.monitoring
+    if monitoring.scraping == "managed-prometheus" and stack.serving.cluster != "gke":
+        broken.append(
+            BrokenRule(
+                "monitoring.scraping",
+                "managed-prometheus",
+                f"is GKE's; serving.cluster {stack.serving.cluster} needs prometheus-operator, none or auto",
+            )
+        )
+    if monitoring.budget.monthly_usd is None:
+        broken.append(
+            BrokenRule(
+                "monitoring.budget.monthlyUsd",
+                None,
+                "is required: the stack's monthly budget in USD; `make cost` prints the figure to set for this stack",
+            )
+        )
+    if monitoring.budget.gcp_billing_account is not None and stack.compute.kind != "gke":
+        broken.append(
+            BrokenRule(
+                "monitoring.budget.gcpBillingAccount",
+                monitoring.budget.gcp_billing_account,
+                "budgets the stack's Google Cloud project, which only compute.kind: gke has",
+            )
+        )
+    return broken
 
 
 def _backup_rules(stack: StackConfig) -> list[BrokenRule]:

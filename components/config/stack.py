@@ -18,6 +18,7 @@ from components.config.compute import ComputeConfig
 from components.config.errors import BrokenRules, ConfigError, describe, unknown_top_level_key
 from components.config.legacy import OLD_SECTIONS, without_old_keys
 from components.config.gke import GkeConfig
+from components.config.monitoring import MonitoringConfig
 from components.config.regions import check_region
 from components.config.registry import RegistryConfig
 from components.config.rules import broken_rules
@@ -59,6 +60,7 @@ class StackConfig(BaseModel):
         description="kubernetes:context: the kubeconfig context to deploy to; None is the current context.",
     )
     gke: GkeConfig = GkeConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
 
     @property
     def is_prod(self) -> bool:

@@ -13,7 +13,15 @@ def parse(environment: str = "dev", **sections: Any) -> StackConfig:
     raw: dict[str, Any] = {"environment": environment, **sections}
     if environment == "prod":
         raw.setdefault("storage", {"backupRegion": "us-west-2"})
-    return StackConfig.parse(raw, project="mlops", stack=environment, aws_region="us-east-1")
+    return StackConfig.parse(with_budget(raw), project="mlops", stack=environment, aws_region="us-east-1")
+
+
+def with_budget(raw: dict[str, Any]) -> dict[str, Any]:
+    """`raw` with a monthly budget where it sets none: every stack must (monitoring.budget.monthlyUsd)."""
+    monitoring = raw.get("monitoring", {})
+    if not isinstance(monitoring, dict) or "monthlyUsd" in monitoring.get("budget", {}):
+        return raw
+    return {**raw, "monitoring": {**monitoring, "budget": {**monitoring.get("budget", {}), "monthlyUsd": 100}}}
 
 
 def problems(environment: str = "dev", **sections: Any) -> list[str]:

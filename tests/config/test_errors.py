@@ -9,7 +9,7 @@ import pytest
 from components.config import ConfigError, StackConfig
 from components.config.errors import did_you_mean, unknown_top_level_key
 from offline.engine import Recording, run_program, stack_config_with
-from tests.config.support import iris
+from tests.config.support import iris, with_budget
 
 # Every message a user can get, word for word. The restructuring after this one must keep
 # them exactly: people search for them, and the README quotes some.
@@ -98,7 +98,7 @@ EXACT: list[tuple[str, str, dict[str, Any], list[str]]] = [
 @pytest.mark.parametrize(("stack", "raw", "expected"), [pytest.param(*rest, id=case) for case, *rest in EXACT])
 def test_each_message_reads_exactly(stack: str, raw: dict[str, Any], expected: list[str]) -> None:
     with pytest.raises(ConfigError) as refused:
-        StackConfig.parse({"environment": stack, **raw}, project="mlops", stack=stack, aws_region="us-east-1")
+        StackConfig.parse(with_budget({"environment": stack, **raw}), project="mlops", stack=stack, aws_region="us-east-1")
     assert refused.value.problems == expected
 
 FROM_THE_STACK_FILE: list[tuple[str, dict[str, Any], list[str]]] = [

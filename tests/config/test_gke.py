@@ -7,18 +7,18 @@ import json
 import pytest
 
 from components.config import StackConfig
-from tests.config.support import parse, problems
+from tests.config.support import parse, problems, with_budget
 
 
 def test_gke_with_project_zones_and_networks_is_valid() -> None:
     cfg = StackConfig.parse(
-        {
+        with_budget({
             "environment": "dev",
             "compute": {"kind": "gke"},
             "registry": {"kind": "artifact-registry"},
             "serving": {"cluster": "gke"},
             "gke": {"project": "mlops-dev-123456", "zones": ["us-central1-a"], "authorizedNetworks": ["198.51.100.0/24"]},
-        },
+        }),
         project="mlops",
         stack="dev",
         aws_region="us-east-1",

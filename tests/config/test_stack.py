@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from components.config import ConfigError, Environment, ServeConfig, StackConfig, TrainConfig
 from offline.engine import Recording, run_program, stack_config_with
-from tests.config.support import gke_sections, iris, parse, problems
+from tests.config.support import gke_sections, iris, parse, problems, with_budget
 
 # (case, stack, changes, the message must contain all of these)
 INVALID: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
@@ -134,7 +134,7 @@ def test_every_invalid_key_is_reported_in_one_run() -> None:
 def test_teardown_lifts_protection_only_when_asked() -> None:
     def parse(**raw: Any) -> StackConfig:
         prod = {"environment": "prod", "storage": {"backupRegion": "us-west-2"}}
-        return StackConfig.parse({**prod, **raw}, project="mlops", stack="prod", aws_region="us-east-1")
+        return StackConfig.parse(with_budget({**prod, **raw}), project="mlops", stack="prod", aws_region="us-east-1")
 
     assert parse().protect_data is True
     assert parse(teardown="false").protect_data is True
