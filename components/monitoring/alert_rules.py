@@ -193,3 +193,21 @@ def training_failed(project: str, namespace: str) -> AlertRule:
         runbook=f"kubectl -n {namespace} logs <pod>: exit 6 is the quality gate (a real result, not retried); "
         f"any other code is a failure with its reason on the last line",
     )
+
+
+def rule_group(project: str, rules: list[AlertRule]) -> dict[str, object]:
+    """The project's rules as one Prometheus rule group: a PrometheusRule's `spec.groups` item,
+    and what `promtool check rules` reads inside `groups:`."""
+    return {
+        "name": f"mlops-{project}",
+        "rules": [
+            {
+                "alert": rule.alert,
+                "expr": rule.expr,
+                "for": f"{rule.for_minutes}m",
+                "labels": rule.labels,
+                "annotations": rule.annotations,
+            }
+            for rule in rules
+        ],
+    }
