@@ -91,3 +91,12 @@ def test_a_version_without_created_at_is_served_with_no_trained_timestamp(
     assert series["mlops_model_info"] == {(("model", "iris"), ("version", version)): 1.0}
     assert set(series["mlops_model_loaded_timestamp_seconds"]) == {(("model", "iris"),)}
     assert "mlops_model_trained_timestamp_seconds" not in series
+
+
+def test_a_created_at_that_is_no_time_is_invalid_metadata(start_server: StartServer, trained_models: Path, tmp_path: Path) -> None:
+    """Like any other field of the contract: the version is refused, not served with a guessed age."""
+    models, version = with_created_at(trained_models, tmp_path, "last tuesday")
+    server = start_server(f"{models.as_uri()}/iris/LATEST", workers=1, wait_for="/v2/health/live")
+    reason = server.get("/v2/health/ready").json()["reason"]
+    assert reason.startswith(f"invalid {models.as_uri()}/iris/{version}/metadata.json: 1 validation error for ModelMetadata\ncreated_at\n")
+    assert not set(MODEL_METRICS) & set(scrape(server))
