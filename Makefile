@@ -67,8 +67,17 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt constraints-checkov.txt
 	@$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt -c constraints-checkov.txt
 	@touch $@
 
+# promtool checks the alert rules and runs their unit tests (tests/monitoring/test_promtool.py,
+# which fail, not skip, without it). Debian's prometheus package ships it as /usr/bin/promtool.
+.PHONY: promtool
+promtool:
+	@command -v promtool >/dev/null || { \
+	  command -v apt-get >/dev/null || { echo "make: promtool is missing and there is no apt-get to install it with: install Prometheus's promtool (2.42 or later) on PATH" >&2; exit 1; }; \
+	  echo "make: installing promtool (Debian's prometheus package) with apt-get (about 15 s)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+
 ## test: the whole suite (program under the mock engine, images, linters, types)
-test: venv $(CHECKOV_VENV)/.installed
+test: venv $(CHECKOV_VENV)/.installed promtool
 	@echo "make: type-checking with pyright"
 	@$(PY) -m pyright
 	@$(PY) -m pytest
@@ -81,7 +90,7 @@ typecheck: venv
 ##   prints the score and the survivors (ONLY="components/batch/job.py ..." narrows it)
 SEED    ?= 1
 MINUTES ?= 20
-mutate: venv $(CHECKOV_VENV)/.installed
+mutate: venv $(CHECKOV_VENV)/.installed promtool
 	@$(PY) scripts/mutate.py --seed $(SEED) --minutes $(MINUTES) $(if $(ONLY),--only $(ONLY))
 
 ## lock: re-pin the transitive dependency set after changing a requirements file

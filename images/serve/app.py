@@ -13,13 +13,14 @@ import gc
 import hmac
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import PurePosixPath
 from urllib.parse import urlparse
 
 import numpy as np
 import sklearn
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from pydantic import BaseModel, Field, ValidationError
 from starlette.applications import Starlette
@@ -30,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from model_store import LoadedModel, LoadError, load_model
+from model_store import LoadedModel, LoadError, ModelMetadata, load_model
 from protocol import BINARY_HEADER, PREDICT_OUTPUT, ProtocolError, infer_response, output_datatype, parse_infer_request
 
 log = logging.getLogger("serve")
@@ -60,6 +61,22 @@ BATCH_ROWS = Histogram(
     "Rows per predict call, after merging concurrent requests",
     ["model"],
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096),
+)
+# The loaded model, for the alert rules and the dashboard (components/monitoring/metrics.py
+# names these on the program's side; tests/monitoring checks them against this server's
+# scrape). Each worker writes its own file: "mostrecent" merges them into one series per
+# label set, the last load's value, where the default ("all") would give one per pid.
+MODEL_INFO = Gauge(
+    "mlops_model_info", "1 for the model version this server answers with", ["model", "version"], multiprocess_mode="mostrecent"
+)
+MODEL_LOADED = Gauge(
+    "mlops_model_loaded_timestamp_seconds", "When the served version was loaded, Unix seconds", ["model"], multiprocess_mode="mostrecent"
+)
+MODEL_TRAINED = Gauge(
+    "mlops_model_trained_timestamp_seconds",
+    "When the served version was trained (its metadata.json's created_at), Unix seconds",
+    ["model"],
+    multiprocess_mode="mostrecent",
 )
 
 
@@ -150,6 +167,15 @@ def sklearn_predict(model: LoadedModel) -> Callable[[np.ndarray], np.ndarray]:
             return np.asarray(estimator.predict(rows))
 
     return predict
+
+
+def record_loaded(model_name: str, metadata: ModelMetadata, loaded_at: float) -> None:
+    """The model gauges for a version this worker has just loaded; a version whose metadata
+    has no created_at gets no trained timestamp (absent, rather than a made-up age)."""
+    MODEL_INFO.labels(model_name, metadata.version).set(1)
+    MODEL_LOADED.labels(model_name).set(loaded_at)
+    if metadata.created_at is not None:
+        MODEL_TRAINED.labels(model_name).set(metadata.created_at.timestamp())
 
 
 def model_platform(model: LoadedModel) -> str:
@@ -245,6 +271,7 @@ class ModelServer:
         gc.freeze()
         self.model = model
         self.load_error = None
+        record_loaded(self.settings.model_name, model.metadata, time.time())
         log.info("model %s version %s loaded from %s", self.settings.model_name, model.metadata.version, model.uri)
         return True
 

@@ -6,13 +6,14 @@ import hashlib
 import importlib
 import io
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
 import joblib
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 LATEST = "LATEST"
 MODEL_FILE = "model.joblib"
@@ -43,6 +44,13 @@ class ModelMetadata(BaseModel):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of model.joblib")
     features: list[str] = Field(default_factory=list, description="feature names, in column order")
     libraries: dict[str, str] = Field(default_factory=dict, description="library -> the version that made the model")
+    created_at: datetime | None = Field(default=None, description="when the version was trained (UTC when no offset is given)")
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc_unless_given(cls, value: datetime | None) -> datetime | None:
+        # The training contract records UTC; a trainer that leaves the offset out still means UTC.
+        return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sklearn.datasets import load_iris
 from sklearn.utils import Bunch
 
@@ -144,6 +145,22 @@ class Server:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+
+
+Labels = tuple[tuple[str, str], ...]
+
+
+def scrape(server: Server) -> dict[str, dict[Labels, float]]:
+    """The server's /metrics as series name (`_bucket`, `_total`, ... included) -> {sorted labels: value}."""
+    response = server.get("/metrics")
+    assert response.status_code == 200, response.text
+    series: dict[str, dict[Labels, float]] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            labels = tuple(sorted(sample.labels.items()))
+            assert labels not in series.setdefault(sample.name, {}), f"{sample.name}{labels} twice in the scrape"
+            series[sample.name][labels] = sample.value
+    return series
 
 
 def launch_server(
