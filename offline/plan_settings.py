@@ -78,7 +78,7 @@ def _aws_budget(inputs: dict[str, Any]) -> dict[str, Any]:
         "limit": f"{inputs.get('limitAmount')} {inputs.get('limitUnit')} {str(inputs.get('timeUnit')).lower()}",
         "counts": [f"{f.get('name')} {', '.join(f.get('values') or [])}" for f in inputs.get("costFilters") or []],
         "alerts": [
-            f"{n.get('notificationType')} > {n.get('threshold')}% to {', '.join(n.get('subscriberSnsTopicArns') or [])}"
+            f"{n.get('notificationType')} > {float(n.get('threshold') or 0):g}% to {', '.join(n.get('subscriberSnsTopicArns') or [])}"
             for n in inputs.get("notifications") or []
         ],
     }
