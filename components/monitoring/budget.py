@@ -55,10 +55,12 @@ class StackBudget(pulumi.ComponentResource):
     """An AWS Budget on the stack's tagged resources and, where configured, a Cloud Billing budget on its project."""
 
     def __init__(self, name: str, args: StackBudgetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("mlops:monitoring:StackBudget", name, None, opts)
         budget = args.budget
         if budget.monthly_usd is None:
             raise ValueError("a stack budget needs monitoring.budget.monthlyUsd")
+        if budget.gcp_billing_account is not None and args.gcp_project is None:
+            raise ValueError("a Google Cloud budget needs the stack's Google Cloud project")
+        super().__init__("mlops:monitoring:StackBudget", name, None, opts)
         monthly_usd = budget.monthly_usd
         child = pulumi.ResourceOptions(parent=self)
 
@@ -85,9 +87,7 @@ class StackBudget(pulumi.ComponentResource):
             opts=child,
         )
         self.gcp_budget: gcp.billing.Budget | None = None
-        if budget.gcp_billing_account is not None:
-            if args.gcp_project is None:
-                raise ValueError("a Google Cloud budget needs the stack's Google Cloud project")
+        if budget.gcp_billing_account is not None and args.gcp_project is not None:
             self.gcp_budget = self._google_cloud_budget(
                 name, args, billing_account=budget.gcp_billing_account, project=args.gcp_project, monthly_usd=monthly_usd
             )

@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from components.config.monitoring import BudgetConfig
+from components.monitoring.budget import CostAllocationTag, StackBudget, StackBudgetArgs
 from offline.engine import ACCOUNT_ID, MOCK_GCP_PROJECT_NUMBER, Recording
 from tests.support import RunWith
 
@@ -83,8 +87,12 @@ def test_a_billing_account_adds_a_google_cloud_budget_on_the_project(run_with: R
             {"thresholdPercent": 1.0, "spendBasis": "CURRENT_SPEND"},
         ],
     }
-    # The project's number, looked up for the stack's project (the filter takes numbers only).
+    # The project's number, looked up for the stack's project (the filter takes numbers only),
+    # through the stack's Google Cloud provider, as the budget is made.
     assert ("gcp:organizations/getProject:getProject", {"projectId": "mlops-prod-123456"}) in recording.invokes
+    (provider,) = recording.of_type("pulumi:providers:gcp")
+    assert dict(recording.invoke_providers)["gcp:organizations/getProject:getProject"].rsplit("::", 1)[0] == provider.urn
+    assert budget.provider.rsplit("::", 1)[0] == provider.urn
 
 
 def test_the_google_cloud_budget_waits_for_the_budgets_api(run_with: RunWith) -> None:
@@ -97,3 +105,30 @@ def test_the_google_cloud_budget_waits_for_the_budgets_api(run_with: RunWith) ->
 def test_the_aws_budget_is_unchanged_by_a_google_cloud_one(run_with: RunWith) -> None:
     budget = gcp_budget_stack(run_with).one("aws:budgets/budget:Budget").inputs
     assert (budget["limitAmount"], budget["notifications"]) == ("250.50", alerts("prod", 90.0, 100.0))
+
+
+def args(**budget: Any) -> StackBudgetArgs:
+    return StackBudgetArgs(
+        name_prefix="mlops-dev",
+        budget=BudgetConfig.model_validate(budget),
+        topic_arn=topic("dev"),
+        cost_allocation_tag=CostAllocationTag("stack", "dev"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("budget", "reason"),
+    [
+        ({}, "a stack budget needs monitoring.budget.monthlyUsd"),
+        ({"monthlyUsd": 10, "gcpBillingAccount": BILLING_ACCOUNT}, "a Google Cloud budget needs the stack's Google Cloud project"),
+    ],
+)
+def test_a_budget_it_cannot_make_is_refused_before_anything_is_registered(budget: dict[str, Any], reason: str) -> None:
+    # The config's rules already refuse both; the component does not rely on its caller for them.
+    with pytest.raises(ValueError) as refused:
+        StackBudget("budget", args(**budget))
+    assert str(refused.value) == reason
+
+
+def test_the_filter_value_is_the_user_tag_key_and_value() -> None:
+    assert CostAllocationTag("stack", "prod").budget_filter_value == "user:stack$prod"
