@@ -173,10 +173,12 @@ def stack_budget(cfg: StackConfig, *, name_prefix: str, topic_arn: pulumi.Input[
     )
 
 
-def notification_topic_arn_until_notifications_land(cfg: StackConfig, *, name_prefix: str) -> pulumi.Output[str]:
+def notification_topic_arn_until_notifications_land(
+    cfg: StackConfig, *, name_prefix: str, providers: Providers
+) -> pulumi.Output[str]:
     """Stand-in for `notifications.topic_arn` (components/monitoring/notifications.py, issue 17), which
     replaces it: the ARN of a topic named `<prefix>-notifications` in the stack's region and account."""
-    account = aws.get_caller_identity_output().account_id
+    account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=providers.aws)).account_id
     return account.apply(lambda number: f"arn:aws:sns:{cfg.aws_region}:{number}:{name_prefix}-notifications")
 
 
@@ -287,7 +289,7 @@ def main() -> None:
         cluster=cluster, placement=placement, in_region=providers.in_region, on_cluster=on_cluster,
     )
 
-    topic_arn = notification_topic_arn_until_notifications_land(cfg, name_prefix=name_prefix)
+    topic_arn = notification_topic_arn_until_notifications_land(cfg, name_prefix=name_prefix, providers=providers)
     stack_budget(cfg, name_prefix=name_prefix, topic_arn=topic_arn, providers=providers)
 
     outputs = stack_outputs(
