@@ -8,11 +8,16 @@ import pulumi_gcp as gcp
 from components.config import StackConfig
 
 
+# The tag whose value names the stack: the stack's budget counts the spend of what carries it,
+# once it is activated as a cost allocation tag in Billing (components/monitoring/budget.py).
+STACK_TAG = "stack"
+
+
 def default_tags(cfg: StackConfig) -> dict[str, str]:
     """Tags every AWS resource gets: who owns it and where it came from."""
     return {
         "project": cfg.project,
-        "stack": cfg.stack,
+        STACK_TAG: cfg.stack,
         "environment": cfg.environment.value,
         "managed-by": "pulumi",
     }

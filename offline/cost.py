@@ -1,5 +1,5 @@
 """`make cost`: what each stack bills while nothing runs, per project and shared, what one training
-run costs, and what one more served project would add.
+run costs, the stack's budget against a month's estimate, and what one more served project would add.
 
 Each stack is run under the mock engine and priced (offline/stack_cost.py) from the price
 table (offline/prices.py), split by project (offline/cost_by_project.py), and run once more
@@ -17,9 +17,12 @@ import sys
 
 from offline.cost_one_more import one_more_project
 from offline.cost_text import render_text
-from offline.engine import run_stack, stack_names
+from components.config import ConfigError
+from offline.engine import run_program, stack_config, stack_names
 from offline.prices import price_table
-from offline.stack_cost import stack_cost
+from offline.stack_cost import StackCost, stack_cost
+
+BUDGET_KEY = "monitoring.budget.monthlyUsd"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     costs, failures = [], []
     for stack in stacks:
         try:
-            cost = stack_cost(stack, run_stack(stack).resources)
-            costs.append(dataclasses.replace(cost, one_more=one_more_project(cost)))
+            cost, config = priced_stack(stack)
+            costs.append(dataclasses.replace(cost, one_more=one_more_project(cost, config)))
         except Exception as error:  # a broken stack is reported, the others still priced
             failures.append(f"stack {stack}: failed: {error}")
     if args.json:
@@ -42,6 +45,21 @@ def main(argv: list[str] | None = None) -> int:
     for failure in failures:
         print(failure, file=sys.stderr)
     return 2 if failures else 0
+
+
+def priced_stack(stack: str) -> tuple[StackCost, dict[str, str]]:
+    """The stack priced, and the config it ran with. One whose only problem is the missing budget is
+    priced with a stand-in budget and shown without one, so that `make cost` prints the figure to set
+    (the config error sends the user here)."""
+    config = stack_config(stack)
+    try:
+        return stack_cost(stack, run_program(stack, config).resources), config
+    except ConfigError as error:
+        if not all(problem.startswith(f"mlops:{BUDGET_KEY}: ") for problem in error.problems):
+            raise
+    monitoring = json.loads(config.get("mlops:monitoring", "{}"))
+    stand_in = {**config, "mlops:monitoring": json.dumps({**monitoring, "budget": {**monitoring.get("budget", {}), "monthlyUsd": 1}})}
+    return dataclasses.replace(stack_cost(stack, run_program(stack, stand_in).resources), budget_monthly=None), stand_in
 
 
 if __name__ == "__main__":

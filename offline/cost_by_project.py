@@ -16,16 +16,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from components.config.cron import most_runs_in_a_month, scheduler_to_cron
 from components.config.projects import cpu_millicores
 from components.gke.node_pools import CPU_MACHINE_TYPES, SYSTEM_DAEMONS_MILLICORES
 from components.pods import GPU_RESOURCE
 from components.project_names import PROJECT_LABEL, PROJECT_TAG, job_definition_name, name_prefix
 from offline.engine import PROJECT, Registration
 from offline.prices import ResourceCost, price_table, pool_min_nodes
-from offline.training_cost import TrainingRun, training_runs
+from offline.training_cost import TrainingRun, is_training_cronjob, training_runs
 from offline.values import reveal
 
 NODE_POOL = "gcp:container/nodePool:NodePool"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
 TRAINING_BACKENDS = ("aws:batch/computeEnvironment:ComputeEnvironment", NODE_POOL)
 
 
@@ -47,11 +49,23 @@ class ProjectCost:
     nodes: ServingNodes | None
     """None where the project serves on no node pool of the stack's (a kubeconfig cluster), or serves nothing."""
     training: list[TrainingRun]
+    runs_per_month: int = 0
+    """The most scheduled training runs the project makes in one calendar month (its schedule's)."""
 
     @property
     def idle_monthly(self) -> float:
         own = sum(r.monthly or 0.0 for r in self.resources)
         return round(own + (self.nodes.monthly if self.nodes else 0.0), 2)
+
+    @property
+    def scheduled_monthly(self) -> float | None:
+        """What the busiest month's scheduled runs bill at a typical run each; None where a run is unpriced.
+
+        A project trains on one backend; where several are priced, the dearest is counted."""
+        typical = [run.typical for run in self.training]
+        if None in typical:
+            return None
+        return self.runs_per_month * max((usd for usd in typical if usd is not None), default=0.0)
 
 
 @dataclass(frozen=True)
@@ -79,7 +93,7 @@ def project_of(resource: Registration, job_definitions: dict[str, str]) -> str |
         marks = inputs.get(key)
         if isinstance(marks, dict) and PROJECT_TAG in marks:
             return str(marks[PROJECT_TAG])
-    if resource.type == "aws:scheduler/schedule:Schedule":
+    if resource.type == SCHEDULE:
         return job_definitions.get(str(inputs.get("name")))
     return None
 
@@ -107,6 +121,7 @@ def project_costs(stack: str, resources: Sequence[Registration], priced: Sequenc
             [by_urn[r.urn] for r in own if r.urn in by_urn],
             serving_nodes(own, resources, by_urn),
             project_training(own, backends),
+            scheduled_runs(own),
         )
         for project, own in by_project(stack, resources).items()
     ]
@@ -186,6 +201,17 @@ def project_training(own: Sequence[Registration], backends: Sequence[Registratio
     if all(r.type == "kubernetes:batch/v1:CronJob" and not _requests_gpus(r) for r in trainers):
         backends = [r for r in backends if r.type != NODE_POOL]
     return training_runs([*backends, *trainers])
+
+
+def scheduled_runs(own: Sequence[Registration]) -> int:
+    """The most runs the project's training schedule (a Scheduler schedule, or its training CronJob's) makes in a month."""
+    schedules = [scheduler_to_cron(str(reveal(r.inputs)["scheduleExpression"])) for r in own if r.type == SCHEDULE]
+    schedules += [
+        str(reveal(r.inputs)["spec"]["schedule"])
+        for r in own
+        if r.type == "kubernetes:batch/v1:CronJob" and is_training_cronjob(reveal(r.inputs))
+    ]
+    return sum(most_runs_in_a_month(schedule) for schedule in schedules)
 
 
 def _requests_gpus(cronjob: Registration) -> bool:

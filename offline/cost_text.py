@@ -1,5 +1,5 @@
 """`make cost` as text: each stack's idle cost by resource and by project, one training run's cost,
-what one more served project adds, and money as a reader writes it."""
+its budget against a month's estimate, what one more served project adds, and money as a reader writes it."""
 
 from __future__ import annotations
 
@@ -53,6 +53,19 @@ def one_more_line(one_more: OneMoreProject) -> str:
     return f"  one more served project like {one_more.like} ({settings}) adds {money(one_more.monthly)}/month while idle{where}"
 
 
+def budget_line(cost: StackCost) -> str:
+    """The stack's budget against a month's estimate: idle, plus the busiest month's scheduled runs."""
+    estimate = cost.month_estimate
+    runs = f"{cost.scheduled_runs} scheduled training runs {money(cost.scheduled_monthly)}"
+    figure = f"a month's estimate {money(estimate)} (idle {money(cost.idle_monthly)} + {runs}, the busiest month's)"
+    if cost.budget_monthly is None:
+        return f"  no budget: monitoring.budget.monthlyUsd is unset; set it to at least {figure}"
+    line = f"  budget: {money(cost.budget_monthly)}/month (monitoring.budget.monthlyUsd); {figure}"
+    if estimate is not None and cost.budget_monthly < estimate:
+        line += "; below the estimate, so its forecast alert fires every month: raise monthlyUsd to at least the estimate"
+    return line
+
+
 def project_lines(cost: StackCost) -> list[str]:
     """The idle total split by project (label, tag, job definition name), and the shared rest."""
     if not cost.projects:
@@ -99,6 +112,7 @@ def render_text(costs: Sequence[StackCost]) -> str:
             lines.append("  one training run: no priced training compute in this stack")
         if cost.egress is not None:
             lines.append(f"  {egress_line(cost.egress)}")
+        lines.append(budget_line(cost))
         lines += project_lines(cost)
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

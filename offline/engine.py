@@ -37,6 +37,7 @@ MOCK_GKE_DNS_ENDPOINT = "gke-0f1e2d3c4b5a69788796a5b4c3d2e1f0-123456789012.{regi
 # A base64 PEM, as GKE's masterAuth.clusterCaCertificate is (placeholder content).
 MOCK_GKE_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCm1vY2sKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
 MOCK_GCP_ACCESS_TOKEN = "ya29.mock-access-token"
+MOCK_GCP_PROJECT_NUMBER = "123456789012"  # the number Google Cloud gives a project (the GKE DNS endpoint's)
 MOCK_RANDOM_PASSWORD = "mockRandomPassword0123456789"  # repeated to the asked length
 
 
@@ -282,6 +283,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             provider = next(iter(self._gcp_providers.values()), {"project": "", "region": ""})
             return {"accessToken": MOCK_GCP_ACCESS_TOKEN, "id": provider["project"], "project": provider["project"],
                     "region": provider["region"], "zone": "", "defaultLabels": {}}, []
+        if args.token == "gcp:organizations/getProject:getProject":
+            project = args.args.get("projectId", "")
+            return {"projectId": project, "number": MOCK_GCP_PROJECT_NUMBER, "name": project, "id": f"projects/{project}",
+                    "labels": {}, "effectiveLabels": {}}, []
         raise NotImplementedError(f"the offline engine has no answer for the call {args.token}")
 
 

@@ -71,6 +71,30 @@ def _job_definition(inputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _aws_budget(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The limit, whose spend it counts (the cost filter) and when it alerts whom."""
+    return {
+        "name": inputs.get("name"),
+        "limit": f"{inputs.get('limitAmount')} {inputs.get('limitUnit')} {str(inputs.get('timeUnit')).lower()}",
+        "counts": [f"{f.get('name')} {', '.join(f.get('values') or [])}" for f in inputs.get("costFilters") or []],
+        "alerts": [
+            f"{n.get('notificationType')} > {float(n.get('threshold') or 0):g}% to {', '.join(n.get('subscriberSnsTopicArns') or [])}"
+            for n in inputs.get("notifications") or []
+        ],
+    }
+
+
+def _gcp_budget(inputs: dict[str, Any]) -> dict[str, Any]:
+    amount = _get(inputs, "amount", "specifiedAmount") or {}
+    cents = round(int(amount.get("nanos") or 0) / 10_000_000)
+    return {
+        "billingAccount": inputs.get("billingAccount"),
+        "amount": f"{amount.get('units')}.{cents:02d} {amount.get('currencyCode')} {str(_get(inputs, 'budgetFilter', 'calendarPeriod')).lower()}",
+        "projects": _get(inputs, "budgetFilter", "projects"),
+        "alerts": [f"{r.get('spendBasis')} > {r.get('thresholdPercent', 0) * 100:g}%" for r in inputs.get("thresholdRules") or []],
+    }
+
+
 # What a reviewer looks at, per resource type.
 SETTINGS: dict[str, Settings] = {
     "pulumi:providers:aws": lambda i: {"region": i.get("region"), "defaultTags": _get(json.loads(i.get("defaultTags", "{}")), "tags")},
@@ -217,6 +241,8 @@ SETTINGS: dict[str, Settings] = {
     "gcp:projects/iAMMember:IAMMember": lambda i: {"role": i.get("role")},
     "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": lambda i: {"role": i.get("role")},
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda i: {"url": i.get("url"), "audiences": i.get("clientIdLists")},
+    "aws:budgets/budget:Budget": _aws_budget,
+    "gcp:billing/budget:Budget": _gcp_budget,
 }
 
 

@@ -1,5 +1,6 @@
 """One stack's cost: every resource's idle price, its training runs, its cross-cloud data cost,
-and how that splits into each project's share and the shared rest."""
+how that splits into each project's share and the shared rest, and a month's estimate (idle plus
+the busiest month's scheduled runs) beside the stack's budget."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ class StackCost:
     """(name, USD a month) of what no project holds: a resource, or the rest of a node pool or NAT."""
     one_more: OneMoreProject | None = None
     """What one more served project adds while idle (offline/cost_one_more.py), where it was measured."""
+    budget_monthly: float | None = None
+    """The stack's AWS budget limit (monitoring.budget.monthlyUsd), as registered; None without a budget."""
 
     @property
     def idle_monthly(self) -> float:
@@ -34,6 +37,23 @@ class StackCost:
     def shared_monthly(self) -> float:
         """What no project holds: the idle total less every project's share (so the parts add up to the total)."""
         return round(self.idle_monthly - sum(p.idle_monthly for p in self.projects), 2)
+
+    @property
+    def scheduled_runs(self) -> int:
+        """The busiest month's scheduled training runs, over every project."""
+        return sum(p.runs_per_month for p in self.projects)
+
+    @property
+    def scheduled_monthly(self) -> float | None:
+        """What those runs bill at a typical run each; None where one is unpriced."""
+        parts = [p.scheduled_monthly for p in self.projects]
+        return None if None in parts else round(sum(usd for usd in parts if usd is not None), 2)
+
+    @property
+    def month_estimate(self) -> float | None:
+        """A month's bill: idle, plus the busiest month's scheduled runs. What monitoring.budget.monthlyUsd is set near."""
+        scheduled = self.scheduled_monthly
+        return None if scheduled is None else round(self.idle_monthly + scheduled, 2)
 
     @property
     def unpriced(self) -> list[ResourceCost]:
@@ -58,6 +78,10 @@ class StackCost:
             "oneMoreServedProject": None if self.one_more is None else {
                 "like": self.one_more.like, "serve": self.one_more.serve, "idleMonthlyUsd": self.one_more.monthly,
             },
+            "budget": {
+                "monthlyUsd": self.budget_monthly, "monthEstimateUsd": self.month_estimate,
+                "scheduledRunsPerMonth": self.scheduled_runs, "scheduledRunsUsd": self.scheduled_monthly,
+            },
         }
 
 
@@ -77,6 +101,7 @@ def _project_json(project: ProjectCost) -> dict[str, Any]:
                                                       "monthlyUsd": round_usd(nodes.monthly)},
         "resources": [r.urn for r in project.resources],
         "trainingRuns": [_training_json(run) for run in project.training],
+        "scheduledRunsPerMonth": project.runs_per_month,
     }
 
 
@@ -86,4 +111,10 @@ def stack_cost(stack: str, resources: Sequence[Registration]) -> StackCost:
     priced = [price(r, idle_nodes=idle_nodes) for r in custom]
     projects = project_costs(stack, custom, priced)
     return StackCost(stack, priced, training_runs(custom), cross_cloud_egress(custom), projects,
-                     shared_parts(custom, priced, projects))
+                     shared_parts(custom, priced, projects), budget_monthly=budget_limit(custom))
+
+
+def budget_limit(resources: Sequence[Registration]) -> float | None:
+    """The USD a month the stack's AWS budget allows, as the program registered it."""
+    limits = [float(reveal(r.inputs)["limitAmount"]) for r in resources if r.type == "aws:budgets/budget:Budget"]
+    return limits[0] if limits else None

@@ -60,14 +60,14 @@ def _timeout_hours(resources: Sequence[Registration]) -> float | None:
             attempts = (inputs.get("retryStrategy") or {}).get("attempts", 1)
             if attempt:
                 found.append(run_deadline_seconds(int(attempt), attempts=int(attempts)))
-        elif resource.type == "kubernetes:batch/v1:CronJob" and _is_training(inputs):
+        elif resource.type == "kubernetes:batch/v1:CronJob" and is_training_cronjob(inputs):
             deadline = inputs["spec"]["jobTemplate"]["spec"].get("activeDeadlineSeconds")
             if deadline:
                 found.append(int(deadline))
     return max(found) / 3600 if found else None
 
 
-def _is_training(cronjob: dict[str, Any]) -> bool:
+def is_training_cronjob(cronjob: dict[str, Any]) -> bool:
     """A project's training CronJob, by its component label (each project names its own CronJob)."""
     return (cronjob["metadata"].get("labels") or {}).get("app.kubernetes.io/name") == TRAINING_CRONJOB
 

@@ -68,7 +68,7 @@ def test_an_invalid_stack_file_fails_the_step(monkeypatch: pytest.MonkeyPatch, c
 def test_load_reads_the_provider_settings_as_pulumi_up_does(monkeypatch: pytest.MonkeyPatch) -> None:
     # The same model `pulumi up` builds: a context or region check that refuses the stack refuses it here too.
     config = {"aws:region": "eu-west-1", "kubernetes:context": "kind-mlops", "mlops:environment": "dev",
-              "mlops:serving": '{"cluster": "kubeconfig"}'}
+              "mlops:serving": '{"cluster": "kubeconfig"}', "mlops:monitoring": '{"budget": {"monthlyUsd": 10}}'}
     monkeypatch.setattr(ci_stack, "stack_config", lambda stack: config)
     cfg = load("dev")
     assert (cfg.stack, cfg.aws_region, cfg.kubernetes_context, cfg.serving.cluster) == ("dev", "eu-west-1", "kind-mlops", "kubeconfig")

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
+from offline import cost as cost_module
 from offline.cost import main as cost_main
+from offline.engine import stack_config
 
 
 def test_make_cost_prints_every_stack(capsys: pytest.CaptureFixture[str]) -> None:
@@ -34,3 +36,42 @@ def test_make_cost_json_carries_the_projects_and_one_more(capsys: pytest.Capture
     assert (prod["projects"]["iris"]["idleMonthlyUsd"], prod["sharedIdleMonthlyUsd"]) == (128.12, 78.65)
     assert prod["projects"]["iris"]["servingNodes"] == {"count": 2, "machineType": "e2-standard-2", "monthlyUsd": 109.87}
     assert (prod["oneMoreServedProject"]["like"], prod["oneMoreServedProject"]["idleMonthlyUsd"]) == ("iris", 128.13)
+
+
+def test_make_cost_prints_each_stacks_budget_against_its_estimate(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cost_main(["--stack", "dev"]) == 0
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  budget: ")]
+    assert line == ("  budget: $10.00/month (monitoring.budget.monthlyUsd); a month's estimate $7.71 "
+                    "(idle $2.00 + 31 scheduled training runs $5.71, the busiest month's)")
+
+
+def test_make_cost_json_carries_the_budget_and_the_estimate(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cost_main(["--stack", "dev", "--json"]) == 0
+    dev = json.loads(capsys.readouterr().out)["dev"]
+    assert dev["budget"] == {"monthlyUsd": 10.0, "monthEstimateUsd": 7.71, "scheduledRunsPerMonth": 31, "scheduledRunsUsd": 5.71}
+    assert dev["projects"]["iris"]["scheduledRunsPerMonth"] == 31
+
+
+def test_a_stack_without_a_budget_is_priced_and_told_the_figure_to_set(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The config error for a missing monthlyUsd sends the user to `make cost`: it must still run.
+    def without_budget(stack: str) -> dict[str, str]:
+        config = stack_config(stack)
+        monitoring = json.loads(config["mlops:monitoring"])
+        del monitoring["budget"]["monthlyUsd"]
+        return {**config, "mlops:monitoring": json.dumps(monitoring)}
+
+    monkeypatch.setattr(cost_module, "stack_config", without_budget)
+    assert cost_main(["--stack", "dev"]) == 0
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "budget" in line]
+    assert line == ("  no budget: monitoring.budget.monthlyUsd is unset; set it to at least a month's estimate $7.71 "
+                    "(idle $2.00 + 31 scheduled training runs $5.71, the busiest month's)")
+
+
+def test_a_stack_with_another_config_problem_still_fails(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cost_module, "stack_config", lambda stack: {**stack_config(stack), "mlops:environment": "staging"})
+    assert cost_main(["--stack", "dev"]) == 2
+    assert "stack dev: failed: " in capsys.readouterr().err

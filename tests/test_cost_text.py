@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from offline.cost_by_project import OneMoreProject, ProjectCost, ServingNodes
-from offline.cost_text import money, project_lines, render_text
+from offline.cost_text import budget_line, money, project_lines, render_text
 from offline.prices import ResourceCost, price_table
 from offline.stack_cost import StackCost
 from offline.training_cost import TrainingRun
@@ -32,10 +32,14 @@ def test_the_text_report_lists_billed_resources_and_summarises_the_rest() -> Non
         "  UNPRICED: aws:sqs/queue:Queue  q: not counted in the total above",
         "  one training run: $0.53 (g4dn.xlarge on-demand, typical 1 h; no timeout is configured, so no upper bound); n",
         "  one training run: $0.25 (g2-standard-4 spot estimate, typical 1 h; upper bound $0.62 (2.5 h, every attempt at its deadline)); m",
+        "  no budget: monitoring.budget.monthlyUsd is unset; set it to at least a month's estimate $1.00 "
+        "(idle $1.00 + 0 scheduled training runs $0.00, the busiest month's)",
         "",
         "Stack empty: $0.00/month while idle",
         "       $0.00  0 free resources (IAM, network plumbing, bucket settings, providers)",
         "  one training run: no priced training compute in this stack",
+        "  no budget: monitoring.budget.monthlyUsd is unset; set it to at least a month's estimate $0.00 "
+        "(idle $0.00 + 0 scheduled training runs $0.00, the busiest month's)",
     ]
     assert lines[0] == ("Idle monthly cost per stack: list prices, us-east-1, 730 h/month, price table of "
                         f"{price_table()['as_of']} (offline/data/prices.json)")
@@ -69,3 +73,34 @@ def test_one_more_project_on_a_kubeconfig_cluster_says_the_stack_does_not_bill_i
 
 def test_a_stack_without_projects_has_no_project_lines() -> None:
     assert project_lines(StackCost("s", [], [])) == []
+
+
+def budgeted(budget: float | None, *, runs: int = 31, typical: float | None = 0.2) -> StackCost:
+    """A stack idling at $2.00 whose one project runs `runs` times in its busiest month."""
+    run = TrainingRun("ce", "g4dn.xlarge", True, typical, 1.0, None, "n")
+    project = ProjectCost("iris", [], None, [run], runs_per_month=runs)
+    return StackCost("s", [ResourceCost("u1", "aws:kms/key:Key", "key", "monthly", 2.0, "")], [run], projects=[project],
+                     budget_monthly=budget)
+
+
+def test_the_budget_line_sets_the_budget_against_idle_plus_the_busiest_months_runs() -> None:
+    assert budget_line(budgeted(10.0)) == (
+        "  budget: $10.00/month (monitoring.budget.monthlyUsd); a month's estimate $8.20 "
+        "(idle $2.00 + 31 scheduled training runs $6.20, the busiest month's)"
+    )
+
+
+def test_a_budget_below_the_estimate_is_told_to_rise() -> None:
+    # Its forecast passes 100% every month: an alert that always fires is one nobody reads.
+    assert budget_line(budgeted(8.0)) == (
+        "  budget: $8.00/month (monitoring.budget.monthlyUsd); a month's estimate $8.20 "
+        "(idle $2.00 + 31 scheduled training runs $6.20, the busiest month's); below the estimate, so its "
+        "forecast alert fires every month: raise monthlyUsd to at least the estimate"
+    )
+
+
+def test_an_unpriced_run_leaves_the_estimate_unpriced_rather_than_low() -> None:
+    assert budget_line(budgeted(10.0, typical=None)) == (
+        "  budget: $10.00/month (monitoring.budget.monthlyUsd); a month's estimate UNPRICED "
+        "(idle $2.00 + 31 scheduled training runs UNPRICED, the busiest month's)"
+    )

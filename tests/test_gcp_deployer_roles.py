@@ -5,19 +5,41 @@ from __future__ import annotations
 import json
 import re
 
-from offline.engine import ROOT, Recording
+import pytest
+
+from offline.engine import ROOT, Recording, run_program, stack_config_with
 
 DOC = json.loads((ROOT / "docs" / "gcp-deployer-roles.json").read_text())
 
 
-def test_every_gcp_type_prod_registers_is_mapped(prod: Recording) -> None:
+@pytest.fixture(scope="module")
+def prod_with_gcp_budget() -> Recording:
+    """prod with monitoring.budget.gcpBillingAccount: a Cloud Billing budget beside the AWS one."""
+    budget = {"budget": {"gcpBillingAccount": "01A2B3-C4D5E6-F7A8B9"}}
+    return run_program("prod", stack_config_with("prod", {"mlops:monitoring": budget}))
+
+
+def gcp_types(recording: Recording) -> set[str]:
+    return {r.type for r in recording.resources if r.type.startswith("gcp:")}
+
+
+def test_every_gcp_type_prod_registers_is_mapped(prod: Recording, prod_with_gcp_budget: Recording) -> None:
     # An unmapped type has no role behind it: the first `up` would stop on a 403.
-    used = {r.type for r in prod.resources if r.type.startswith("gcp:")}
-    assert used - DOC["types"].keys() == set()
+    for recording in (prod, prod_with_gcp_budget):
+        assert gcp_types(recording) - DOC["types"].keys() == set()
 
 
 def test_every_mapped_role_is_granted_in_the_doc() -> None:
-    assert {role for roles in DOC["types"].values() for role in roles} - DOC["roles"].keys() == set()
+    granted = DOC["roles"].keys() | DOC["billingAccountRoles"].keys()
+    assert {role for roles in DOC["types"].values() for role in roles} - granted == set()
+
+
+def test_the_billing_account_roles_are_exactly_what_a_cloud_billing_budget_adds(
+    prod: Recording, prod_with_gcp_budget: Recording
+) -> None:
+    # Granted on the billing account, which a project-level grant cannot reach; and only for this.
+    added = {role for type_ in gcp_types(prod_with_gcp_budget) - gcp_types(prod) for role in DOC["types"][type_]}
+    assert added == set(DOC["billingAccountRoles"]) == {"roles/billing.costsManager"}
 
 
 def test_every_granted_role_is_needed(prod: Recording) -> None:

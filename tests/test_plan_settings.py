@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from offline.engine import Recording
+from offline.engine import Recording, run_program, stack_config_with
 from offline.plan_text import render
 from tests.registrations import reg
 
@@ -107,12 +107,16 @@ SHOWN: dict[str, list[str]] = {
     'kubernetes:policy/v1:PodDisruptionBudget': ['maxUnavailable'],
     'aws:ec2/eip:Eip': ['domain'],
     'aws:ec2/natGateway:NatGateway': ['subnet', 'eip'],
+    'aws:budgets/budget:Budget': ['name', 'limit', 'counts', 'alerts'],
+    'gcp:billing/budget:Budget': ['billingAccount', 'amount', 'projects', 'alerts'],
 }
 
 
 @pytest.fixture(scope="module")
 def stack_files(dev: Recording, prod: Recording, prod_on_aws: Recording, dev_cluster_training: Recording) -> list[Recording]:
-    return [dev, prod, prod_on_aws, dev_cluster_training]
+    # prod with a Cloud Billing account too: the only stack that has a Google Cloud budget.
+    billing = {"mlops:monitoring": {"budget": {"gcpBillingAccount": "01A2B3-C4D5E6-F7A8B9"}}}
+    return [dev, prod, prod_on_aws, dev_cluster_training, run_program("prod", stack_config_with("prod", billing))]
 
 
 def test_every_type_with_its_own_line_is_in_the_table() -> None:
@@ -131,3 +135,36 @@ def test_each_reviewed_setting_is_shown_for_its_type(type_: str, stack_files: li
         for resource in recording.of_type(type_):
             shown += [k for k, v in SETTINGS[type_](redact(resource.inputs)).items() if v is not None and k not in shown]
     assert shown == SHOWN[type_]
+
+
+def test_a_budget_line_shows_its_limit_what_it_counts_and_whom_it_alerts() -> None:
+    from offline.plan_settings import settings
+
+    budget = {
+        "name": "mlops-dev-monthly", "limitAmount": "10.00", "limitUnit": "USD", "timeUnit": "MONTHLY",
+        "costFilters": [{"name": "TagKeyValue", "values": ["user:stack$dev"]}],
+        "notifications": [{"notificationType": "FORECASTED", "threshold": 100.0, "subscriberSnsTopicArns": ["arn:aws:sns:us-east-1:1:t"]}],
+    }
+    assert settings("aws:budgets/budget:Budget", budget) == {
+        "name": "mlops-dev-monthly",
+        "limit": "10.00 USD monthly",
+        "counts": ["TagKeyValue user:stack$dev"],
+        "alerts": ["FORECASTED > 100% to arn:aws:sns:us-east-1:1:t"],
+    }
+
+
+def test_a_cloud_billing_budget_line_shows_its_amount_in_dollars_and_cents() -> None:
+    from offline.plan_settings import settings
+
+    budget = {
+        "billingAccount": "01A2B3-C4D5E6-F7A8B9",
+        "amount": {"specifiedAmount": {"currencyCode": "USD", "units": "250", "nanos": 50_000_000}},
+        "budgetFilter": {"projects": ["projects/123"], "calendarPeriod": "MONTH"},
+        "thresholdRules": [{"thresholdPercent": 0.9, "spendBasis": "FORECASTED_SPEND"}],
+    }
+    assert settings("gcp:billing/budget:Budget", budget) == {
+        "billingAccount": "01A2B3-C4D5E6-F7A8B9",
+        "amount": "250.05 USD month",
+        "projects": ["projects/123"],
+        "alerts": ["FORECASTED_SPEND > 90%"],
+    }

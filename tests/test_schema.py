@@ -81,9 +81,12 @@ def test_schema_flags_a_value_out_of_range_and_an_unknown_region() -> None:
 
 
 def test_schema_describes_each_project_setting() -> None:
-    # A project's settings are in the models its map refers to (train, serve).
+    # A project's settings are in the models its map refers to (train, serve, serve.alerts),
+    # and monitoring's in its parts' (notify, alerts, budget).
     definitions = schema()["$defs"]
-    assert set(definitions) == {"ProjectConfig", "TrainConfig", "ServeConfig"}
+    assert set(definitions) == {
+        "ProjectConfig", "TrainConfig", "ServeConfig", "AlertOverrides", "NotifyConfig", "AlertThresholds", "BudgetConfig"
+    }
     for model, model_schema in definitions.items():
         for key, setting in model_schema["properties"].items():
             assert setting.get("description"), f"{model}.{key} has no description"

@@ -79,3 +79,45 @@ def test_the_idle_total_rounds_to_cents_and_counts_unpriced_as_nothing() -> None
     cost = StackCost("s", [ResourceCost("u1", "t", "a", "hourly", 0.004, ""), ResourceCost("u2", "t", "b", "hourly", 0.004, ""),
                            ResourceCost("u3", "t", "c", "unpriced", None, "")], [])
     assert (cost.idle_monthly, [r.urn for r in cost.unpriced]) == (0.01, ["u3"])
+
+
+# --- a month's estimate against the stack's budget ------------------------------------------
+
+def test_dev_estimate_is_idle_plus_31_daily_spot_runs(dev: Recording) -> None:
+    cost = stack_cost("dev", dev.resources)
+    (run,) = cost.training
+    assert run.typical is not None
+    assert (cost.scheduled_runs, cost.budget_monthly) == (31, 10.0)  # 0 3 * * *: a 31-day month
+    assert cost.scheduled_monthly == round(31 * run.typical, 2)
+    assert cost.month_estimate == round(2.00 + 31 * run.typical, 2)
+
+
+def test_prod_estimate_counts_23_weekday_runs_on_the_gpu_pool(prod: Recording) -> None:
+    cost = stack_cost("prod", prod.resources)
+    (run,) = cost.training
+    assert run.typical is not None
+    assert (cost.scheduled_runs, cost.budget_monthly) == (23, 250.0)  # 0 2 * * 1-5: at most 23 weekdays a month
+    assert cost.month_estimate == round(cost.idle_monthly + 23 * run.typical, 2)
+
+
+def test_a_busier_schedule_raises_the_estimate_by_its_runs(run_with: RunWith) -> None:
+    recording = run_with("dev", **{"mlops:projects": {"iris": {"train": {"schedule": "0 */6 * * *"}}}})
+    cost = stack_cost("dev", recording.resources)
+    (run,) = cost.training
+    assert run.typical is not None
+    assert cost.scheduled_runs == 124 and cost.scheduled_monthly == round(124 * run.typical, 2)
+
+
+def test_cpu_training_on_the_cluster_adds_runs_but_no_compute(dev_cluster_training: Recording) -> None:
+    # The CronJob's pods run on the kubeconfig cluster's CPUs, which the stack does not bill.
+    cost = stack_cost("dev", dev_cluster_training.resources)
+    assert (cost.scheduled_runs, cost.scheduled_monthly, cost.month_estimate) == (31, 0.0, cost.idle_monthly)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_each_stack_files_budget_is_near_make_costs_estimate(request: pytest.FixtureRequest, stack: str) -> None:
+    # At least the estimate (else the forecast alert fires every month), and near it (else a runaway
+    # GPU or a stuck instance hides under the slack): at most 1.5 times it, plus $10.
+    cost = stack_cost(stack, request.getfixturevalue(stack).resources)
+    assert cost.budget_monthly is not None and cost.month_estimate is not None
+    assert cost.month_estimate <= cost.budget_monthly <= 1.5 * cost.month_estimate + 10

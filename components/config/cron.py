@@ -1,7 +1,11 @@
-"""The cron translation: a 5-field cron schedule (UTC) as EventBridge Scheduler's `cron(...)`."""
+"""The cron schedule: a 5-field cron (UTC) as EventBridge Scheduler's `cron(...)` and back, the longest
+gap between its runs and the most runs it makes in a month."""
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -115,28 +119,49 @@ def _runs(values: list[int], show: Any) -> str:
 
 
 def longest_gap_seconds(schedule: str) -> int:
-    """The longest time between two consecutive runs of a 5-field cron schedule (UTC), in seconds.
+    """The longest time between two consecutive runs of a 5-field cron schedule (UTC), in seconds."""
+    runs = itertools.pairwise(second for _, second in _runs_over_the_cycle(schedule))
+    return max(later - earlier for earlier, later in runs)
 
-    Runs are enumerated over 8 years, which holds every calendar pattern cron can select
-    (a 29 February schedule runs every 4 years). A schedule restricts at most one day field
-    (cron_to_scheduler refuses both), so a day runs when it is in both.
+
+def most_runs_in_a_month(schedule: str) -> int:
+    """The most runs a 5-field cron schedule (UTC) makes in one calendar month: what a monthly
+    budget must hold (31 for a daily run, 23 for weekdays, 1 for a 29 February run)."""
+    runs = Counter(month for month, _ in _runs_over_the_cycle(schedule))
+    return max(runs.values(), default=0)
+
+
+def _runs_over_the_cycle(schedule: str) -> Iterator[tuple[tuple[int, int], int]]:
+    """Each run as ((year, month), seconds since the start), over 8 years from 2024.
+
+    8 years hold every calendar pattern cron can select: a 29 February schedule runs every 4
+    years, and no year divisible by 100 falls in them. A schedule restricts at most one day
+    field (cron_to_scheduler refuses both), so a day runs when it is in both.
     """
     cron_to_scheduler(schedule)  # the same errors as everywhere else
-    fields = schedule.split()
     minutes, hours, days, months, weekdays = (
-        _cron_field(text, *spec) for text, spec in zip(fields, _CRON_FIELDS, strict=True)
+        _cron_field(text, *spec) for text, spec in zip(schedule.split(), _CRON_FIELDS, strict=True)
     )
     times_of_day = sorted(hour * 3600 + minute * 60 for hour in hours for minute in minutes)
     start = date(2024, 1, 1)
-    previous: int | None = None
-    longest = 0
     for offset in range(8 * 366):
         day = start + timedelta(days=offset)
         if day.month not in months or day.day not in days or day.isoweekday() % 7 not in weekdays:
             continue
         for second in times_of_day:
-            run = offset * 86400 + second
-            if previous is not None:
-                longest = max(longest, run - previous)
-            previous = run
-    return longest
+            yield (day.year, day.month), offset * 86400 + second
+
+
+def scheduler_to_cron(expression: str) -> str:
+    """EventBridge Scheduler's `cron(...)`, as cron_to_scheduler writes it, back to 5-field cron.
+
+    cron_to_scheduler writes weekdays as names, which mean the same to both (SUN-SAT), and the
+    year as `*`; `?` is cron's `*`. A weekday number (Scheduler's 1-7 is cron's 0-6, shifted) or
+    a year is refused rather than misread.
+    """
+    fields = expression.removeprefix("cron(").removesuffix(")").split()
+    if not expression.startswith("cron(") or len(fields) != 6 or fields[5] != "*":
+        raise ValueError(f"'{expression}' is not a Scheduler cron(...) of 6 fields with year *")
+    if any(char.isdigit() for char in fields[4]):
+        raise ValueError(f"'{expression}' numbers its weekdays; cron_to_scheduler writes them as names")
+    return " ".join("*" if field == "?" else field for field in fields[:5])

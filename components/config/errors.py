@@ -129,6 +129,8 @@ def _unquote_hint(error: Any) -> str:
         return ""
     if error["type"] in ("int_type", "int_parsing") and re.fullmatch(r"-?\d+", value.strip()):
         return f"; write it as a YAML number, {value.strip()}, without quotes"
+    if error["type"] in ("float_type", "float_parsing") and re.fullmatch(r"-?\d+(\.\d+)?", value.strip()):
+        return f"; write it as a YAML number, {value.strip()}, without quotes"
     if error["type"] in ("bool_type", "bool_parsing") and value.strip().lower() in ("true", "false"):
         return f"; write it as a YAML boolean, {value.strip().lower()}, without quotes"
     return ""

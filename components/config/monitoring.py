@@ -92,16 +92,20 @@ class AlertThresholds(Section):
         return _float(value)
 
 
+def _own(key: str) -> Any:
+    return Field(default=None, description=f"This project's {key}; left out, monitoring.alerts.{key} applies.")
+
+
 class AlertOverrides(Section):
     """A project's own thresholds (`projects.<name>.serve.alerts`): each key left out takes `monitoring.alerts`'s."""
 
-    availability_minutes: AvailabilityMinutes | None = None
-    error_ratio: ErrorRatio | None = None
-    error_minutes: ErrorMinutes | None = None
-    latency_p99_seconds: LatencySeconds | None = None
-    latency_minutes: LatencyMinutes | None = None
-    saturation_minutes: SaturationMinutes | None = None
-    freshness_runs: FreshnessRuns | None = None
+    availability_minutes: AvailabilityMinutes | None = _own("availabilityMinutes")
+    error_ratio: ErrorRatio | None = _own("errorRatio")
+    error_minutes: ErrorMinutes | None = _own("errorMinutes")
+    latency_p99_seconds: LatencySeconds | None = _own("latencyP99Seconds")
+    latency_minutes: LatencyMinutes | None = _own("latencyMinutes")
+    saturation_minutes: SaturationMinutes | None = _own("saturationMinutes")
+    freshness_runs: FreshnessRuns | None = _own("freshnessRuns")
 
     @field_validator("error_ratio", "latency_p99_seconds", mode="before")
     @classmethod

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime
 from typing import Any
 
 import pytest
 from croniter import croniter
 
 from components.config import cron_to_scheduler
+from components.config.cron import longest_gap_seconds, most_runs_in_a_month, scheduler_to_cron
 
 # (cron, EventBridge Scheduler): Scheduler numbers weekdays 1-7 = SUN-SAT, cron 0-6 (and 7)
 # = Sun-Sat; the translation writes weekdays as names, so neither numbering can slip.
@@ -133,3 +136,67 @@ def test_a_cron_of_the_wrong_shape_names_the_five_fields() -> None:
     with pytest.raises(ValueError) as raised:
         cron_to_scheduler("0 3 * *")
     assert str(raised.value) == "'0 3 * *' is not a 5-field cron expression (minute hour day-of-month month day-of-week)"
+
+
+# --- The schedule's rhythm: the longest gap (model freshness), the busiest month (the budget) ---
+
+HOUR, DAY = 3600, 86400
+RHYTHMS = [
+    # (cron, longest gap between two runs in seconds, most runs in one calendar month)
+    ("0 3 * * *", 24 * HOUR, 31),
+    ("0 2 * * 1-5", 72 * HOUR, 23),  # Friday 02:00 to Monday 02:00; a 31-day month has at most 23 weekdays
+    ("0 0 1 * *", 31 * DAY, 1),  # the 1st of a 31-day month to the next 1st
+    ("0 0 29 2 *", (4 * 365 + 1) * DAY, 1),  # 29 February, every 4 years
+    ("*/15 * * * *", 15 * 60, 31 * 96),
+    ("0 0 * * 0", 7 * DAY, 5),
+    ("0 6,18 * * *", 12 * HOUR, 62),
+    ("0 0 31 * *", 61 * DAY, 1),  # 31 March to 31 May (April has no 31st)
+]
+
+
+@pytest.mark.parametrize(("cron", "gap", "runs"), RHYTHMS, ids=[cron for cron, *_ in RHYTHMS])
+def test_longest_gap_is_the_widest_space_between_two_runs(cron: str, gap: int, runs: int) -> None:
+    assert longest_gap_seconds(cron) == gap
+
+
+@pytest.mark.parametrize(("cron", "gap", "runs"), RHYTHMS, ids=[cron for cron, *_ in RHYTHMS])
+def test_most_runs_in_a_month_counts_the_busiest_calendar_month(cron: str, gap: int, runs: int) -> None:
+    assert most_runs_in_a_month(cron) == runs
+
+
+@pytest.mark.parametrize("cron", ["0 3 * * *", "0 2 * * 1-5", "0 0 1 * *", "30 4 1 */3 *", "0 12 * jan,jul *", "0 0 * * 0"])
+def test_most_runs_in_a_month_agrees_with_croniter(cron: str) -> None:
+    # An independent parser as the oracle, over the same 8 years.
+    runs: Counter[tuple[int, int]] = Counter()
+    schedule = croniter(cron, datetime(2023, 12, 31, 23, 59))
+    while (run := schedule.get_next(datetime)).year < 2032:
+        runs[(run.year, run.month)] += 1
+    assert most_runs_in_a_month(cron) == max(runs.values())
+
+
+def test_the_rhythm_of_a_broken_cron_is_refused_as_its_translation_is() -> None:
+    with pytest.raises(ValueError, match="both day-of-month"):
+        most_runs_in_a_month("0 3 1 * 1")
+    with pytest.raises(ValueError, match="hour field has 24"):
+        longest_gap_seconds("0 24 * * *")
+
+
+@pytest.mark.parametrize("cron", [cron for cron, _ in CRON_PAIRS])
+def test_scheduler_cron_reads_back_as_the_same_schedule(cron: str) -> None:
+    # make cost reads a Batch project's schedule from its Scheduler expression.
+    back = scheduler_to_cron(cron_to_scheduler(cron))
+    assert croniter.expand(back) == croniter.expand(cron)
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        ("cron(0 2 ? * 2-6 *)", "'cron(0 2 ? * 2-6 *)' numbers its weekdays; cron_to_scheduler writes them as names"),
+        ("cron(0 2 * * ? 2027)", "'cron(0 2 * * ? 2027)' is not a Scheduler cron(...) of 6 fields with year *"),
+        ("rate(1 day)", "'rate(1 day)' is not a Scheduler cron(...) of 6 fields with year *"),
+    ],
+)
+def test_a_scheduler_expression_it_cannot_read_exactly_is_refused(expression: str, reason: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        scheduler_to_cron(expression)
+    assert str(raised.value) == reason

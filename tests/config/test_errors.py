@@ -13,7 +13,7 @@ from tests.config.support import iris, with_budget
 
 # Every message a user can get, word for word. The restructuring after this one must keep
 # them exactly: people search for them, and the README quotes some.
-ALLOWED_TOP = "allowed keys are environment, teardown, storage, registry, compute, serving, gke, projects"
+ALLOWED_TOP = "allowed keys are environment, teardown, storage, registry, compute, serving, gke, monitoring, projects"
 MOVED = (
     'moved under mlops:projects.<name>.serve / .train (README "Projects"); e.g. mlops:projects: '
     "{iris: {train: {source: images/train, ...}, serve: {minReplicas: 1, ...}}}"
@@ -43,7 +43,7 @@ EXACT: list[tuple[str, str, dict[str, Any], list[str]]] = [
      ["mlops:serving.clustre: unknown key (did you mean cluster?); allowed keys in mlops:serving are cluster"]),
     ("mistyped project key", "dev", iris(serve={"minReplica": 2}),
      ["mlops:projects.iris.serve.minReplica: unknown key (did you mean minReplicas?); allowed keys in "
-      "mlops:projects.iris.serve are minReplicas, maxReplicas, targetCpuUtilization, cpu, memory, gpus, modelVersion, image"]),
+      "mlops:projects.iris.serve are minReplicas, maxReplicas, targetCpuUtilization, cpu, memory, gpus, modelVersion, image, alerts"]),
     ("mistyped project section", "dev", {"projects": {"iris": {"trian": {}}}},
      ["mlops:projects.iris.trian: unknown key (did you mean train?); allowed keys in mlops:projects.iris are train, serve"]),
     ("old single-model keys", "dev", {"serving": {"cluster": "kubeconfig", "model": "iris", "minReplicas": 1}, "training": {"schedule": "0 3 * * *"}},

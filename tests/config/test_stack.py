@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from components.config import ConfigError, Environment, ServeConfig, StackConfig, TrainConfig
+from components.config import ConfigError, Environment, StackConfig
 from offline.engine import Recording, run_program, stack_config_with
 from tests.config.support import gke_sections, iris, parse, problems, with_budget
 
@@ -183,7 +183,22 @@ DEFAULTS: list[tuple[str, Any]] = [
     ("gke.authorized_networks", []),
     ("gke.public_endpoint", False),
     ("gke.release_channel", "REGULAR"),
+    ("monitoring.scraping", "auto"),
+    ("monitoring.notify.emails", []),
+    ("monitoring.notify.https", []),
+    ("monitoring.alerts.availability_minutes", 5),
+    ("monitoring.alerts.error_ratio", 0.05),
+    ("monitoring.alerts.error_minutes", 5),
+    ("monitoring.alerts.latency_p99_seconds", 0.5),
+    ("monitoring.alerts.latency_minutes", 10),
+    ("monitoring.alerts.saturation_minutes", 30),
+    ("monitoring.alerts.freshness_runs", 3),
+    ("monitoring.budget.forecast_percent", 100),
+    ("monitoring.budget.actual_percent", 100),
+    ("monitoring.budget.gcp_billing_account", None),
 ]
+# monitoring.budget.monthlyUsd has no default: it is required (tests/config/test_monitoring.py).
+REQUIRED = {"monitoring.budget.monthly_usd"}
 # A project's settings left out, on a project that gives only its training source and an empty serve.
 PROJECT_DEFAULTS: list[tuple[str, Any]] = [
     ("train.source", "images/train"),
@@ -202,6 +217,13 @@ PROJECT_DEFAULTS: list[tuple[str, Any]] = [
     ("serve.gpus", 0),
     ("serve.model_version", "latest"),
     ("serve.image", None),
+    ("serve.alerts.availability_minutes", None),
+    ("serve.alerts.error_ratio", None),
+    ("serve.alerts.error_minutes", None),
+    ("serve.alerts.latency_p99_seconds", None),
+    ("serve.alerts.latency_minutes", None),
+    ("serve.alerts.saturation_minutes", None),
+    ("serve.alerts.freshness_runs", None),
 ]
 
 
@@ -223,13 +245,25 @@ def test_a_project_key_left_out_gets_its_documented_default(path: str, default: 
     assert setting(parse(**iris(serve={})).projects["iris"], path) == default
 
 
+def settings_of(prefix: str, section: BaseModel) -> set[str]:
+    """The path of every setting in `section`; a nested section's (monitoring.alerts) one by one."""
+    paths: set[str] = set()
+    for name in type(section).model_fields:
+        value = getattr(section, name)
+        paths |= settings_of(f"{prefix}.{name}", value) if isinstance(value, BaseModel) else {f"{prefix}.{name}"}
+    return paths
+
+
 def test_every_setting_has_a_default_row() -> None:
     # A new setting without a row here has an untested default.
-    sections = {"storage", "registry", "compute", "serving", "gke"}
-    every = {f"{name}.{field}" for name in sections for field in type(getattr(parse(), name)).model_fields}
+    cfg = parse(**iris(serve={}))
+    sections = {"storage", "registry", "compute", "serving", "gke", "monitoring"}
+    every = set().union(*(settings_of(name, getattr(cfg, name)) for name in sections))
     every |= {name for name in StackConfig.model_fields if name not in sections | {"project", "stack", "aws_region", "environment"}}
-    assert every == {path for path, _ in DEFAULTS}
-    project = {f"{part}.{field}" for part, model in (("train", TrainConfig), ("serve", ServeConfig)) for field in model.model_fields}
+    assert every - REQUIRED == {path for path, _ in DEFAULTS}
+    train, serve = cfg.projects["iris"].train, cfg.projects["iris"].serve
+    assert train is not None and serve is not None
+    project = settings_of("train", train) | settings_of("serve", serve)
     assert project == {path for path, _ in PROJECT_DEFAULTS}
 
 # (section, key as written, attribute, lowest accepted, highest accepted or None, other settings needed)
@@ -245,12 +279,27 @@ BOUNDS: list[tuple[str, str, str, int, int | None, dict[str, Any]]] = [
     ("projects.iris.serve", "gpus", "gpus", 0, 8, {}),
     ("projects.iris.train", "gpus", "gpus", 0, 8, {}),
     ("projects.iris.train", "timeoutMinutes", "timeout_minutes", 5, 1440, {}),
+    ("monitoring.alerts", "availabilityMinutes", "availability_minutes", 1, 60, {}),
+    ("monitoring.alerts", "errorMinutes", "error_minutes", 1, 60, {}),
+    ("monitoring.alerts", "latencyMinutes", "latency_minutes", 1, 120, {}),
+    ("monitoring.alerts", "saturationMinutes", "saturation_minutes", 5, 720, {}),
+    ("monitoring.alerts", "freshnessRuns", "freshness_runs", 1, 100, {}),
+    ("monitoring.budget", "forecastPercent", "forecast_percent", 1, 1000, {}),
+    ("monitoring.budget", "actualPercent", "actual_percent", 1, 1000, {}),
+    # A project's own thresholds have the stack's bounds.
+    ("projects.iris.serve.alerts", "availabilityMinutes", "availability_minutes", 1, 60, {}),
+    ("projects.iris.serve.alerts", "saturationMinutes", "saturation_minutes", 5, 720, {}),
+    ("projects.iris.serve.alerts", "freshnessRuns", "freshness_runs", 1, 100, {}),
 ]
 
 
 def bounded(section: str, key: str, value: int, others: dict[str, Any]) -> dict[str, Any]:
     if section == "projects.iris.serve":
         return iris(serve={key: value, **others})
+    if section == "projects.iris.serve.alerts":
+        return iris(serve={"alerts": {key: value, **others}})
+    if section.startswith("monitoring."):
+        return {"monitoring": {section.removeprefix("monitoring."): {key: value, **others}}}
     if section == "projects.iris.train":
         # gke: no instance type caps the GPUs, and it has GPUs for them.
         return {**iris(**{key: value}, **others), **gke_sections()} if key == "gpus" else iris(**{key: value}, **others)
