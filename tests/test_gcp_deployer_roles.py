@@ -5,26 +5,45 @@ from __future__ import annotations
 import json
 import re
 
-from offline.engine import ROOT, Recording
+import pytest
+
+from offline.engine import ROOT, Recording, run_program, stack_config_with
 
 DOC = json.loads((ROOT / "docs" / "gcp-deployer-roles.json").read_text())
 
 
-def test_every_gcp_type_prod_registers_is_mapped(prod: Recording) -> None:
+@pytest.fixture(scope="module")
+def prod_notifying() -> Recording:
+    """prod once monitoring.notify lists someone: its alert policies then notify channels of their own."""
+    return run_program("prod", stack_config_with("prod", {"mlops:monitoring": {"notify": {"emails": ["oncall@example.com"]}}}))
+
+
+def gcp_types(*recordings: Recording) -> set[str]:
+    return {r.type for recording in recordings for r in recording.resources if r.type.startswith("gcp:")}
+
+
+def test_every_gcp_type_prod_registers_is_mapped(prod: Recording, prod_notifying: Recording) -> None:
     # An unmapped type has no role behind it: the first `up` would stop on a 403.
-    used = {r.type for r in prod.resources if r.type.startswith("gcp:")}
-    assert used - DOC["types"].keys() == set()
+    assert gcp_types(prod, prod_notifying) - DOC["types"].keys() == set()
 
 
 def test_every_mapped_role_is_granted_in_the_doc() -> None:
     assert {role for roles in DOC["types"].values() for role in roles} - DOC["roles"].keys() == set()
 
 
-def test_every_granted_role_is_needed(prod: Recording) -> None:
+def test_every_granted_role_is_needed(prod: Recording, prod_notifying: Recording) -> None:
     # A role no registered type needs is a grant nobody reviews.
-    used = {r.type for r in prod.resources if r.type.startswith("gcp:")}
-    needed = {role for type_ in used for role in DOC["types"][type_]}
+    needed = {role for type_ in gcp_types(prod, prod_notifying) for role in DOC["types"][type_]}
     assert set(DOC["roles"]) == needed
+
+
+def test_monitoring_is_granted_per_kind_of_object_not_monitoring_editor() -> None:
+    # roles/monitoring.editor could also write metrics, uptime checks and snoozes.
+    assert {type_: DOC["types"][type_] for type_ in DOC["types"] if type_.startswith("gcp:monitoring/")} == {
+        "gcp:monitoring/alertPolicy:AlertPolicy": ["roles/monitoring.alertPolicyEditor"],
+        "gcp:monitoring/notificationChannel:NotificationChannel": ["roles/monitoring.notificationChannelEditor"],
+        "gcp:monitoring/dashboard:Dashboard": ["roles/monitoring.dashboardEditor"],
+    }
 
 
 def test_project_iam_admin_may_grant_exactly_the_node_roles(prod: Recording) -> None:
