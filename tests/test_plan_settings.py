@@ -107,6 +107,8 @@ SHOWN: dict[str, list[str]] = {
     'kubernetes:policy/v1:PodDisruptionBudget': ['maxUnavailable'],
     'aws:ec2/eip:Eip': ['domain'],
     'aws:ec2/natGateway:NatGateway': ['subnet', 'eip'],
+    'kubernetes:monitoring.googleapis.com/v1:PodMonitoring': ['name', 'project', 'scrapes'],
+    'gcp:monitoring/alertPolicy:AlertPolicy': ['name', 'severity', 'for', 'notifies'],
 }
 
 
