@@ -13,6 +13,7 @@ from components.config.monitoring import AlertThresholds
 from components.monitoring.alert_rules import ServedProject, serving_rules
 from offline.engine import Recording
 from tests.crd_schemas import custom_resource_problems
+from tests.gke.support import DEV_ON_GKE
 from tests.support import RunWith
 
 POD_MONITORING = "kubernetes:monitoring.googleapis.com/v1:PodMonitoring"
@@ -217,3 +218,18 @@ def test_scraping_none_leaves_the_project_unwatched(run_with: RunWith) -> None:
 
 def test_dev_on_kubeconfig_has_no_google_cloud_monitoring(dev: Recording) -> None:
     assert [r.type for r in dev.resources if r.type.startswith("gcp:monitoring")] == []
+
+
+def test_dev_on_gke_is_watched_the_same_way_in_its_own_namespace_and_project(run_with: RunWith) -> None:
+    # auto is managed-prometheus on any GKE stack; dev's single replica has no "fewer than minReplicas" rule.
+    recording = run_with("dev", **DEV_ON_GKE)
+    scrape = recording.one(POD_MONITORING).inputs
+    assert (scrape["metadata"]["namespace"], scrape["spec"]["selector"]["matchLabels"]["app.kubernetes.io/instance"]) == (
+        "mlops-dev",
+        "mlops-dev",
+    )
+    assert sorted(policies(recording)) == [
+        "alert-iris-ModelServerDown", "alert-iris-ModelServerErrors", "alert-iris-ModelServerSaturated",
+        "alert-iris-ModelServerSlow", "alert-iris-ModelStale", "alert-iris-TrainingFailed",
+    ]
+    assert {(p["project"], p["displayName"].split(" ")[0]) for p in policies(recording).values()} == {("mlops-dev-123456", "mlops-dev")}
