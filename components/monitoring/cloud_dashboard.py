@@ -49,23 +49,25 @@ def _section(panels: Sequence[Mapping[str, Any]], variables: Mapping[str, str], 
     """The project's group tile, then its panels' tiles inside the group's rows."""
     height = SCALE * max(panel["gridPos"]["y"] + panel["gridPos"]["h"] for panel in panels)
     group = {
-        "xPos": 0,
-        "yPos": top,
-        "width": COLUMNS,
-        "height": height,
-        "widget": {"title": variables["project"], "collapsibleGroup": {"collapsed": False}},
+        **_place(x=0, y=top, width=COLUMNS, height=height),
+        # Expanded: `collapsed` left at its default, false.
+        "widget": {"title": variables["project"], "collapsibleGroup": {}},
     }
     return [group, *(_chart(panel, variables, top=top) for panel in panels)]
+
+
+def _place(*, x: int, y: int, width: int, height: int) -> dict[str, int]:
+    """A tile's position and size. Cloud Monitoring leaves a zero xPos or yPos out of the dashboard
+    it returns (protobuf JSON omits defaults), so it is left out here too, or the provider, which
+    compares the two documents as they are, would see a difference on every refresh."""
+    return {key: value for key, value in (("xPos", x), ("yPos", y)) if value} | {"width": width, "height": height}
 
 
 def _chart(panel: Mapping[str, Any], variables: Mapping[str, str], *, top: int) -> dict[str, Any]:
     position = panel["gridPos"]
     unit = UNITS[panel["fieldConfig"]["defaults"]["unit"]]
     return {
-        "xPos": SCALE * position["x"],
-        "yPos": top + SCALE * position["y"],
-        "width": SCALE * position["w"],
-        "height": SCALE * position["h"],
+        **_place(x=SCALE * position["x"], y=top + SCALE * position["y"], width=SCALE * position["w"], height=SCALE * position["h"]),
         "widget": {
             "title": panel["title"],
             "xyChart": {

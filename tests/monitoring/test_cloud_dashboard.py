@@ -34,14 +34,13 @@ TWO_PANELS: dict[str, Any] = {
 
 
 def group(title: str, *, y: int) -> dict[str, Any]:
-    return {"xPos": 0, "yPos": y, "width": 48, "height": 32, "widget": {"title": title, "collapsibleGroup": {"collapsed": False}}}
+    return {**({"yPos": y} if y else {}), "width": 48, "height": 32, "widget": {"title": title, "collapsibleGroup": {}}}
 
 
 def requests_tile(project: str, *, y: int) -> dict[str, Any]:
     query = f'sum by (code) (rate(inference_requests_total{{namespace="mlops-prod", model="{project}"}}[5m]))'
     return {
-        "xPos": 0,
-        "yPos": y,
+        **({"yPos": y} if y else {}),
         "width": 24,
         "height": 16,
         "widget": {
@@ -64,7 +63,6 @@ def requests_tile(project: str, *, y: int) -> dict[str, Any]:
 def replicas_tile(project: str, *, y: int) -> dict[str, Any]:
     query = f'max(kube_deployment_status_replicas_available{{deployment="{project}-server"}})'
     return {
-        "xPos": 0,
         "yPos": y,
         "width": 48,
         "height": 16,
@@ -103,6 +101,11 @@ def test_each_project_is_a_group_of_the_panels_stacked_in_order() -> None:
     }
 
 
+def test_a_tile_at_the_left_or_top_edge_leaves_that_position_out_as_cloud_monitoring_returns_it() -> None:
+    tiles = cloud_monitoring_dashboard(TWO_PANELS, display_name="d", namespace="n", projects=["iris"])["mosaicLayout"]["tiles"]
+    assert [{key: tile.get(key) for key in ("xPos", "yPos") if key in tile} for tile in tiles] == [{}, {}, {"yPos": 16}]
+
+
 def test_no_project_is_an_empty_layout() -> None:
     dashboard = cloud_monitoring_dashboard(TWO_PANELS, display_name="d", namespace="n", projects=[])
     assert dashboard["mosaicLayout"] == {"columns": 48, "tiles": []}
@@ -132,9 +135,10 @@ def test_the_repository_dashboards_tiles_fit_inside_their_group() -> None:
         "mosaicLayout"
     ]["tiles"]
     groups = [tile for tile in tiles if "collapsibleGroup" in tile["widget"]]
-    assert [(g["yPos"], g["height"]) for g in groups] == [(0, 64), (64, 64)]
+    assert [(g.get("yPos", 0), g["height"]) for g in groups] == [(0, 64), (64, 64)]
     for tile in tiles:
         if "xyChart" in tile["widget"]:
-            inside = [g for g in groups if g["yPos"] <= tile["yPos"] and tile["yPos"] + tile["height"] <= g["yPos"] + g["height"]]
+            top = tile.get("yPos", 0)
+            inside = [g for g in groups if g.get("yPos", 0) <= top and top + tile["height"] <= g.get("yPos", 0) + g["height"]]
             assert len(inside) == 1, tile["widget"]["title"]
-            assert tile["xPos"] + tile["width"] <= 48
+            assert tile.get("xPos", 0) + tile["width"] <= 48

@@ -14,6 +14,7 @@ from components.monitoring.alert_rules import ServedProject, serving_rules
 from offline.engine import Recording
 from tests.crd_schemas import custom_resource_problems
 from tests.gke.support import DEV_ON_GKE
+from tests.review_support import diff_between
 from tests.support import RunWith
 
 POD_MONITORING = "kubernetes:monitoring.googleapis.com/v1:PodMonitoring"
@@ -233,3 +234,16 @@ def test_dev_on_gke_is_watched_the_same_way_in_its_own_namespace_and_project(run
         "alert-iris-ModelServerSlow", "alert-iris-ModelStale", "alert-iris-TrainingFailed",
     ]
     assert {(p["project"], p["displayName"].split(" ")[0]) for p in policies(recording).values()} == {("mlops-dev-123456", "mlops-dev")}
+
+
+def test_a_new_threshold_updates_its_policy_in_place(prod: Recording, run_with: RunWith) -> None:
+    # Only the project replaces an alert policy (replacements.json): a reviewer sees an update, and
+    # the policy keeps its incidents and snoozes.
+    head = run_with("prod", **{"mlops:monitoring": {"alerts": {"errorMinutes": 15}}})
+    changes = {c.name: c for c in diff_between("prod", prod, head).changes if c.type == ALERT_POLICY}
+    assert {name: c.action for name, c in changes.items()} == {"alert-iris-ModelServerErrors": "update"}
+    # The wait, and the summary that names it.
+    assert [p.path for p in changes["alert-iris-ModelServerErrors"].properties] == [
+        "conditions[0].conditionPrometheusQueryLanguage.duration", "documentation.content",
+    ]
+    assert [p.forces_replacement for p in changes["alert-iris-ModelServerErrors"].properties] == [False, False]
