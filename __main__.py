@@ -1,6 +1,7 @@
 """The mlops stack, top to bottom: config; providers; storage, registry and images; the cluster and
 the training backend, each chosen once (components/clusters.py, components/training_backends.py);
-each project's serving and training on them; the exports. See README.md and stacks/."""
+each project's serving and training on them, and its monitoring (components/monitoring_backends.py);
+the exports. See README.md and stacks/."""
 
 from __future__ import annotations
 
