@@ -23,7 +23,7 @@ def test_make_cost_prints_prod_by_project_and_one_more(capsys: pytest.CaptureFix
     start = lines.index("  by project (mlops/project label, ml-project tag, job definition name):")
     assert lines[start + 1:] == [
         "     $138.62  iris: 2 x e2-standard-2 serving node(s) $109.87 (disks and Cloud NAT VM fee included); "
-        + " + ".join(f"alert-iris-{alert} $1.50" for alert in IRIS_ALERTS)
+        + " + ".join(f"monitoring-iris-{alert} $1.50" for alert in IRIS_ALERTS)
         + " + serving-iris-service $18.25; one training run $0.71 (upper bound $4.77)",
         "      $78.65  shared: gke-nat $3.65, gke $73.00, data-backup-key $1.00, data-key $1.00",
         "  one more served project like iris (cpu 1, memory 1Gi, minReplicas 2) adds $138.63/month while idle",

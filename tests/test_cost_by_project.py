@@ -13,7 +13,7 @@ from offline.stack_cost import stack_cost
 from tests.registrations import reg
 from tests.support import IRIS_ALERTS, RunWith
 
-IRIS_ALERT_POLICIES = {f"alert-iris-{alert}": 1.5 for alert in IRIS_ALERTS}
+IRIS_ALERT_POLICIES = {f"monitoring-iris-{alert}": 1.5 for alert in IRIS_ALERTS}
 
 SMALL: dict[str, Any] = {
     "train": {"source": "images/train", "data": "builtin:digits", "gpus": 0, "timeoutMinutes": 120},

@@ -69,7 +69,7 @@ class ManagedPrometheus(pulumi.ComponentResource):
                 projects=args.dashboard_projects,
             )
             gcp.monitoring.Dashboard(
-                "dashboard", project=args.gcp_project, dashboard_json=json.dumps(dashboard), opts=self._child
+                "monitoring-dashboard", project=args.gcp_project, dashboard_json=json.dumps(dashboard), opts=self._child
             )
         self.register_outputs({})
 
@@ -85,7 +85,7 @@ def pod_monitoring(served: ServedProject, *, child: pulumi.ResourceOptions) -> k
     """The project's serving pods, as their Deployment selects them (the instance label is the namespace's name)."""
     selector = labels(SERVER, instance=served.namespace) | project_labels(served.project)
     return k8s.apiextensions.CustomResource(
-        f"scrape-{served.project}",
+        f"monitoring-{served.project}-scrape",
         api_version="monitoring.googleapis.com/v1",
         kind="PodMonitoring",
         metadata=k8s.meta.v1.ObjectMetaArgs(name=server_name(served.project), namespace=served.namespace, labels=selector),
@@ -107,7 +107,7 @@ def alert_policy(
 ) -> gcp.monitoring.AlertPolicy:
     """One rule as a policy of one PromQL condition (Cloud Monitoring allows no more with PromQL)."""
     return gcp.monitoring.AlertPolicy(
-        f"alert-{rule.project}-{rule.alert}",
+        f"monitoring-{rule.project}-{rule.alert}",
         project=args.gcp_project,
         display_name=f"{args.stack_name} {rule.project}: {rule.alert}",
         combiner="OR",
@@ -144,7 +144,7 @@ def notification_channels(
     what they reach, so that adding or removing one leaves the others be."""
     emails = [
         gcp.monitoring.NotificationChannel(
-            f"notify-{address}",
+            f"monitoring-notify-{address}",
             project=args.gcp_project,
             type="email",
             display_name=f"{args.stack_name} alerts: {address}",
@@ -156,7 +156,7 @@ def notification_channels(
     webhooks = [
         gcp.monitoring.NotificationChannel(
             # A URL's "://" has no place in a resource name; a digest of it names it as steadily.
-            f"notify-webhook-{hashlib.sha256(url.encode()).hexdigest()[:12]}",
+            f"monitoring-notify-webhook-{hashlib.sha256(url.encode()).hexdigest()[:12]}",
             project=args.gcp_project,
             type="webhook_tokenauth",
             display_name=f"{args.stack_name} alerts: webhook {url.split('/')[2]}",

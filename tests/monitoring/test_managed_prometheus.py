@@ -80,20 +80,20 @@ def test_each_project_is_scraped_by_its_own_pod_monitoring(run_with: RunWith) ->
     recording = run_with("prod", **DIGITS_SERVED)
     scrapes = {r.name: r.inputs for r in recording.of_type(POD_MONITORING)}
     assert {name: s["spec"]["selector"]["matchLabels"]["mlops/project"] for name, s in scrapes.items()} == {
-        "scrape-digits": "digits",
-        "scrape-iris": "iris",
+        "monitoring-digits-scrape": "digits",
+        "monitoring-iris-scrape": "iris",
     }
     assert [custom_resource_problems(s) for s in scrapes.values()] == [[], []]
 
 
 def test_every_iris_rule_is_one_alert_policy(prod: Recording) -> None:
-    assert sorted(policies(prod)) == sorted(f"alert-iris-{rule.alert}" for rule in serving_rules(PROD_IRIS))
+    assert sorted(policies(prod)) == sorted(f"monitoring-iris-{rule.alert}" for rule in serving_rules(PROD_IRIS))
     assert len(policies(prod)) == 7
 
 
 @pytest.mark.parametrize("rule", serving_rules(PROD_IRIS), ids=lambda rule: rule.alert)
 def test_alert_policy_renders_its_rule_unchanged(prod: Recording, rule: Any) -> None:
-    policy = policies(prod)[f"alert-iris-{rule.alert}"]
+    policy = policies(prod)[f"monitoring-iris-{rule.alert}"]
     assert policy["conditions"] == [
         {
             "displayName": rule.alert,
@@ -123,23 +123,23 @@ def test_alert_policy_renders_its_rule_unchanged(prod: Recording, rule: Any) -> 
 
 def test_no_ready_replica_is_a_critical_policy_after_five_minutes(prod: Recording) -> None:
     # One rule spelled out, so that a change to the rules' rendering cannot hide behind serving_rules().
-    condition = policies(prod)["alert-iris-ModelServerDown"]["conditions"][0]["conditionPrometheusQueryLanguage"]
+    condition = policies(prod)["monitoring-iris-ModelServerDown"]["conditions"][0]["conditionPrometheusQueryLanguage"]
     assert (condition["query"], condition["duration"]) == (
         'max by (namespace, deployment) (kube_deployment_status_replicas_available{namespace="mlops-prod", '
         'deployment="iris-server"}) < 1',
         "300s",
     )
-    assert policies(prod)["alert-iris-ModelServerDown"]["severity"] == "CRITICAL"
+    assert policies(prod)["monitoring-iris-ModelServerDown"]["severity"] == "CRITICAL"
 
 
 def test_a_training_failure_alerts_at_once(prod: Recording) -> None:
-    condition = policies(prod)["alert-iris-TrainingFailed"]["conditions"][0]["conditionPrometheusQueryLanguage"]
+    condition = policies(prod)["monitoring-iris-TrainingFailed"]["conditions"][0]["conditionPrometheusQueryLanguage"]
     assert condition["duration"] == "0s"
 
 
 def test_a_threshold_from_config_sets_the_policy_duration(run_with: RunWith) -> None:
     recording = run_with("prod", **{"mlops:projects": {"iris": {"serve": {"alerts": {"errorMinutes": 15}}}}})
-    condition = policies(recording)["alert-iris-ModelServerErrors"]["conditions"][0]["conditionPrometheusQueryLanguage"]
+    condition = policies(recording)["monitoring-iris-ModelServerErrors"]["conditions"][0]["conditionPrometheusQueryLanguage"]
     assert condition["duration"] == "900s"
 
 
@@ -152,15 +152,15 @@ def test_prod_notifies_nobody_until_notify_lists_someone(prod: Recording) -> Non
 
 def test_each_email_and_https_url_is_a_notification_channel(run_with: RunWith) -> None:
     recording = run_with("prod", **NOTIFIED)
-    webhook = f"notify-webhook-{hashlib.sha256(b'https://chat.example.com/hooks/T0K3N').hexdigest()[:12]}"
+    webhook = f"monitoring-notify-webhook-{hashlib.sha256(b'https://chat.example.com/hooks/T0K3N').hexdigest()[:12]}"
     assert {r.name: r.inputs for r in recording.of_type(CHANNEL)} == {
-        "notify-oncall@example.com": {
+        "monitoring-notify-oncall@example.com": {
             "project": PROJECT,
             "type": "email",
             "displayName": "mlops-prod alerts: oncall@example.com",
             "labels": {"email_address": "oncall@example.com"},
         },
-        "notify-ml-team@example.com": {
+        "monitoring-notify-ml-team@example.com": {
             "project": PROJECT,
             "type": "email",
             "displayName": "mlops-prod alerts: ml-team@example.com",
@@ -230,8 +230,8 @@ def test_dev_on_gke_is_watched_the_same_way_in_its_own_namespace_and_project(run
         "mlops-dev",
     )
     assert sorted(policies(recording)) == [
-        "alert-iris-ModelServerDown", "alert-iris-ModelServerErrors", "alert-iris-ModelServerSaturated",
-        "alert-iris-ModelServerSlow", "alert-iris-ModelStale", "alert-iris-TrainingFailed",
+        "monitoring-iris-ModelServerDown", "monitoring-iris-ModelServerErrors", "monitoring-iris-ModelServerSaturated",
+        "monitoring-iris-ModelServerSlow", "monitoring-iris-ModelStale", "monitoring-iris-TrainingFailed",
     ]
     assert {(p["project"], p["displayName"].split(" ")[0]) for p in policies(recording).values()} == {("mlops-dev-123456", "mlops-dev")}
 
@@ -241,9 +241,9 @@ def test_a_new_threshold_updates_its_policy_in_place(prod: Recording, run_with: 
     # the policy keeps its incidents and snoozes.
     head = run_with("prod", **{"mlops:monitoring": {"alerts": {"errorMinutes": 15}}})
     changes = {c.name: c for c in diff_between("prod", prod, head).changes if c.type == ALERT_POLICY}
-    assert {name: c.action for name, c in changes.items()} == {"alert-iris-ModelServerErrors": "update"}
+    assert {name: c.action for name, c in changes.items()} == {"monitoring-iris-ModelServerErrors": "update"}
     # The wait, and the summary that names it.
-    assert [p.path for p in changes["alert-iris-ModelServerErrors"].properties] == [
+    assert [p.path for p in changes["monitoring-iris-ModelServerErrors"].properties] == [
         "conditions[0].conditionPrometheusQueryLanguage.duration", "documentation.content",
     ]
-    assert [p.forces_replacement for p in changes["alert-iris-ModelServerErrors"].properties] == [False, False]
+    assert [p.forces_replacement for p in changes["monitoring-iris-ModelServerErrors"].properties] == [False, False]
