@@ -1,6 +1,7 @@
 """The mlops stack, top to bottom: config; providers; storage, registry and images; the cluster and
 the training backend, each chosen once (components/clusters.py, components/training_backends.py);
-each project's serving and training on them; the exports. See README.md and stacks/."""
+each project's serving and training on them, and its monitoring (components/monitoring_backends.py);
+the exports. See README.md and stacks/."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from components.clusters import Cluster, cluster_for, runs_on_gke
 from components.config import StackConfig
 from components.images import ContainerImages
 from components.migration import renamed
+from components.monitoring_backends import served_projects, serving_monitor_for
 from components import pull_secret_renewer, training_cronjob
 from components.namespace import PodBudget, WorkloadNamespace, WorkloadNamespaceArgs
 from components.pods import Placement
@@ -283,6 +285,11 @@ def main() -> None:
         cfg, name_prefix=name_prefix, cluster=cluster, registry=registry, storage=storage, opts=on_cluster
     )
     servers = model_servers(cfg, image_ref=images.refs["serve"], placement=placement, cluster=cluster, opts=on_cluster)
+    # Each served project scraped and its alert rules evaluated, the way the cluster kind allows.
+    monitor = serving_monitor_for(cfg, namespace=name_prefix, on_cluster=on_cluster, on_gcp=providers.on_gcp)
+    if monitor is not None:
+        for served in served_projects(cfg, namespace=name_prefix):
+            monitor.watch(served)
     training = training_backend_for(
         cfg, name_prefix=name_prefix, storage=storage, registry=registry,
         image_refs={name: training_image_ref(name, train, images.refs) for name, train in trainings_of(cfg).items()},

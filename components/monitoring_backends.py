@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import pulumi
+
 from components.config import StackConfig
 from components.monitoring.alert_rules import ServedProject
+from components.monitoring.managed_prometheus import ManagedPrometheus, ManagedPrometheusArgs
+from components.project_names import name_prefix
 
 
 class ServingMonitor(Protocol):
@@ -38,3 +42,31 @@ def served_projects(cfg: StackConfig, *, namespace: str) -> list[ServedProject]:
         for name, project in cfg.projects.items()
         if project.serve is not None
     ]
+
+
+def serving_monitor_for(
+    cfg: StackConfig, *, namespace: str, on_cluster: pulumi.ResourceOptions, on_gcp: pulumi.ResourceOptions
+) -> ServingMonitor | None:
+    """The stack's one way of watching its served projects, or None where nothing scrapes them."""
+    match cfg.monitoring.scraping_on(cfg.serving.cluster):
+        case "managed-prometheus":
+            return managed_prometheus(cfg, namespace=namespace, opts=on_cluster.merge(on_gcp))
+        case _:
+            return None
+
+
+def managed_prometheus(cfg: StackConfig, *, namespace: str, opts: pulumi.ResourceOptions) -> ManagedPrometheus:
+    """GKE's: `opts` carry the cluster's `kubernetes` provider and the stack's `gcp` one."""
+    if cfg.gke.project is None:
+        raise ValueError("managed-prometheus needs gke.project, the GKE cluster's Google Cloud project")
+    return ManagedPrometheus(
+        "monitoring",
+        ManagedPrometheusArgs(
+            gcp_project=cfg.gke.project,
+            stack_name=name_prefix(cfg.project, cfg.stack),
+            notify=cfg.monitoring.notify,
+            dashboard_projects=[served.project for served in served_projects(cfg, namespace=namespace)],
+            namespace=namespace,
+        ),
+        opts=opts,
+    )

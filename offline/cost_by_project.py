@@ -1,7 +1,7 @@
 """Each ML project's share of a stack's idle cost and its own training run; the rest is shared.
 
 A resource belongs to a project by the `mlops/project` label (Kubernetes objects), the
-`ml-project` tag or label (cloud resources), or, for a Scheduler schedule (which takes no
+`ml-project` tag or label (cloud resources; an alert policy's user label), or, for a Scheduler schedule (which takes no
 tags), its name: the project's job definition name (components/project_names.py). A served
 project on the GKE cluster also holds CPU-pool nodes: as many as the program sizes the pool
 for it (components/gke/node_pools.py counts each project's pods on nodes of their own), each
@@ -89,7 +89,7 @@ def project_of(resource: Registration, job_definitions: dict[str, str]) -> str |
     metadata = inputs.get("metadata")
     if isinstance(metadata, dict) and (labels := metadata.get("labels")) and PROJECT_LABEL in labels:
         return str(labels[PROJECT_LABEL])
-    for key in ("tags", "labels"):
+    for key in ("tags", "labels", "userLabels"):
         marks = inputs.get(key)
         if isinstance(marks, dict) and PROJECT_TAG in marks:
             return str(marks[PROJECT_TAG])

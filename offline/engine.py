@@ -125,6 +125,13 @@ def _fake_id(*parts: str) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:17]
 
 
+_MONITORING_COLLECTIONS = {
+    "gcp:monitoring/notificationChannel:NotificationChannel": "notificationChannels",
+    "gcp:monitoring/alertPolicy:AlertPolicy": "alertPolicies",
+    "gcp:monitoring/dashboard:Dashboard": "dashboards",
+}
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     """Answers provider calls with plausible values, shaped like the real providers' outputs."""
 
@@ -258,6 +265,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state.update(name=inputs["repositoryId"], location=location, createTime="2026-01-01T00:00:00Z")
         elif args.typ == "gcp:projects/service:Service":
             resource_id = f"{project}/{inputs['service']}"
+        elif args.typ in _MONITORING_COLLECTIONS:
+            # Cloud Monitoring names its objects projects/<p>/<collection>/<number>; the id is the name.
+            number = str(int(_fake_id(args.typ, args.name), 16))
+            resource_id = f"projects/{project}/{_MONITORING_COLLECTIONS[args.typ]}/{number}"
+            state.update(name=resource_id)
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:

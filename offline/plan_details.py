@@ -96,7 +96,28 @@ def _document_details(*keys: str) -> Details:
     return details
 
 
+def _alert_query(inputs: dict[str, Any]) -> list[str]:
+    return [f"query: {condition['conditionPrometheusQueryLanguage'].get('query')}" for condition in inputs.get("conditions") or []
+            if isinstance(condition, dict) and isinstance(condition.get("conditionPrometheusQueryLanguage"), dict)]
+
+
+def _dashboard_groups(inputs: dict[str, Any]) -> list[str]:
+    """One line per group of a Cloud Monitoring dashboard: its title and its charts' titles."""
+    document = json_document(inputs.get("dashboardJson"))
+    tiles = _as_list((document or {}).get("mosaicLayout", {}).get("tiles")) if isinstance(document, dict) else []
+    groups: list[tuple[str, list[str]]] = []
+    for tile in tiles:
+        widget = (tile.get("widget") or {}) if isinstance(tile, dict) else {}
+        if "collapsibleGroup" in widget:
+            groups.append((str(widget.get("title")), []))
+        elif groups:
+            groups[-1][1].append(str(widget.get("title")))
+    return [f"group {title}: {', '.join(charts)}" for title, charts in groups]
+
+
 DETAILS: dict[str, Details] = {
+    "gcp:monitoring/alertPolicy:AlertPolicy": _alert_query,
+    "gcp:monitoring/dashboard:Dashboard": _dashboard_groups,
     "aws:iam/role:Role": _document_details("assumeRolePolicy"),
     "aws:iam/rolePolicy:RolePolicy": _document_details("policy"),
     "aws:iam/userPolicy:UserPolicy": _document_details("policy"),

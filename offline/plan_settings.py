@@ -240,6 +240,17 @@ SETTINGS: dict[str, Settings] = {
     },
     "gcp:projects/iAMMember:IAMMember": lambda i: {"role": i.get("role")},
     "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": lambda i: {"role": i.get("role")},
+    "kubernetes:monitoring.googleapis.com/v1:PodMonitoring": lambda i: {
+        "name": _get(i, "metadata", "name"),
+        "project": _get(i, "spec", "selector", "matchLabels", "mlops/project"),
+        "scrapes": [f"{e.get('port')}{e.get('path')} every {e.get('interval')}" for e in _get(i, "spec", "endpoints") or []],
+    },
+    "gcp:monitoring/alertPolicy:AlertPolicy": lambda i: {
+        "name": i.get("displayName"),
+        "severity": i.get("severity"),
+        "for": _get(i, "conditions", 0, "conditionPrometheusQueryLanguage", "duration"),
+        "notifies": len(i.get("notificationChannels") or []),
+    },
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda i: {"url": i.get("url"), "audiences": i.get("clientIdLists")},
     "aws:budgets/budget:Budget": _aws_budget,
     "gcp:billing/budget:Budget": _gcp_budget,

@@ -25,3 +25,9 @@ def iris_change(*, train: dict[str, Any] | None = None, serve: dict[str, Any] | 
     """The `run_with` change of some of iris's train and serve settings: `run_with("dev", **iris_change(train={...}))`."""
     project = {**({"train": train} if train else {}), **({"serve": serve} if serve else {})}
     return {"mlops:projects": {"iris": project}}
+
+IRIS_ALERTS = (
+    "ModelServerDegraded", "ModelServerDown", "ModelServerErrors", "ModelServerSaturated", "ModelServerSlow",
+    "ModelStale", "TrainingFailed",
+)
+"""iris's alert rules in prod, each a Cloud Monitoring alert policy on GKE ($1.50 a month: one condition)."""

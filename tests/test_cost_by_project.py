@@ -11,7 +11,9 @@ from offline.cost_by_project import by_project, project_of
 from offline.engine import Recording
 from offline.stack_cost import stack_cost
 from tests.registrations import reg
-from tests.support import RunWith
+from tests.support import IRIS_ALERTS, RunWith
+
+IRIS_ALERT_POLICIES = {f"monitoring-iris-{alert}": 1.5 for alert in IRIS_ALERTS}
 
 SMALL: dict[str, Any] = {
     "train": {"source": "images/train", "data": "builtin:digits", "gpus": 0, "timeoutMinutes": 120},
@@ -25,17 +27,20 @@ def test_prod_splits_its_idle_cost_into_iris_and_the_shared_rest(prod: Recording
     (iris,) = cost.projects
     assert iris.project == "iris" and iris.nodes is not None
     assert (iris.nodes.count, iris.nodes.machine, round(iris.nodes.monthly, 2)) == (2, "e2-standard-2", 109.87)
-    assert [(r.name, r.monthly) for r in iris.resources if r.monthly] == [("serving-iris-service", 18.25)]
-    assert iris.idle_monthly == 128.12
+    assert [(r.name, r.monthly) for r in iris.resources if r.monthly] == [
+        *IRIS_ALERT_POLICIES.items(), ("serving-iris-service", 18.25)
+    ]
+    assert iris.idle_monthly == 138.62
     assert cost.shared == [("gke-nat", 3.65), ("gke", 73.0), ("data-backup-key", 1.0), ("data-key", 1.0)]
     assert cost.shared_monthly == 78.65 == round(sum(usd for _, usd in cost.shared), 2)
-    assert round(iris.idle_monthly + cost.shared_monthly, 2) == cost.idle_monthly == 206.77
+    assert round(iris.idle_monthly + cost.shared_monthly, 2) == cost.idle_monthly == 217.27
 
 
 def test_prod_keeps_its_idle_total_and_each_part(prod: Recording) -> None:
     billed = {r.name: r.monthly for r in stack_cost("prod", prod.resources).resources if r.monthly}
     assert billed == {
         "gke-nat": 5.69, "gke": 73.0, "gke-cpu": 107.83, "serving-iris-service": 18.25, "data-backup-key": 1.0, "data-key": 1.0,
+        **IRIS_ALERT_POLICIES,
     }
 
 
@@ -64,7 +69,7 @@ def test_two_projects_hold_the_whole_cpu_pool_and_each_its_own_load_balancer(run
     # Six 250m pods fit an e2-standard-2 (1530m free): digits' two replicas hold one node, iris' two cores two.
     assert (digits.nodes.count, iris.nodes.count) == (1, 2)
     assert [r.monthly for r in cost.resources if r.name == "gke-cpu"] == [161.74]  # 3 nodes: exactly theirs
-    assert (digits.idle_monthly, iris.idle_monthly, cost.shared_monthly, cost.idle_monthly) == (73.19, 128.12, 78.65, 279.96)
+    assert (digits.idle_monthly, iris.idle_monthly, cost.shared_monthly, cost.idle_monthly) == (83.69, 138.62, 78.65, 300.96)
 
 
 def test_each_project_prices_a_run_up_to_its_own_deadline(run_with: RunWith) -> None:
@@ -86,6 +91,7 @@ def test_a_cluster_project_without_gpus_is_not_priced_on_the_gpu_pool(run_with: 
         (reg("kubernetes:apps/v1:Deployment", metadata={"labels": {"mlops/project": "a"}}), "a"),
         (reg("aws:iam/role:Role", tags={"ml-project": "b", "project": "mlops"}), "b"),
         (reg("gcp:serviceaccount/account:Account", labels={"ml-project": "c"}), "c"),
+        (reg("gcp:monitoring/alertPolicy:AlertPolicy", userLabels={"ml-project": "e"}), "e"),
         (reg("aws:scheduler/schedule:Schedule", name="mlops-s-d-train"), "d"),
         (reg("aws:scheduler/schedule:Schedule", name="mlops-s-other"), None),
         (reg("aws:iam/role:Role", tags={"project": "mlops"}), None),

@@ -19,14 +19,21 @@ def prod_with_gcp_budget() -> Recording:
     return run_program("prod", stack_config_with("prod", {"mlops:monitoring": budget}))
 
 
-def gcp_types(recording: Recording) -> set[str]:
-    return {r.type for r in recording.resources if r.type.startswith("gcp:")}
+@pytest.fixture(scope="module")
+def prod_notifying() -> Recording:
+    """prod once monitoring.notify lists someone: its alert policies then notify channels of their own."""
+    return run_program("prod", stack_config_with("prod", {"mlops:monitoring": {"notify": {"emails": ["oncall@example.com"]}}}))
 
 
-def test_every_gcp_type_prod_registers_is_mapped(prod: Recording, prod_with_gcp_budget: Recording) -> None:
+def gcp_types(*recordings: Recording) -> set[str]:
+    return {r.type for recording in recordings for r in recording.resources if r.type.startswith("gcp:")}
+
+
+def test_every_gcp_type_prod_registers_is_mapped(
+    prod: Recording, prod_notifying: Recording, prod_with_gcp_budget: Recording
+) -> None:
     # An unmapped type has no role behind it: the first `up` would stop on a 403.
-    for recording in (prod, prod_with_gcp_budget):
-        assert gcp_types(recording) - DOC["types"].keys() == set()
+    assert gcp_types(prod, prod_notifying, prod_with_gcp_budget) - DOC["types"].keys() == set()
 
 
 def test_every_mapped_role_is_granted_in_the_doc() -> None:
@@ -42,11 +49,19 @@ def test_the_billing_account_roles_are_exactly_what_a_cloud_billing_budget_adds(
     assert added == set(DOC["billingAccountRoles"]) == {"roles/billing.costsManager"}
 
 
-def test_every_granted_role_is_needed(prod: Recording) -> None:
+def test_every_granted_role_is_needed(prod: Recording, prod_notifying: Recording) -> None:
     # A role no registered type needs is a grant nobody reviews.
-    used = {r.type for r in prod.resources if r.type.startswith("gcp:")}
-    needed = {role for type_ in used for role in DOC["types"][type_]}
+    needed = {role for type_ in gcp_types(prod, prod_notifying) for role in DOC["types"][type_]}
     assert set(DOC["roles"]) == needed
+
+
+def test_monitoring_is_granted_per_kind_of_object_not_monitoring_editor() -> None:
+    # roles/monitoring.editor could also write metrics, uptime checks and snoozes.
+    assert {type_: DOC["types"][type_] for type_ in DOC["types"] if type_.startswith("gcp:monitoring/")} == {
+        "gcp:monitoring/alertPolicy:AlertPolicy": ["roles/monitoring.alertPolicyEditor"],
+        "gcp:monitoring/notificationChannel:NotificationChannel": ["roles/monitoring.notificationChannelEditor"],
+        "gcp:monitoring/dashboard:Dashboard": ["roles/monitoring.dashboardEditor"],
+    }
 
 
 def test_project_iam_admin_may_grant_exactly_the_node_roles(prod: Recording) -> None:

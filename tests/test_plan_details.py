@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -38,3 +39,20 @@ def test_security_group_rules_name_ports_peers_and_nobody() -> None:
 
 def test_a_default_security_group_shows_its_rules_too() -> None:
     assert details(reg("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "d")) == ["ingress: none", "egress: none"]
+
+
+def test_an_alert_policy_shows_its_query() -> None:
+    condition = {"displayName": "Down", "conditionPrometheusQueryLanguage": {"query": "up < 1", "duration": "300s"}}
+    assert details(reg("gcp:monitoring/alertPolicy:AlertPolicy", "a", conditions=[condition])) == ["query: up < 1"]
+
+
+def test_a_cloud_monitoring_dashboard_shows_each_group_and_its_charts() -> None:
+    tiles = [
+        {"widget": {"title": "iris", "collapsibleGroup": {}}},
+        {"widget": {"title": "Request rate", "xyChart": {}}},
+        {"widget": {"title": "Errors", "xyChart": {}}},
+        {"widget": {"title": "digits", "collapsibleGroup": {}}},
+        {"widget": {"title": "Request rate", "xyChart": {}}},
+    ]
+    dashboard = reg("gcp:monitoring/dashboard:Dashboard", "d", dashboardJson=json.dumps({"mosaicLayout": {"tiles": tiles}}))
+    assert details(dashboard) == ["group iris: Request rate, Errors", "group digits: Request rate"]

@@ -109,6 +109,8 @@ SHOWN: dict[str, list[str]] = {
     'aws:ec2/natGateway:NatGateway': ['subnet', 'eip'],
     'aws:budgets/budget:Budget': ['name', 'limit', 'counts', 'alerts'],
     'gcp:billing/budget:Budget': ['billingAccount', 'amount', 'projects', 'alerts'],
+    'kubernetes:monitoring.googleapis.com/v1:PodMonitoring': ['name', 'project', 'scrapes'],
+    'gcp:monitoring/alertPolicy:AlertPolicy': ['name', 'severity', 'for', 'notifies'],
 }
 
 

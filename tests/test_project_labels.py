@@ -18,8 +18,9 @@ from offline.values import reveal
 
 PROJECTS = ("iris", "digits")
 DIGITS = {"train": {"source": "images/train", "data": "builtin:digits"}, "serve": {"cpu": "250m", "memory": "256Mi", "minReplicas": 2}}
-# Every registration of a project is named after it: serving-<project>-..., training-<project>-...
-OWNER = re.compile(rf"^(?:serving|training)-({'|'.join(PROJECTS)})(?:-|$)")
+# Every registration of a project is named after it: serving-<project>-..., training-<project>-...,
+# monitoring-<project>-...
+OWNER = re.compile(rf"^(?:serving|training|monitoring)-({'|'.join(PROJECTS)})(?:-|$)")
 
 # Types a project has that the cloud API gives no tags: an inline policy, a key, a Scheduler schedule.
 UNTAGGABLE = {
@@ -63,6 +64,9 @@ SHARED_PROD = SHARED_BOTH | {
     # one cluster: its network, node pools (sized for every project), nodes' identity, and the AWS trust of its issuer
     "gke", "gke-network", "gke-subnet", "gke-router", "gke-nat", "gke-cpu", "gke-gpu", "gke-nodes",
     "gke-nodes-container-defaultNodeServiceAccount", "gke-nodes-pull-images", "gke-identity-oidc",
+    # one Cloud Monitoring dashboard, a group per project (the notification channels, with
+    # monitoring.notify set, are the stack's too)
+    "monitoring-dashboard",
 }
 
 
@@ -80,8 +84,9 @@ def marks(registration: Registration) -> list[str | None]:
     jobs' templates), a cloud resource's tags (AWS) or labels (GCP)."""
     inputs: dict[str, Any] = reveal(registration.inputs)
     if not registration.type.startswith("kubernetes:"):
-        # An image's `tags` are its references, a list: no cost allocation there.
-        tags = inputs.get("tags") or inputs.get("labels")
+        # An image's `tags` are its references, a list: no cost allocation there. An alert
+        # policy's own labels are `userLabels`.
+        tags = inputs.get("tags") or inputs.get("labels") or inputs.get("userLabels")
         return [tags.get(PROJECT_TAG) if isinstance(tags, dict) else None]
     spec = inputs.get("spec") or {}
     templates = [spec.get("template"), spec.get("jobTemplate"), ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template")]

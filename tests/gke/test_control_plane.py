@@ -98,7 +98,8 @@ def test_control_plane_is_zonal_and_nodes_span_the_zones(prod: Recording) -> Non
 
 def test_refresh_never_replaces_the_cluster_for_the_removed_default_pool(prod: Recording) -> None:
     # After remove_default_node_pool, GKE reports no nodeConfig; diffed, the provider would plan a
-    # replacement of the prod cluster (ForceNew) on every refresh.
+    # replacement of the prod cluster (ForceNew) on every refresh. Nothing else is ignored: a
+    # monitoringConfig change still reaches GKE (in place).
     assert prod.one(CLUSTER).ignore_changes == ("nodeConfig",)
 
 
@@ -141,6 +142,16 @@ def test_dev_workload_identity_uses_the_dev_project_pool(dev_on_gke: Recording) 
     assert cluster(dev_on_gke)["workloadIdentityConfig"] == {"workloadPool": "mlops-dev-123456.svc.id.goog"}
 
 
-def test_cluster_leaves_logging_and_monitoring_at_gke_defaults(prod: Recording) -> None:
-    # Unset, GKE collects system and workload logs and system metrics; a partial config would drop workload logs.
-    assert ("loggingConfig" in cluster(prod), "monitoringConfig" in cluster(prod)) == (False, False)
+def test_cluster_leaves_logging_at_gke_defaults(prod: Recording) -> None:
+    # Unset, GKE collects system and workload logs; a partial config would drop workload logs.
+    assert "loggingConfig" not in cluster(prod)
+
+
+def test_cluster_collects_prometheus_metrics_and_the_kube_state_metrics_the_rules_read(prod: Recording) -> None:
+    # Managed collection scrapes the PodMonitorings; HPA, POD and DEPLOYMENT are GKE's managed kube
+    # state metrics packages behind the replica, saturation and training-failure rules.
+    assert cluster(prod)["monitoringConfig"] == {
+        "enableComponents": ["SYSTEM_COMPONENTS", "HPA", "POD", "DEPLOYMENT"],
+        "managedPrometheus": {"enabled": True},
+    }
+
