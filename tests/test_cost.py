@@ -37,6 +37,7 @@ def test_make_cost_json_carries_the_projects_and_one_more(capsys: pytest.Capture
     prod = json.loads(capsys.readouterr().out)["prod"]
     assert (prod["projects"]["iris"]["idleMonthlyUsd"], prod["sharedIdleMonthlyUsd"]) == (138.62, 78.65)
     assert prod["projects"]["iris"]["servingNodes"] == {"count": 2, "machineType": "e2-standard-2", "monthlyUsd": 109.87}
+    assert (prod["oneMoreServedProject"]["like"], prod["oneMoreServedProject"]["idleMonthlyUsd"]) == ("iris", 138.63)
 
 
 def test_make_cost_prints_each_stacks_budget_against_its_estimate(capsys: pytest.CaptureFixture[str]) -> None:
@@ -76,4 +77,3 @@ def test_a_stack_with_another_config_problem_still_fails(
     monkeypatch.setattr(cost_module, "stack_config", lambda stack: {**stack_config(stack), "mlops:environment": "staging"})
     assert cost_main(["--stack", "dev"]) == 2
     assert "stack dev: failed: " in capsys.readouterr().err
-    assert (prod["oneMoreServedProject"]["like"], prod["oneMoreServedProject"]["idleMonthlyUsd"]) == ("iris", 138.63)
