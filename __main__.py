@@ -16,6 +16,7 @@ from components.clusters import Cluster, cluster_for, runs_on_gke
 from components.config import StackConfig
 from components.images import ContainerImages
 from components.migration import renamed
+from components.monitoring.notifications import NotificationTopic, NotificationTopicArgs
 from components import pull_secret_renewer, training_cronjob
 from components.namespace import PodBudget, WorkloadNamespace, WorkloadNamespaceArgs
 from components.pods import Placement
@@ -72,6 +73,17 @@ def data_bucket(cfg: StackConfig, *, name_prefix: str, providers: Providers) -> 
             key_deletion_window_days=cfg.key_deletion_window_days,
             log_access=cfg.is_prod,
             backup_provider=providers.backup,
+        ),
+        opts=providers.in_region,
+    )
+
+
+def notification_topic(cfg: StackConfig, *, name_prefix: str, providers: Providers) -> NotificationTopic:
+    """The stack's one SNS topic: Batch failures, dead-letter alarms and the budget publish to it."""
+    return NotificationTopic(
+        "notifications",
+        NotificationTopicArgs(
+            name_prefix=name_prefix, notify=cfg.monitoring.notify, key_deletion_window_days=cfg.key_deletion_window_days
         ),
         opts=providers.in_region,
     )
@@ -160,6 +172,7 @@ def namespace_budgets(cfg: StackConfig, *, renews_pull_secret: bool) -> list[Pod
 def stack_outputs(
     *,
     storage: DataBucket,
+    notifications: NotificationTopic,
     registry: ContainerRegistry,
     images: ContainerImages,
     cluster: Cluster,
@@ -172,7 +185,7 @@ def stack_outputs(
     if storage.backup_bucket_name is not None:
         outputs["backupBucketName"] = storage.backup_bucket_name
     outputs |= {"registryUrls": registry.repository_urls, "imageRefs": images.refs, **cluster.exports}
-    outputs |= {"servingNamespace": namespace.name, **training.exports}
+    outputs |= {"servingNamespace": namespace.name, "notificationTopicArn": notifications.topic_arn, **training.exports}
     outputs["projects"] = {
         name: project_outputs(name, servers.get(name), training=training, cluster=cluster)
         for name in sorted({*servers, *training.train_now_commands})
@@ -246,6 +259,7 @@ def main() -> None:
     providers = providers_for(cfg)
 
     storage = data_bucket(cfg, name_prefix=name_prefix, providers=providers)
+    notifications = notification_topic(cfg, name_prefix=name_prefix, providers=providers)
     registry = registry_for(cfg, name_prefix=name_prefix, providers=providers)
     images = container_images(cfg, registry=registry, opts=providers.in_region)
 
@@ -261,11 +275,12 @@ def main() -> None:
     training = training_backend_for(
         cfg, name_prefix=name_prefix, storage=storage, registry=registry,
         image_refs={name: training_image_ref(name, train, images.refs) for name, train in trainings_of(cfg).items()},
-        cluster=cluster, placement=placement, in_region=providers.in_region, on_cluster=on_cluster,
+        cluster=cluster, placement=placement, notification_topic_arn=notifications.topic_arn,
+        in_region=providers.in_region, on_cluster=on_cluster,
     )
 
     outputs = stack_outputs(
-        storage=storage, registry=registry, images=images, cluster=cluster, namespace=namespace, servers=servers, training=training
+        storage=storage, notifications=notifications, registry=registry, images=images, cluster=cluster, namespace=namespace, servers=servers, training=training
     )
     for name, value in outputs.items():
         pulumi.export(name, value)
