@@ -3,7 +3,8 @@ services publish to and `monitoring.notify` subscribes to.
 
 EventBridge rules, CloudWatch alarms and AWS Budgets cannot publish to a topic under the
 AWS-managed aws/sns key, whose policy they cannot be added to: the topic has a
-customer-managed key whose policy lets those three services use it for this account only.
+customer-managed key whose policy lets those three services use it, for this account and topic
+only.
 """
 
 from __future__ import annotations
@@ -57,15 +58,15 @@ class Publishers:
         """The account as a principal: what it is allowed, its IAM policies hand on to its users and roles."""
         return pulumi.Output.concat("arn:", self.partition, ":iam::", self.account, ":root")
 
+    def arn(self, service: str, resource: str) -> pulumi.Output[str]:
+        """An ARN of this account and region."""
+        return pulumi.Output.concat("arn:", self.partition, f":{service}:", self.region, ":", self.account, f":{resource}")
+
     def source_arns(self) -> dict[str, pulumi.Output[str]]:
         """Per publishing service, the ARNs it may publish for: this stack's rules and alarms, this account's budgets."""
         return {
-            "events.amazonaws.com": pulumi.Output.concat(
-                "arn:", self.partition, ":events:", self.region, ":", self.account, f":rule/{self.name_prefix}-*"
-            ),
-            "cloudwatch.amazonaws.com": pulumi.Output.concat(
-                "arn:", self.partition, ":cloudwatch:", self.region, ":", self.account, f":alarm:{self.name_prefix}-*"
-            ),
+            "events.amazonaws.com": self.arn("events", f"rule/{self.name_prefix}-*"),
+            "cloudwatch.amazonaws.com": self.arn("cloudwatch", f"alarm:{self.name_prefix}-*"),
             "budgets.amazonaws.com": pulumi.Output.concat("arn:", self.partition, ":budgets::", self.account, ":*"),
         }
 
@@ -95,17 +96,19 @@ class NotificationTopic(pulumi.ComponentResource):
             region=aws.get_region_output(opts=invoke).region,
             name_prefix=args.name_prefix,
         )
+        topic_name = f"{args.name_prefix}-notifications"
         key = aws.kms.Key(
             f"{name}-key",
             description=f"Encrypts the {args.name_prefix} notification topic",
             enable_key_rotation=True,
             deletion_window_in_days=args.key_deletion_window_days,
-            policy=pulumi.Output.json_dumps(key_policy(publishers)),
+            # The topic's ARN as SNS will give it: the topic needs the key first.
+            policy=pulumi.Output.json_dumps(key_policy(publishers, publishers.arn("sns", topic_name))),
             opts=child,
         )
         topic = aws.sns.Topic(
             name,
-            name=f"{args.name_prefix}-notifications",
+            name=topic_name,
             kms_master_key_id=key.arn,
             opts=child,
         )
@@ -136,20 +139,33 @@ def subscription_name(name: str, protocol: str, endpoint: str) -> str:
     return f"{name}-{protocol}-{hashlib.sha256(endpoint.encode()).hexdigest()[:8]}"
 
 
-def key_policy(publishers: Publishers) -> dict[str, Any]:
+def key_policy(publishers: Publishers, topic_arn: pulumi.Input[str]) -> dict[str, Any]:
     """The account administers the key through IAM; the publishing services may only encrypt and
-    decrypt with it, and only for this account."""
+    decrypt with it: alarms and budgets for this account, EventBridge for this topic.
+
+    EventBridge's KMS requests for an SNS target carry no aws:SourceAccount or aws:SourceArn, so a
+    statement conditioned on them would refuse every failure notice, silently; SNS passes the
+    topic's ARN as the encryption context (aws:sns:topicArn), which scopes EventBridge instead.
+    """
     return {
         "Version": "2012-10-17",
         "Statement": [
             {"Sid": "AccountAdministersTheKey", "Effect": "Allow", "Principal": {"AWS": publishers.root}, "Action": "kms:*", "Resource": "*"},
             {
-                "Sid": "PublishersEncryptForThisAccount",
+                "Sid": "AlarmsAndBudgetsEncryptForThisAccount",
                 "Effect": "Allow",
-                "Principal": {"Service": list(PUBLISHERS)},
+                "Principal": {"Service": ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]},
                 "Action": KEY_USE,
                 "Resource": "*",
                 "Condition": {"StringEquals": {"aws:SourceAccount": publishers.account}},
+            },
+            {
+                "Sid": "RulesEncryptForThisTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": KEY_USE,
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}},
             },
         ],
     }

@@ -60,8 +60,10 @@ def test_the_key_rotates_and_waits_the_stacks_window_before_deletion(request: py
     assert (key["enableKeyRotation"], key["deletionWindowInDays"]) == (True, days)
 
 
-def test_the_key_lets_the_account_administer_and_the_publishers_only_encrypt(dev: Recording) -> None:
-    policy = statements(dev.get("aws:kms/key:Key", "notifications-key").inputs["policy"])
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_key_lets_the_account_administer_and_the_publishers_only_encrypt(request: pytest.FixtureRequest, stack: str) -> None:
+    policy = statements(request.getfixturevalue(stack).get("aws:kms/key:Key", "notifications-key").inputs["policy"])
+    use = ["kms:GenerateDataKey*", "kms:Decrypt"]
     assert policy == {
         "AccountAdministersTheKey": {
             "Sid": "AccountAdministersTheKey",
@@ -70,15 +72,31 @@ def test_the_key_lets_the_account_administer_and_the_publishers_only_encrypt(dev
             "Action": "kms:*",
             "Resource": "*",
         },
-        "PublishersEncryptForThisAccount": {
-            "Sid": "PublishersEncryptForThisAccount",
+        "AlarmsAndBudgetsEncryptForThisAccount": {
+            "Sid": "AlarmsAndBudgetsEncryptForThisAccount",
             "Effect": "Allow",
-            "Principal": {"Service": ["events.amazonaws.com", "cloudwatch.amazonaws.com", "budgets.amazonaws.com"]},
-            "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+            "Principal": {"Service": ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]},
+            "Action": use,
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}},
         },
+        # EventBridge's KMS calls carry no aws:SourceAccount/SourceArn: the topic's encryption context scopes it.
+        "RulesEncryptForThisTopic": {
+            "Sid": "RulesEncryptForThisTopic",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": use,
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic_arn(stack)}},
+        },
     }
+
+
+def test_the_key_policy_names_the_topic_as_it_is_created(dev: Recording) -> None:
+    # The key comes first, so its policy builds the topic's ARN: it must be the one SNS gives.
+    policy = statements(dev.get("aws:kms/key:Key", "notifications-key").inputs["policy"])
+    context = policy["RulesEncryptForThisTopic"]["Condition"]["StringEquals"]["kms:EncryptionContext:aws:sns:topicArn"]
+    assert context == dev.get(TOPIC, "notifications").state["arn"]
 
 
 def publish(service: str, source_arn: str, topic: str) -> dict[str, Any]:
