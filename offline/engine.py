@@ -204,7 +204,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state.update(arn=resource_id)
         elif args.typ == "aws:sns/topicSubscription:TopicSubscription":
             # A subscription's ARN is its topic's and an id; pending ones get one too (ReturnSubscriptionArn).
-            resource_id = f"{inputs['topic']}:{_fake_id(args.name)[:8]}-{_fake_id(args.name, 'sub')[:4]}"
+            digits = _fake_id(args.typ, args.name) + _fake_id(args.name, "subscription")
+            resource_id = f"{inputs['topic']}:{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:32]}"
             state.update(arn=resource_id, pendingConfirmation=True)
         elif args.typ == "aws:sqs/queue:Queue":
             resource_id = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{inputs['name']}"
