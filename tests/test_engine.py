@@ -9,6 +9,7 @@ tiny program with one resource of each specially answered type (tests/mock_progr
 from __future__ import annotations
 
 import dataclasses
+import re
 import gc
 from pathlib import Path
 from typing import Any

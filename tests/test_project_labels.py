@@ -27,10 +27,13 @@ UNTAGGABLE = {
     "aws:iam/userPolicy:UserPolicy": aws.iam.UserPolicy,
     "aws:iam/accessKey:AccessKey": aws.iam.AccessKey,
     "aws:scheduler/schedule:Schedule": aws.scheduler.Schedule,
+    "aws:cloudwatch/eventTarget:EventTarget": aws.cloudwatch.EventTarget,
 }
 # Shared by the stack's projects, so they name none. Both stacks: the namespace and what it holds for everyone.
 SHARED_NAMESPACE = {"workloads", "workloads-default-deny", "workloads-egress", "workloads-quota", "workloads-limits"}
-SHARED_DEV = SHARED_NAMESPACE | {
+# Both stacks: the notification topic every project's failures and the budget are told on.
+SHARED_NOTIFICATIONS = {"notifications", "notifications-key", "notifications-policy"}
+SHARED_DEV = SHARED_NAMESPACE | SHARED_NOTIFICATIONS | {
     # storage: one bucket, its key and its settings
     "data", "data-key", "data-key-alias", "data-ownership", "data-public-access", "data-versioning", "data-encryption",
     "data-lifecycle", "data-policy",
@@ -48,7 +51,7 @@ SHARED_DEV = SHARED_NAMESPACE | {
     "training-net-public-1", "training-net-default-sg", "training-net-public-default", "training-net-public-rta-0",
     "training-net-public-rta-1", "training-net-s3",
 }
-SHARED_PROD = SHARED_NAMESPACE | {
+SHARED_PROD = SHARED_NAMESPACE | SHARED_NOTIFICATIONS | {
     # storage: the bucket, its access logs and its replica in the backup region
     "data", "data-key", "data-key-alias", "data-ownership", "data-public-access", "data-versioning", "data-encryption",
     "data-lifecycle", "data-policy", "data-logging", "data-access-logs", "data-access-logs-ownership",
