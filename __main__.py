@@ -18,6 +18,7 @@ from components.config import StackConfig
 from components.images import ContainerImages
 from components.migration import renamed
 from components.monitoring_backends import served_projects, serving_monitor_for
+from components.monitoring.notifications import NotificationTopic, NotificationTopicArgs
 from components import pull_secret_renewer, training_cronjob
 from components.namespace import PodBudget, WorkloadNamespace, WorkloadNamespaceArgs
 from components.pods import Placement
@@ -75,6 +76,17 @@ def data_bucket(cfg: StackConfig, *, name_prefix: str, providers: Providers) -> 
             key_deletion_window_days=cfg.key_deletion_window_days,
             log_access=cfg.is_prod,
             backup_provider=providers.backup,
+        ),
+        opts=providers.in_region,
+    )
+
+
+def notification_topic(cfg: StackConfig, *, name_prefix: str, providers: Providers) -> NotificationTopic:
+    """The stack's one SNS topic: Batch failures, dead-letter alarms and the budget publish to it."""
+    return NotificationTopic(
+        "notifications",
+        NotificationTopicArgs(
+            name_prefix=name_prefix, notify=cfg.monitoring.notify, key_deletion_window_days=cfg.key_deletion_window_days
         ),
         opts=providers.in_region,
     )
@@ -175,18 +187,10 @@ def stack_budget(cfg: StackConfig, *, name_prefix: str, topic_arn: pulumi.Input[
     )
 
 
-def notification_topic_arn_until_notifications_land(
-    cfg: StackConfig, *, name_prefix: str, providers: Providers
-) -> pulumi.Output[str]:
-    """Stand-in for `notifications.topic_arn` (components/monitoring/notifications.py, issue 17), which
-    replaces it: the ARN of a topic named `<prefix>-notifications` in the stack's region and account."""
-    account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=providers.aws)).account_id
-    return account.apply(lambda number: f"arn:aws:sns:{cfg.aws_region}:{number}:{name_prefix}-notifications")
-
-
 def stack_outputs(
     *,
     storage: DataBucket,
+    notifications: NotificationTopic,
     registry: ContainerRegistry,
     images: ContainerImages,
     cluster: Cluster,
@@ -199,7 +203,7 @@ def stack_outputs(
     if storage.backup_bucket_name is not None:
         outputs["backupBucketName"] = storage.backup_bucket_name
     outputs |= {"registryUrls": registry.repository_urls, "imageRefs": images.refs, **cluster.exports}
-    outputs |= {"servingNamespace": namespace.name, **training.exports}
+    outputs |= {"servingNamespace": namespace.name, "notificationTopicArn": notifications.topic_arn, **training.exports}
     outputs["projects"] = {
         name: project_outputs(name, servers.get(name), training=training, cluster=cluster)
         for name in sorted({*servers, *training.train_now_commands})
@@ -273,6 +277,7 @@ def main() -> None:
     providers = providers_for(cfg)
 
     storage = data_bucket(cfg, name_prefix=name_prefix, providers=providers)
+    notifications = notification_topic(cfg, name_prefix=name_prefix, providers=providers)
     registry = registry_for(cfg, name_prefix=name_prefix, providers=providers)
     images = container_images(cfg, registry=registry, opts=providers.in_region)
 
@@ -293,14 +298,14 @@ def main() -> None:
     training = training_backend_for(
         cfg, name_prefix=name_prefix, storage=storage, registry=registry,
         image_refs={name: training_image_ref(name, train, images.refs) for name, train in trainings_of(cfg).items()},
-        cluster=cluster, placement=placement, in_region=providers.in_region, on_cluster=on_cluster,
+        cluster=cluster, placement=placement, notification_topic_arn=notifications.topic_arn,
+        in_region=providers.in_region, on_cluster=on_cluster,
     )
 
-    topic_arn = notification_topic_arn_until_notifications_land(cfg, name_prefix=name_prefix, providers=providers)
-    stack_budget(cfg, name_prefix=name_prefix, topic_arn=topic_arn, providers=providers)
+    stack_budget(cfg, name_prefix=name_prefix, topic_arn=notifications.topic_arn, providers=providers)
 
     outputs = stack_outputs(
-        storage=storage, registry=registry, images=images, cluster=cluster, namespace=namespace, servers=servers, training=training
+        storage=storage, notifications=notifications, registry=registry, images=images, cluster=cluster, namespace=namespace, servers=servers, training=training
     )
     for name, value in outputs.items():
         pulumi.export(name, value)

@@ -20,6 +20,8 @@ KUBERNETES_NAME_LIMIT = 63
 IAM_NAME_LIMIT = 64
 SCHEDULE_NAME_LIMIT = 64
 JOB_DEFINITION_NAME_LIMIT = 128
+EVENT_RULE_NAME_LIMIT = 64
+QUEUE_NAME_LIMIT = 80
 
 
 def name_prefix(project: str, stack: str) -> str:
@@ -52,6 +54,16 @@ def job_definition_name(prefix: str, project: str) -> str:
     return cloud_name(prefix, trainer_name(project))
 
 
+def failure_rule_name(prefix: str, project: str) -> str:
+    """The EventBridge rule that tells the stack's topic of the project's failed Batch jobs."""
+    return f"{prefix}-{project}-failed"
+
+
+def dead_letter_queue_name(prefix: str, project: str) -> str:
+    """The SQS queue that keeps the project's scheduled submits that never reached Batch."""
+    return f"{job_definition_name(prefix, project)}-dlq"
+
+
 def project_labels(project: str) -> dict[str, str]:
     """The label every Kubernetes object of a project carries (and its Deployment selects on)."""
     return {PROJECT_LABEL: project}
@@ -79,4 +91,6 @@ def derived_names(prefix: str, project: str) -> list[DerivedName]:
         DerivedName("IAM role/user name", cloud_name(prefix, trainer_name(project)), IAM_NAME_LIMIT),
         DerivedName("Scheduler schedule name", job_definition_name(prefix, project), SCHEDULE_NAME_LIMIT),
         DerivedName("Batch job definition name", job_definition_name(prefix, project), JOB_DEFINITION_NAME_LIMIT),
+        DerivedName("EventBridge rule name", failure_rule_name(prefix, project), EVENT_RULE_NAME_LIMIT),
+        DerivedName("SQS queue name", dead_letter_queue_name(prefix, project), QUEUE_NAME_LIMIT),
     ]

@@ -48,15 +48,20 @@ def training_backend_for(
     image_refs: Mapping[str, pulumi.Input[str]],
     cluster: Cluster,
     placement: Placement,
+    notification_topic_arn: pulumi.Input[str],
     in_region: pulumi.ResourceOptions,
     on_cluster: pulumi.ResourceOptions,
 ) -> TrainingBackend:
     """Batch with `compute.kind: ec2`; otherwise the cluster trains (gke on its GPU pool, none on its CPUs).
 
-    `image_refs` is each training project's image by digest.
+    `image_refs` is each training project's image by digest. Batch tells `notification_topic_arn`
+    of its failures; on the cluster, the alert rules watch the training Jobs instead.
     """
     if cfg.compute.kind == "ec2":
-        return batch_backend(cfg, name_prefix=name_prefix, storage=storage, registry=registry, image_refs=image_refs, opts=in_region)
+        return batch_backend(
+            cfg, name_prefix=name_prefix, storage=storage, registry=registry, image_refs=image_refs,
+            notification_topic_arn=notification_topic_arn, opts=in_region,
+        )
     return cronjob_backend(cfg, image_refs=image_refs, cluster=cluster, placement=placement, opts=on_cluster)
 
 
@@ -67,6 +72,7 @@ def batch_backend(
     storage: DataBucket,
     registry: ContainerRegistry,
     image_refs: Mapping[str, pulumi.Input[str]],
+    notification_topic_arn: pulumi.Input[str],
     opts: pulumi.ResourceOptions,
 ) -> TrainingBackend:
     """AWS Batch on EC2 GPU instances, which cost nothing between runs; one job per project."""
@@ -82,6 +88,7 @@ def batch_backend(
             bucket_arn=storage.bucket_arn,
             bucket_kms_key_arn=storage.kms_key_arn,
             train_repository_arn=registry.repository_arns["train"],
+            notification_topic_arn=notification_topic_arn,
             log_retention_days=90 if cfg.is_prod else 14,
         ),
         opts=opts,

@@ -207,6 +207,23 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif args.typ == "aws:cloudwatch/logGroup:LogGroup":
             resource_id = inputs["name"]
             state.update(arn=f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{inputs['name']}")
+        elif args.typ == "aws:sns/topic:Topic":
+            resource_id = f"arn:aws:sns:{region}:{ACCOUNT_ID}:{inputs['name']}"
+            state.update(arn=resource_id)
+        elif args.typ == "aws:sns/topicSubscription:TopicSubscription":
+            # A subscription's ARN is its topic's and an id; pending ones get one too (ReturnSubscriptionArn).
+            digits = _fake_id(args.typ, args.name) + _fake_id(args.name, "subscription")
+            resource_id = f"{inputs['topic']}:{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:32]}"
+            state.update(arn=resource_id, pendingConfirmation=True)
+        elif args.typ == "aws:sqs/queue:Queue":
+            resource_id = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{inputs['name']}"
+            state.update(url=resource_id, arn=f"arn:aws:sqs:{region}:{ACCOUNT_ID}:{inputs['name']}")
+        elif args.typ == "aws:cloudwatch/eventRule:EventRule":
+            resource_id = inputs["name"]
+            state.update(arn=f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{inputs['name']}")
+        elif args.typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            resource_id = inputs["name"]
+            state.update(arn=f"arn:aws:cloudwatch:{region}:{ACCOUNT_ID}:alarm:{inputs['name']}")
         elif args.typ == "aws:iam/accessKey:AccessKey":
             # The id is the access key id; the secret is known only once, at creation.
             resource_id = f"AKIA{_fake_id(args.name)[:16].upper()}"

@@ -154,6 +154,12 @@ SETTINGS: dict[str, Settings] = {
         "state": i.get("state"),
         "window": _get(i, "flexibleTimeWindow", "mode"),
         "target": _get(i, "target", "arn"),
+        "deadLetters": _get(i, "target", "deadLetterConfig", "arn"),
+    },
+    "aws:cloudwatch/eventTarget:EventTarget": lambda i: {
+        "rule": i.get("rule"),
+        "to": i.get("arn"),
+        "message": _get(i, "inputTransformer", "inputTemplate"),
     },
     "aws:ec2/launchTemplate:LaunchTemplate": lambda i: {
         "imdsTokens": _get(i, "metadataOptions", "httpTokens"),

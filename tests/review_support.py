@@ -81,7 +81,7 @@ def edited(recording: Recording, type_: str, name: str, **inputs: Any) -> Record
 
 BUCKET_T = "aws:s3/bucket:Bucket"
 KEY_T = "aws:kms/key:Key"
-TOPIC_T = "aws:sns/topic:Topic"
+TOPIC_T = "aws:sns/platformApplication:PlatformApplication"
 
 
 def reg(type_: str, name: str, /, *, protect: bool = False, retain: bool = False, provider: str = "",
@@ -118,7 +118,7 @@ def every_kind_report() -> tuple[str, dict[str, Any]]:
     base = [reg(BUCKET_T, "data", protect=True, bucket="a"), reg(KEY_T, "key", description="k"), reg(TOPIC_T, "gone"),
             reg("aws:ec2/natGateway:NatGateway", "nat"), reg(TOPIC_T, "script", userData="line1\nline2\n", token=secret("a"), size=1)]
     head = [reg(BUCKET_T, "data", bucket="b"), reg(KEY_T, "key2", description="k"),
-            reg(TOPIC_T, "script", userData="line1\nline3\n", token=secret("b"), size=2.0), reg("aws:sqs/queue:Queue", "q", name="q")]
+            reg(TOPIC_T, "script", userData="line1\nline3\n", token=secret("b"), size=2.0), reg("aws:sqs/queuePolicy:QueuePolicy", "q", name="q")]
 
     def policy(resources: Any, environment: str) -> list[FakeViolation]:
         return [FakeViolation("s3-bucket-key", "advisory", "urn:x::sse", "no key"), FakeViolation("s3-tls-only", "mandatory", "urn:x::data-policy", "no tls")]

@@ -31,23 +31,24 @@ def test_prod_splits_its_idle_cost_into_iris_and_the_shared_rest(prod: Recording
         *IRIS_ALERT_POLICIES.items(), ("serving-iris-service", 18.25)
     ]
     assert iris.idle_monthly == 138.62
-    assert cost.shared == [("gke-nat", 3.65), ("gke", 73.0), ("data-backup-key", 1.0), ("data-key", 1.0)]
-    assert cost.shared_monthly == 78.65 == round(sum(usd for _, usd in cost.shared), 2)
-    assert round(iris.idle_monthly + cost.shared_monthly, 2) == cost.idle_monthly == 217.27
+    assert cost.shared == [("gke-nat", 3.65), ("gke", 73.0), ("notifications-key", 1.0), ("data-backup-key", 1.0), ("data-key", 1.0)]
+    assert cost.shared_monthly == 79.65 == round(sum(usd for _, usd in cost.shared), 2)
+    assert round(iris.idle_monthly + cost.shared_monthly, 2) == cost.idle_monthly == 218.27
 
 
 def test_prod_keeps_its_idle_total_and_each_part(prod: Recording) -> None:
     billed = {r.name: r.monthly for r in stack_cost("prod", prod.resources).resources if r.monthly}
     assert billed == {
-        "gke-nat": 5.69, "gke": 73.0, "gke-cpu": 107.83, "serving-iris-service": 18.25, "data-backup-key": 1.0, "data-key": 1.0,
+        "gke-nat": 5.69, "gke": 73.0, "gke-cpu": 107.83, "serving-iris-service": 18.25, "notifications-key": 1.0, "data-backup-key": 1.0, "data-key": 1.0,
         **IRIS_ALERT_POLICIES,
     }
 
 
-def test_a_dev_project_bills_nothing_while_idle_and_its_run_is_priced_on_batch(dev: Recording) -> None:
+def test_a_dev_project_bills_only_its_alarm_while_idle_and_its_run_is_priced_on_batch(dev: Recording) -> None:
     cost = stack_cost("dev", dev.resources)
     (iris,) = cost.projects
-    assert (iris.idle_monthly, iris.nodes, cost.shared_monthly) == (0.0, None, 2.0)
+    # Its dead-letter alarm ($0.10); the shared part is the three keys.
+    assert (iris.idle_monthly, iris.nodes, cost.shared_monthly) == (0.1, None, 3.0)
     (run,) = iris.training
     assert (run.resource, run.instance_type, run.hourly, run.upper_hours) == ("training-ce", "g4dn.xlarge", 0.1841, 3.0)
 
@@ -58,7 +59,8 @@ def test_a_project_is_found_by_label_tag_and_job_definition_name(dev: Recording)
     assert sorted(r.name for r in iris) == [
         "serving-iris-deployment", "serving-iris-hpa", "serving-iris-identity-credentials", "serving-iris-identity-user",
         "serving-iris-ingress",
-        "serving-iris-sa", "serving-iris-service", "training-iris-job", "training-iris-job-role", "training-iris-schedule",
+        "serving-iris-sa", "serving-iris-service", "training-iris-failed", "training-iris-job", "training-iris-job-role",
+        "training-iris-schedule", "training-iris-schedule-dlq", "training-iris-schedule-dlq-alarm",
     ]
 
 
@@ -69,7 +71,7 @@ def test_two_projects_hold_the_whole_cpu_pool_and_each_its_own_load_balancer(run
     # Six 250m pods fit an e2-standard-2 (1530m free): digits' two replicas hold one node, iris' two cores two.
     assert (digits.nodes.count, iris.nodes.count) == (1, 2)
     assert [r.monthly for r in cost.resources if r.name == "gke-cpu"] == [161.74]  # 3 nodes: exactly theirs
-    assert (digits.idle_monthly, iris.idle_monthly, cost.shared_monthly, cost.idle_monthly) == (83.69, 138.62, 78.65, 300.96)
+    assert (digits.idle_monthly, iris.idle_monthly, cost.shared_monthly, cost.idle_monthly) == (83.69, 138.62, 79.65, 301.96)
 
 
 def test_each_project_prices_a_run_up_to_its_own_deadline(run_with: RunWith) -> None:

@@ -24,10 +24,10 @@ def test_a_small_served_project_adds_one_node_in_prod() -> None:
     assert (one_more.monthly, one_more.share.nodes.count) == (83.69, 1)
 
 
-def test_one_more_project_adds_nothing_idle_in_dev(dev: Recording) -> None:
+def test_one_more_project_adds_only_its_dead_letter_alarm_idle_in_dev(dev: Recording) -> None:
     one_more = one_more_project(stack_cost("dev", dev.resources))
     assert one_more is not None
-    assert (one_more.like, one_more.monthly, one_more.share.nodes) == ("iris", 0.0, None)
+    assert (one_more.like, one_more.monthly, one_more.share.nodes) == ("iris", 0.1, None)
 
 
 def test_a_stack_that_serves_nothing_has_no_one_more_line() -> None:

@@ -75,6 +75,10 @@ class Resolver:
         if target == "key":
             key = inputs.get("targetKeyId") or inputs["encryptionConfigurations"][0]["kmsKey"]
             return self.find("aws:kms/key:Key", keyId=key, arn=key)
+        if target == "topic":
+            return self.find("aws:sns/topic:Topic", arn=inputs.get("topic") or inputs["arn"])
+        if target == "rule":
+            return self.find("aws:cloudwatch/eventRule:EventRule", name=inputs["rule"])
         if target == "passedRole":
             return self.passed_role(reg)
         raise KeyError(f"unknown target {target!r} in docs/deployer-actions.json")
@@ -183,8 +187,8 @@ def test_removing_one_mapped_action_is_reported(dev: Recording) -> None:
 
 
 def test_an_unmapped_type_is_reported(dev: Recording) -> None:
-    extra = dataclasses.replace(dev.resources[0], type="aws:sqs/queue:Queue", name="new-queue")
-    assert unmapped_types(Recording(resources=[*dev.resources, extra], invokes=dev.invokes)) == {"aws:sqs/queue:Queue"}
+    extra = dataclasses.replace(dev.resources[0], type="aws:lambda/function:Function", name="new-function")
+    assert unmapped_types(Recording(resources=[*dev.resources, extra], invokes=dev.invokes)) == {"aws:lambda/function:Function"}
 
 
 def test_a_role_without_the_boundary_cannot_be_created() -> None:

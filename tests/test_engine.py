@@ -9,6 +9,7 @@ tiny program with one resource of each specially answered type (tests/mock_progr
 from __future__ import annotations
 
 import dataclasses
+import re
 import gc
 from pathlib import Path
 from typing import Any
@@ -162,14 +163,40 @@ def test_a_random_password_has_the_asked_length(mocked: Recording) -> None:
 
 
 def test_any_other_aws_resource_gets_an_arn_in_its_provider_region(mocked: Recording) -> None:
-    assert (mocked.named("topic").state["arn"], mocked.named("west-topic").state["arn"]) == (
-        "arn:aws:sns:us-east-1:123456789012:topic/topic-a64e3bc9402cce59f",
-        "arn:aws:sns:us-west-2:123456789012:west-topic/west-topic-98b40072e10bfda38",
+    assert (mocked.named("parameter").state["arn"], mocked.named("west-parameter").state["arn"]) == (
+        "arn:aws:ssm:us-east-1:123456789012:parameter/parameter-e6a4633b795e2fe1f",
+        "arn:aws:ssm:us-west-2:123456789012:west-parameter/west-parameter-42e4525cd1a7830b6",
+    )
+
+
+def test_a_topic_id_is_its_arn(mocked: Recording) -> None:
+    arn = "arn:aws:sns:us-east-1:123456789012:mlops-dev-notifications"
+    assert computed(mocked, "topic") == (arn, {"arn": arn})
+
+
+def test_a_subscription_is_its_topics_arn_and_an_id_and_pending(mocked: Recording) -> None:
+    # SNS returns a pending e-mail subscription's ARN too (ReturnSubscriptionArn).
+    subscription_id, state = computed(mocked, "subscription")
+    topic, _, suffix = subscription_id.rpartition(":")
+    assert (topic, state) == ("arn:aws:sns:us-east-1:123456789012:mlops-dev-notifications", {"arn": subscription_id, "pendingConfirmation": True})
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", suffix)
+
+
+def test_a_queue_id_is_its_url_and_its_arn_names_it(mocked: Recording) -> None:
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/mlops-dev-iris-train-dlq"
+    assert computed(mocked, "queue-dlq") == (url, {"url": url, "arn": "arn:aws:sqs:us-east-1:123456789012:mlops-dev-iris-train-dlq"})
+
+
+def test_a_rule_and_an_alarm_are_their_names_with_their_arns(mocked: Recording) -> None:
+    assert computed(mocked, "rule") == ("mlops-dev-iris-failed", {"arn": "arn:aws:events:us-east-1:123456789012:rule/mlops-dev-iris-failed"})
+    assert computed(mocked, "alarm") == (
+        "mlops-dev-iris-train-dlq-not-empty",
+        {"arn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:mlops-dev-iris-train-dlq-not-empty"},
     )
 
 
 def test_a_resource_id_is_its_name_and_a_hash(mocked: Recording) -> None:
-    assert mocked.named("topic").id == "topic-a64e3bc9402cce59f"
+    assert mocked.named("parameter").id == "parameter-e6a4633b795e2fe1f"
 
 
 def call(token: str, mocks: RecordingMocks | None = None, **args: Any) -> dict[str, Any]:

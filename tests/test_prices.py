@@ -69,7 +69,7 @@ PRICE_CASES: dict[str, tuple[Registration, int, tuple[str, float | None, str]]] 
     "usage": (reg("aws:s3/bucket:Bucket"), 0, ("usage", 0.0, price_table()["types"]["aws:s3/bucket:Bucket"].get("note") or "usage")),
     "free": (reg("aws:s3/bucketVersioning:BucketVersioning"), 0,
              ("free", 0.0, price_table()["types"]["aws:s3/bucketVersioning:BucketVersioning"].get("note") or "free")),
-    "unknown-type": (reg("aws:sqs/queue:Queue"), 0, ("unpriced", None, "UNPRICED: this type is not in offline/data/prices.json")),
+    "unknown-type": (reg("aws:lambda/function:Function"), 0, ("unpriced", None, "UNPRICED: this type is not in offline/data/prices.json")),
 }
 
 

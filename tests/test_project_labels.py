@@ -28,11 +28,14 @@ UNTAGGABLE = {
     "aws:iam/userPolicy:UserPolicy": aws.iam.UserPolicy,
     "aws:iam/accessKey:AccessKey": aws.iam.AccessKey,
     "aws:scheduler/schedule:Schedule": aws.scheduler.Schedule,
+    "aws:cloudwatch/eventTarget:EventTarget": aws.cloudwatch.EventTarget,
 }
 # Shared by the stack's projects, so they name none. Both stacks: the namespace and what it holds for
 # everyone, and the stack's budget (over every resource the stack tags).
 SHARED_NAMESPACE = {"workloads", "workloads-default-deny", "workloads-egress", "workloads-quota", "workloads-limits"}
-SHARED_BOTH = SHARED_NAMESPACE | {"budget"}
+# Both stacks: the notification topic every project's failures and the budget are told on, and the budget.
+SHARED_NOTIFICATIONS = {"notifications", "notifications-key", "notifications-policy"}
+SHARED_BOTH = SHARED_NAMESPACE | SHARED_NOTIFICATIONS | {"budget"}
 SHARED_DEV = SHARED_BOTH | {
     # storage: one bucket, its key and its settings
     "data", "data-key", "data-key-alias", "data-ownership", "data-public-access", "data-versioning", "data-encryption",

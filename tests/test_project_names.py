@@ -46,4 +46,6 @@ def test_every_derived_name_comes_with_its_limit() -> None:
         DerivedName("IAM role/user name", "mlops-dev-iris-train", 64),
         DerivedName("Scheduler schedule name", "mlops-dev-iris-train", 64),
         DerivedName("Batch job definition name", "mlops-dev-iris-train", 128),
+        DerivedName("EventBridge rule name", "mlops-dev-iris-failed", 64),
+        DerivedName("SQS queue name", "mlops-dev-iris-train-dlq", 80),
     ]

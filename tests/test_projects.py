@@ -125,8 +125,9 @@ def project_registrations(run: Recording, projects: tuple[str, ...]) -> dict[str
 
 def test_adding_a_third_project_changes_nothing_in_the_first_two(two: Recording, three: Recording) -> None:
     before = project_registrations(two, ("iris", "digits"))
-    # Each project: 11 serving registrations, and its job definition, role, role policy and schedule.
-    assert len(before) == 2 * (11 + 4)
+    # Each project: 11 serving registrations; its job definition, role, role policy and schedule; the
+    # schedule's dead-letter queue and alarm; its failure rule and the rule's target.
+    assert len(before) == 2 * (11 + 4 + 4)
     assert project_registrations(three, ("iris", "digits")) == before
     assert names(three, "aws:batch/jobDefinition:JobDefinition") == [
         "mlops-dev-digits-train", "mlops-dev-iris-train", "mlops-dev-wine-train"

@@ -36,12 +36,12 @@ def test_report_json_carries_counts_cost_rows_and_policy_exactly() -> None:
              "deltaMonthlyUsd": -1.0},
             {"urn": urn("aws:kms/key:Key::key2"), "type": KEY_T, "name": "key2", "baseMonthlyUsd": None, "headMonthlyUsd": 1.0,
              "deltaMonthlyUsd": 1.0},
-            {"urn": urn("aws:sns/topic:Topic::gone"), "type": TOPIC_T, "name": "gone", "baseMonthlyUsd": None, "headMonthlyUsd": None,
+            {"urn": urn("aws:sns/platformApplication:PlatformApplication::gone"), "type": TOPIC_T, "name": "gone", "baseMonthlyUsd": None, "headMonthlyUsd": None,
              "deltaMonthlyUsd": None},
-            {"urn": urn("aws:sqs/queue:Queue::q"), "type": "aws:sqs/queue:Queue", "name": "q", "baseMonthlyUsd": None,
+            {"urn": urn("aws:sqs/queuePolicy:QueuePolicy::q"), "type": "aws:sqs/queuePolicy:QueuePolicy", "name": "q", "baseMonthlyUsd": None,
              "headMonthlyUsd": None, "deltaMonthlyUsd": None},
         ],
-        "unpricedTypes": ["aws:sns/topic:Topic", "aws:sqs/queue:Queue"],
+        "unpricedTypes": ["aws:sns/platformApplication:PlatformApplication", "aws:sqs/queuePolicy:QueuePolicy"],
         "trainingRun": [], "baseTrainingRun": [], "crossCloudEgress": None,
     }
     assert prod["policy"] == [

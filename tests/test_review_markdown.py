@@ -61,7 +61,7 @@ REPORT_BODY = [
     '- **prod** (prod) · protection-change · `aws:s3/bucket:Bucket` **data** protect: true -> false (protection removed)',
     '- **prod** (prod) · delete · `aws:kms/key:Key` **key** is deleted',
     '- **prod** (prod) · delete · `aws:ec2/natGateway:NatGateway` **nat** is deleted',
-    '- **prod** (prod) · delete · `aws:sns/topic:Topic` **gone** is deleted',
+    '- **prod** (prod) · delete · `aws:sns/platformApplication:PlatformApplication` **gone** is deleted',
     '- **prod** (prod) · urn-change · `aws:kms/key:Key` **key2** URN changes without an alias: `urn:pulumi:s::mlops::aws:kms/key:Key::key` -> `urn:pulumi:s::mlops::aws:kms/key:Key::key2`; Pulumi deletes it and creates it again. Add `aliases=[...]` with the old URN if it is the same resource.',
     '- **prod** (prod) · replacement · `aws:s3/bucket:Bucket` **data** likely replaced (estimate): `bucket` changes, which the provider cannot update in place',
     '',
@@ -76,8 +76,8 @@ REPORT_BODY = [
     '  - replaces: `bucket` changes, which the provider cannot update in place',
     '  - option protect: true -> false',
     '  - `bucket`: `a` → `b`',
-    '- `-` **delete** `aws:sns/topic:Topic` **gone**',
-    '- `~` **update** `aws:sns/topic:Topic` **script**',
+    '- `-` **delete** `aws:sns/platformApplication:PlatformApplication` **gone**',
+    '- `~` **update** `aws:sns/platformApplication:PlatformApplication` **script**',
     '  - `size`: `1` → `2`',
     '  - `token`: changed (secret, value not shown)',
     '  - `userData` (changed lines):',
@@ -87,7 +87,7 @@ REPORT_BODY = [
     '    +line3',
     '    ```',
     '',
-    '- `+` **create** `aws:sqs/queue:Queue` **q**',
+    '- `+` **create** `aws:sqs/queuePolicy:QueuePolicy` **q**',
     '',
     '</details>',
     '',
@@ -98,12 +98,12 @@ REPORT_BODY = [
     '| `aws:ec2/natGateway:NatGateway` nat | $32.85 | – | -$32.85 |',
     '| `aws:kms/key:Key` key | $1.00 | – | -$1.00 |',
     '| `aws:kms/key:Key` key2 | – | $1.00 | $1.00 |',
-    '| `aws:sns/topic:Topic` gone | – | – | UNPRICED |',
-    '| `aws:sqs/queue:Queue` q | – | – | UNPRICED |',
+    '| `aws:sns/platformApplication:PlatformApplication` gone | – | – | UNPRICED |',
+    '| `aws:sqs/queuePolicy:QueuePolicy` q | – | – | UNPRICED |',
     '',
     '</details>',
     '',
-    'UNPRICED (not counted): `aws:sns/topic:Topic`, `aws:sqs/queue:Queue`',
+    'UNPRICED (not counted): `aws:sns/platformApplication:PlatformApplication`, `aws:sqs/queuePolicy:QueuePolicy`',
     '',
     'Policy: 2 violation(s)',
     '',
@@ -111,7 +111,7 @@ REPORT_BODY = [
     '- **advisory** `s3-bucket-key` `sse`: no key',
     '',
 ]
-DEV_TAIL = ['### Stack `dev`', '', 'UNPRICED (not counted): `aws:sns/topic:Topic`', '', 'Policy: 2 violation(s)', '', '- **mandatory** `s3-tls-only` `data-policy`: no tls', '- **advisory** `s3-bucket-key` `sse`: no key', '', 'No change in: `dev`.']
+DEV_TAIL = ['### Stack `dev`', '', 'UNPRICED (not counted): `aws:sns/platformApplication:PlatformApplication`', '', 'Policy: 2 violation(s)', '', '- **mandatory** `s3-tls-only` `data-policy`: no tls', '- **advisory** `s3-bucket-key` `sse`: no key', '', 'No change in: `dev`.']
 
 
 def test_the_comment_shows_every_kind_of_change_its_danger_cost_and_policy() -> None:

@@ -33,27 +33,32 @@ def test_no_resource_of_a_stack_file_is_unpriced(request: pytest.FixtureRequest,
     assert [r.name for r in stack_cost(stack, recording.resources).unpriced] == []
 
 
-def test_dev_idles_at_its_two_kms_keys(dev: Recording) -> None:
+def test_dev_idles_at_its_three_kms_keys_and_a_dead_letter_alarm(dev: Recording) -> None:
     cost = stack_cost("dev", dev.resources)
     billed = {(r.type, r.name): r.monthly for r in cost.resources if r.monthly}
-    assert billed == {("aws:kms/key:Key", "data-key"): 1.0, ("aws:kms/key:Key", "registry-key"): 1.0}
-    assert cost.idle_monthly == 2.0 < 10, "no NAT, no instance: nothing runs between jobs"
+    assert billed == {
+        ("aws:kms/key:Key", "data-key"): 1.0,
+        ("aws:kms/key:Key", "registry-key"): 1.0,
+        ("aws:kms/key:Key", "notifications-key"): 1.0,
+        ("aws:cloudwatch/metricAlarm:MetricAlarm", "training-iris-schedule-dlq-alarm"): 0.1,
+    }
+    assert cost.idle_monthly == 3.1 < 10, "no NAT, no instance: nothing runs between jobs"
 
 
-def test_prod_on_batch_idles_at_one_nat_its_address_and_three_keys(prod_on_aws: Recording) -> None:
+def test_prod_on_batch_idles_at_one_nat_its_address_four_keys_and_an_alarm(prod_on_aws: Recording) -> None:
     cost = stack_cost("prod", prod_on_aws.resources)
     billed = {(r.type, r.name): r.monthly for r in cost.resources if r.monthly}
     assert billed[("aws:ec2/natGateway:NatGateway", "training-net-nat")] == 32.85
     assert billed[("aws:ec2/eip:Eip", "training-net-nat-eip")] == 3.65
-    assert cost.idle_monthly == round(32.85 + 3.65 + 3 * 1.0, 2)
+    assert cost.idle_monthly == round(32.85 + 3.65 + 4 * 1.0 + 0.1, 2)
 
 
 def test_an_unknown_type_is_unpriced_not_free(dev: Recording) -> None:
     bucket = dev.one("aws:s3/bucket:Bucket")
-    stranger = dataclasses.replace(bucket, type="aws:sqs/queue:Queue", urn=bucket.urn + "x")
+    stranger = dataclasses.replace(bucket, type="aws:lambda/function:Function", urn=bucket.urn + "x")
     cost = stack_cost("dev", [*dev.resources, stranger])
-    assert [r.type for r in cost.unpriced] == ["aws:sqs/queue:Queue"]
-    assert "UNPRICED: aws:sqs/queue:Queue" in render_text([cost])
+    assert [r.type for r in cost.unpriced] == ["aws:lambda/function:Function"]
+    assert "UNPRICED: aws:lambda/function:Function" in render_text([cost])
 
 
 def test_prod_on_gke_idles_under_250_a_month(prod: Recording) -> None:
@@ -62,7 +67,7 @@ def test_prod_on_gke_idles_under_250_a_month(prod: Recording) -> None:
     assert "gcp:container/cluster:Cluster" in billed and "gcp:compute/routerNat:RouterNat" in billed
     gpu_pool = next(r for r in cost.resources if r.name == "gke-gpu")
     assert gpu_pool.monthly == 0.0, "the GPU pool scales to zero while nothing trains"
-    assert cost.idle_monthly == 217.27 < 250
+    assert cost.idle_monthly == 218.27 < 250  # the notification topic's key among it
 
 
 # --- on hand-made resources ---------------------------------------------------

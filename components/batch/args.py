@@ -42,6 +42,8 @@ class BatchTrainingArgs:
     """The bucket's SSE-KMS key: reading and writing objects needs it."""
     train_repository_arn: pulumi.Input[str]
     """The ECR repository of the training images: the only one the instances may pull from."""
+    notification_topic_arn: pulumi.Input[str]
+    """The stack's SNS topic: a failed job, and a schedule's submit that never reached Batch, are told there."""
     log_retention_days: int = 30
     """How long CloudWatch keeps the jobs' logs."""
 

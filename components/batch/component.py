@@ -8,6 +8,8 @@ import pulumi_aws as aws
 
 from components.batch.args import BatchTrainingArgs
 from components.batch.capacity import gpu_queue
+from components.batch.dead_letters import dead_letter_queue
+from components.batch.failures import failure_notification
 from components.batch.job import training_job, training_log_group
 from components.batch.trigger import schedule_role, training_schedule
 from components.network import NetworkArgs, TrainingNetwork
@@ -19,7 +21,8 @@ class BatchTraining(pulumi.ComponentResource):
     One queue (capacity.py) whose compute environment scales from zero serves every project:
     Batch launches a GPU instance when a job is RUNNABLE and terminates it when the queue is
     empty. Each project has its own job (job.py: its image on the train.py contract, its own
-    role and log streams) and its own schedule (trigger.py).
+    role and log streams), its own schedule (trigger.py) with its dead-letter queue and alarm
+    (dead_letters.py), and its failure rule (failures.py), all telling the stack's topic.
 
     Public attributes: `job_queue`, `log_group`, `describe_command`, `logs_command`, and per
     project `job_definitions` and `submit_commands`.
@@ -43,9 +46,16 @@ class BatchTraining(pulumi.ComponentResource):
         }
         network = TrainingNetwork(f"{name}-net", NetworkArgs(subnets=args.subnets), opts=pulumi.ResourceOptions(parent=self))
         queue = gpu_queue(name, args, network=network, parent=self)
-        role = schedule_role(name, queue=queue, definitions=list(definitions.values()), parent=self)
+        dead_letters = {project: dead_letter_queue(name, args, project, parent=self) for project in args.projects}
+        role = schedule_role(
+            name, queue=queue, definitions=list(definitions.values()), dead_letter_queues=list(dead_letters.values()), parent=self
+        )
         for project, definition in definitions.items():
-            training_schedule(name, args, project, queue=queue, definition=definition, role=role, parent=self)
+            training_schedule(
+                name, args, project, queue=queue, definition=definition, role=role,
+                dead_letter_queue=dead_letters[project], parent=self,
+            )
+            failure_notification(name, args, project, definition=definition, log_group=log_group, region=region, parent=self)
 
         self.job_queue = queue.name
         self.log_group = log_group.name

@@ -1,5 +1,6 @@
 """When a project's Batch training job runs: an EventBridge Scheduler schedule on its cron, all
-of them through one role that may submit exactly the stack's job definitions to its queue."""
+of them through one role that may submit exactly the stack's job definitions to its queue, and
+send what it could not submit to the projects' dead-letter queues (dead_letters.py)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,20 @@ from components.project_names import job_definition_name
 
 
 def schedule_role(
-    name: str, *, queue: aws.batch.JobQueue, definitions: Sequence[aws.batch.JobDefinition], parent: pulumi.Resource
+    name: str,
+    *,
+    queue: aws.batch.JobQueue,
+    definitions: Sequence[aws.batch.JobDefinition],
+    dead_letter_queues: Sequence[aws.sqs.Queue],
+    parent: pulumi.Resource,
 ) -> aws.iam.Role:
-    """The Scheduler's one role: submit the stack's training jobs to the queue, nothing else."""
+    """The Scheduler's one role: submit the stack's training jobs to the queue, and dead-letter what fails."""
     account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent)).account_id
     return assumable_role(
         f"{name}-schedule-role",
         description="EventBridge Scheduler: submit the training jobs to their queue, nothing else.",
         trust=assumable_by_service_for("scheduler.amazonaws.com", source_account=account),
-        policy=submit_only(queue, definitions),
+        policy=schedule_grants(queue, definitions, dead_letter_queues),
         policy_name=f"{name}-schedule-submit",
         parent=parent,
     )
@@ -38,6 +44,7 @@ def training_schedule(
     queue: aws.batch.JobQueue,
     definition: aws.batch.JobDefinition,
     role: aws.iam.Role,
+    dead_letter_queue: aws.sqs.Queue,
     parent: pulumi.Resource,
 ) -> aws.scheduler.Schedule:
     """Submit the project's job to the queue on its `train.schedule` (UTC); Batch runs its latest revision."""
@@ -62,17 +69,23 @@ def training_schedule(
                     "JobDefinition": definition.name,
                 }
             ),
-            # A failed SubmitJob (throttling, say) is retried for up to an hour, then dropped.
+            # A failed SubmitJob (throttling, say) is retried for up to an hour, then dead-lettered.
             retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
                 maximum_event_age_in_seconds=3600, maximum_retry_attempts=10
             ),
+            # target is not ForceNew in the provider (internal/service/scheduler/schedule.go):
+            # adding this to an existing schedule is an UpdateSchedule, in place.
+            dead_letter_config=aws.scheduler.ScheduleTargetDeadLetterConfigArgs(arn=dead_letter_queue.arn),
         ),
         opts=pulumi.ResourceOptions(parent=parent).merge(renamed(project, f"{name}-schedule")),
     )
 
 
-def submit_only(queue: aws.batch.JobQueue, definitions: Sequence[aws.batch.JobDefinition]) -> dict[str, Any]:
-    """The schedule role's one grant: SubmitJob of the stack's job definitions to this queue."""
+def schedule_grants(
+    queue: aws.batch.JobQueue, definitions: Sequence[aws.batch.JobDefinition], dead_letter_queues: Sequence[aws.sqs.Queue]
+) -> dict[str, Any]:
+    """The schedule role's grants: SubmitJob of the stack's job definitions to this queue, and
+    SendMessage to the schedules' dead-letter queues (the Scheduler sends with this role)."""
     revisions: list[pulumi.Input[str]] = []
     for definition in definitions:
         # The job definition by name (its latest revision) and every revision.
@@ -80,6 +93,12 @@ def submit_only(queue: aws.batch.JobQueue, definitions: Sequence[aws.batch.JobDe
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "SubmitTrainingJob", "Effect": "Allow", "Action": "batch:SubmitJob", "Resource": [queue.arn, *revisions]}
+            {"Sid": "SubmitTrainingJob", "Effect": "Allow", "Action": "batch:SubmitJob", "Resource": [queue.arn, *revisions]},
+            {
+                "Sid": "DeadLetterUnsubmittedRuns",
+                "Effect": "Allow",
+                "Action": "sqs:SendMessage",
+                "Resource": [dead_letter.arn for dead_letter in dead_letter_queues],
+            },
         ],
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from policy.rules import cluster, compute, data, exposure, identity, pods, registry
+from policy.rules import cluster, compute, data, exposure, identity, messaging, pods, registry
 from policy.rules.core import Context, ResourceRule, ResourceView, Rule, StackRule, Violation
 from policy.rules.exposure import AUTH_TOKEN_ENV
 
@@ -45,6 +45,11 @@ RULES: tuple[Rule, ...] = (
                  registry.ECR_REPOSITORY, registry.check_ecr_scan_on_push),
     ResourceRule("kms-key-rotation", "Symmetric KMS keys rotate automatically.", "mandatory",
                  data.KMS_KEY, data.check_kms_rotation),
+    # Notifications
+    ResourceRule("sns-topic-encrypted", "SNS topics are encrypted with a customer-managed KMS key (AWS services "
+                 "cannot publish under alias/aws/sns).", "mandatory", messaging.TOPIC, messaging.check_sns_topic_encrypted),
+    ResourceRule("sqs-queue-encrypted", "SQS queues are encrypted at rest (SSE-SQS or SSE-KMS).", "mandatory",
+                 messaging.QUEUE, messaging.check_sqs_queue_encrypted),
     # Compute and network
     ResourceRule("ec2-imdsv2", "Instances and launch templates require IMDSv2 tokens.", "mandatory",
                  compute.INSTANCE | compute.LAUNCH_TEMPLATE, compute.check_imdsv2),

@@ -29,6 +29,18 @@ SCHEDULE = "aws:scheduler/schedule:Schedule"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 
+DEAD_LETTER_QUEUE = "aws:sqs/queue:Queue"
+
+
+DEAD_LETTER_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+FAILURE_RULE = "aws:cloudwatch/eventRule:EventRule"
+
+
+FAILURE_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+
+
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 
 

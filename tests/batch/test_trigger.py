@@ -7,7 +7,7 @@ import json
 import pytest
 
 from offline.engine import ACCOUNT_ID, Recording
-from tests.batch.recorded import JOB_DEFINITION, JOB_QUEUE, SCHEDULE, statements
+from tests.batch.recorded import DEAD_LETTER_QUEUE, JOB_DEFINITION, JOB_QUEUE, SCHEDULE, statements
 
 
 def test_schedule_follows_training_schedule(dev: Recording, prod_on_aws: Recording) -> None:
@@ -41,7 +41,7 @@ def test_schedule_role_is_assumable_only_by_scheduler_for_this_account(dev: Reco
 
 
 def test_schedule_role_may_submit_only_to_this_queue_and_job(dev: Recording) -> None:
-    [submit] = statements(dev, "training-schedule-submit").values()
+    submit = statements(dev, "training-schedule-submit")["SubmitTrainingJob"]
     definition = dev.one(JOB_DEFINITION).state["arnPrefix"]
     assert submit["Action"] == "batch:SubmitJob"
     assert submit["Resource"] == [dev.one(JOB_QUEUE).state["arn"], definition, f"{definition}:*"]
@@ -67,9 +67,15 @@ def test_scheduled_jobs_are_named_for_the_stack_and_the_schedule(dev: Recording,
 
 
 def test_schedule_target_has_no_other_settings(dev: Recording) -> None:
-    # No dead-letter queue yet: a submit that fails after every retry is dropped (the monitoring
-    # issue adds one).
-    assert set(dev.one(SCHEDULE).inputs["target"]) == {"arn", "roleArn", "input", "retryPolicy"}
+    assert set(dev.one(SCHEDULE).inputs["target"]) == {"arn", "roleArn", "input", "retryPolicy", "deadLetterConfig"}
+
+
+def test_a_submit_that_fails_for_good_goes_to_the_projects_dead_letter_queue(dev: Recording) -> None:
+    # Without it, a submit still failing after an hour of retries is dropped and nobody hears of it.
+    assert dev.one(SCHEDULE).inputs["target"]["deadLetterConfig"] == {
+        "arn": f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:mlops-dev-iris-train-dlq"
+    }
+    assert dev.one(DEAD_LETTER_QUEUE).state["arn"] == f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:mlops-dev-iris-train-dlq"
 
 
 def test_schedule_role_trust_is_exactly_scheduler_for_this_account(dev: Recording) -> None:
@@ -87,7 +93,7 @@ def test_schedule_role_trust_is_exactly_scheduler_for_this_account(dev: Recordin
     }
 
 
-def test_schedule_role_policy_is_exactly_the_submit_grant(dev: Recording) -> None:
+def test_schedule_role_policy_is_exactly_the_submit_and_dead_letter_grants(dev: Recording) -> None:
     definition = dev.one(JOB_DEFINITION).state["arnPrefix"]
     policy = json.loads(dev.named("training-schedule-submit").inputs["policy"])
     assert dev.named("training-schedule-submit").inputs["role"] == dev.named("training-schedule-role").state["name"]
@@ -99,6 +105,13 @@ def test_schedule_role_policy_is_exactly_the_submit_grant(dev: Recording) -> Non
                 "Effect": "Allow",
                 "Action": "batch:SubmitJob",
                 "Resource": [dev.one(JOB_QUEUE).state["arn"], definition, f"{definition}:*"],
-            }
+            },
+            {
+                # The Scheduler sends dead letters with the schedule's role (its user guide's DLQ page).
+                "Sid": "DeadLetterUnsubmittedRuns",
+                "Effect": "Allow",
+                "Action": "sqs:SendMessage",
+                "Resource": [f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:mlops-dev-iris-train-dlq"],
+            },
         ],
     }

@@ -17,8 +17,13 @@ BILLING_ACCOUNT = "01A2B3-C4D5E6-F7A8B9"
 
 
 def topic(stack: str) -> str:
-    # The stand-in for notifications.topic_arn (__main__.py) until the notification topic lands.
+    # The stack's notification topic's ARN as the mock engine gives it (test_topic_is_the_stacks_notification_topic).
     return f"arn:aws:sns:us-east-1:{ACCOUNT_ID}:mlops-{stack}-notifications"
+
+
+def test_topic_is_the_stacks_notification_topic(dev: Recording, prod: Recording) -> None:
+    for stack, recording in (("dev", dev), ("prod", prod)):
+        assert recording.get("aws:sns/topic:Topic", "notifications").state["arn"] == topic(stack)
 
 
 def alerts(stack: str, forecast: float, actual: float) -> list[dict[str, Any]]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from offline.engine import Recording
 from policy.rules import RULES, RULES_BY_NAME, ResourceRule, StackRule, Violation, evaluate, mandatory
-from tests.policy import test_cluster, test_compute, test_data, test_identity, test_pods, test_registry
+from tests.policy import test_cluster, test_compute, test_data, test_identity, test_messaging, test_pods, test_registry
 from tests.policy.support import DEPLOYMENT, SSE, bucket_with_guards, pod, stack_violations, violations_of
 
 # Each group's case tables (imported by module, so that pytest does not collect their tests twice).
-GROUPS = (test_data.TestDataRules, test_registry.TestRegistryRules, test_compute.TestComputeRules,
-          test_identity.TestIdentityRules, test_pods.TestPodRules, test_cluster.TestClusterRules)
+GROUPS = (test_data.TestDataRules, test_registry.TestRegistryRules, test_messaging.TestMessagingRules,
+          test_compute.TestComputeRules, test_identity.TestIdentityRules, test_pods.TestPodRules,
+          test_cluster.TestClusterRules)
 ACCEPTED = {case: entry for group in GROUPS for case, entry in group.ACCEPTED.items()}
 REJECTED = {case: entry for group in GROUPS for case, entry in group.REJECTED.items()}
 REJECTED_ON_EVERY_TYPE = {rule: by_type for group in GROUPS for rule, by_type in group.REJECTED_ON_EVERY_TYPE.items()}
@@ -55,7 +56,8 @@ SEVERITY = {
     "s3-tls-only": "mandatory", "s3-no-public-policy": "mandatory", "s3-ownership-enforced": "mandatory",
     "s3-no-public-acl": "mandatory", "s3-versioning": "mandatory", "s3-bucket-guarded": "mandatory",
     "prod-data-protected": "mandatory", "ecr-immutable-tags": "mandatory", "ecr-scan-on-push": "mandatory",
-    "kms-key-rotation": "mandatory", "ec2-imdsv2": "mandatory", "ec2-instance-no-public-ip": "mandatory",
+    "kms-key-rotation": "mandatory", "sns-topic-encrypted": "mandatory", "sqs-queue-encrypted": "mandatory",
+    "ec2-imdsv2": "mandatory", "ec2-instance-no-public-ip": "mandatory",
     "ec2-no-public-ip-on-launch": "advisory", "ec2-encrypted-volumes": "mandatory",
     "ec2-no-internet-ingress": "mandatory", "ec2-no-ssh-ingress": "mandatory", "iam-no-wildcard-action": "mandatory",
     "iam-no-wildcard-resource": "mandatory", "iam-no-admin-policy": "mandatory", "k8s-run-as-non-root": "mandatory",
