@@ -16,6 +16,7 @@ from components.clusters import Cluster, cluster_for, runs_on_gke
 from components.config import StackConfig
 from components.images import ContainerImages
 from components.migration import renamed
+from components.monitoring_backends import served_projects, serving_monitor_for
 from components import pull_secret_renewer, training_cronjob
 from components.namespace import PodBudget, WorkloadNamespace, WorkloadNamespaceArgs
 from components.pods import Placement
@@ -228,6 +229,18 @@ def model_servers(
     }
 
 
+def notification_topic_arns_until_the_topic_lands(
+    cfg: StackConfig, *, name_prefix: str, provider: aws.Provider
+) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+    """TEMPORARY (issue 17): the ARNs of the stack's SNS topic and its KMS key, which
+    components/monitoring/notifications.py's NotificationTopic (another branch) creates and
+    exports as `topic_arn` and `key_arn`. Replaced by that topic when the branches merge."""
+    account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
+    topic = pulumi.Output.concat(f"arn:aws:sns:{cfg.aws_region}:", account, f":{name_prefix}-notifications")
+    key = pulumi.Output.concat(f"arn:aws:kms:{cfg.aws_region}:", account, f":key/{name_prefix}-notifications")
+    return topic, key
+
+
 def container_images(cfg: StackConfig, *, registry: ContainerRegistry, opts: pulumi.ResourceOptions) -> ContainerImages:
     """The built-in trainer and server, and each project's training image built from its own folder."""
     own = project_build_contexts(trainings_of(cfg))
@@ -258,6 +271,13 @@ def main() -> None:
         cfg, name_prefix=name_prefix, cluster=cluster, registry=registry, storage=storage, opts=on_cluster
     )
     servers = model_servers(cfg, image_ref=images.refs["serve"], placement=placement, cluster=cluster, opts=on_cluster)
+    topic_arn, topic_key_arn = notification_topic_arns_until_the_topic_lands(cfg, name_prefix=name_prefix, provider=providers.aws)
+    monitor = serving_monitor_for(
+        cfg, placement=placement, notification_topic_arn=topic_arn, notification_key_arn=topic_key_arn, opts=on_cluster
+    )
+    if monitor is not None:
+        for served in served_projects(cfg, namespace=name_prefix):
+            monitor.watch(served)
     training = training_backend_for(
         cfg, name_prefix=name_prefix, storage=storage, registry=registry,
         image_refs={name: training_image_ref(name, train, images.refs) for name, train in trainings_of(cfg).items()},

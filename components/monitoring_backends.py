@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import pulumi
+
 from components.config import StackConfig
 from components.monitoring.alert_rules import ServedProject
+from components.monitoring.prometheus_operator import PrometheusOperatorMonitor, PrometheusOperatorMonitorArgs
+from components.pods import Placement
 
 
 class ServingMonitor(Protocol):
@@ -38,3 +42,29 @@ def served_projects(cfg: StackConfig, *, namespace: str) -> list[ServedProject]:
         for name, project in cfg.projects.items()
         if project.serve is not None
     ]
+
+
+def serving_monitor_for(
+    cfg: StackConfig,
+    *,
+    placement: Placement,
+    notification_topic_arn: pulumi.Output[str],
+    notification_key_arn: pulumi.Output[str],
+    opts: pulumi.ResourceOptions,
+) -> ServingMonitor | None:
+    """The stack's monitor, from `monitoring.scraping` on its serving cluster; None for `none`."""
+    match cfg.monitoring.scraping_on(cfg.serving.cluster):
+        case "prometheus-operator":
+            return PrometheusOperatorMonitor(
+                "monitoring",
+                PrometheusOperatorMonitorArgs(
+                    placement=placement,
+                    notification_topic_arn=notification_topic_arn,
+                    notification_key_arn=notification_key_arn,
+                ),
+                opts=opts,
+            )
+        case "managed-prometheus":
+            return None  # TEMPORARY: GKE's PodMonitoring monitor lands here from its own branch (issue 17)
+        case "none":
+            return None

@@ -96,7 +96,18 @@ def _document_details(*keys: str) -> Details:
     return details
 
 
+def _alert_rules(inputs: dict[str, Any]) -> list[str]:
+    """One line per alert rule: its name, severity, how long it must hold, and its PromQL."""
+    groups = (inputs.get("spec") or {}).get("groups") or []
+    return [
+        f"{rule.get('alert')} ({(rule.get('labels') or {}).get('severity')}, for {rule.get('for')}): {rule.get('expr')}"
+        for group in groups
+        for rule in group.get("rules") or []
+    ]
+
+
 DETAILS: dict[str, Details] = {
+    "kubernetes:monitoring.coreos.com/v1:PrometheusRule": _alert_rules,
     "aws:iam/role:Role": _document_details("assumeRolePolicy"),
     "aws:iam/rolePolicy:RolePolicy": _document_details("policy"),
     "aws:iam/userPolicy:UserPolicy": _document_details("policy"),
