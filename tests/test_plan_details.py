@@ -38,3 +38,11 @@ def test_security_group_rules_name_ports_peers_and_nobody() -> None:
 
 def test_a_default_security_group_shows_its_rules_too() -> None:
     assert details(reg("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "d")) == ["ingress: none", "egress: none"]
+
+
+def test_each_alert_rule_is_one_line_with_its_severity_duration_and_promql() -> None:
+    rules = reg("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "r", spec={"groups": [{"name": "g", "rules": [
+        {"alert": "Down", "expr": "up < 1", "for": "5m", "labels": {"severity": "critical"}},
+        {"alert": "Slow", "expr": "p99 > 0.5", "for": "10m", "labels": {"severity": "warning"}},
+    ]}]})
+    assert details(rules) == ["Down (critical, for 5m): up < 1", "Slow (warning, for 10m): p99 > 0.5"]

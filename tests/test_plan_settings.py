@@ -107,6 +107,10 @@ SHOWN: dict[str, list[str]] = {
     'kubernetes:policy/v1:PodDisruptionBudget': ['maxUnavailable'],
     'aws:ec2/eip:Eip': ['domain'],
     'aws:ec2/natGateway:NatGateway': ['subnet', 'eip'],
+    'kubernetes:core/v1:ConfigMap': ['name', 'keys', 'grafanaDashboard'],
+    'kubernetes:monitoring.coreos.com/v1:ServiceMonitor': ['name', 'selects', 'endpoints'],
+    'kubernetes:monitoring.coreos.com/v1:PrometheusRule': ['name', 'alerts'],
+    'kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig': ['name', 'groupBy', 'sns', 'sendResolved'],
 }
 
 
@@ -131,3 +135,21 @@ def test_each_reviewed_setting_is_shown_for_its_type(type_: str, stack_files: li
         for resource in recording.of_type(type_):
             shown += [k for k, v in SETTINGS[type_](redact(resource.inputs)).items() if v is not None and k not in shown]
     assert shown == SHOWN[type_]
+
+
+def test_the_monitoring_lines_show_what_is_scraped_which_alerts_and_where_they_go() -> None:
+    monitor = reg("kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "sm", metadata={"name": "iris-server"}, spec={
+        "selector": {"matchLabels": {"mlops/project": "iris"}}, "endpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}]})
+    rules = reg("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "pr", metadata={"name": "iris-alerts"},
+                spec={"groups": [{"rules": [{"alert": "Down"}, {"alert": "Slow"}]}]})
+    routes = reg("kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig", "am", metadata={"name": "alerts"}, spec={
+        "route": {"groupBy": ["alertname"]}, "receivers": [{"snsConfigs": [{"topicARN": "arn:t", "sendResolved": True}]}]})
+    dashboard = reg("kubernetes:core/v1:ConfigMap", "cm", metadata={"name": "d", "labels": {"grafana_dashboard": "1"}},
+                    data={"mlops.json": "{}"})
+    lines = [render("s", Recording(resources=[one])).splitlines()[2].split("  ", 2)[2] for one in (monitor, rules, routes, dashboard)]
+    assert lines == [
+        'name=iris-server selects=iris endpoints=["http/metrics every 30s"]',
+        'name=iris-alerts alerts=["Down", "Slow"]',
+        'name=alerts groupBy=["alertname"] sns=["arn:t"] sendResolved=true',
+        'name=d keys=["mlops.json"] grafanaDashboard=1',
+    ]
