@@ -172,7 +172,8 @@ def test_the_notification_names_the_alert_the_project_and_its_summary() -> None:
         "project {{ .Labels.project }} in namespace {{ .Labels.namespace }}\n"
         "{{ .Annotations.summary }}\n"
         "Runbook: {{ .Annotations.runbook }}\n"
-        'Since {{ .StartsAt }}{{ if eq .Status "resolved" }}, resolved {{ .EndsAt }}{{ end }}\n\n'
+        'Since {{ .StartsAt.Format "2006-01-02 15:04 MST" }}'
+        '{{ if eq .Status "resolved" }}, resolved {{ .EndsAt.Format "2006-01-02 15:04 MST" }}{{ end }}\n\n'
         "{{ end }}"
     )
 
