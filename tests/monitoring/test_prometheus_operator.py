@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
-
 import pytest
 
 from components.config.monitoring import AlertThresholds
-from components.monitoring.alert_rules import ServedProject, rule_group, serving_rules, training_failed
+from components.monitoring.alert_rules import AlertRule, ServedProject, rule_group, serving_rules, training_failed
 from components.monitoring.prometheus_operator import DASHBOARD, MESSAGE, SUBJECT
 from offline.engine import ACCOUNT_ID, MOCK_SECRET_ACCESS_KEY, Recording, run_program, stack_config_with
 from offline.values import is_secret
@@ -180,7 +178,7 @@ def test_the_notification_names_the_alert_the_project_and_its_summary() -> None:
 
 def test_every_label_and_annotation_the_notification_reads_is_on_every_rule() -> None:
     # A name the rules don't set renders empty in the mail; `namespace` is kept by every rule's `by`.
-    rules = [*serving_rules(iris(trains_on_cluster=True))]
+    rules = serving_rules(iris(trains_on_cluster=True))
     read_labels = set(re.findall(r"\.(?:Common)?Labels\.(\w+)", SUBJECT + MESSAGE))
     read_annotations = set(re.findall(r"\.Annotations\.(\w+)", MESSAGE))
     assert read_labels == {"alertname", "project", "severity", "namespace"}
@@ -200,7 +198,7 @@ def test_the_subject_fits_snss_100_characters_for_the_longest_alert_and_project(
     assert "{{" not in rendered and len(rendered) == 81
 
 
-def _degraded() -> Any:
+def _degraded() -> AlertRule:
     """ModelServerDegraded, which only a project with minReplicas > 1 gets."""
     served = ServedProject(
         project="iris", namespace="mlops-dev", min_replicas=2, max_replicas=3,
@@ -266,9 +264,12 @@ def test_the_dashboard_is_a_configmap_grafanas_sidecar_loads(dev: Recording) -> 
 @pytest.mark.parametrize("run", ["dev", "dev_cluster_training", "prod_on_aws", "two_projects"])
 def test_every_custom_resource_meets_its_crd_schema(request: pytest.FixtureRequest, run: str) -> None:
     recording: Recording = request.getfixturevalue(run)
-    custom = [m for m in manifests(recording) if (m["apiVersion"], m["kind"]) in known_kinds()]
-    assert sorted(m["kind"] for m in custom) == sorted([*CUSTOM_KINDS, *(["ServiceMonitor", "PrometheusRule"] if run == "two_projects" else [])])
-    assert {m["kind"]: custom_resource_problems(m) for m in custom} == {kind: [] for kind in CUSTOM_KINDS}
+    custom = {f"{m['kind']}/{m['metadata']['name']}": m for m in manifests(recording) if (m["apiVersion"], m["kind"]) in known_kinds()}
+    projects = ["iris", "digits"] if run == "two_projects" else ["iris"]
+    assert sorted(custom) == sorted(
+        ["AlertmanagerConfig/alerts", *(f"ServiceMonitor/{p}-server" for p in projects), *(f"PrometheusRule/{p}-alerts" for p in projects)]
+    )
+    assert {where: custom_resource_problems(m) for where, m in custom.items()} == {where: [] for where in custom}
 
 
 def test_scraping_none_creates_none_of_it(run_with: RunWith) -> None:
