@@ -291,7 +291,10 @@ def main() -> None:
     )
     servers = model_servers(cfg, image_ref=images.refs["serve"], placement=placement, cluster=cluster, opts=on_cluster)
     # Each served project scraped and its alert rules evaluated, the way the cluster kind allows.
-    monitor = serving_monitor_for(cfg, namespace=name_prefix, on_cluster=on_cluster, on_gcp=providers.on_gcp)
+    monitor = serving_monitor_for(
+        cfg, namespace=name_prefix, placement=placement, notifications=notifications,
+        on_cluster=on_cluster, on_gcp=providers.on_gcp,
+    )
     if monitor is not None:
         for served in served_projects(cfg, namespace=name_prefix):
             monitor.watch(served)

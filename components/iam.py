@@ -86,16 +86,36 @@ def assumable_by_service_for(
     }
 
 
-def _bucket_key_through_s3(
-    actions: list[str], *, kms_key_arn: pulumi.Input[str], region: pulumi.Input[str]
+def _key_through(
+    service: str, sid: str, actions: list[str], *, kms_key_arn: pulumi.Input[str], region: pulumi.Input[str]
 ) -> dict[str, Any]:
-    """Use the bucket's KMS key only as S3 does on the caller's behalf, never directly."""
+    """Use a KMS key only as `service` (s3, sns) does on the caller's behalf, never directly."""
     return {
-        "Sid": "UseBucketKeyThroughS3",
+        "Sid": sid,
         "Effect": "Allow",
         "Action": actions,
         "Resource": kms_key_arn,
-        "Condition": {"StringEquals": {"kms:ViaService": pulumi.Output.concat("s3.", region, ".amazonaws.com")}},
+        "Condition": {"StringEquals": {"kms:ViaService": pulumi.Output.concat(f"{service}.", region, ".amazonaws.com")}},
+    }
+
+
+def _bucket_key_through_s3(
+    actions: list[str], *, kms_key_arn: pulumi.Input[str], region: pulumi.Input[str]
+) -> dict[str, Any]:
+    return _key_through("s3", "UseBucketKeyThroughS3", actions, kms_key_arn=kms_key_arn, region=region)
+
+
+def topic_publisher_policy(*, topic_arn: pulumi.Input[str], kms_key_arn: pulumi.Input[str], region: str) -> dict[str, Any]:
+    """Publish to one SNS topic and nothing else, and use its KMS key only through SNS: a publisher to an
+    encrypted topic needs GenerateDataKey and Decrypt on the key (AWS's SNS encryption docs)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "PublishToTopic", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arn},
+            _key_through(
+                "sns", "UseTopicKeyThroughSns", ["kms:GenerateDataKey", "kms:Decrypt"], kms_key_arn=kms_key_arn, region=region
+            ),
+        ],
     }
 
 

@@ -14,7 +14,7 @@ once, with the cluster (components/clusters.py):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -139,8 +139,22 @@ class AccessKeyIdentities:
         )
 
 
+SecretLayout = Callable[[pulumi.Output[str], pulumi.Output[str]], Mapping[str, pulumi.Output[str]]]
+"""How an access key (its id, its secret) is laid out in the Secret's keys, for whoever reads it."""
+
+
+def credentials_file(key_id: pulumi.Output[str], secret: pulumi.Output[str]) -> Mapping[str, pulumi.Output[str]]:
+    """One key, `credentials`: the INI file boto3 reads from AWS_SHARED_CREDENTIALS_FILE (a pod mounts it)."""
+    return {
+        "credentials": pulumi.Output.format(
+            "[default]\naws_access_key_id = {0}\naws_secret_access_key = {1}\n", key_id, secret
+        )
+    }
+
+
 class AccessKeyIdentity(pulumi.ComponentResource):
-    """One workload's IAM user, its inline policy, its access key, and the Secret holding it."""
+    """One workload's IAM user, its inline policy, its access key, and the Secret holding it
+    (laid out as `layout` says: a credentials file by default)."""
 
     secret_name: pulumi.Output[str]
 
@@ -153,6 +167,7 @@ class AccessKeyIdentity(pulumi.ComponentResource):
         policy: Mapping[str, Any],
         tags: Mapping[str, str] | None = None,
         labels: Mapping[str, str] | None = None,
+        layout: SecretLayout = credentials_file,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("mlops:identity:AccessKeyIdentity", name, None, opts)
@@ -178,16 +193,11 @@ class AccessKeyIdentity(pulumi.ComponentResource):
             user=user.name,
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["secret"]),
         )
-        credentials = pulumi.Output.secret(
-            pulumi.Output.format(
-                "[default]\naws_access_key_id = {0}\naws_secret_access_key = {1}\n", key.id, key.secret
-            )
-        )
         secret = k8s.core.v1.Secret(
             f"{name}-credentials",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{name}-aws", namespace=namespace, labels=dict(labels) if labels else None),
             type="Opaque",
-            string_data={"credentials": credentials},
+            string_data={item: pulumi.Output.secret(value) for item, value in layout(key.id, key.secret).items()},
             opts=child,
         )
         self.secret_name = secret.metadata.name

@@ -17,6 +17,9 @@ import pulumi
 from components.config import StackConfig
 from components.monitoring.alert_rules import ServedProject
 from components.monitoring.managed_prometheus import ManagedPrometheus, ManagedPrometheusArgs
+from components.monitoring.notifications import NotificationTopic
+from components.monitoring.prometheus_operator import PrometheusOperatorMonitor, PrometheusOperatorMonitorArgs
+from components.pods import Placement
 from components.project_names import name_prefix
 
 
@@ -45,13 +48,30 @@ def served_projects(cfg: StackConfig, *, namespace: str) -> list[ServedProject]:
 
 
 def serving_monitor_for(
-    cfg: StackConfig, *, namespace: str, on_cluster: pulumi.ResourceOptions, on_gcp: pulumi.ResourceOptions
+    cfg: StackConfig,
+    *,
+    namespace: str,
+    placement: Placement,
+    notifications: NotificationTopic,
+    on_cluster: pulumi.ResourceOptions,
+    on_gcp: pulumi.ResourceOptions,
 ) -> ServingMonitor | None:
-    """The stack's one way of watching its served projects, or None where nothing scrapes them."""
+    """The stack's one way of watching its served projects, from `monitoring.scraping` on its serving
+    cluster; None where nothing scrapes them."""
     match cfg.monitoring.scraping_on(cfg.serving.cluster):
+        case "prometheus-operator":
+            return PrometheusOperatorMonitor(
+                "monitoring",
+                PrometheusOperatorMonitorArgs(
+                    placement=placement,
+                    notification_topic_arn=notifications.topic_arn,
+                    notification_key_arn=notifications.key_arn,
+                ),
+                opts=on_cluster,
+            )
         case "managed-prometheus":
             return managed_prometheus(cfg, namespace=namespace, opts=on_cluster.merge(on_gcp))
-        case _:
+        case "none":
             return None
 
 

@@ -39,6 +39,11 @@ def server_ingress_name(project: str) -> str:
     return f"{server_name(project)}-ingress"
 
 
+def alert_rules_name(project: str) -> str:
+    """The project's PrometheusRule (its alert rules), e.g. `iris-alerts`."""
+    return f"{project}-alerts"
+
+
 def trainer_name(project: str) -> str:
     """The training CronJob and its ServiceAccount, e.g. `iris-train`."""
     return f"{project}-train"

@@ -115,9 +115,20 @@ def _dashboard_groups(inputs: dict[str, Any]) -> list[str]:
     return [f"group {title}: {', '.join(charts)}" for title, charts in groups]
 
 
+def _alert_rules(inputs: dict[str, Any]) -> list[str]:
+    """One line per alert rule: its name, severity, how long it must hold, and its PromQL."""
+    groups = (inputs.get("spec") or {}).get("groups") or []
+    return [
+        f"{rule.get('alert')} ({(rule.get('labels') or {}).get('severity')}, for {rule.get('for')}): {rule.get('expr')}"
+        for group in groups
+        for rule in group.get("rules") or []
+    ]
+
+
 DETAILS: dict[str, Details] = {
     "gcp:monitoring/alertPolicy:AlertPolicy": _alert_query,
     "gcp:monitoring/dashboard:Dashboard": _dashboard_groups,
+    "kubernetes:monitoring.coreos.com/v1:PrometheusRule": _alert_rules,
     "aws:iam/role:Role": _document_details("assumeRolePolicy"),
     "aws:iam/rolePolicy:RolePolicy": _document_details("policy"),
     "aws:iam/userPolicy:UserPolicy": _document_details("policy"),

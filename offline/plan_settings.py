@@ -221,6 +221,26 @@ SETTINGS: dict[str, Settings] = {
         "deadlineSeconds": _get(i, "spec", "jobTemplate", "spec", "activeDeadlineSeconds"),
         **_workload(_get(i, "spec", "jobTemplate", "spec")),
     },
+    "kubernetes:core/v1:ConfigMap": lambda i: {
+        "name": _get(i, "metadata", "name"),
+        "keys": sorted(i.get("data") or {}) or None,
+        "grafanaDashboard": _get(i, "metadata", "labels", "grafana_dashboard"),
+    },
+    "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": lambda i: {
+        "name": _get(i, "metadata", "name"),
+        "selects": _get(i, "spec", "selector", "matchLabels", "mlops/project"),
+        "endpoints": [f"{e.get('port')}{e.get('path')} every {e.get('interval')}" for e in _get(i, "spec", "endpoints") or []],
+    },
+    "kubernetes:monitoring.coreos.com/v1:PrometheusRule": lambda i: {
+        "name": _get(i, "metadata", "name"),
+        "alerts": [r.get("alert") for g in _get(i, "spec", "groups") or [] for r in g.get("rules") or []],
+    },
+    "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig": lambda i: {
+        "name": _get(i, "metadata", "name"),
+        "groupBy": _get(i, "spec", "route", "groupBy"),
+        "sns": [c.get("topicARN") for r in _get(i, "spec", "receivers") or [] for c in r.get("snsConfigs") or []] or None,
+        "sendResolved": _get(i, "spec", "receivers", 0, "snsConfigs", 0, "sendResolved"),
+    },
     "gcp:container/cluster:Cluster": lambda i: {
         "location": i.get("location"),
         "privateNodes": _get(i, "privateClusterConfig", "enablePrivateNodes"),

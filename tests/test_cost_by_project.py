@@ -57,6 +57,7 @@ def test_a_project_is_found_by_label_tag_and_job_definition_name(dev: Recording)
     (iris,) = by_project("dev", [r for r in dev.resources if r.custom]).values()
     # The schedule has no tags: its name is the job definition's. The IAM policies and access key are free.
     assert sorted(r.name for r in iris) == [
+        "monitoring-iris-rules", "monitoring-iris-scrape",
         "serving-iris-deployment", "serving-iris-hpa", "serving-iris-identity-credentials", "serving-iris-identity-user",
         "serving-iris-ingress",
         "serving-iris-sa", "serving-iris-service", "training-iris-failed", "training-iris-job", "training-iris-job-role",

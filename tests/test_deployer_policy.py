@@ -176,7 +176,11 @@ def test_removing_one_mapped_action_is_reported(dev: Recording) -> None:
     users["Action"].remove("iam:ListAccessKeys")
     calls = [
         f"{type_} {name} {step}: iam:ListAccessKeys on arn:aws:iam::{ACCOUNT_ID}:user/mlops/{user}"
-        for user, prefix in (("mlops-dev-iris-server", "serving-iris-identity"), ("mlops-dev-renew-pull-secret", "pull-secret-renewer-identity"))
+        for user, prefix in (
+            ("mlops-dev-iris-server", "serving-iris-identity"),
+            ("mlops-dev-renew-pull-secret", "pull-secret-renewer-identity"),
+            ("mlops-dev-alertmanager-sns", "monitoring-sns-publisher"),
+        )
         for type_, name, step in (
             ("aws:iam/user:User", f"{prefix}-user", "delete"),
             ("aws:iam/accessKey:AccessKey", f"{prefix}-key", "create"),

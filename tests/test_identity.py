@@ -112,9 +112,12 @@ def test_a_workload_user_is_destroyed_even_with_a_key_made_by_hand(dev: Recordin
 @pytest.mark.parametrize(
     ("stack", "users"),
     [
-        ("dev", ["mlops-dev-renew-pull-secret", "mlops-dev-iris-server"]),
-        ("dev_cluster_training", ["mlops-dev-renew-pull-secret", "mlops-dev-iris-server", "mlops-dev-iris-train"]),
-        ("prod_on_aws", ["mlops-prod-renew-pull-secret", "mlops-prod-iris-server"]),
+        ("dev", ["mlops-dev-renew-pull-secret", "mlops-dev-iris-server", "mlops-dev-alertmanager-sns"]),
+        (
+            "dev_cluster_training",
+            ["mlops-dev-renew-pull-secret", "mlops-dev-iris-server", "mlops-dev-iris-train", "mlops-dev-alertmanager-sns"],
+        ),
+        ("prod_on_aws", ["mlops-prod-renew-pull-secret", "mlops-prod-iris-server", "mlops-prod-alertmanager-sns"]),
     ],
 )
 def test_workload_user_names_are_unique_per_stack(request: pytest.FixtureRequest, stack: str, users: list[str]) -> None:

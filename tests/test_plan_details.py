@@ -56,3 +56,11 @@ def test_a_cloud_monitoring_dashboard_shows_each_group_and_its_charts() -> None:
     ]
     dashboard = reg("gcp:monitoring/dashboard:Dashboard", "d", dashboardJson=json.dumps({"mosaicLayout": {"tiles": tiles}}))
     assert details(dashboard) == ["group iris: Request rate, Errors", "group digits: Request rate"]
+
+
+def test_each_alert_rule_is_one_line_with_its_severity_duration_and_promql() -> None:
+    rules = reg("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "r", spec={"groups": [{"name": "g", "rules": [
+        {"alert": "Down", "expr": "up < 1", "for": "5m", "labels": {"severity": "critical"}},
+        {"alert": "Slow", "expr": "p99 > 0.5", "for": "10m", "labels": {"severity": "warning"}},
+    ]}]})
+    assert details(rules) == ["Down (critical, for 5m): up < 1", "Slow (warning, for 10m): p99 > 0.5"]

@@ -112,6 +112,10 @@ SHOWN: dict[str, list[str]] = {
     'gcp:billing/budget:Budget': ['billingAccount', 'amount', 'projects', 'alerts'],
     'kubernetes:monitoring.googleapis.com/v1:PodMonitoring': ['name', 'project', 'scrapes'],
     'gcp:monitoring/alertPolicy:AlertPolicy': ['name', 'severity', 'for', 'notifies'],
+    'kubernetes:core/v1:ConfigMap': ['name', 'keys', 'grafanaDashboard'],
+    'kubernetes:monitoring.coreos.com/v1:ServiceMonitor': ['name', 'selects', 'endpoints'],
+    'kubernetes:monitoring.coreos.com/v1:PrometheusRule': ['name', 'alerts'],
+    'kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig': ['name', 'groupBy', 'sns', 'sendResolved'],
 }
 
 
@@ -171,3 +175,21 @@ def test_a_cloud_billing_budget_line_shows_its_amount_in_dollars_and_cents() -> 
         "projects": ["projects/123"],
         "alerts": ["FORECASTED_SPEND > 90%"],
     }
+
+
+def test_the_monitoring_lines_show_what_is_scraped_which_alerts_and_where_they_go() -> None:
+    monitor = reg("kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "sm", metadata={"name": "iris-server"}, spec={
+        "selector": {"matchLabels": {"mlops/project": "iris"}}, "endpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}]})
+    rules = reg("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "pr", metadata={"name": "iris-alerts"},
+                spec={"groups": [{"rules": [{"alert": "Down"}, {"alert": "Slow"}]}]})
+    routes = reg("kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig", "am", metadata={"name": "alerts"}, spec={
+        "route": {"groupBy": ["alertname"]}, "receivers": [{"snsConfigs": [{"topicARN": "arn:t", "sendResolved": True}]}]})
+    dashboard = reg("kubernetes:core/v1:ConfigMap", "cm", metadata={"name": "d", "labels": {"grafana_dashboard": "1"}},
+                    data={"mlops.json": "{}"})
+    lines = [render("s", Recording(resources=[one])).splitlines()[2].split("  ", 2)[2] for one in (monitor, rules, routes, dashboard)]
+    assert lines == [
+        'name=iris-server selects=iris endpoints=["http/metrics every 30s"]',
+        'name=iris-alerts alerts=["Down", "Slow"]',
+        'name=alerts groupBy=["alertname"] sns=["arn:t"] sendResolved=true',
+        'name=d keys=["mlops.json"] grafanaDashboard=1',
+    ]

@@ -19,7 +19,7 @@ from offline.values import reveal
 PROJECTS = ("iris", "digits")
 DIGITS = {"train": {"source": "images/train", "data": "builtin:digits"}, "serve": {"cpu": "250m", "memory": "256Mi", "minReplicas": 2}}
 # Every registration of a project is named after it: serving-<project>-..., training-<project>-...,
-# monitoring-<project>-...
+# monitoring-<project>-... (its ServiceMonitor and rules).
 OWNER = re.compile(rf"^(?:serving|training|monitoring)-({'|'.join(PROJECTS)})(?:-|$)")
 
 # Types a project has that the cloud API gives no tags: an inline policy, a key, a Scheduler schedule.
@@ -53,6 +53,9 @@ SHARED_DEV = SHARED_BOTH | {
     "training-schedule-submit", "training-net-vpc", "training-net-igw", "training-net-public-rt", "training-net-public-0",
     "training-net-public-1", "training-net-default-sg", "training-net-public-default", "training-net-public-rta-0",
     "training-net-public-rta-1", "training-net-s3",
+    # the stack's alert route to its SNS topic, the key Alertmanager signs with, and the dashboard
+    "monitoring-alertmanager-config", "monitoring-sns-publisher-user", "monitoring-sns-publisher-policy",
+    "monitoring-sns-publisher-key", "monitoring-sns-publisher-credentials", "monitoring-dashboard",
 }
 SHARED_PROD = SHARED_BOTH | {
     # storage: the bucket, its access logs and its replica in the backup region

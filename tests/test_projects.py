@@ -48,7 +48,9 @@ def test_two_projects_plan_two_sets_of_training_and_serving(two: Recording) -> N
     ]
     assert names(two, "aws:batch/jobDefinition:JobDefinition") == ["mlops-dev-digits-train", "mlops-dev-iris-train"]
     assert names(two, "aws:scheduler/schedule:Schedule") == ["mlops-dev-digits-train", "mlops-dev-iris-train"]
-    assert names(two, "aws:iam/user:User") == ["mlops-dev-digits-server", "mlops-dev-iris-server", "mlops-dev-renew-pull-secret"]
+    assert names(two, "aws:iam/user:User") == [
+        "mlops-dev-alertmanager-sns", "mlops-dev-digits-server", "mlops-dev-iris-server", "mlops-dev-renew-pull-secret"
+    ]
     # One shared capacity: one queue, one compute environment, one log group, one Scheduler role.
     assert [len(two.of_type(t)) for t in ("aws:batch/jobQueue:JobQueue", "aws:batch/computeEnvironment:ComputeEnvironment",
                                           "aws:cloudwatch/logGroup:LogGroup")] == [1, 1, 1]
@@ -126,8 +128,9 @@ def project_registrations(run: Recording, projects: tuple[str, ...]) -> dict[str
 def test_adding_a_third_project_changes_nothing_in_the_first_two(two: Recording, three: Recording) -> None:
     before = project_registrations(two, ("iris", "digits"))
     # Each project: 11 serving registrations; its job definition, role, role policy and schedule; the
-    # schedule's dead-letter queue and alarm; its failure rule and the rule's target.
-    assert len(before) == 2 * (11 + 4 + 4)
+    # schedule's dead-letter queue and alarm; its failure rule and the rule's target; its ServiceMonitor
+    # and PrometheusRule.
+    assert len(before) == 2 * (11 + 4 + 4 + 2)
     assert project_registrations(three, ("iris", "digits")) == before
     assert names(three, "aws:batch/jobDefinition:JobDefinition") == [
         "mlops-dev-digits-train", "mlops-dev-iris-train", "mlops-dev-wine-train"
