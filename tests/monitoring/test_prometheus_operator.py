@@ -20,7 +20,6 @@ from tests.support import RunWith
 # TEMPORARY (issue 17): __main__.py's stand-in ARNs until the NotificationTopic lands; then the
 # topic's and its key's ARNs as the mock engine records them.
 TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT_ID}:mlops-dev-notifications"
-TOPIC_KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/mlops-dev-notifications"
 
 CUSTOM_KINDS = ("ServiceMonitor", "PrometheusRule", "AlertmanagerConfig")
 STACK_LABELS = {"app.kubernetes.io/name": "monitoring", "app.kubernetes.io/instance": "mlops-dev", "app.kubernetes.io/part-of": "mlops"}
@@ -221,7 +220,7 @@ def test_the_publisher_may_publish_to_the_topic_and_use_its_key_through_sns_only
                 "Sid": "UseTopicKeyThroughSns",
                 "Effect": "Allow",
                 "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                "Resource": TOPIC_KEY_ARN,
+                "Resource": dev.get("aws:kms/key:Key", "notifications-key").state["arn"],
                 "Condition": {"StringEquals": {"kms:ViaService": "sns.us-east-1.amazonaws.com"}},
             },
         ],
