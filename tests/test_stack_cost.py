@@ -94,7 +94,7 @@ def test_dev_estimate_is_idle_plus_31_daily_spot_runs(dev: Recording) -> None:
     assert run.typical is not None
     assert (cost.scheduled_runs, cost.budget_monthly) == (31, 10.0)  # 0 3 * * *: a 31-day month
     assert cost.scheduled_monthly == round(31 * run.typical, 2)
-    assert cost.month_estimate == round(2.00 + 31 * run.typical, 2)
+    assert cost.month_estimate == round(3.10 + 31 * run.typical, 2)
 
 
 def test_prod_estimate_counts_23_weekday_runs_on_the_gpu_pool(prod: Recording) -> None:
