@@ -20,7 +20,6 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
 import numpy as np
-import orjson
 import sklearn
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -35,7 +34,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from follow import Follower, LoadSignal
 from model_store import LoadedModel, LoadError, ModelMetadata, load_version
-from protocol import BINARY_HEADER, PREDICT_OUTPUT, ProtocolError, infer_response, output_datatype, parse_infer_request
+from protocol import (
+    BINARY_HEADER,
+    PREDICT_OUTPUT,
+    ProtocolError,
+    infer_response,
+    output_datatype,
+    parse_infer_request,
+    parse_load_request,
+)
 
 log = logging.getLogger("serve")
 
@@ -406,7 +413,7 @@ class ModelServer:
         Answers once this worker serves it; the load signal tells the other workers.
         """
         name = self._known_name(request)
-        _no_load_parameters(await self._read_body(request))
+        parse_load_request(await self._read_body(request))
         reason = await self.follower.refresh(forced=True)
         serving = self.serving  # read with no await since the refresh: the version it swapped in
         if reason is not None:
@@ -429,22 +436,6 @@ class ModelServer:
         # After a 413 the rest of an oversized body may still be on its way: never reuse the connection.
         headers = {"Connection": "close"} if isinstance(exc, BodyTooLarge) else None
         return JSONResponse({"error": exc.reason}, status_code=exc.status, headers=headers)
-
-
-def _no_load_parameters(body: bytes) -> None:
-    """A load request's body: empty, or {"parameters": {}}; this server's load takes none."""
-    if not body.strip():
-        return
-    try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise ProtocolError(400, f"body is not valid JSON: {exc}") from None
-    if not isinstance(payload, dict) or set(payload) - {"parameters"}:
-        raise ProtocolError(400, "a load request's body is empty or {\"parameters\": {}}")
-    parameters = payload.get("parameters") or {}
-    if not isinstance(parameters, dict) or parameters:
-        unknown = sorted(parameters) if isinstance(parameters, dict) else parameters
-        raise ProtocolError(400, f"this server's load takes no parameters, got {unknown!r}: it loads the version MODEL_URI names")
 
 
 def create_app() -> Starlette:

@@ -114,6 +114,8 @@ class Follower(Generic[Loaded]):
                 pointer = await asyncio.to_thread(resolve, self.model_uri, None if forced else self._tag)
             except LoadError as exc:  # LATEST unreadable or not there yet: not a version's failure
                 return self._failed(self.model_uri, str(exc), count=False)
+            except Exception as exc:  # a library's surprise must not end the following: tried at the next poll
+                return self._failed(self.model_uri, f"unexpected {type(exc).__name__}: {exc}", count=False)
             if pointer is None:  # LATEST unchanged since it was last acted on
                 return None if self.serving_uri is not None else self.last_error
             if pointer.version_uri == self.serving_uri:
@@ -130,6 +132,8 @@ class Follower(Generic[Loaded]):
                 self._tag = pointer.tag
                 self._rejected = (pointer.version_uri, str(exc))
                 return self._failed(pointer.version_uri, str(exc), count=True)
+            except Exception as exc:  # as above; the tag stays unrecorded
+                return self._failed(pointer.version_uri, f"unexpected {type(exc).__name__}: {exc}", count=True)
             self._swap(loaded)  # no await since the load: no request saw half of this
             self.serving_uri, self._tag = pointer.version_uri, pointer.tag
             self._rejected = self._logged = self.last_error = None
