@@ -164,7 +164,8 @@ def test_a_promoted_version_reaches_every_worker_within_the_poll(
     s3.promote(versions.old)
     metrics = tmp_path / "metrics"
     server = start_server(f"{s3.prefix}/LATEST", workers=2, env=server_env(moto, metrics, MODEL_POLL_SECONDS=POLL))
-    assert infer(server.url, versions.rows[:1]).json()["model_version"] == versions.old
+    # Ready is one worker's answer: the other may still be loading, and would load the new version at start.
+    wait_until(lambda: all_serve(metrics, 2, versions.old), "both workers to load")
 
     promoted_at = time.time()
     s3.promote(versions.new)
@@ -210,6 +211,7 @@ def test_under_load_across_the_switch_no_request_fails_and_each_answer_is_one_ve
     s3.promote(versions.old)
     metrics = tmp_path / "metrics"
     server = start_server(f"{s3.prefix}/LATEST", workers=2, env=server_env(moto, metrics, MODEL_POLL_SECONDS=POLL))
+    wait_until(lambda: all_serve(metrics, 2, versions.old), "both workers to load")
     expected = {version: versions.model(version).predict(versions.rows).tolist() for version in (versions.old, versions.new)}
     answers: list[Answer] = []
     errors: list[BaseException] = []
@@ -356,6 +358,7 @@ def test_a_version_not_there_yet_is_tried_again_at_the_next_poll(
     s3.promote(versions.old)
     metrics = tmp_path / "metrics"
     server = start_server(f"{s3.prefix}/LATEST", workers=1, env=server_env(moto, metrics, MODEL_POLL_SECONDS=POLL))
+    assert all_serve(metrics, 1, versions.old)
     s3.promote(versions.new)
     wait_until(lambda: failures(server) >= 2, "the missing version to be tried at two polls")
     assert server.log.read_text().count(f"model not loaded: cannot read {s3.prefix}/{versions.new}/metadata.json: NoSuchKey") == 1
