@@ -1,8 +1,8 @@
 """The model server's ASGI app: Open Inference Protocol v2 REST plus Prometheus /metrics.
 
 Each uvicorn worker process runs one copy of this app and loads its own copy of the
-model. Configuration comes from the environment (see ``Settings``), which server.py
-passes on to the workers.
+model, and follows MODEL_URI's LATEST by itself (follow.py). Configuration comes from the
+environment (see ``Settings``), which server.py passes on to the workers.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable
-from pathlib import PurePosixPath
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
 import numpy as np
@@ -31,15 +32,22 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from model_store import LoadedModel, LoadError, ModelMetadata, load_model
-from protocol import BINARY_HEADER, PREDICT_OUTPUT, ProtocolError, infer_response, output_datatype, parse_infer_request
+from follow import Follower, LoadSignal
+from model_store import LoadedModel, LoadError, ModelMetadata, load_version
+from protocol import (
+    BINARY_HEADER,
+    PREDICT_OUTPUT,
+    ProtocolError,
+    infer_response,
+    output_datatype,
+    parse_infer_request,
+    parse_load_request,
+)
 
 log = logging.getLogger("serve")
 
 SERVER_NAME = "mlops-serve"
 SERVER_VERSION = "1.0.0"
-RETRY_FIRST_SECONDS = 1.0
-RETRY_MAX_SECONDS = 30.0
 # How much of an oversized body is read and dropped so that the client can read its 413.
 DISCARD_BOUND_BYTES = 64 * 1024 * 1024
 DISCARD_BOUND_SECONDS = 10.0
@@ -47,6 +55,9 @@ AUTH_TOKEN_ENV = "MLOPS_AUTH_TOKEN"
 # With a token set, these stay open: the kubelet's probes and the Prometheus scrape carry none.
 OPEN_PATHS = frozenset({"/v2/health/live", "/v2/health/ready", "/metrics"})
 AUTH_REALM = 'Bearer realm="mlops-serve"'
+# server.py makes this folder for one server's workers; the load signal lives in it.
+STATE_DIR_ENV = "SERVE_STATE_DIR"
+LOAD_SIGNAL_FILE = "load-requested"
 
 REQUESTS = Counter("inference_requests_total", "Infer requests by HTTP status", ["model", "code"])
 LATENCY = Histogram(
@@ -86,6 +97,7 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(gt=0, description="larger request bodies get 413")
     max_batch_rows: int = Field(gt=0, description="merge concurrent requests up to this many rows per predict")
     auth_token: str | None = Field(default=None, min_length=1, description="if set, every endpoint but OPEN_PATHS needs it as a bearer token")
+    poll_seconds: float = Field(ge=0, description="how often a worker reads MODEL_URI's LATEST (conditionally); 0: never")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -98,6 +110,7 @@ class Settings(BaseModel):
             max_batch_rows=int(os.environ.get("MAX_BATCH_ROWS", 4096)),
             # A Secret made from a file often ends in a newline that no client sends.
             auth_token=None if token is None else token.strip(),
+            poll_seconds=float(os.environ.get("MODEL_POLL_SECONDS", 30)),
         )
 
 
@@ -169,19 +182,41 @@ def sklearn_predict(model: LoadedModel) -> Callable[[np.ndarray], np.ndarray]:
     return predict
 
 
-def record_loaded(model_name: str, metadata: ModelMetadata, loaded_at: float) -> None:
-    """The model gauges for a version this worker has just loaded; a version whose metadata
-    has no created_at gets no trained timestamp (absent, rather than a made-up age)."""
+def record_loaded(model_name: str, metadata: ModelMetadata, previous: ModelMetadata | None, loaded_at: float) -> None:
+    """The model gauges for a version this worker has just swapped in for ``previous``.
+
+    A first version whose metadata has no created_at gets no trained timestamp (absent,
+    rather than a made-up age); one that replaces a version gets NaN, which no comparison
+    in a rule is true of (a multiprocess gauge's series can't be removed).
+    """
+    if previous is not None and previous.version != metadata.version:
+        MODEL_INFO.labels(model_name, previous.version).set(0)
     MODEL_INFO.labels(model_name, metadata.version).set(1)
     MODEL_LOADED.labels(model_name).set(loaded_at)
     if metadata.created_at is not None:
         MODEL_TRAINED.labels(model_name).set(metadata.created_at.timestamp())
+    elif previous is not None:
+        MODEL_TRAINED.labels(model_name).set(float("nan"))
 
 
 def model_platform(model: LoadedModel) -> str:
     """KServe's platform name: the library whose estimator this is, at the version that made it."""
     xgboost_version = model.metadata.libraries.get("xgboost")
     return f"xgboost-{xgboost_version}" if xgboost_version else f"sklearn-{sklearn.__version__}"
+
+
+@dataclass(frozen=True)
+class Serving:
+    """One loaded version and its batcher, swapped in whole: a request that took it at its start
+    finishes on it, batch and all, whatever is swapped in meanwhile."""
+
+    model: LoadedModel
+    batcher: MicroBatcher
+    output_datatype: str
+
+    @property
+    def version(self) -> str:
+        return self.model.metadata.version
 
 
 class BodyTooLarge(ProtocolError):
@@ -240,59 +275,54 @@ class BearerAuth:
 
 
 class ModelServer:
-    """Per-worker state: the loaded model (or why there is none) and the batcher."""
+    """Per-worker state: the version serving (or why none is) and the follower that replaces it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, signal: LoadSignal) -> None:
         self.settings = settings
-        self.model: LoadedModel | None = None
-        self.batcher: MicroBatcher | None = None
-        self.load_error: str | None = "loading"
-        self._output_datatype = "INT64"
+        self.serving: Serving | None = None
+        self.follower = Follower(
+            model_name=settings.model_name,
+            model_uri=settings.model_uri,
+            poll_seconds=settings.poll_seconds,
+            signal=signal,
+            load=self.load,
+            swap=self.swap,
+        )
 
-    def try_load(self) -> bool:
+    def load(self, version_uri: str) -> Serving:
+        """Fetch, verify and try a version, in a thread, beside the one serving."""
+        model = load_version(version_uri)
+        predict = sklearn_predict(model)
         try:
-            model = load_model(self.settings.model_uri)
-            predict = sklearn_predict(model)
-            # One prediction at load time: a model that cannot predict never becomes
-            # ready, and the output datatype for model metadata is known.
-            self._output_datatype = output_datatype(predict(np.zeros((1, model.n_features))))
-        except LoadError as exc:
-            self.load_error = str(exc)
-            log.error("model not loaded: %s", exc)
-            return False
-        except Exception as exc:  # e.g. pickled by an incompatible scikit-learn: not ready, not a crash
-            self.load_error = f"model cannot predict: {type(exc).__name__}: {exc}"
-            log.error("model not loaded: %s", self.load_error)
-            return False
-        self.batcher = MicroBatcher(predict, self.settings.max_batch_rows, self.settings.model_name)
-        # Everything allocated so far (the libraries, the model) lives as long as the
-        # process: moving it out of the collector's reach stops full collections from
-        # walking it mid-request. Measured here: p99 at 64 connections from ~64 to ~12 ms.
-        gc.freeze()
-        self.model = model
-        self.load_error = None
-        record_loaded(self.settings.model_name, model.metadata, time.time())
-        log.info("model %s version %s loaded from %s", self.settings.model_name, model.metadata.version, model.uri)
-        return True
+            # One prediction before it serves: a model that cannot predict never does, and
+            # the output datatype for model metadata is known.
+            datatype = output_datatype(predict(np.zeros((1, model.n_features))))
+        except Exception as exc:  # e.g. pickled by an incompatible scikit-learn: refused, not a crash
+            raise LoadError(f"model cannot predict: {type(exc).__name__}: {exc}") from None
+        return Serving(model, MicroBatcher(predict, self.settings.max_batch_rows, self.settings.model_name), datatype)
 
-    async def keep_trying(self) -> None:
-        """The model may not exist yet (first training run pending): retry with backoff."""
-        delay = RETRY_FIRST_SECONDS
-        while not await asyncio.to_thread(self.try_load):
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_SECONDS)
+    def swap(self, new: Serving) -> None:
+        """On the event loop: one assignment, so each request sees the old version or the new one."""
+        previous, self.serving = self.serving, new
+        if previous is None:
+            # Everything allocated so far (the libraries, the model) lives as long as the
+            # process: moving it out of the collector's reach stops full collections from
+            # walking it mid-request. Measured here: p99 at 64 connections from ~64 to ~12 ms.
+            # Later versions are not frozen, so a replaced one can be collected whole.
+            gc.freeze()
+        record_loaded(self.settings.model_name, new.model.metadata, previous.model.metadata if previous else None, time.time())
+        replacing = f", replacing {previous.version}" if previous is not None else ""
+        log.info("model %s version %s loaded from %s%s", self.settings.model_name, new.version, new.model.uri, replacing)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
-        retry: asyncio.Task[None] | None = None
         # The first attempt happens before the worker accepts connections, so a healthy
         # start answers its first request already loaded; a failed one keeps retrying
         # in the background while /v2/health/ready says why it is not ready.
-        if not await asyncio.to_thread(self.try_load):
-            retry = asyncio.create_task(self.keep_trying())
+        await self.follower.refresh(forced=True)
+        follow = asyncio.create_task(self.follower.run())
         yield
-        if retry is not None:
-            retry.cancel()
+        follow.cancel()
 
     # --- endpoints --------------------------------------------------------------------
 
@@ -303,36 +333,42 @@ class ModelServer:
         return JSONResponse({"live": True})
 
     async def ready(self, _request: Request) -> Response:
-        if self.model is None:
-            return JSONResponse({"ready": False, "reason": self.load_error}, status_code=503)
+        if self.serving is None:
+            return JSONResponse({"ready": False, "reason": self.follower.last_error}, status_code=503)
         return JSONResponse({"ready": True})
 
-    def _model_or_error(self, request: Request) -> LoadedModel:
+    def _known_name(self, request: Request) -> str:
         name = request.path_params["name"]
         if name != self.settings.model_name:
             raise ProtocolError(404, f"unknown model {name!r}: this server serves {self.settings.model_name!r}")
-        if self.model is None:
-            raise ProtocolError(503, f"model {name!r} is not ready: {self.load_error}")
+        return name
+
+    def _serving_or_error(self, request: Request) -> Serving:
+        name = self._known_name(request)
+        serving = self.serving  # taken once: the request answers from this version throughout
+        if serving is None:
+            raise ProtocolError(503, f"model {name!r} is not ready: {self.follower.last_error}")
         version = request.path_params.get("version")
-        if version is not None and version != self.model.metadata.version:
-            raise ProtocolError(404, f"unknown version {version!r} of {name!r}: serving {self.model.metadata.version!r}")
-        return self.model
+        if version is not None and version != serving.version:
+            raise ProtocolError(404, f"unknown version {version!r} of {name!r}: serving {serving.version!r}")
+        return serving
 
     async def model_metadata(self, request: Request) -> Response:
-        model = self._model_or_error(request)
+        serving = self._serving_or_error(request)
+        model = serving.model
         return JSONResponse(
             {
                 "name": self.settings.model_name,
-                "versions": [model.metadata.version],
+                "versions": [serving.version],
                 "platform": model_platform(model),
                 "inputs": [{"name": "input-0", "datatype": "FP64", "shape": [-1, model.n_features]}],
-                "outputs": [{"name": PREDICT_OUTPUT, "datatype": self._output_datatype, "shape": [-1]}],
+                "outputs": [{"name": PREDICT_OUTPUT, "datatype": serving.output_datatype, "shape": [-1]}],
                 "parameters": {"sha256": model.metadata.sha256, "features": model.metadata.features},
             }
         )
 
     async def model_ready(self, request: Request) -> Response:
-        self._model_or_error(request)
+        self._serving_or_error(request)
         return JSONResponse({"name": self.settings.model_name, "ready": True})
 
     async def _read_body(self, request: Request) -> bytes:
@@ -358,12 +394,11 @@ class ModelServer:
         loop = asyncio.get_running_loop()
         started = loop.time()
         name = self.settings.model_name
-        model = self._model_or_error(request)
-        assert self.batcher is not None  # set together with self.model
+        serving = self._serving_or_error(request)
         body = await self._read_body(request)
-        parsed = parse_infer_request(body, model.n_features, request.headers.get(BINARY_HEADER))
-        predictions = await self.batcher.predict(parsed.rows)
-        response = infer_response(name, model.metadata.version, parsed.request_id, predictions, parsed.binary_output)
+        parsed = parse_infer_request(body, serving.model.n_features, request.headers.get(BINARY_HEADER))
+        predictions = await serving.batcher.predict(parsed.rows)
+        response = infer_response(name, serving.version, parsed.request_id, predictions, parsed.binary_output)
         REQUESTS.labels(name, "200").inc()
         ROWS.labels(name).inc(len(predictions))
         LATENCY.labels(name).observe(loop.time() - started)
@@ -371,6 +406,22 @@ class ModelServer:
             return Response(response.body, media_type="application/json")
         headers = {BINARY_HEADER: str(response.json_length)}
         return Response(response.body, media_type="application/octet-stream", headers=headers)
+
+    async def repository_load(self, request: Request) -> Response:
+        """The model repository extension's load: serve the version MODEL_URI names now.
+
+        Answers once this worker serves it; the load signal tells the other workers.
+        """
+        name = self._known_name(request)
+        parse_load_request(await self._read_body(request))
+        reason = await self.follower.refresh(forced=True)
+        serving = self.serving  # read with no await since the refresh: the version it swapped in
+        if reason is not None:
+            still = f"; still serving {serving.version}" if serving is not None else ""
+            raise ProtocolError(409, f"{reason}{still}")
+        assert serving is not None  # a refresh that succeeded left a version serving
+        self.follower.signal.send(serving.version)
+        return JSONResponse({"name": name, "version": serving.version})
 
     async def metrics(self, _request: Request) -> Response:
         # Workers are separate processes: their samples meet in PROMETHEUS_MULTIPROC_DIR.
@@ -392,11 +443,13 @@ def create_app() -> Starlette:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         raise RuntimeError("PROMETHEUS_MULTIPROC_DIR must be set before the app is imported (server.py does it)")
+    if STATE_DIR_ENV not in os.environ:
+        raise RuntimeError(f"{STATE_DIR_ENV} must name a folder the workers share (server.py makes one)")
     try:
         settings = Settings.from_env()
     except (ValidationError, ValueError) as exc:
         raise RuntimeError(f"bad server settings: {exc}") from None
-    server = ModelServer(settings)
+    server = ModelServer(settings, LoadSignal(Path(os.environ[STATE_DIR_ENV]) / LOAD_SIGNAL_FILE))
     routes = [
         Route("/v2", server.server_metadata),
         Route("/v2/health/live", server.live),
@@ -406,6 +459,7 @@ def create_app() -> Starlette:
         Route("/v2/models/{name}/infer", server.infer, methods=["POST"]),
         Route("/v2/models/{name}/versions/{version}", server.model_metadata),
         Route("/v2/models/{name}/versions/{version}/infer", server.infer, methods=["POST"]),
+        Route("/v2/repository/models/{name}/load", server.repository_load, methods=["POST"]),
         Route("/metrics", server.metrics),
     ]
     middleware = [Middleware(BearerAuth, token=settings.auth_token)] if settings.auth_token is not None else []

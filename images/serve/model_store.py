@@ -1,4 +1,4 @@
-"""Fetch a trained model from file:// or s3://, resolve LATEST, and verify its libraries and sha256."""
+"""Fetch a trained model from file:// or s3://, resolve LATEST (conditionally), and verify its libraries and sha256."""
 
 from __future__ import annotations
 
@@ -34,6 +34,11 @@ class LoadError(Exception):
     """A model that must not be served: missing, unreadable or not the bytes that were trained."""
 
 
+class FetchError(LoadError):
+    """An object could not be read (missing, denied, storage unreachable): worth another try later,
+    unlike a version whose own bytes are wrong, which stay wrong (a version is never rewritten)."""
+
+
 class ModelMetadata(BaseModel):
     """The part of the training job's metadata.json that the server relies on."""
 
@@ -54,6 +59,15 @@ class ModelMetadata(BaseModel):
 
 
 @dataclass(frozen=True)
+class Pointer:
+    """The version MODEL_URI names now."""
+
+    version_uri: str
+    tag: str | None
+    """LATEST's entity tag when it was read (S3's ETag, or a file's inode, mtime and size); None for a pinned version."""
+
+
+@dataclass(frozen=True)
 class LoadedModel:
     estimator: Any
     metadata: ModelMetadata
@@ -62,24 +76,43 @@ class LoadedModel:
 
 
 def _read(uri: str) -> bytes:
+    fetched = _read_if_changed(uri, None)
+    assert fetched is not None  # with no tag to match, every read returns the object
+    return fetched[0]
+
+
+def _file_tag(path: Path) -> str:
+    # A writer that replaces the file (as the trainer's rename does) changes the inode; one that
+    # rewrites it in place changes the mtime.
+    stat = path.stat()
+    return f"{stat.st_ino}-{stat.st_mtime_ns}-{stat.st_size}"
+
+
+def _read_if_changed(uri: str, if_none_match: str | None) -> tuple[bytes, str] | None:
+    """The object and its entity tag; None if its tag is still if_none_match (for S3 a 304, no body sent)."""
     parsed = urlparse(uri)
     if parsed.scheme == "file":
+        path = Path(parsed.path)
         try:
-            return Path(parsed.path).read_bytes()
+            tag = _file_tag(path)
+            return None if tag == if_none_match else (path.read_bytes(), tag)
         except OSError as exc:
-            raise LoadError(f"cannot read {uri}: {exc.strerror}") from None
+            raise FetchError(f"cannot read {uri}: {exc.strerror}") from None
     if parsed.scheme == "s3":
         import boto3  # boto3 reads AWS_* and AWS_ENDPOINT_URL(_S3) itself
         from botocore.exceptions import BotoCoreError, ClientError
 
+        conditions = {} if if_none_match is None else {"IfNoneMatch": if_none_match}
         try:
-            response = boto3.client("s3").get_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))
-            return response["Body"].read()
+            response = boto3.client("s3").get_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"), **conditions)
+            return response["Body"].read(), response["ETag"]
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
-            raise LoadError(f"cannot read {uri}: {code}") from None
+            if code == "304":
+                return None
+            raise FetchError(f"cannot read {uri}: {code}") from None
         except BotoCoreError as exc:
-            raise LoadError(f"cannot read {uri}: {exc}") from None
+            raise FetchError(f"cannot read {uri}: {exc}") from None
     raise LoadError(f"unsupported MODEL_URI scheme {parsed.scheme!r}: {uri} (use s3:// or file://)")
 
 
@@ -109,19 +142,28 @@ def library_mismatches(recorded: Mapping[str, str]) -> list[str]:
     return problems
 
 
-def resolve_version_uri(model_uri: str) -> str:
-    """``.../<model>/LATEST`` names the promoted version; anything else is a version folder."""
+def follows_latest(model_uri: str) -> bool:
+    """``.../<model>/LATEST`` names the promoted version, which can change; anything else is one version folder."""
+    return model_uri.rstrip("/").rsplit("/", 1)[-1] == LATEST
+
+
+def resolve(model_uri: str, if_none_match: str | None = None) -> Pointer | None:
+    """The version MODEL_URI names; None when LATEST's tag is still if_none_match (it names what it named)."""
     model_uri = model_uri.rstrip("/")
-    if model_uri.rsplit("/", 1)[-1] != LATEST:
-        return model_uri
-    version = _read(model_uri).decode().strip()
+    if not follows_latest(model_uri):
+        return Pointer(version_uri=model_uri, tag=None)
+    fetched = _read_if_changed(model_uri, if_none_match)
+    if fetched is None:
+        return None
+    content, tag = fetched
+    version = content.decode(errors="replace").strip()
     if not version or "/" in version:
         raise LoadError(f"{model_uri} does not name a version: {version!r}")
-    return f"{model_uri.rsplit('/', 1)[0]}/{version}"
+    return Pointer(version_uri=f"{model_uri.rsplit('/', 1)[0]}/{version}", tag=tag)
 
 
-def load_model(model_uri: str) -> LoadedModel:
-    version_uri = resolve_version_uri(model_uri)
+def load_version(version_uri: str) -> LoadedModel:
+    """Fetch and verify one version folder: FetchError if an object can't be read, LoadError if the version is bad."""
     metadata_bytes = _read(f"{version_uri}/{METADATA_FILE}")
     try:
         metadata = ModelMetadata.model_validate_json(metadata_bytes)

@@ -12,6 +12,9 @@ bytes of each input that declares ``parameters.binary_data_size`` instead of
 ``data``, in input order. Raw tensors are row-major and little-endian; a BYTES
 element is its length as 4 bytes little-endian, then its bytes. Responses carry
 their outputs the same way when the request asks for it.
+
+And the model repository extension's load request (Triton's, which KServe's v2 follows),
+which takes no parameters here.
 """
 
 from __future__ import annotations
@@ -220,6 +223,23 @@ def parse_infer_request(body: bytes, n_features: int, header_length: str | None 
     if request_id is not None and not isinstance(request_id, str):
         raise _bad("'id' must be a string")
     return InferRequest(rows=rows, request_id=request_id, binary_output=binary_output)
+
+
+def parse_load_request(body: bytes) -> None:
+    """The model repository extension's load request: an empty body, or {"parameters": {}}; this
+    server's load takes no parameters (Triton's "config" has no meaning for a scikit-learn model)."""
+    if not body.strip():
+        return
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise _bad(f"body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict) or set(payload) - {"parameters"}:
+        raise _bad("a load request's body is empty or {\"parameters\": {}}")
+    parameters = payload.get("parameters") or {}
+    if not isinstance(parameters, dict) or parameters:
+        unknown = sorted(parameters) if isinstance(parameters, dict) else parameters
+        raise _bad(f"this server's load takes no parameters, got {unknown!r}: it loads the version MODEL_URI names")
 
 
 def output_datatype(predictions: np.ndarray) -> str:

@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         owned_metrics_dir = tempfile.mkdtemp(prefix="serve-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = owned_metrics_dir
+    # This server's workers only: where the one that answers a load call tells the others.
+    state_dir = tempfile.mkdtemp(prefix="serve-state-")
+    os.environ["SERVE_STATE_DIR"] = state_dir
     # Workers re-import the app by name: make this folder importable from any cwd.
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:
@@ -66,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if owned_metrics_dir is not None:
             shutil.rmtree(owned_metrics_dir, ignore_errors=True)
+        shutil.rmtree(state_dir, ignore_errors=True)
     return 0
 
 
