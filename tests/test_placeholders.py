@@ -17,7 +17,16 @@ def test_placeholders_are_found_inside_every_documentation_range() -> None:
     assert [line.split("  (")[0] for line in placeholders(config)] == [
         "  mlops:gke.authorizedNetworks[1]: 198.51.100.7/32",
         "  mlops:gke.authorizedNetworks[2]: 192.0.2.0/25",
+        "  mlops:monitoring.notify.emails[0]: ml-oncall@example.com",
     ]
+
+
+def test_an_address_at_an_example_domain_is_a_placeholder_and_a_real_one_is_not() -> None:
+    from components.config import placeholder
+
+    reason = "an example address (RFC 2606) that reaches nobody: use your on-call address"
+    assert [placeholder(f"oncall@{domain}") for domain in ("example.com", "example.net", "example.org")] == [reason] * 3
+    assert [placeholder(address) for address in ("oncall@acme.com", "example.com", "oncall@example.com.au")] == [None] * 3
 
 
 def test_each_placeholder_is_named_by_its_key_path() -> None:

@@ -31,6 +31,7 @@ def test_plan_names_each_placeholder_still_in_prod(capsys: pytest.CaptureFixture
     assert block == [
         "  mlops:gke.project: mlops-prod-123456  (the sample project id: use your Google Cloud project's id)",
         "  mlops:gke.authorizedNetworks[0]: 203.0.113.0/24  (a documentation range (RFC 5737) that no real network uses: use your own CIDRs)",
+        "  mlops:monitoring.notify.emails[0]: ml-oncall@example.com  (an example address (RFC 2606) that reaches nobody: use your on-call address)",
     ]
 
 

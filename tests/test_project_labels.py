@@ -70,9 +70,9 @@ SHARED_PROD = SHARED_BOTH | {
     # one cluster: its network, node pools (sized for every project), nodes' identity, and the AWS trust of its issuer
     "gke", "gke-network", "gke-subnet", "gke-router", "gke-nat", "gke-cpu", "gke-gpu", "gke-nodes",
     "gke-nodes-container-defaultNodeServiceAccount", "gke-nodes-pull-images", "gke-identity-oidc",
-    # one Cloud Monitoring dashboard, a group per project (the notification channels, with
-    # monitoring.notify set, are the stack's too)
-    "monitoring-dashboard",
+    # one Cloud Monitoring dashboard, a group per project, and the on-call address: its channel
+    # for the alert policies and its subscription to the topic
+    "monitoring-dashboard", "monitoring-notify-ml-oncall@example.com", "notifications-email-28772038",
 }
 
 

@@ -143,11 +143,17 @@ def test_a_threshold_from_config_sets_the_policy_duration(run_with: RunWith) -> 
     assert condition["duration"] == "900s"
 
 
-def test_prod_notifies_nobody_until_notify_lists_someone(prod: Recording) -> None:
-    assert prod.of_type(CHANNEL) == []
+def test_prod_notifies_its_on_call_address_and_nobody_once_notify_is_empty(prod: Recording, run_with: RunWith) -> None:
+    (channel,) = prod.of_type(CHANNEL)
+    assert (channel.name, channel.inputs["labels"]) == (
+        "monitoring-notify-ml-oncall@example.com", {"email_address": "ml-oncall@example.com"}
+    )
     assert {name: policy["notificationChannels"] for name, policy in policies(prod).items()} == {
-        name: [] for name in policies(prod)
+        name: [channel.state["name"]] for name in policies(prod)
     }
+    silent = run_with("prod", **{"mlops:monitoring": {"notify": {"emails": []}}})
+    assert silent.of_type(CHANNEL) == []
+    assert {policy["notificationChannels"] == [] for policy in policies(silent).values()} == {True}
 
 
 def test_each_email_and_https_url_is_a_notification_channel(run_with: RunWith) -> None:
