@@ -41,6 +41,7 @@ def served_projects(cfg: StackConfig, *, namespace: str) -> list[ServedProject]:
             thresholds=project.serve.alerts.over(cfg.monitoring.alerts),
             schedule=project.train.schedule if project.train is not None else None,
             trains_on_cluster=trains_on_cluster and project.train is not None,
+            follows_latest=project.serve.model_version == "latest",
         )
         for name, project in cfg.projects.items()
         if project.serve is not None

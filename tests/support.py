@@ -27,7 +27,7 @@ def iris_change(*, train: dict[str, Any] | None = None, serve: dict[str, Any] | 
     return {"mlops:projects": {"iris": project}}
 
 IRIS_ALERTS = (
-    "ModelServerDegraded", "ModelServerDown", "ModelServerErrors", "ModelServerSaturated", "ModelServerSlow",
+    "ModelLoadFailing", "ModelServerDegraded", "ModelServerDown", "ModelServerErrors", "ModelServerSaturated", "ModelServerSlow",
     "ModelStale", "TrainingFailed",
 )
 """iris's alert rules in prod, each a Cloud Monitoring alert policy on GKE ($1.50 a month: one condition)."""

@@ -24,20 +24,20 @@ def test_make_cost_prints_prod_by_project_and_one_more(capsys: pytest.CaptureFix
     lines = capsys.readouterr().out.splitlines()
     start = lines.index("  by project (mlops/project label, ml-project tag, job definition name):")
     assert lines[start + 1:] == [
-        "     $138.62  iris: 2 x e2-standard-2 serving node(s) $109.87 (disks and Cloud NAT VM fee included); "
+        "     $140.12  iris: 2 x e2-standard-2 serving node(s) $109.87 (disks and Cloud NAT VM fee included); "
         + " + ".join(f"monitoring-iris-{alert} $1.50" for alert in IRIS_ALERTS)
         + " + serving-iris-service $18.25; one training run $0.71 (upper bound $4.77)",
         "      $79.65  shared: gke-nat $3.65, gke $73.00, notifications-key $1.00, data-backup-key $1.00, data-key $1.00",
-        "  one more served project like iris (cpu 1, memory 1Gi, minReplicas 2) adds $138.63/month while idle",
+        "  one more served project like iris (cpu 1, memory 1Gi, minReplicas 2) adds $140.13/month while idle",
     ]
 
 
 def test_make_cost_json_carries_the_projects_and_one_more(capsys: pytest.CaptureFixture[str]) -> None:
     assert cost_main(["--stack", "prod", "--json"]) == 0
     prod = json.loads(capsys.readouterr().out)["prod"]
-    assert (prod["projects"]["iris"]["idleMonthlyUsd"], prod["sharedIdleMonthlyUsd"]) == (138.62, 79.65)
+    assert (prod["projects"]["iris"]["idleMonthlyUsd"], prod["sharedIdleMonthlyUsd"]) == (140.12, 79.65)
     assert prod["projects"]["iris"]["servingNodes"] == {"count": 2, "machineType": "e2-standard-2", "monthlyUsd": 109.87}
-    assert (prod["oneMoreServedProject"]["like"], prod["oneMoreServedProject"]["idleMonthlyUsd"]) == ("iris", 138.63)
+    assert (prod["oneMoreServedProject"]["like"], prod["oneMoreServedProject"]["idleMonthlyUsd"]) == ("iris", 140.13)
 
 
 def test_make_cost_prints_each_stacks_budget_against_its_estimate(capsys: pytest.CaptureFixture[str]) -> None:

@@ -30,10 +30,10 @@ def test_prod_splits_its_idle_cost_into_iris_and_the_shared_rest(prod: Recording
     assert [(r.name, r.monthly) for r in iris.resources if r.monthly] == [
         *IRIS_ALERT_POLICIES.items(), ("serving-iris-service", 18.25)
     ]
-    assert iris.idle_monthly == 138.62
+    assert iris.idle_monthly == 140.12
     assert cost.shared == [("gke-nat", 3.65), ("gke", 73.0), ("notifications-key", 1.0), ("data-backup-key", 1.0), ("data-key", 1.0)]
     assert cost.shared_monthly == 79.65 == round(sum(usd for _, usd in cost.shared), 2)
-    assert round(iris.idle_monthly + cost.shared_monthly, 2) == cost.idle_monthly == 218.27
+    assert round(iris.idle_monthly + cost.shared_monthly, 2) == cost.idle_monthly == 219.77
 
 
 def test_prod_keeps_its_idle_total_and_each_part(prod: Recording) -> None:
@@ -72,7 +72,7 @@ def test_two_projects_hold_the_whole_cpu_pool_and_each_its_own_load_balancer(run
     # Six 250m pods fit an e2-standard-2 (1530m free): digits' two replicas hold one node, iris' two cores two.
     assert (digits.nodes.count, iris.nodes.count) == (1, 2)
     assert [r.monthly for r in cost.resources if r.name == "gke-cpu"] == [161.74]  # 3 nodes: exactly theirs
-    assert (digits.idle_monthly, iris.idle_monthly, cost.shared_monthly, cost.idle_monthly) == (83.69, 138.62, 79.65, 301.96)
+    assert (digits.idle_monthly, iris.idle_monthly, cost.shared_monthly, cost.idle_monthly) == (85.19, 140.12, 79.65, 304.96)
 
 
 def test_each_project_prices_a_run_up_to_its_own_deadline(run_with: RunWith) -> None:

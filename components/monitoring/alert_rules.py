@@ -57,6 +57,8 @@ class ServedProject:
     """The training schedule, where the project trains; freshness is counted in its runs."""
     trains_on_cluster: bool
     """Training runs as the project's CronJob on this cluster (kube-state-metrics sees its pods)."""
+    follows_latest: bool
+    """The server follows the promoted version (serve.modelVersion: latest), so a promotion can fail to load."""
 
 
 def serving_rules(served: ServedProject) -> list[AlertRule]:
@@ -68,6 +70,8 @@ def serving_rules(served: ServedProject) -> list[AlertRule]:
         _latency(served),
         _saturation(served),
     ]
+    if served.follows_latest:
+        rules.append(_load_failing(served))
     if served.schedule is not None:
         rules.append(_freshness(served, served.schedule))
     if served.trains_on_cluster:
@@ -162,6 +166,19 @@ def _saturation(served: ServedProject) -> AlertRule:
         summary=f"{served.project}: the autoscaler has been at maxReplicas ({served.max_replicas}) for {minutes} minutes",
         runbook=f"raise projects.{served.project}.serve.maxReplicas (the namespace quota grows with it) "
         "or the pod's cpu, then pulumi up",
+    )
+
+
+def _load_failing(served: ServedProject) -> AlertRule:
+    return AlertRule(
+        alert="ModelLoadFailing",
+        project=served.project,
+        expr=f"sum by (namespace, model) (increase({metrics.MODEL_LOAD_FAILURES}{_selector(served)}[15m])) > 0",
+        for_minutes=0,
+        severity="warning",
+        summary=f"{served.project}: the promoted version failed to load; the servers keep the previous one",
+        runbook=f"kubectl -n {served.namespace} logs deployment/{server_name(served.project)} names the reason "
+        "(sha256 mismatch, library versions, metadata): promote a good version, or point LATEST back",
     )
 
 

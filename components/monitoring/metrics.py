@@ -19,7 +19,10 @@ MODEL_LOADED = "mlops_model_loaded_timestamp_seconds"
 MODEL_TRAINED = "mlops_model_trained_timestamp_seconds"
 """When the served version was trained (its metadata.json's created_at), Unix seconds."""
 
-SERVER_METRICS = (REQUESTS, LATENCY + "_bucket", MODEL_INFO, MODEL_LOADED, MODEL_TRAINED)
+MODEL_LOAD_FAILURES = "mlops_model_load_failures_total"
+"""Promoted versions the server refused to swap in (sha256, library versions, metadata); it kept the old one."""
+
+SERVER_METRICS = (REQUESTS, LATENCY + "_bucket", MODEL_INFO, MODEL_LOADED, MODEL_TRAINED, MODEL_LOAD_FAILURES)
 
 # kube-state-metrics'.
 DEPLOYMENT_AVAILABLE = "kube_deployment_status_replicas_available"

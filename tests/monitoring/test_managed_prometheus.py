@@ -37,6 +37,7 @@ PROD_IRIS = ServedProject(
     thresholds=AlertThresholds(),
     schedule="0 2 * * 1-5",
     trains_on_cluster=True,
+    follows_latest=True,
 )
 """iris as stacks/Pulumi.prod.yaml serves it: the rules every policy must render, unchanged."""
 NOTIFIED = {
@@ -88,7 +89,7 @@ def test_each_project_is_scraped_by_its_own_pod_monitoring(run_with: RunWith) ->
 
 def test_every_iris_rule_is_one_alert_policy(prod: Recording) -> None:
     assert sorted(policies(prod)) == sorted(f"monitoring-iris-{rule.alert}" for rule in serving_rules(PROD_IRIS))
-    assert len(policies(prod)) == 7
+    assert len(policies(prod)) == 8
 
 
 @pytest.mark.parametrize("rule", serving_rules(PROD_IRIS), ids=lambda rule: rule.alert)
@@ -236,7 +237,7 @@ def test_dev_on_gke_is_watched_the_same_way_in_its_own_namespace_and_project(run
         "mlops-dev",
     )
     assert sorted(policies(recording)) == [
-        "monitoring-iris-ModelServerDown", "monitoring-iris-ModelServerErrors", "monitoring-iris-ModelServerSaturated",
+        "monitoring-iris-ModelLoadFailing", "monitoring-iris-ModelServerDown", "monitoring-iris-ModelServerErrors", "monitoring-iris-ModelServerSaturated",
         "monitoring-iris-ModelServerSlow", "monitoring-iris-ModelStale", "monitoring-iris-TrainingFailed",
     ]
     assert {(p["project"], p["displayName"].split(" ")[0]) for p in policies(recording).values()} == {("mlops-dev-123456", "mlops-dev")}

@@ -49,6 +49,7 @@ def iris(*, trains_on_cluster: bool) -> ServedProject:
         thresholds=AlertThresholds(),
         schedule="0 3 * * *",
         trains_on_cluster=trains_on_cluster,
+        follows_latest=True,
     )
 
 
@@ -111,10 +112,10 @@ def test_dev_evaluates_iris_rule_group_as_the_rules_module_writes_it(dev: Record
     }
 
 
-def test_dev_rules_are_the_five_serving_alerts_where_batch_trains(dev: Recording) -> None:
+def test_dev_rules_are_the_six_serving_alerts_where_batch_trains(dev: Recording) -> None:
     [group] = manifest(dev, "PrometheusRule", "iris-alerts")["spec"]["groups"]
     assert [rule["alert"] for rule in group["rules"]] == [
-        "ModelServerDown", "ModelServerErrors", "ModelServerSlow", "ModelServerSaturated", "ModelStale"
+        "ModelServerDown", "ModelServerErrors", "ModelServerSlow", "ModelServerSaturated", "ModelLoadFailing", "ModelStale"
     ]
 
 
@@ -201,7 +202,7 @@ def _degraded() -> AlertRule:
     """ModelServerDegraded, which only a project with minReplicas > 1 gets."""
     served = ServedProject(
         project="iris", namespace="mlops-dev", min_replicas=2, max_replicas=3,
-        thresholds=AlertThresholds(), schedule=None, trains_on_cluster=False,
+        thresholds=AlertThresholds(), schedule=None, trains_on_cluster=False, follows_latest=False,
     )
     [degraded] = [r for r in serving_rules(served) if r.alert == "ModelServerDegraded"]
     return degraded

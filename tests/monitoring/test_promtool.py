@@ -152,6 +152,23 @@ def test_model_stale_fires_when_the_version_is_older_than_freshness_runs_longest
     run_rule_tests(stack, tmp_path, ([trained], [at(bound_minutes + 10, rule), at(bound_minutes + 11, rule, model)]))
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_model_load_failing_fires_when_a_promoted_version_is_refused_and_clears_after(stack: str, tmp_path: Path) -> None:
+    project = project_of(stack)
+    assert project.follows_latest
+    rule = rule_named(stack, "ModelLoadFailing")
+    model = {"namespace": project.namespace, "model": PROJECT}
+    # The counter starts at 0 (the server sets it from the start), one refusal at minute 5, nothing after.
+    refused_once = series("mlops_model_load_failures_total", "0x4 1x40", **model)
+    never = series("mlops_model_load_failures_total", "0x40", **model)
+    run_rule_tests(
+        stack,
+        tmp_path,
+        ([refused_once], [at(4, rule), at(5, rule, model), at(19, rule, model), at(21, rule)]),
+        ([never], [at(10, rule), at(30, rule)]),
+    )
+
+
 def test_training_failed_fires_for_a_failed_training_pod_and_not_for_a_server_pod(tmp_path: Path) -> None:
     project = project_of("prod")
     assert project.trains_on_cluster
