@@ -94,22 +94,36 @@ def stored(s3: Any, bucket: str, folder: str, name: str) -> bytes:
     return body
 
 
+def parsed(where: str, body: bytes) -> dict[str, Any]:
+    """metadata.json as a dict; refused when it is not a JSON object."""
+    try:
+        metadata = json.loads(body)
+    except ValueError:
+        metadata = None
+    if not isinstance(metadata, dict):
+        raise Refused(f"{where} is not a JSON object")
+    return metadata
+
+
 def check_version(s3: Any, bucket: str, project: str, version: str) -> str:
-    """Refuse a version the servers would not load; return its model's sha256."""
+    """Refuse a version the servers would not load, or one below its gate; return its model's sha256."""
     if not version or "/" in version or version != version.strip():
         raise Refused(f"{version!r} is not a version id (a folder name under models/{project}/)")
     folder = f"models/{project}/{version}"
     model_bytes = stored(s3, bucket, folder, mlops_training.MODEL_FILE)
-    metadata_bytes = stored(s3, bucket, folder, mlops_training.METADATA_FILE)
-    try:
-        recorded = json.loads(metadata_bytes).get("sha256")
-    except (ValueError, AttributeError):
-        raise Refused(f"s3://{bucket}/{folder}/{mlops_training.METADATA_FILE} is not a JSON object") from None
+    metadata = parsed(f"s3://{bucket}/{folder}/{mlops_training.METADATA_FILE}", stored(s3, bucket, folder, mlops_training.METADATA_FILE))
+    gate = metadata.get("gate") or {}
+    if gate.get("passed") is False:  # stored below the gate: never fit to serve
+        accuracy = (metadata.get("metrics") or {}).get("accuracy", float("nan"))
+        raise Refused(
+            f"version {version} is below its accuracy gate (accuracy {accuracy:.4f} < {gate.get('min_accuracy')}): "
+            "it was never fit to promote"
+        )
     actual = hashlib.sha256(model_bytes).hexdigest()
-    if recorded != actual:
+    if metadata.get("sha256") != actual:
         raise Refused(
             f"sha256 mismatch for s3://{bucket}/{folder}/{mlops_training.MODEL_FILE}: "
-            f"metadata says {recorded}, the model is {actual}; the servers would refuse it"
+            f"metadata says {metadata.get('sha256')}, the model is {actual}; the servers would refuse it"
         )
     return actual
 

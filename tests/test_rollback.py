@@ -142,6 +142,7 @@ def test_version_picks_a_given_one(moto: Moto, bucket: str, trained: Trained) ->
 class Breakage:
     remove: str | None = None
     metadata_sha256: str | None = None
+    metadata_body: bytes | None = None
 
 
 @pytest.mark.parametrize(
@@ -165,6 +166,11 @@ class Breakage:
             "the model is {actual}; the servers would refuse it",
             id="sha256-mismatch",
         ),
+        pytest.param(
+            Breakage(metadata_body=b"not json"),
+            "s3://{bucket}/models/iris/{version}/metadata.json is not a JSON object",
+            id="metadata-not-json",
+        ),
     ],
 )
 @pytest.mark.parametrize("chosen", [False, True], ids=["previous", "version"])
@@ -182,6 +188,8 @@ def test_a_version_the_servers_would_refuse_is_refused_and_latest_is_untouched(
         metadata = json.loads((trained.folder / trained.first / "metadata.json").read_bytes())
         metadata["sha256"] = breakage.metadata_sha256
         s3.put_object(Bucket=bucket, Key=f"{folder}/metadata.json", Body=json.dumps(metadata).encode())
+    if breakage.metadata_body is not None:
+        s3.put_object(Bucket=bucket, Key=f"{folder}/metadata.json", Body=breakage.metadata_body)
     before = latest(moto, bucket)
     result = rollback(moto, bucket, *(["--version", trained.first] if chosen else []))
     assert result.returncode == 1
@@ -190,6 +198,25 @@ def test_a_version_the_servers_would_refuse_is_refused_and_latest_is_untouched(
     assert result.stderr == f"rollback: refused: {expected}\n"
     assert result.stdout == ""
     assert latest(moto, bucket) == before, "LATEST untouched: no new version of it"
+
+
+def test_a_version_below_its_gate_is_refused(moto: Moto, bucket: str, trained: Trained) -> None:
+    promoted(moto, bucket, trained, trained.first, trained.second)
+    below = subprocess.run(
+        [sys.executable, str(TRAIN), "--data", "builtin:iris", "--model", "iris", "--output", f"s3://{bucket}/models", "--min-accuracy", "0.99"],
+        env=moto.env(), capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert below.returncode == 6, below.stderr  # stored, not promoted
+    version = below.stderr.split("/iris/")[1].split(",")[0]
+    metadata = json.loads(moto.client("s3").get_object(Bucket=bucket, Key=f"models/iris/{version}/metadata.json")["Body"].read())
+    before = latest(moto, bucket)
+    result = rollback(moto, bucket, "--version", version)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"rollback: refused: version {version} is below its accuracy gate "
+        f"(accuracy {metadata['metrics']['accuracy']:.4f} < 0.99): it was never fit to promote\n"
+    )
+    assert latest(moto, bucket) == before
 
 
 def test_a_single_promotion_has_nothing_to_roll_back_to(moto: Moto, bucket: str, trained: Trained) -> None:
