@@ -62,9 +62,10 @@ teardown:
 ##   for a chosen one), after checking its model and sha256; the servers follow within 30 s
 PROJECT ?=
 VERSION ?=
-rollback: venv
+rollback:
 	@if [ "$(origin STACK)" = "file" ] || [ -z "$(PROJECT)" ]; then echo "make rollback needs the stack and the project named: make rollback STACK=prod PROJECT=iris [VERSION=<id>]" >&2; exit 2; fi
-	@$(PY) scripts/rollback.py --stack "$(STACK)" --project "$(PROJECT)" $(if $(VERSION),--version "$(VERSION)")
+	@$(MAKE) --no-print-directory venv
+	@$(PY) scripts/rollback.py --stack "$(STACK)" --project "$(PROJECT)"$(if $(VERSION), --version "$(VERSION)")
 
 # checkov pins an old `packaging`, so it lives in a venv of its own; the Dockerfile
 # tests run it from here and fail (not skip) if it is missing.

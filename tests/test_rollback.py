@@ -294,3 +294,26 @@ def test_the_bucket_comes_from_the_stacks_output(moto: Moto, bucket: str, traine
     assert "  $(pulumi stack output -s dev projects --json | jq -r .iris.portForwardCommand) &" in ok.stdout.splitlines()
     other = subprocess.run([*command, "prod"], env=env, capture_output=True, text=True, timeout=60, check=False)
     assert (other.returncode, other.stderr) == (1, "rollback: refused: cannot read stack prod's bucketName: error: no stack\n")
+
+
+def make(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize("args", [["PROJECT=iris"], ["STACK=dev"]], ids=["no-stack", "no-project"])
+def test_make_rollback_needs_the_stack_and_the_project_named(args: list[str]) -> None:
+    result = make("rollback", *args)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == (
+        "make rollback needs the stack and the project named: make rollback STACK=prod PROJECT=iris [VERSION=<id>]"
+    )
+    assert result.stdout == ""
+
+
+def test_make_rollback_runs_the_script_with_the_stack_project_and_version() -> None:
+    # -n prints the commands without running them (the venv step is a dry run too).
+    lines = make("-n", "rollback", "STACK=prod", "PROJECT=iris", "VERSION=20260101T000000000000Z-abcd1234").stdout.splitlines()
+    assert lines[-1] == '.venv/bin/python scripts/rollback.py --stack "prod" --project "iris" --version "20260101T000000000000Z-abcd1234"'
+    assert make("-n", "rollback", "STACK=prod", "PROJECT=iris").stdout.splitlines()[-1] == (
+        '.venv/bin/python scripts/rollback.py --stack "prod" --project "iris"'
+    )
