@@ -10,7 +10,7 @@ PROGRAM_INSTALLED := $(VENV)/.installed-program
 DEV_INSTALLED     := $(VENV)/.installed-dev
 DEV_REQS := requirements-dev.txt images/train/requirements.txt images/serve/requirements.txt
 
-.PHONY: venv plan plan-json graph diff cost test typecheck lock clean schema teardown mutate
+.PHONY: venv plan plan-json graph diff cost test typecheck lock clean schema teardown rollback mutate
 
 venv: $(DEV_INSTALLED)
 
@@ -57,6 +57,15 @@ schema: $(PROGRAM_INSTALLED)
 teardown:
 	@if [ "$(origin STACK)" = "file" ]; then echo "make teardown needs the stack named: make teardown STACK=prod" >&2; exit 2; fi
 	@scripts/teardown.sh $(STACK)
+
+## rollback: point PROJECT's LATEST in STACK back at its previously promoted version (VERSION=<id>
+##   for a chosen one), after checking its model and sha256; the servers follow within 30 s
+PROJECT ?=
+VERSION ?=
+rollback:
+	@if [ "$(origin STACK)" = "file" ] || [ -z "$(PROJECT)" ]; then echo "make rollback needs the stack and the project named: make rollback STACK=prod PROJECT=iris [VERSION=<id>]" >&2; exit 2; fi
+	@$(MAKE) --no-print-directory venv
+	@$(PY) scripts/rollback.py --stack "$(STACK)" --project "$(PROJECT)"$(if $(VERSION), --version "$(VERSION)")
 
 # checkov pins an old `packaging`, so it lives in a venv of its own; the Dockerfile
 # tests run it from here and fail (not skip) if it is missing.

@@ -8,6 +8,9 @@ import json
 from components.config import TrainConfig, training_data_uri
 
 DEFAULT_MIN_ACCURACY = 0.8  # images/train/train.py's own default: not repeated on the command line
+TRAINING_IMAGE_ENV = "MLOPS_TRAINING_IMAGE"
+"""The variable that tells a run the image it runs, `<registry>/<repository>@sha256:<digest>`:
+metadata.json records it (images/train/mlops_training.py reads the same name)."""
 
 
 def training_command(project: str, train: TrainConfig, *, bucket_name: str) -> list[str]:

@@ -17,7 +17,7 @@ from components.iam import model_writer_policy
 from components.identity import PodAccess
 from components.pods import Placement, workload_identity, RestrictedContainer, labels, restricted_pod_spec
 from components.project_names import project_labels, project_tags, trainer_name
-from components.training_command import training_command
+from components.training_command import TRAINING_IMAGE_ENV, training_command
 
 NAME = "train"
 CONTAINER = "train"
@@ -101,6 +101,8 @@ class TrainingCronJob(pulumi.ComponentResource):
             memory=MEMORY,
             gpus=args.training.gpus,
             args=job_args,
+            # The pod's own image, so its metadata.json names the digest it ran.
+            env=[k8s.core.v1.EnvVarArgs(name=TRAINING_IMAGE_ENV, value=args.image_ref)],
         )
         cronjob = k8s.batch.v1.CronJob(
             f"{name}-cronjob",

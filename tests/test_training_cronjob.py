@@ -194,8 +194,17 @@ def test_the_training_credentials_are_a_read_only_file(dev_cluster_training: Rec
         "name": "aws-credentials", "mountPath": "/var/run/secrets/mlops/aws", "readOnly": True
     }
     assert env(cronjob(dev_cluster_training)) == {
-        "AWS_SHARED_CREDENTIALS_FILE": "/var/run/secrets/mlops/aws/credentials", "AWS_DEFAULT_REGION": "us-east-1"
+        "MLOPS_TRAINING_IMAGE": dev_cluster_training.outputs["imageRefs"]["train"],
+        "AWS_SHARED_CREDENTIALS_FILE": "/var/run/secrets/mlops/aws/credentials",
+        "AWS_DEFAULT_REGION": "us-east-1",
     }
+
+
+def test_the_pod_is_told_the_image_it_runs(dev_cluster_training: Recording, prod: Recording) -> None:
+    # metadata.json records it: the digest the run really ran, on the cluster as on Batch.
+    for run in (dev_cluster_training, prod):
+        assert container(cronjob(run))["env"][0] == {"name": "MLOPS_TRAINING_IMAGE", "value": run.outputs["imageRefs"]["train"]}
+        assert env(cronjob(run))["MLOPS_TRAINING_IMAGE"] == trainer(run)["image"]
 
 
 def test_training_writes_only_its_models_prefix(dev_cluster_training: Recording) -> None:

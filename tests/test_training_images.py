@@ -15,7 +15,7 @@ from components.images import GeneratedBuild, release_tag
 from components.training_dockerfile import render_dockerfile, training_tag
 from components.training_images import project_build_contexts, project_image_name, training_image_ref
 from offline.engine import Recording, run_program, stack_config_with
-from tests.manifests import container, manifest
+from tests.manifests import container, env, manifest
 
 PREBUILT = "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/digits@sha256:" + "c" * 64
 # Any folder of the repository with a Dockerfile builds; the serve image's stands in for a project's own.
@@ -51,6 +51,15 @@ def job_images(run: Recording) -> dict[str, str]:
     }
 
 
+def images_jobs_are_told(run: Recording) -> dict[str, str | None]:
+    """Each job definition's MLOPS_TRAINING_IMAGE, the image its metadata.json records."""
+    told: dict[str, str | None] = {}
+    for r in run.of_type("aws:batch/jobDefinition:JobDefinition"):
+        environment = json.loads(r.inputs["containerProperties"])["environment"]
+        told[r.name] = next((e["value"] for e in environment if e["name"] == "MLOPS_TRAINING_IMAGE"), None)
+    return told
+
+
 def test_batch_jobs_run_the_built_in_own_and_prebuilt_images() -> None:
     projects = {"digits": {"train": {"source": OWN_FOLDER}}, "wine": {"train": {"image": PREBUILT}}}
     run = run_program("dev", stack_config_with("dev", {"mlops:projects": projects}))
@@ -61,12 +70,14 @@ def test_batch_jobs_run_the_built_in_own_and_prebuilt_images() -> None:
         "training-digits-job": run.outputs["imageRefs"]["train-digits"],
         "training-wine-job": PREBUILT,
     }
+    assert images_jobs_are_told(run) == job_images(run)
 
 
 def test_a_cronjob_runs_a_prebuilt_image_as_given() -> None:
     changes = {"mlops:compute": {"kind": "none"}, "mlops:projects": {"iris": {"train": {"gpus": 0}}, "wine": {"train": {"image": PREBUILT, "gpus": 0}}}}
     run = run_program("dev", stack_config_with("dev", changes))
     assert container(manifest(run, "CronJob", "wine-train"))["image"] == PREBUILT
+    assert env(manifest(run, "CronJob", "wine-train"))["MLOPS_TRAINING_IMAGE"] == PREBUILT
     assert "train-wine" not in run.outputs["imageRefs"], "nothing is built for a prebuilt image"
 
 
@@ -146,4 +157,5 @@ def test_on_gke_the_cronjobs_run_the_conda_build_and_the_prebuilt_image(conda_fo
     run = run_program("prod", stack_config_with("prod", {"mlops:projects": projects_}))
     assert container(manifest(run, "CronJob", "conda-train"))["image"] == run.outputs["imageRefs"]["train-conda"]
     assert container(manifest(run, "CronJob", "wine-train"))["image"] == PREBUILT
+    assert env(manifest(run, "CronJob", "wine-train"))["MLOPS_TRAINING_IMAGE"] == PREBUILT
     assert run.outputs["imageRefs"]["train-conda"].startswith(f"{run.outputs['registryUrls']['train']}@sha256:")

@@ -18,7 +18,7 @@ from components.iam import assumable_by, assumable_role, model_writer_policy
 from components.instance_types import InstanceSize
 from components.migration import old_names, renamed
 from components.project_names import job_definition_name, project_tags
-from components.training_command import training_command
+from components.training_command import TRAINING_IMAGE_ENV, training_command
 
 # Exit codes of images/train/train.py (see images/README.md).
 EXIT_GATE_FAILED = 6
@@ -145,8 +145,14 @@ def container_properties(
         "command": command,
         "jobRoleArn": job_role_arn,
         "resourceRequirements": requirements,
-        # boto3 finds its region in AWS_DEFAULT_REGION (botocore does not read AWS_REGION).
-        "environment": [{"name": "AWS_DEFAULT_REGION", "value": region}],
+        "environment": [
+            # boto3 finds its region in AWS_DEFAULT_REGION (botocore does not read AWS_REGION).
+            {"name": "AWS_DEFAULT_REGION", "value": region},
+            # The job's own image, so its metadata.json names the digest it ran. Changing the
+            # container properties registers a new revision in place: container_properties is
+            # not ForceNew (terraform-provider-aws internal/service/batch/job_definition.go).
+            {"name": TRAINING_IMAGE_ENV, "value": image},
+        ],
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {

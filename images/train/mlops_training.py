@@ -36,6 +36,9 @@ LATEST = "LATEST"
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
 PROG = "train"
+# The platform tells each run the image it runs, `<registry>/<repository>@sha256:<digest>`
+# (components/training_command.py names the same variable); unset outside a job.
+IMAGE_ENV = "MLOPS_TRAINING_IMAGE"
 # Distribution names for the modules whose import name differs, as the server compares them.
 DISTRIBUTION_NAMES = {"sklearn": "scikit-learn"}
 
@@ -280,7 +283,7 @@ def metadata_for(trained: Trained, args: argparse.Namespace, version: str, sha25
             "promote": not args.no_promote,  # False: --no-promote, LATEST is the pipeline's to move
         },
         "training": trained.training,
-        "image_tag": os.environ.get("IMAGE_TAG", "unknown"),
+        "image": os.environ.get(IMAGE_ENV) or None,  # the digest this run ran; None for a local run
         "created_at": now.isoformat(timespec="seconds"),
     }
 
@@ -306,9 +309,14 @@ def publish(trained: Trained, args: argparse.Namespace) -> int:
     if args.no_promote:
         print(f"{PROG}: stored {model_root}/{version} (accuracy {accuracy:.4f}), not promoted (--no-promote)")
         return 0
-    write_object(f"{model_root}/{LATEST}", f"{version}\n".encode())
+    promote(model_root, version)
     print(f"{PROG}: promoted {model_root}/{version} (accuracy {accuracy:.4f})")
     return 0
+
+
+def promote(model_root: str, version: str) -> None:
+    """Point ``<model_root>/LATEST`` at a stored version: the one-line object servers follow."""
+    write_object(f"{model_root}/{LATEST}", f"{version}\n".encode())
 
 
 def run_main(run: Callable[[], int]) -> int:

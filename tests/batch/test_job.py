@@ -209,9 +209,14 @@ def test_job_command_is_the_training_contract(request: pytest.FixtureRequest, st
     ]
 
 
-def test_job_environment_is_only_the_region(dev: Recording, prod_on_aws: Recording) -> None:
-    assert container(dev)["environment"] == [{"name": "AWS_DEFAULT_REGION", "value": "us-east-1"}]
-    assert container(prod_on_aws)["environment"] == [{"name": "AWS_DEFAULT_REGION", "value": "us-east-1"}]
+def test_job_environment_is_the_region_and_the_image_it_runs(dev: Recording, prod_on_aws: Recording) -> None:
+    # MLOPS_TRAINING_IMAGE is what metadata.json records: the digest the job really ran.
+    for run in (dev, prod_on_aws):
+        assert container(run)["environment"] == [
+            {"name": "AWS_DEFAULT_REGION", "value": "us-east-1"},
+            {"name": "MLOPS_TRAINING_IMAGE", "value": run.outputs["imageRefs"]["train"]},
+        ]
+    assert container(dev)["environment"][1]["value"] == container(dev)["image"]
 
 
 def test_job_log_configuration_is_exact(dev: Recording, prod_on_aws: Recording) -> None:

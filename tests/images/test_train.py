@@ -37,17 +37,17 @@ def promoted_version(model_dir: Path) -> str:
 
 
 def test_builtin_iris_writes_model_metadata_and_latest(tmp_path: Path) -> None:
-    result = run_train(
-        "--data", "builtin:iris", "--model", "iris", "--output", tmp_path.as_uri(),
-        env=base_env(IMAGE_TAG="sha-abc123"),
-    )  # fmt: skip
+    env = base_env()
+    env.pop("MLOPS_TRAINING_IMAGE", None)  # a local run: no platform told it its image
+    result = run_train("--data", "builtin:iris", "--model", "iris", "--output", tmp_path.as_uri(), env=env)
     assert result.returncode == 0, result.stderr
     version_dir = tmp_path / "iris" / promoted_version(tmp_path / "iris")
     model_bytes = (version_dir / "model.joblib").read_bytes()
     metadata = read_json(version_dir / "metadata.json")
     assert metadata["sha256"] == hashlib.sha256(model_bytes).hexdigest()
     assert metadata["version"] == version_dir.name
-    assert metadata["image_tag"] == "sha-abc123"
+    assert metadata["image"] is None
+    assert "image_tag" not in metadata
     assert metadata["data"]["uri"] == "builtin:iris"
     assert set(metadata["libraries"]) >= {"python", "scikit-learn", "numpy", "joblib"}
     assert datetime.fromisoformat(metadata["created_at"]).tzinfo is not None
@@ -76,12 +76,14 @@ def test_same_inputs_give_the_same_model_and_a_safe_rerun(tmp_path: Path) -> Non
     assert promoted_version(tmp_path / "wine") == versions[-1].name
 
 
-def test_s3_csv_with_named_label_records_object_version(moto: Moto, bucket: str) -> None:
+def test_s3_csv_with_named_label_records_object_version_and_image(moto: Moto, bucket: str) -> None:
+    """A job as the platform runs it: S3 data, and MLOPS_TRAINING_IMAGE set to its image's digest."""
     s3 = moto.client("s3")
     put = s3.put_object(Bucket=bucket, Key="data/iris.csv", Body=iris_csv())
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-dev-train@sha256:" + "5e" * 32
     result = run_train(
         "--data", f"s3://{bucket}/data/iris.csv", "--label", "species",
-        "--model", "iris", "--output", f"s3://{bucket}/models", env=moto.env(),
+        "--model", "iris", "--output", f"s3://{bucket}/models", env=moto.env(MLOPS_TRAINING_IMAGE=image),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     version = s3.get_object(Bucket=bucket, Key="models/iris/LATEST")["Body"].read().decode().strip()
@@ -93,6 +95,7 @@ def test_s3_csv_with_named_label_records_object_version(moto: Moto, bucket: str)
     assert metadata["data"]["label"] == "species"
     assert metadata["sha256"] == hashlib.sha256(model_bytes).hexdigest()
     assert metadata["classes"] == ["setosa", "versicolor", "virginica"]
+    assert metadata["image"] == image
 
 
 def test_file_csv_uses_a_target_column_by_default(tmp_path: Path) -> None:
