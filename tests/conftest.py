@@ -1,12 +1,15 @@
-"""Fixtures: the real program run once per stack file under the mock engine."""
+"""Fixtures: the real program run once per stack file under the mock engine; S3 on loopback."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from offline.engine import Recording, run_program, run_stack, stack_config_with
+from tests.loopback import Moto, moto_on_loopback
 from tests.support import CPU_TRAINING, PROD_ON_AWS, RunWith
 
 
@@ -46,3 +49,18 @@ def run_with() -> RunWith:
         return run_program(stack, stack_config_with(stack, changes))
 
     return run
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[Moto]:
+    """S3 (and the other AWS APIs the images use) on loopback, one server for the whole run."""
+    with moto_on_loopback() as server:
+        yield server
+
+
+@pytest.fixture
+def bucket(moto: Moto, request: pytest.FixtureRequest) -> str:
+    """A fresh bucket per test, versioned as the platform's data bucket is. Its name starts with a
+    digest of the test's file, so that tests of the same name in two files share no bucket."""
+    module = hashlib.sha256(request.node.path.as_posix().encode()).hexdigest()[:6]
+    return moto.versioned_bucket(f"t{module}-", request.node.name)

@@ -5,27 +5,14 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 
 from offline.engine import ROOT
-from tests.loopback import Moto, moto_on_loopback
+from tests.loopback import Moto
 
 RESTORE = ROOT / "scripts" / "restore.py"
 KEY = "datasets/iris.csv"
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[Moto]:
-    with moto_on_loopback() as server:
-        yield server
-
-
-@pytest.fixture
-def bucket(moto: Moto, request: pytest.FixtureRequest) -> str:
-    """A fresh bucket, versioned as the data bucket is."""
-    return moto.versioned_bucket("r-", request.node.name)
 
 
 def restore(moto: Moto, bucket: str, *args: str) -> subprocess.CompletedProcess[str]:

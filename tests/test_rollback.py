@@ -6,30 +6,17 @@ import hashlib
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from offline.engine import ROOT
-from tests.loopback import Moto, base_env, moto_on_loopback
+from tests.loopback import Moto, base_env
 
 ROLLBACK = ROOT / "scripts" / "rollback.py"
 TRAIN = ROOT / "images" / "train" / "train.py"
 LATEST = "models/iris/LATEST"
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[Moto]:
-    with moto_on_loopback() as server:
-        yield server
-
-
-@pytest.fixture
-def bucket(moto: Moto, request: pytest.FixtureRequest) -> str:
-    """A fresh bucket, versioned as the data bucket is."""
-    return moto.versioned_bucket("rb-", request.node.name)
 
 
 def train(env: dict[str, str], output: str, c: str) -> subprocess.CompletedProcess[str]:

@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sklearn.datasets import load_iris
 from sklearn.utils import Bunch
 
-from tests.loopback import Moto, base_env, free_port, moto_on_loopback
+from tests.loopback import base_env, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN = REPO / "images" / "train" / "train.py"
@@ -60,18 +60,6 @@ def wait_until(condition: Callable[[], bool], what: str, bound: float = STARTUP_
             return
         time.sleep(0.05)
     pytest.fail(f"gave up waiting {bound:.0f}s for {what}")
-
-
-@pytest.fixture(scope="session")
-def moto() -> Iterator[Moto]:
-    with moto_on_loopback() as server:
-        yield server
-
-
-@pytest.fixture
-def bucket(moto: Moto, request: pytest.FixtureRequest) -> str:
-    """A fresh, versioned bucket per test, as the platform's data bucket is versioned."""
-    return moto.versioned_bucket("t-", request.node.name)
 
 
 def run_train(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -21,7 +21,8 @@ import pytest
 import sklearn
 import xgboost
 
-from .conftest import iris, HEALTHCHECK, SERVER, Moto, Server, base_env, launch_server, run_train, wait_until
+from .conftest import iris, HEALTHCHECK, SERVER, Server, base_env, launch_server, run_train, wait_until
+from tests.loopback import Moto
 
 StartServer = Callable[..., Server]
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from .conftest import Moto, Server, run_train, scrape, wait_until
+from .conftest import Server, run_train, scrape, wait_until
+from tests.loopback import Moto
 
 StartServer = Callable[..., Server]
 MODEL_METRICS = ("mlops_model_info", "mlops_model_loaded_timestamp_seconds", "mlops_model_trained_timestamp_seconds")

@@ -11,7 +11,8 @@ from types import ModuleType
 
 import pytest
 
-from .conftest import REPO, Moto
+from .conftest import REPO
+from tests.loopback import Moto
 
 SERVE = REPO / "images" / "serve"
 

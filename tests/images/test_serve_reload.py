@@ -23,7 +23,8 @@ import pytest
 import sklearn
 from prometheus_client.mmap_dict import MmapedDict
 
-from .conftest import Moto, Server, iris, run_train, scrape, wait_until
+from .conftest import Server, iris, run_train, scrape, wait_until
+from tests.loopback import Moto
 
 StartServer = Callable[..., Server]
 TOKEN = "reload-token-7fQ2xW9p"

@@ -15,7 +15,8 @@ import joblib
 import numpy as np
 import orjson
 
-from .conftest import REPO, Moto, Server, iris, run_train, wait_until
+from .conftest import REPO, Server, iris, run_train, wait_until
+from tests.loopback import Moto
 
 StartServer = Callable[..., Server]
 ROLLBACK = REPO / "scripts" / "rollback.py"

@@ -14,7 +14,8 @@ from typing import Any
 import joblib
 import pytest
 
-from .conftest import iris, Moto, base_env, run_train
+from .conftest import iris, base_env, run_train
+from tests.loopback import Moto
 
 
 def read_json(path: Path) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""The image tests' fixtures (S3 on loopback, the real server), for the example projects' tests."""
+"""The image tests' real-server fixture, for the example projects' tests (S3 on loopback is tests/conftest.py's)."""
 
-from tests.images.conftest import bucket, moto, start_server
+from tests.images.conftest import start_server
 
-__all__ = ["bucket", "moto", "start_server"]
+__all__ = ["start_server"]
