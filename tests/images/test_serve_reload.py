@@ -23,7 +23,7 @@ import pytest
 import sklearn
 from prometheus_client.mmap_dict import MmapedDict
 
-from .conftest import Server, iris, run_train, scrape, wait_until
+from .conftest import Bucket, Server, Versions, scrape, wait_until
 from tests.loopback import Moto
 
 StartServer = Callable[..., Server]
@@ -33,69 +33,6 @@ POLL = "0.2"
 # follow.CHECK_SECONDS, plus time for one load on 2 shared cores: the bound on a load call's
 # reaching every worker, and on a poll's (with the 0.2 s poll, ticks are 0.2 s).
 CONVERGE_BOUND_SECONDS = 0.5 + 1.5
-
-
-@dataclass(frozen=True)
-class Versions:
-    """Two versions trained by the real CLI that disagree on some iris rows."""
-
-    models: Path
-    old: str
-    new: str
-    rows: np.ndarray  # rows the two versions predict differently
-
-    def model(self, version: str) -> Any:
-        return joblib.load(self.models / "iris" / version / "model.joblib")
-
-
-@pytest.fixture(scope="session")
-def versions(tmp_path_factory: pytest.TempPathFactory) -> Versions:
-    models = tmp_path_factory.mktemp("two-versions")
-    ids = []
-    for c in ("1.0", "0.001"):  # a much weaker C moves some predictions; no gate, it is not about accuracy
-        trained = run_train("--data", "builtin:iris", "--model", "iris", "--output", models.as_uri(), "--param", f"C={c}", "--min-accuracy", "0")
-        assert trained.returncode == 0, trained.stderr
-        ids.append((models / "iris" / "LATEST").read_text().strip())
-    old, new = ids
-    data = iris().data
-    differ = joblib.load(models / "iris" / old / "model.joblib").predict(data) != joblib.load(models / "iris" / new / "model.joblib").predict(data)
-    assert differ.sum() >= 10
-    return Versions(models=models, old=old, new=new, rows=data[differ])
-
-
-@dataclass
-class Bucket:
-    moto: Moto
-    name: str
-
-    @property
-    def prefix(self) -> str:
-        return f"s3://{self.name}/models/iris"
-
-    def publish(self, versions: Versions, version: str, *, as_version: str | None = None, **breakage: Any) -> str:
-        """Upload a trained version's folder (renamed as_version, its metadata saying so), broken as asked."""
-        name = as_version or version
-        source = versions.models / "iris" / version
-        model_bytes = (source / "model.joblib").read_bytes() + (b"\0" if breakage.get("tamper") else b"")
-        metadata = orjson.loads((source / "metadata.json").read_bytes())
-        metadata["version"] = name
-        metadata["libraries"].update(breakage.get("libraries", {}))
-        s3 = self.moto.client("s3")
-        s3.put_object(Bucket=self.name, Key=f"models/iris/{name}/model.joblib", Body=model_bytes)
-        s3.put_object(Bucket=self.name, Key=f"models/iris/{name}/metadata.json", Body=orjson.dumps(metadata))
-        return name
-
-    def promote(self, version: str) -> None:
-        self.moto.client("s3").put_object(Bucket=self.name, Key="models/iris/LATEST", Body=f"{version}\n".encode())
-
-    def metadata(self, version: str) -> dict[str, Any]:
-        body = self.moto.client("s3").get_object(Bucket=self.name, Key=f"models/iris/{version}/metadata.json")["Body"].read()
-        return orjson.loads(body)
-
-
-@pytest.fixture
-def s3(moto: Moto, bucket: str) -> Bucket:
-    return Bucket(moto, bucket)
 
 
 def server_env(moto: Moto, metrics: Path, **extra: str) -> dict[str, str]:
