@@ -11,15 +11,17 @@ import pytest
 from components.config.monitoring import AlertThresholds
 from components.monitoring.alert_rules import AlertRule, ServedProject, rule_group, serving_rules, training_failed
 from components.monitoring.prometheus_operator import DASHBOARD, MESSAGE, SUBJECT
-from offline.engine import ACCOUNT_ID, MOCK_SECRET_ACCESS_KEY, Recording, run_program, stack_config_with
+from offline.engine import MOCK_SECRET_ACCESS_KEY, Recording, run_program, stack_config_with
 from offline.values import is_secret
 from tests.crd_schemas import custom_resource_problems, known_kinds
 from tests.manifests import manifest, manifests, of_kind
 from tests.support import RunWith
 
-# TEMPORARY (issue 17): __main__.py's stand-in ARNs until the NotificationTopic lands; then the
-# topic's and its key's ARNs as the mock engine records them.
-TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT_ID}:mlops-dev-notifications"
+
+def topic_arn(recording: Recording) -> str:
+    """The stack's notification topic, as the mock engine records it."""
+    return recording.get("aws:sns/topic:Topic", "notifications").state["arn"]
+
 
 CUSTOM_KINDS = ("ServiceMonitor", "PrometheusRule", "AlertmanagerConfig")
 STACK_LABELS = {"app.kubernetes.io/name": "monitoring", "app.kubernetes.io/instance": "mlops-dev", "app.kubernetes.io/part-of": "mlops"}
@@ -146,7 +148,7 @@ def test_the_namespaces_alerts_go_to_the_stacks_topic_signed_with_the_publishers
                     "name": "alerts",
                     "snsConfigs": [
                         {
-                            "topicARN": TOPIC_ARN,
+                            "topicARN": topic_arn(dev),
                             "sigv4": {
                                 "region": "us-east-1",
                                 "accessKey": {"name": PUBLISHER_SECRET, "key": "access-key-id"},
@@ -216,7 +218,7 @@ def test_the_publisher_may_publish_to_the_topic_and_use_its_key_through_sns_only
     assert json.loads(policy["policy"]) == {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "PublishToTopic", "Effect": "Allow", "Action": "sns:Publish", "Resource": TOPIC_ARN},
+            {"Sid": "PublishToTopic", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arn(dev)},
             {
                 "Sid": "UseTopicKeyThroughSns",
                 "Effect": "Allow",
