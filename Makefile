@@ -10,7 +10,7 @@ PROGRAM_INSTALLED := $(VENV)/.installed-program
 DEV_INSTALLED     := $(VENV)/.installed-dev
 DEV_REQS := requirements-dev.txt images/train/requirements.txt images/serve/requirements.txt
 
-.PHONY: venv plan plan-json graph diff cost test typecheck lock clean schema teardown rollback mutate
+.PHONY: venv plan plan-json graph diff cost test typecheck lock lock-airflow clean schema teardown rollback mutate
 
 venv: $(DEV_INSTALLED)
 
@@ -76,6 +76,15 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt constraints-checkov.txt
 	@$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt -c constraints-checkov.txt
 	@touch $@
 
+# Apache Airflow, for the pipeline's DAG tests (tests/pipeline/, which fail, not skip, without it):
+# its own venv, since Airflow pins SQLAlchemy, Flask and boto3 apart from the program.
+AIRFLOW_VENV := .venv-airflow
+$(AIRFLOW_VENV)/.installed: requirements-airflow.txt constraints-airflow.txt
+	@echo "make: installing Apache Airflow into $(AIRFLOW_VENV) (about a minute on a fresh clone)"
+	@test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
+	@$(AIRFLOW_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-airflow.txt -c constraints-airflow.txt
+	@touch $@
+
 # promtool checks the alert rules and runs their unit tests (tests/monitoring/test_promtool.py,
 # which fail, not skip, without it). Debian's prometheus package ships it as /usr/bin/promtool.
 .PHONY: promtool
@@ -86,7 +95,7 @@ promtool:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
 ## test: the whole suite (program under the mock engine, images, linters, types)
-test: venv $(CHECKOV_VENV)/.installed promtool
+test: venv $(CHECKOV_VENV)/.installed $(AIRFLOW_VENV)/.installed promtool
 	@echo "make: type-checking with pyright"
 	@$(PY) -m pyright
 	@$(PY) -m pytest
@@ -99,13 +108,25 @@ typecheck: venv
 ##   prints the score and the survivors (ONLY="components/batch/job.py ..." narrows it)
 SEED    ?= 1
 MINUTES ?= 20
-mutate: venv $(CHECKOV_VENV)/.installed promtool
+mutate: venv $(CHECKOV_VENV)/.installed $(AIRFLOW_VENV)/.installed promtool
 	@$(PY) scripts/mutate.py --seed $(SEED) --minutes $(MINUTES) $(if $(ONLY),--only $(ONLY))
 
 ## lock: re-pin the transitive dependency set after changing a requirements file
 lock:
 	$(call freeze,constraints.txt,-r requirements.txt -r requirements-dev.txt)
 	$(call freeze,constraints-checkov.txt,-r requirements-checkov.txt)
+
+## lock-airflow: re-pin Airflow's transitive set as of its release (EXCLUDE_NEWER), with uv's resolver
+EXCLUDE_NEWER ?= 2025-09-10
+lock-airflow:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet uv
+	{ echo "# Resolved by \`make lock-airflow\`: uv, with --exclude-newer at Airflow 3.0.6's release, stands in"; \
+	  echo "# for Airflow's own constraint file (which can't be fetched here)."; \
+	  .venv-lock/bin/uv pip compile --quiet --no-header --no-annotate --python-version 3.11 \
+	    --exclude-newer $(EXCLUDE_NEWER) requirements-airflow.txt; } > constraints-airflow.txt
+	rm -rf .venv-lock
 
 # $(call freeze,OUT,PIP-ARGS): resolve PIP-ARGS in a scratch venv and pin the result in OUT.
 define freeze
@@ -128,4 +149,4 @@ bench-plan: $(PROGRAM_INSTALLED)
 	@$(PY) bench/plan_scale.py --stack $(STACK) $(ARGS)
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .venv-mlserver .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(AIRFLOW_VENV) .venv-mlserver .pytest_cache

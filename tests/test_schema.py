@@ -85,7 +85,7 @@ def test_schema_describes_each_project_setting() -> None:
     # and monitoring's in its parts' (notify, alerts, budget).
     definitions = schema()["$defs"]
     assert set(definitions) == {
-        "ProjectConfig", "TrainConfig", "ServeConfig", "AlertOverrides", "NotifyConfig", "AlertThresholds", "BudgetConfig"
+        "ProjectConfig", "TrainConfig", "ServeConfig", "AlertOverrides", "NotifyConfig", "AlertThresholds", "BudgetConfig", "DatabaseConfig"
     }
     for model, model_schema in definitions.items():
         for key, setting in model_schema["properties"].items():

@@ -24,6 +24,7 @@ def broken_rules(stack: StackConfig) -> list[BrokenRule]:
         *_backup_rules(stack),
         *project_rules(stack),
         *_monitoring_rules(stack),
+        *_pipeline_rules(stack),
     ]
 
 
@@ -31,6 +32,16 @@ def _serving_cluster_is_built(stack: StackConfig) -> list[BrokenRule]:
     if stack.serving.cluster != "eks":
         return []
     return [BrokenRule("serving.cluster", stack.serving.cluster, "is planned, not built yet; use kubeconfig or gke")]
+
+
+def _pipeline_rules(stack: StackConfig) -> list[BrokenRule]:
+    if stack.pipeline.kind == "airflow" and stack.pipeline.public_api and stack.serving.cluster != "gke":
+        return [
+            BrokenRule(
+                "pipeline.publicApi", True, "needs serving.cluster gke (a kubeconfig cluster has no load balancer the program makes)"
+            )
+        ]
+    return []
 
 
 def _monitoring_rules(stack: StackConfig) -> list[BrokenRule]:

@@ -19,6 +19,7 @@ from components.config.errors import BrokenRules, ConfigError, describe, unknown
 from components.config.legacy import OLD_SECTIONS, without_old_keys
 from components.config.gke import GkeConfig
 from components.config.monitoring import MonitoringConfig
+from components.config.pipeline import PipelineConfig
 from components.config.regions import check_region
 from components.config.registry import RegistryConfig
 from components.config.rules import broken_rules
@@ -61,6 +62,7 @@ class StackConfig(BaseModel):
     )
     gke: GkeConfig = GkeConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    pipeline: PipelineConfig = PipelineConfig()
 
     @property
     def is_prod(self) -> bool:

@@ -13,7 +13,7 @@ from tests.config.support import iris, with_budget
 
 # Every message a user can get, word for word. The restructuring after this one must keep
 # them exactly: people search for them, and the README quotes some.
-ALLOWED_TOP = "allowed keys are environment, teardown, storage, registry, compute, serving, gke, monitoring, projects"
+ALLOWED_TOP = "allowed keys are environment, teardown, storage, registry, compute, serving, gke, monitoring, pipeline, projects"
 MOVED = (
     'moved under mlops:projects.<name>.serve / .train (README "Projects"); e.g. mlops:projects: '
     "{iris: {train: {source: images/train, ...}, serve: {minReplicas: 1, ...}}}"

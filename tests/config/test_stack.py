@@ -196,6 +196,14 @@ DEFAULTS: list[tuple[str, Any]] = [
     ("monitoring.budget.forecast_percent", 100),
     ("monitoring.budget.actual_percent", 100),
     ("monitoring.budget.gcp_billing_account", None),
+    ("pipeline.kind", "airflow"),
+    ("pipeline.promote_margin", 0.0),
+    ("pipeline.runnable_timeout_minutes", 30),
+    ("pipeline.public_api", False),
+    ("pipeline.database.tier", "db-custom-1-3840"),
+    ("pipeline.database.disk_gb", 10),
+    ("pipeline.database.backup_retention_days", 7),
+    ("pipeline.database.point_in_time_recovery_days", 7),
 ]
 # monitoring.budget.monthlyUsd has no default: it is required (tests/config/test_monitoring.py).
 REQUIRED = {"monitoring.budget.monthly_usd"}
@@ -257,7 +265,7 @@ def settings_of(prefix: str, section: BaseModel) -> set[str]:
 def test_every_setting_has_a_default_row() -> None:
     # A new setting without a row here has an untested default.
     cfg = parse(**iris(serve={}))
-    sections = {"storage", "registry", "compute", "serving", "gke", "monitoring"}
+    sections = {"storage", "registry", "compute", "serving", "gke", "monitoring", "pipeline"}
     every = set().union(*(settings_of(name, getattr(cfg, name)) for name in sections))
     every |= {name for name in StackConfig.model_fields if name not in sections | {"project", "stack", "aws_region", "environment"}}
     assert every - REQUIRED == {path for path, _ in DEFAULTS}
