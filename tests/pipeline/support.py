@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
+from components.config import PROJECT, SCALAR_KEYS, SECTIONS, StackConfig
 from components.pipeline.spec import PipelineSpec, pipeline_spec, spec_json
-from offline.ci_stack import load
+from offline.engine import stack_config_with
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "images" / "pipeline" / "dags"
@@ -36,9 +37,17 @@ def airflow_bin(name: str) -> Path:
     return path
 
 
-def stack_spec(stack: str) -> PipelineSpec:
-    """The spec the program bakes into the stack's DAG image, from its stack file."""
-    return pipeline_spec(load(stack))
+def stack_cfg(stack: str, **changes: Any) -> StackConfig:
+    """A stack file's config, some settings changed as `run_with` changes them, through the config model."""
+    config = stack_config_with(stack, changes)
+    raw: dict[str, Any] = {key: config[f"{PROJECT}:{key}"] for key in SCALAR_KEYS if f"{PROJECT}:{key}" in config}
+    raw |= {section: json.loads(config[f"{PROJECT}:{section}"]) for section in SECTIONS if f"{PROJECT}:{section}" in config}
+    return StackConfig.parse(raw, project=PROJECT, stack=stack, aws_region=config.get("aws:region"))
+
+
+def stack_spec(stack: str, **changes: Any) -> PipelineSpec:
+    """The spec the program bakes into the stack's DAG image, from its stack file (with `changes`)."""
+    return pipeline_spec(stack_cfg(stack, **changes))
 
 
 def two_projects(spec: PipelineSpec) -> PipelineSpec:

@@ -50,11 +50,16 @@ def reproduce_definition(described: dict[str, Any], image: str) -> dict[str, Any
     """register_job_definition's arguments: `described` (a describe_job_definitions entry) on `image`."""
     container = dict(described["containerProperties"])
     container["image"] = image
-    container["environment"] = [
-        entry for entry in container.get("environment", []) if entry["name"] != IMAGE_ENV
-    ] + [{"name": IMAGE_ENV, "value": image}]
+    container["environment"] = with_image_env(container.get("environment", []), image)
     copied = {key: described[key] for key in COPIED if key in described}
     return {"jobDefinitionName": family(described["jobDefinitionArn"]) + REPRODUCE_SUFFIX, **copied, "containerProperties": container}
+
+
+def with_image_env(env: list[dict[str, Any]], image: str) -> list[dict[str, Any]]:
+    """`env` with MLOPS_TRAINING_IMAGE naming `image`, in its place (or last, where it had none)."""
+    entry = {"name": IMAGE_ENV, "value": image}
+    replaced = [entry if item["name"] == IMAGE_ENV else item for item in env]
+    return replaced if entry in replaced else [*replaced, entry]
 
 
 def reusable(revisions: list[dict[str, Any]], wanted: dict[str, Any]) -> str | None:

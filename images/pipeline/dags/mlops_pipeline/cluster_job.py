@@ -13,7 +13,7 @@ import copy
 import hashlib
 from typing import Any
 
-from mlops_pipeline.batch import IMAGE_ENV
+from mlops_pipeline.batch import with_image_env
 
 CONTAINER = "train"  # components/training_cronjob.py CONTAINER
 NAME_LIMIT = 63  # a Job's name becomes its pods' job-name label: at most 63 characters
@@ -36,7 +36,7 @@ def job_manifest(cronjob: dict[str, Any], *, name: str, args: list[str], run_id:
     container["args"] = list(args)
     if image is not None:
         container["image"] = image
-        container["env"] = [e for e in container.get("env", []) if e["name"] != IMAGE_ENV] + [{"name": IMAGE_ENV, "value": image}]
+        container["env"] = with_image_env(container.get("env", []), image)
     owner = cronjob["metadata"]
     return {
         "apiVersion": "batch/v1",
