@@ -22,7 +22,8 @@ from offline.engine import stack_config_with
 REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "images" / "pipeline" / "dags"
 AIRFLOW_BIN = REPO / ".venv-airflow" / "bin"
-DAGBAG_REPORT = Path(__file__).with_name("dagbag_report.py")
+DAGBAG_REPORT = Path(__file__).with_name("in_airflow") / "dagbag_report.py"
+REST_TRIGGER = Path(__file__).with_name("in_airflow") / "rest_trigger.py"
 ACCOUNT = "123456789012"
 DIGEST = "sha256:" + "ab" * 32
 

@@ -24,7 +24,7 @@ def bucket_of(command: list[str]) -> str:
     return output.removeprefix("s3://").removesuffix("/models")
 
 
-def pipeline_command(spec: dict[str, Any], project: str, bucket: str, **run: Any) -> list[str]:
+def pipeline_command(spec: Any, project: str, bucket: str, **run: Any) -> list[str]:
     """The command train plans for a run that sets nothing: the project's data and parameters."""
     project_spec = spec["projects"][project]
     planned = Run(**{"data": data_uri(project_spec["data"], bucket), "params": project_spec["params"], "seed": DEFAULT_SEED,

@@ -17,7 +17,6 @@ from offline.engine import Recording
 from tests.batch.recorded import JOB_DEFINITION
 from tests.loopback import Moto
 from tests.manifests import manifest
-from tests.support import CPU_TRAINING, RunWith
 
 ARN = "arn:aws:batch:us-east-1:123456789012:job-definition/mlops-dev-iris-train:7"
 OLD_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-dev-iris@sha256:" + "0" * 64
@@ -57,7 +56,8 @@ def test_a_reproduction_copies_the_definition_on_the_old_image_in_a_family_of_it
     assert env["MLOPS_TRAINING_IMAGE"] == OLD_IMAGE  # so its metadata names the image it ran
     # Everything else is the program's definition, unchanged: role, resources, logs, retries, timeout.
     for key in ("image", "environment"):
-        container.pop(key), wanted["containerProperties"].pop(key)
+        del container[key]
+        del wanted["containerProperties"][key]
     assert wanted["containerProperties"] == container
     assert {k: wanted[k] for k in ("type", "tags", "retryStrategy", "propagateTags", "timeout", "platformCapabilities")} == {
         k: original[k] for k in ("type", "tags", "retryStrategy", "propagateTags", "timeout", "platformCapabilities")

@@ -21,7 +21,6 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import joblib
@@ -30,7 +29,7 @@ import pytest
 
 from tests.images.conftest import TRAIN, Server, iris, launch_server, run_train
 from tests.loopback import Moto
-from tests.pipeline.support import airflow_bin, airflow_env, runtime_for, stack_spec, write_spec
+from tests.pipeline.support import REST_TRIGGER, airflow_bin, airflow_env, runtime_for, stack_spec, write_spec
 
 PROJECT = "iris"
 PARAMS = {"C": 1.0, "max_iter": 1000}  # the project's train.params: what a run's conf may set
@@ -239,3 +238,23 @@ def test_a_run_on_bad_data_fails_before_training_and_the_topic_hears_what_to_do(
     assert f"log:      s3://{stack.bucket}/airflow/logs/dag_id={PROJECT}/run_id={failed.run_id}/task_id=validate_data/attempt=1.log" in lines
     assert "try:      1 (not retried: a retry would fail the same way)" in lines
     assert stack.latest() == before
+
+
+def test_over_rest_a_bad_conf_is_refused_with_its_reason_and_a_good_one_queues_a_run(stack: Stack) -> None:
+    started = time.monotonic()
+    airflow = str(airflow_bin("airflow"))
+    serialized = subprocess.run([airflow, "dags", "reserialize"], env=stack.env, capture_output=True, text=True, timeout=RUN_BOUND_SECONDS, check=False)
+    assert serialized.returncode == 0, serialized.stdout + serialized.stderr
+    confs = [{"params": {"gamma": 0.1}}, {"data": "ftp://example.com/iris.csv"}, {"params": WORSE}]
+    env = {**stack.env, "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True"}
+    answered = subprocess.run([str(airflow_bin("python")), str(REST_TRIGGER), PROJECT, json.dumps(confs)],
+                              env=env, capture_output=True, text=True, timeout=RUN_BOUND_SECONDS, check=False)
+    timed("airflow dags reserialize, then three POST /api/v2/dags/iris/dagRuns", started)
+    assert answered.returncode == 0, answered.stdout + answered.stderr
+    gamma, ftp, good = json.loads(answered.stdout.strip().splitlines()[-1])
+    assert gamma["status"] == 400
+    assert gamma["body"]["detail"].splitlines()[0] == "Invalid input for param params: Additional properties are not allowed ('gamma' was unexpected)"
+    assert (ftp["status"], ftp["body"]["detail"].splitlines()[0].split(" does not match ")[0]) == (
+        400, "Invalid input for param data: 'ftp://example.com/iris.csv'"
+    )
+    assert (good["status"], good["body"]["state"], good["body"]["conf"], good["body"]["triggered_by"]) == (200, "queued", {"params": WORSE}, "rest_api")

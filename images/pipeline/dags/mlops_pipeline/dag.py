@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow.providers.standard.operators.python import PythonOperator, ShortCircuitOperator
-from airflow.sdk import DAG, Param
+from airflow.sdk import DAG, Param, chain
+from airflow.sdk.definitions.param import ParamsDict
 
 from mlops_pipeline import tasks
 from mlops_pipeline.conf_schema import conf_schemas
@@ -41,11 +42,13 @@ def train_timeout(p: Project) -> timedelta:
     return timedelta(minutes=minutes)
 
 
-def params(p: Project) -> dict[str, Param]:
-    return {
-        key: Param(entry["default"], description=entry["description"], schema=entry["schema"])
-        for key, entry in conf_schemas(p.spec["params"]).items()
-    }
+def params(p: Project) -> ParamsDict:
+    return ParamsDict(
+        {
+            key: Param(entry["default"], description=entry["description"], schema=entry["schema"])
+            for key, entry in conf_schemas(p.spec["params"]).items()
+        }
+    )
 
 
 def build_dag(p: Project) -> DAG:
@@ -68,7 +71,8 @@ def build_dag(p: Project) -> DAG:
         train = training(task_id="train", mlops_project=p, execution_timeout=train_timeout(p))
         evaluate = ShortCircuitOperator(task_id="evaluate", python_callable=tasks.evaluate, op_kwargs=op_kwargs)
         promote = PythonOperator(task_id="promote", python_callable=tasks.promote, op_kwargs=op_kwargs)
-        validate >> train >> evaluate >> promote
+        steps = [validate, train, evaluate, promote]
         if p.served:
-            promote >> PythonOperator(task_id="roll_out", python_callable=tasks.roll_out, op_kwargs=op_kwargs)
+            steps.append(PythonOperator(task_id="roll_out", python_callable=tasks.roll_out, op_kwargs=op_kwargs))
+        chain(*steps)
     return dag

@@ -46,6 +46,11 @@ class Training:
         result(code, f"the local trainer exited {code}")
 
 
+def raw(response: Any) -> dict[str, Any]:
+    """A Kubernetes API answer as the JSON the API sent (camelCase, as the manifests are written)."""
+    return json.loads(response.data)
+
+
 def result(code: int | None, reason: str) -> None:
     """0 and 6 are results; 2..5 fail at once; anything else is worth Airflow's retry."""
     if code in (0, GATE_FAILED):
@@ -128,7 +133,7 @@ class ClusterJobTraining(Training, BaseOperator):
         config.load_incluster_config()
         jobs, core = client.BatchV1Api(), client.CoreV1Api()
         namespace, cronjob_name = self.mlops_project.workloads_namespace, self.mlops_project.runtime["cronjob"]
-        cronjob = json.loads(jobs.read_namespaced_cron_job(cronjob_name, namespace, _preload_content=False).data)
+        cronjob = raw(jobs.read_namespaced_cron_job(cronjob_name, namespace, _preload_content=False))
         name = cluster_job.job_name(cronjob_name, run.run_id, try_number)
         manifest = cluster_job.job_manifest(cronjob, name=name, args=command, run_id=run.run_id, try_number=try_number, image=plan["image"])
         try:
@@ -153,8 +158,8 @@ class ClusterJobTraining(Training, BaseOperator):
         """Poll until the Job finishes (the task's execution_timeout bounds it); fail on an image that won't pull."""
         pull_failing_since: float | None = None
         while True:
-            job = json.loads(jobs.read_namespaced_job(name, namespace, _preload_content=False).data)
-            pods = json.loads(core.list_namespaced_pod(namespace, label_selector=f"job-name={name}", _preload_content=False).data)["items"]
+            job = raw(jobs.read_namespaced_job(name, namespace, _preload_content=False))
+            pods = raw(core.list_namespaced_pod(namespace, label_selector=f"job-name={name}", _preload_content=False))["items"]
             latest = max(pods, key=lambda pod: pod["metadata"]["creationTimestamp"], default=None)
             if (finished := cluster_job.outcome(job)) is not None:
                 return finished[0], finished[1], latest

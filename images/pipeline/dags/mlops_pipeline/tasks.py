@@ -143,7 +143,7 @@ def serving_endpoints(p: Project) -> list[str]:
 
     config.load_incluster_config()
     service, namespace = p.service
-    answer = client.DiscoveryV1Api().list_namespaced_endpoint_slice(
+    answer: Any = client.DiscoveryV1Api().list_namespaced_endpoint_slice(
         namespace, label_selector=f"{rollout.SERVICE_LABEL}={service}", _preload_content=False
     )
     return rollout.ready_endpoints(json.loads(answer.data)["items"])

@@ -20,7 +20,6 @@ from mlops_pipeline.settings import Project
 from mlops_pipeline.versions import read_latest
 
 GATE_FAILED = 6  # stored, below the gate: a result, which evaluate reports
-STORAGE_UNAVAILABLE = 7  # S3 unreachable or no credentials yet: worth a retry
 FINAL_EXIT_CODES = {2, 3, 4, 5}  # bad command line, data not found, access denied, bad data
 
 

@@ -61,7 +61,7 @@ def main() -> None:
             "timezone": str(dag.timezone),
             "catchup": dag.catchup,
             "max_active_runs": dag.max_active_runs,
-            "start_date": dag.start_date.isoformat(),
+            "start_date": dag.start_date.isoformat() if dag.start_date else None,
             "tags": sorted(dag.tags),
             "params": {key: {"default": param.value, "schema": param.schema} for key, param in dag.params.items()},
             "tasks": {task.task_id: task_report(task) for task in dag.tasks},
