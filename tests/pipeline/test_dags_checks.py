@@ -224,6 +224,9 @@ def test_a_failure_message_says_what_failed_where_the_log_is_and_how_to_run_it_a
     assert any("/api/v2/dags/iris/clearTaskInstances" in line for line in lines)
     retried = notify.task_failed(stack="dev", project="iris", bucket="b", task_id="train", run_id="r", try_number=3, max_tries=2, error="e")
     assert "try:      3 of 3 (no retry left)" in retried.body.splitlines()
+    assert "Nothing was promoted by this run: LATEST and the served version are as they were." in retried.body.splitlines()
+    rolled = notify.task_failed(stack="dev", project="iris", bucket="b", task_id="roll_out", run_id="r", try_number=3, max_tries=2, error="e")
+    assert notify.AFTER_PROMOTE in rolled.body.splitlines()
 
 
 def test_a_not_promoted_message_gives_both_figures() -> None:

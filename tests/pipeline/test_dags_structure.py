@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.pipeline.support import ACCOUNT, stack_spec
+from tests.pipeline.support import ACCOUNT, REPO, stack_spec
 
 CALLBACK = ["mlops_pipeline.tasks.on_failure"]
 
@@ -94,3 +94,10 @@ def test_data_version_and_reproduce_default_to_none(dev_dags: dict[str, Any]) ->
     params = dev_dags["dags"]["iris"]["params"]
     assert {key: entry["default"] for key, entry in params.items()} == {"data": None, "data_version": None, "params": {}, "reproduce": None}
     assert params["reproduce"]["schema"] == {"type": ["null", "string"], "pattern": "^[0-9]{8}T[0-9]{12}Z-[0-9a-f]{8}$"}
+
+
+def test_no_code_of_the_program_sets_the_local_trainer_seam() -> None:
+    from mlops_pipeline.settings import LOCAL_TRAINER_ENV
+
+    sources = [REPO / "__main__.py", *(REPO / "components").rglob("*.py"), *(REPO / "stacks").glob("*.yaml")]
+    assert [path for path in sources if LOCAL_TRAINER_ENV in path.read_text()] == []

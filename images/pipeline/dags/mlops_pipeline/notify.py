@@ -13,6 +13,11 @@ from typing import Any
 
 SUBJECT_LIMIT = 100  # SNS refuses a longer subject
 API = "http://localhost:8080/api/v2"  # through `kubectl port-forward` (README, Start a run over REST)
+ROLL_OUT = "roll_out"
+AFTER_PROMOTE = (
+    "LATEST names the new version (promote ran); the serving pods that did not switch keep the old one "
+    "until their own poll of LATEST (MODEL_POLL_SECONDS)."
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,7 @@ def task_failed(
         f"error:    {error}",
         f"log:      {log_uri(bucket, project, run_id, task_id, try_number)}",
         "",
-        "Nothing was promoted by this run: LATEST and the served version are as they were.",
+        AFTER_PROMOTE if task_id == ROLL_OUT else "Nothing was promoted by this run: LATEST and the served version are as they were.",
         "Fix the cause (the error above), then re-run the failed task and what follows it:",
         f"  curl -X POST {API}/dags/{project}/clearTaskInstances -H \"Authorization: Bearer $TOKEN\" \\",
         f"    -H 'Content-Type: application/json' -d '{clear}'",
