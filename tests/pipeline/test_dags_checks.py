@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from mlops_pipeline import data_check, gate, notify, reproduce, versions
+from mlops_pipeline import data_check, gate, notify, reproduce, rollout, settings, versions
 from mlops_pipeline.errors import Refused
 
 from tests.loopback import Moto
@@ -235,3 +235,32 @@ def test_a_not_promoted_message_gives_both_figures() -> None:
     assert message.subject == f"[dev] iris: {V2} not promoted"
     assert f"new version:    {V2}  accuracy 0.8000" in message.body.splitlines()
     assert f"served version: {V1}  accuracy 0.9667" in message.body.splitlines()
+
+
+# --- roll_out's endpoints --------------------------------------------------------------
+
+
+def test_roll_out_calls_every_ready_endpoint_of_the_services_slices() -> None:
+    slices = [
+        {"ports": [{"name": "http", "port": 8080}], "endpoints": [
+            {"addresses": ["10.0.0.7"], "conditions": {"ready": True}},
+            {"addresses": ["10.0.0.8"], "conditions": {"ready": False}},  # starting, or terminating: it reads LATEST itself
+        ]},
+        {"ports": [{"name": "http", "port": 8080}], "endpoints": [{"addresses": ["fd00::5"], "conditions": {"ready": True}}]},
+        {"ports": [{"port": 8080}], "endpoints": None},
+    ]
+    assert rollout.ready_endpoints(slices) == ["http://10.0.0.7:8080", "http://[fd00::5]:8080"]
+
+
+def test_the_service_is_read_from_the_serving_url() -> None:
+    p = settings.projects(
+        {"stack": "dev", "train_on": "batch", "promote_margin": 0, "runnable_timeout_minutes": 30, "projects": {"iris": {"served": True}}},
+        {"region": "us-east-1", "bucket": "b", "topic_arn": "t", "workloads_namespace": "mlops-dev", "job_queue": "q",
+         "projects": {"iris": {"serving_url": "http://iris-server.mlops-dev.svc:8080"}}},
+    )[0]
+    assert p.service == ("iris-server", "mlops-dev")
+
+
+def test_a_spec_project_the_runtime_lacks_fails_the_dag_file_with_its_name() -> None:
+    with pytest.raises(RuntimeError, match=r"MLOPS_PIPELINE_RUNTIME has no entry for project\(s\) digits of pipeline.json"):
+        settings.projects({"projects": {"digits": {}}}, {"projects": {}})

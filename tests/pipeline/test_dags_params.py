@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from mlops_pipeline.conf_schema import check_conf
+from mlops_pipeline.errors import Refused
 
 from tests.pipeline.conftest import BAD_CONFS, GOOD_CONFS
 
@@ -36,3 +38,28 @@ def test_a_hyperparameter_the_project_does_not_declare_is_refused_even_if_the_tr
     assert dev_dags["dags"]["iris"]["confs"]["a hyperparameter"] == (
         "Invalid input for param params: Additional properties are not allowed ('C' was unexpected)"
     )
+
+
+# --- what validate_data refuses before anything trains ---------------------------------
+
+DEFAULTS = {"data": None, "data_version": None, "params": {}, "reproduce": None}
+VERSION = "20261201T163706449772Z-11af9d13"
+
+
+def test_an_unknown_conf_key_is_refused_by_the_first_task() -> None:
+    # Airflow keeps a conf key no Param declares; validate_data refuses it, naming the keys a run takes.
+    with pytest.raises(Refused, match=r"^unknown conf key\(s\) dat, seed: a run takes data, data_version, params, reproduce$"):
+        check_conf({"dat": "builtin:iris", "seed": 1}, DEFAULTS)
+
+
+@pytest.mark.parametrize(("given", "named"), [({"data": "builtin:wine"}, "data"), ({"params": {"C": 1.0}}, "params"),
+                                              ({"data": "s3://b/k.csv", "data_version": "v"}, "data, data_version")])
+def test_a_reproduction_with_data_or_parameters_of_its_own_is_refused(given: dict[str, Any], named: str) -> None:
+    conf = {"reproduce": VERSION, **given}
+    with pytest.raises(Refused, match=f"^reproduce takes the version's own data, parameters and seed: leave out {named}$"):
+        check_conf(conf, {**DEFAULTS, **conf})
+
+
+def test_a_plain_conf_passes_the_first_tasks_check() -> None:
+    for conf in ({}, {"params": {"C": 1.0}}, {"reproduce": VERSION}, {"data": "builtin:wine"}):
+        check_conf(conf, {**DEFAULTS, **conf})

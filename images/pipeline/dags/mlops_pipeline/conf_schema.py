@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlops_pipeline.errors import Refused
+
 DATA_PATTERN = r"^(builtin:[A-Za-z0-9_]+|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^?#]+)$"
 """builtin:<name> or s3://<bucket>/<key>; a version is data_version's, not a query on the URI."""
 S3_VERSION_PATTERN = r"^[A-Za-z0-9._+/=-]{1,1024}$"
@@ -60,3 +62,15 @@ def conf_schemas(params: dict[str, str | int | float | bool]) -> dict[str, dict[
             "schema": {"type": ["null", "string"], "pattern": MODEL_VERSION_PATTERN},
         },
     }
+
+
+def check_conf(conf: dict[str, Any], params: dict[str, Any]) -> None:
+    """What a schema per key can't see, refused by validate_data: an unknown key, a reproduction
+    given data or parameters of its own, a data version for builtin data."""
+    unknown = sorted(set(conf) - set(conf_schemas({})))
+    if unknown:
+        raise Refused(f"unknown conf key(s) {', '.join(unknown)}: a run takes {', '.join(sorted(conf_schemas({})))}")
+    if params["reproduce"]:
+        given = [key for key in ("data", "data_version", "params") if params[key]]
+        if given:
+            raise Refused(f"reproduce takes the version's own data, parameters and seed: leave out {', '.join(given)}")

@@ -19,11 +19,11 @@ from airflow.sdk import get_current_context
 
 from mlops_pipeline import data_check, gate, notify, reproduce, rollout, versions
 from mlops_pipeline.command import DEFAULT_SEED, data_uri, pinned
+from mlops_pipeline.conf_schema import check_conf
 from mlops_pipeline.errors import Refused
 from mlops_pipeline.settings import Project, local_trainer, project
 
 log = logging.getLogger(__name__)
-CONF_KEYS = {"data", "data_version", "params", "reproduce"}
 T = TypeVar("T")
 
 
@@ -62,11 +62,8 @@ def s3(p: Project) -> Any:
 def validate_data(project_name: str, **context: Any) -> dict[str, Any]:
     """Check the run's data and pin its version; for a reproduction, check what it needs still exists."""
     p = project(project_name)
-    conf = context["dag_run"].conf or {}
-    unknown = sorted(set(conf) - CONF_KEYS)
-    if unknown:
-        raise Refused(f"unknown conf key(s) {', '.join(unknown)}: a run takes {', '.join(sorted(CONF_KEYS))}")
     params = context["params"]
+    check_conf(context["dag_run"].conf or {}, params)
     log.info("run %s: data interval %s to %s (logical date %s)", context["run_id"], context.get("data_interval_start"), context.get("data_interval_end"), context.get("logical_date"))
     if params["reproduce"]:
         return reproduction(p, params)
@@ -83,9 +80,6 @@ def validate_data(project_name: str, **context: Any) -> dict[str, Any]:
 
 
 def reproduction(p: Project, params: dict[str, Any]) -> dict[str, Any]:
-    given = [key for key in ("data", "data_version") if params[key]] + (["params"] if params["params"] else [])
-    if given:
-        raise Refused(f"reproduce takes the version's own data, parameters and seed: leave out {', '.join(given)}")
     client = s3(p)
     found = reproduce.original(client, p.bucket, p.name, params["reproduce"])
     reproduce.check_data_version(client, found)
