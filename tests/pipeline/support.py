@@ -25,6 +25,7 @@ AIRFLOW_BIN = REPO / ".venv-airflow" / "bin"
 DAGBAG_REPORT = Path(__file__).with_name("in_airflow") / "dagbag_report.py"
 REST_TRIGGER = Path(__file__).with_name("in_airflow") / "rest_trigger.py"
 BATCH_TRAIN = Path(__file__).with_name("in_airflow") / "batch_train.py"
+CLUSTER_TRAIN = Path(__file__).with_name("in_airflow") / "cluster_train.py"
 ACCOUNT = "123456789012"
 DIGEST = "sha256:" + "ab" * 32
 

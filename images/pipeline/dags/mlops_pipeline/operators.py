@@ -124,14 +124,15 @@ class ClusterJobTraining(Training, BaseOperator):
             if (trainer := local_trainer()) is not None:
                 self.run_locally(trainer, command, plan["image"] or self.mlops_project.image, self.log)
                 return None
-            return self.run_job(plan, run, command, context["ti"].try_number)
+            from kubernetes import client, config
 
-    def run_job(self, plan: dict[str, Any], run: Run, command: list[str], try_number: int) -> str:
-        from kubernetes import client, config
+            config.load_incluster_config()  # the pod's ServiceAccount: Airflow's, with its Role in the workloads namespace
+            return self.run_job(client.BatchV1Api(), client.CoreV1Api(), plan, run, command, context["ti"].try_number)
+
+    def run_job(self, jobs: Any, core: Any, plan: dict[str, Any], run: Run, command: list[str], try_number: int) -> str:
+        """Create (or adopt) the run's Job, wait for it, print its pod's log, and fail with its reason."""
         from kubernetes.client.exceptions import ApiException
 
-        config.load_incluster_config()
-        jobs, core = client.BatchV1Api(), client.CoreV1Api()
         namespace, cronjob_name = self.mlops_project.workloads_namespace, self.mlops_project.runtime["cronjob"]
         cronjob = raw(jobs.read_namespaced_cron_job(cronjob_name, namespace, _preload_content=False))
         name = cluster_job.job_name(cronjob_name, run.run_id, try_number)
