@@ -32,8 +32,8 @@ LOG = "train: stored s3://b/models/iris/20261202T030000000000Z-0a1b2c3d (accurac
 
 
 class FakeApi:
-    def __init__(self, cronjob: dict[str, Any], exit_code: int, exists: bool) -> None:
-        self.cronjob, self.exit_code = cronjob, exit_code
+    def __init__(self, cronjob: dict[str, Any], job_name: str, exit_code: int, exists: bool) -> None:
+        self.cronjob, self.job_name, self.exit_code = cronjob, job_name, exit_code
         self.jobs: dict[str, dict[str, Any]] = {}
         self.created: list[dict[str, Any]] = []
         self.reads = 0
@@ -70,8 +70,6 @@ class FakeApi:
         if method == "GET" and re.fullmatch(rf"/api/v1/namespaces/{namespace}/pods/[^/]+/log", path):
             return 200, LOG
         return 404, {"kind": "Status", "code": 404, "message": f"{method} {path}"}
-
-    job_name = ""
 
 
 def serve(api: FakeApi) -> ThreadingHTTPServer:
@@ -111,12 +109,11 @@ def main() -> None:
 
 
 def case(train: Any, project: Any, given: dict[str, Any], *, exit_code: int, exists: bool, logged: list[str]) -> dict[str, Any]:
-    api = FakeApi(given["cronjob"], exit_code, exists)
-    server = serve(api)
-    kube = client.ApiClient(client.Configuration(host=f"http://127.0.0.1:{server.server_port}"))
     run = Run(data="builtin:iris", params={}, seed=42, run_id=given["run_id"], baseline=None)
     command = command_for(project, run)
-    api.job_name = operators.cluster_job.job_name(project.runtime["cronjob"], run.run_id, 1)
+    api = FakeApi(given["cronjob"], operators.cluster_job.job_name(project.runtime["cronjob"], run.run_id, 1), exit_code, exists)
+    server = serve(api)
+    kube = client.ApiClient(client.Configuration(host=f"http://127.0.0.1:{server.server_port}"))
     error, returned = None, None
     logged.clear()
     try:
