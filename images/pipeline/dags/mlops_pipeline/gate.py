@@ -46,7 +46,8 @@ def decide(metadata: dict[str, Any], *, margin: float, baseline_recorded: dict[s
     if "error" in baseline:
         how = f"as recorded when it was made (it could not be scored on this run's held-out data: {baseline['error']})"
     if base_accuracy is None:
-        return Decision(False, version, accuracy, baseline["version"], None, f"the served version {baseline['version']} has no accuracy to compare with")
+        reason = f"the served version {baseline['version']} has no accuracy to compare with"
+        return Decision(False, version, accuracy, baseline["version"], None, reason)
     needed = base_accuracy + margin
     verdict = ">=" if accuracy >= needed else "<"
     reason = (

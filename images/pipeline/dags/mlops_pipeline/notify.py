@@ -38,13 +38,14 @@ def subject(text: str) -> str:
 def task_failed(
     *, stack: str, project: str, bucket: str, task_id: str, run_id: str, try_number: int, max_tries: int, error: str
 ) -> Message:
+    tries = f"{try_number} of {max_tries + 1} (no retry left)" if try_number > max_tries else f"{try_number} (not retried: a retry would fail the same way)"
     clear = json.dumps({"dry_run": False, "dag_run_id": run_id, "task_ids": [task_id], "only_failed": True, "include_downstream": True})
     lines = [
         f"The {project} pipeline failed in stack {stack}.",
         "",
         f"task:     {task_id}",
         f"run:      {run_id}",
-        f"try:      {try_number} of {max_tries + 1} (no retry left)" if try_number > max_tries else f"try:      {try_number} (not retried: a retry would fail the same way)",
+        f"try:      {tries}",
         f"error:    {error}",
         f"log:      {log_uri(bucket, project, run_id, task_id, try_number)}",
         "",

@@ -146,7 +146,8 @@ class ClusterJobTraining(Training, BaseOperator):
             self.log.info("Job %s/%s exists (this try ran before): adopting it", namespace, name)
         finished, message, pod = self.wait(jobs, core, namespace, name)
         if pod is not None:
-            self.log.info("log of pod %s:\n%s", pod["metadata"]["name"], core.read_namespaced_pod_log(pod["metadata"]["name"], namespace, container=cluster_job.CONTAINER))
+            pod_name = pod["metadata"]["name"]
+            self.log.info("log of pod %s:\n%s", pod_name, core.read_namespaced_pod_log(pod_name, namespace, container=cluster_job.CONTAINER))
         code = cluster_job.exit_code(pod) if pod else None
         if finished == "Failed":
             if code == GATE_FAILED:

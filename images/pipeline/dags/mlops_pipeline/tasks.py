@@ -64,12 +64,18 @@ def validate_data(project_name: str, **context: Any) -> dict[str, Any]:
     p = project(project_name)
     params = context["params"]
     check_conf(context["dag_run"].conf or {}, params)
-    log.info("run %s: data interval %s to %s (logical date %s)", context["run_id"], context.get("data_interval_start"), context.get("data_interval_end"), context.get("logical_date"))
+    log.info(
+        "run %s: data interval %s to %s (logical date %s)",
+        context["run_id"], context.get("data_interval_start"), context.get("data_interval_end"), context.get("logical_date"),
+    )
     if params["reproduce"]:
         return reproduction(p, params)
     uri = params["data"] or data_uri(p.spec["data"], p.bucket)
     checked = data_check.check_data(s3(p), uri, params["data_version"])
-    log.info("data %s: version %s, %s rows, label %s with %s classes", checked.uri, checked.version_id, checked.rows, checked.label, checked.classes)
+    log.info(
+        "data %s: version %s, %s rows, label %s with %s classes",
+        checked.uri, checked.version_id, checked.rows, checked.label, checked.classes,
+    )
     return {
         "data": pinned(checked.uri, checked.version_id),
         "params": {**p.spec["params"], **params["params"]},
@@ -84,7 +90,10 @@ def reproduction(p: Project, params: dict[str, Any]) -> dict[str, Any]:
     found = reproduce.original(client, p.bucket, p.name, params["reproduce"])
     reproduce.check_data_version(client, found)
     checked = reproduce.check_image(lambda region: boto3.client("ecr", region_name=region), found)
-    log.info("reproducing %s: data %s version %s, seed %s, image %s (%s)", found.version, found.data_uri, found.data_version_id, found.seed, found.image, "in ECR" if checked else "not an ECR image: the pull will tell")
+    log.info(
+        "reproducing %s: data %s version %s, seed %s, image %s (%s)", found.version, found.data_uri, found.data_version_id,
+        found.seed, found.image, "in ECR" if checked else "not an ECR image: the pull will tell",
+    )
     return {
         "data": pinned(found.data_uri, found.data_version_id),
         "params": found.params,
