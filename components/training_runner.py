@@ -23,7 +23,7 @@ def runner_rules(cronjobs: Sequence[str]) -> list[k8s.rbac.v1.PolicyRuleArgs]:
     """The Role's rules: the projects' CronJobs by name; Jobs, pods and logs of the namespace
     (a Job's name is made per run, and list and watch cannot be narrowed by name)."""
     return [
-        k8s.rbac.v1.PolicyRuleArgs(api_groups=["batch"], resources=["cronjobs"], resource_names=list(cronjobs), verbs=["get"]),
+        k8s.rbac.v1.PolicyRuleArgs(api_groups=["batch"], resources=["cronjobs"], resource_names=sorted(cronjobs), verbs=["get"]),
         k8s.rbac.v1.PolicyRuleArgs(
             api_groups=["batch"], resources=["jobs"], verbs=["create", "get", "list", "watch", "delete"]
         ),

@@ -234,8 +234,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state.update(result=(MOCK_RANDOM_PASSWORD * 8)[: int(inputs["length"])], bcryptHash="")
         elif args.typ == "random:index/randomId:RandomId":
             # `byte_length` bytes as lower-case hex, after the prefix, as `hex` reports them.
-            digits = _fake_id(args.typ, args.name)[: 2 * int(inputs["byteLength"])]
-            state.update(hex=f"{inputs.get('prefix', '')}{digits}", dec=str(int(digits, 16)))
+            digits, prefix = _fake_id(args.typ, args.name)[: 2 * int(inputs["byteLength"])], inputs.get("prefix", "")
+            state.update(hex=f"{prefix}{digits}", dec=f"{prefix}{int(digits, 16)}")
         if args.typ.startswith("aws:") and "arn" not in state:
             service = args.typ.split(":")[1].split("/")[0]
             state["arn"] = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{args.name}/{resource_id}"
@@ -303,8 +303,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 privateIpAddress=MOCK_SQL_PRIVATE_IP,
                 selfLink=f"https://sqladmin.googleapis.com/sql/v1beta4/projects/{project}/instances/{name}",
             )
-        elif args.typ in ("gcp:sql/database:Database", "gcp:sql/user:User"):
-            resource_id = f"projects/{project}/instances/{inputs['instance']}/{'databases' if args.typ.endswith('Database') else 'users'}/{name}"
+        elif args.typ == "gcp:sql/database:Database":
+            resource_id = f"projects/{project}/instances/{inputs['instance']}/databases/{name}"
+            state.update(name=name)
+        elif args.typ == "gcp:sql/user:User":
+            # <name>/<host>/<instance>, the host empty for Postgres.
+            resource_id = f"{name}//{inputs['instance']}"
             state.update(name=name)
         elif args.typ in _MONITORING_COLLECTIONS:
             # Cloud Monitoring names its objects projects/<p>/<collection>/<number>; the id is the name.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -115,3 +116,40 @@ def test_schedule_role_policy_is_exactly_the_submit_and_dead_letter_grants(dev_s
             },
         ],
     }
+
+
+# --- with Airflow, nothing is scheduled here ----------------------------------------------
+
+
+def descendants(run: Recording, root: str) -> dict[str, Any]:
+    """Every registration under the component `root`, by URN, with its inputs and options."""
+    by_parent: dict[str, list[Any]] = {}
+    for r in run.resources:
+        by_parent.setdefault(r.parent, []).append(r)
+    found, todo = {}, [run.one(root).urn]
+    while todo:
+        for child in by_parent.get(todo.pop(), []):
+            found[child.urn] = child
+            todo.append(child.urn)
+    return found
+
+
+SCHEDULE_PARTS = {
+    "training-iris-schedule", "training-schedule-role", "training-schedule-submit",
+    "training-iris-schedule-dlq", "training-iris-schedule-dlq-alarm",
+}
+
+
+def test_with_airflow_batch_has_no_schedule_nor_its_role_queue_or_alarm(dev: Recording) -> None:
+    # Airflow submits the runs on the project's schedule; a schedule as well would train twice.
+    names = {r.name for r in descendants(dev, "mlops:batch:BatchTraining").values()}
+    assert names & SCHEDULE_PARTS == set()
+    assert dev.of_type(SCHEDULE) == dev.of_type(DEAD_LETTER_QUEUE) == []
+
+
+def test_without_airflow_batch_is_the_same_plus_the_schedules(dev: Recording, dev_scheduled: Recording) -> None:
+    with_airflow = descendants(dev, "mlops:batch:BatchTraining")
+    scheduled = descendants(dev_scheduled, "mlops:batch:BatchTraining")
+    assert {r.name for urn, r in scheduled.items() if urn not in with_airflow} == SCHEDULE_PARTS
+    assert set(with_airflow) <= set(scheduled)
+    assert [r.name for urn, r in with_airflow.items() if r != scheduled[urn]] == []

@@ -8,7 +8,8 @@ patching the modules first is enough):
   namespace, and a NetworkPolicy with the database's egress rules, as Airflow's would carry;
 - `training_backend_for`: a stand-in Airflow identity granted the backend's policy statements
   where it has any (serialised as every workload's policy is), the runner grant for its
-  ServiceAccount, and the targets exported as `standInPipelineTargets`.
+  ServiceAccount, and the targets exported as `standInPipelineTargets` and
+  `standInPipelineStatements`.
 
 Names start with `stand-in-` so they never meet the real Airflow component's.
 """
@@ -89,6 +90,7 @@ def training_backend_for(cfg: StackConfig, **kwargs: Any) -> backends.TrainingBa
         )
     targets.allow_runner(airflow_namespace(cfg), SERVICE_ACCOUNT, pulumi.ResourceOptions(parent=parent))
     pulumi.export("standInPipelineTargets", {"projects": targets.projects, "jobQueue": targets.job_queue})
+    pulumi.export("standInPipelineStatements", list(targets.policy_statements))
     return backend
 
 
