@@ -20,6 +20,10 @@ from components.network import NetworkArgs, TrainingNetwork
 from components.project_names import REPRODUCE_SUFFIX
 
 
+PIPELINE_SCHEDULES = "pipelineSchedules"
+"""The component's input naming each project's cron where the pipeline, not a schedule here, starts its runs."""
+
+
 class BatchTraining(pulumi.ComponentResource):
     """GPU training on AWS Batch: nothing runs between jobs; a schedule, Airflow or one command starts a run.
 
@@ -48,7 +52,12 @@ class BatchTraining(pulumi.ComponentResource):
     """What Airflow's identity may do here (pipeline_access.py)."""
 
     def __init__(self, name: str, args: BatchTrainingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("mlops:batch:BatchTraining", name, None, opts)
+        # Without a schedule of its own, the component records the cron each project's runs are
+        # started on (by Airflow), so the review tools still count them (offline/cost_by_project.py).
+        started_elsewhere = None if args.scheduled else {
+            PIPELINE_SCHEDULES: {project: p.training.schedule for project, p in args.projects.items()}
+        }
+        super().__init__("mlops:batch:BatchTraining", name, started_elsewhere, opts)
         # Every lookup goes through this component's provider.
         invoke = pulumi.InvokeOutputOptions(parent=self)
         region = aws.get_region_output(opts=invoke).region

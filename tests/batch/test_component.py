@@ -168,3 +168,9 @@ def test_logs_command_is_exact(dev: Recording) -> None:
         ' "$(aws batch describe-jobs --region us-east-1 --jobs "$JOB_ID"'
         " --query 'jobs[0].container.logStreamName' --output text)\""
     )
+
+
+def test_with_airflow_the_component_records_when_each_projects_runs_start(dev: Recording, dev_scheduled: Recording) -> None:
+    # No schedule here, so `make cost` reads the cron Airflow starts the runs on from the component.
+    assert dev.one(COMPONENT).inputs == {"pipelineSchedules": {"iris": "0 3 * * *"}}
+    assert dev_scheduled.one(COMPONENT).inputs == {}
