@@ -4,7 +4,7 @@ The DAG's train task submits each project's job to the queue and follows it (the
 provider's BatchOperator: SubmitJob, DescribeJobs, TerminateJob when the task is killed). A
 `reproduce: <version>` run needs the image that version ran, and a job's image is fixed by its
 definition (SubmitJob's overrides cannot change it), so the task registers a revision of the
-project's `<family>-reproduce` definition with that image, and first checks that ECR still holds
+project's `<family>-reproduce` definition with that image and the definition's tags, and first checks that ECR still holds
 it (an expired image is refused with a reason, not a failed pull). Registering a definition that
 names the job role passes that role, so exactly the job roles may be passed, and only to Batch.
 """
@@ -46,7 +46,13 @@ def pipeline_statements(
         # Neither call takes a resource (the Service Authorization Reference lists none for them).
         {"Sid": "FollowTraining", "Effect": "Allow", "Action": ["batch:DescribeJobs", "batch:DescribeJobDefinitions"], "Resource": "*"},
         {"Sid": "StopTraining", "Effect": "Allow", "Action": "batch:TerminateJob", "Resource": jobs_arn},
-        {"Sid": "RegisterReproduceRevisions", "Effect": "Allow", "Action": "batch:RegisterJobDefinition", "Resource": reproduce},
+        # The revision keeps the definition's tags (the stack's cost allocation), which needs TagResource.
+        {
+            "Sid": "RegisterReproduceRevisions",
+            "Effect": "Allow",
+            "Action": ["batch:RegisterJobDefinition", "batch:TagResource"],
+            "Resource": reproduce,
+        },
         {
             "Sid": "PassTheJobRoles",
             "Effect": "Allow",

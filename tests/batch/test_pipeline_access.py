@@ -47,7 +47,7 @@ def test_airflow_registers_revisions_of_the_reproduce_families_only(two: Recordi
     register = granted(two)["RegisterReproduceRevisions"]
     reproduce = [f"{DEFINITIONS}/mlops-dev-{p}-train-reproduce" for p in ("digits", "iris")]
     assert (register["Action"], sorted(register["Resource"])) == (
-        "batch:RegisterJobDefinition", sorted([*reproduce, *(f"{r}:*" for r in reproduce)]))
+        ["batch:RegisterJobDefinition", "batch:TagResource"], sorted([*reproduce, *(f"{r}:*" for r in reproduce)]))
 
 
 def test_airflow_passes_exactly_the_job_roles_and_only_to_batch(two: Recording) -> None:
@@ -91,6 +91,7 @@ def test_the_boundary_keeps_the_new_grants_to_the_project(dev_pipeline: Recordin
     assert evaluate(BOUNDARY, "iam:PassRole", f"arn:aws:iam::{ACCOUNT_ID}:role/admin", {"iam:PassedToService": "batch.amazonaws.com"}) == (
         "implicit-deny")
     assert evaluate(BOUNDARY, "batch:RegisterJobDefinition", f"{DEFINITIONS}/someone-else") == "implicit-deny"
+    assert evaluate(BOUNDARY, "batch:TagResource", f"{DEFINITIONS}/someone-else") == "implicit-deny"
     assert evaluate(BOUNDARY, "ecr:DescribeImages", f"arn:aws:ecr:{REGION}:repository/someone-else") == "implicit-deny"
 
 
