@@ -44,7 +44,9 @@ class BatchTraining(pulumi.ComponentResource):
             project: training_job(name, args, project, region=region, log_group=log_group, parent=self)
             for project in args.projects
         }
-        network = TrainingNetwork(f"{name}-net", NetworkArgs(subnets=args.subnets), opts=pulumi.ResourceOptions(parent=self))
+        network = args.network or TrainingNetwork(
+            f"{name}-net", NetworkArgs(subnets=args.subnets), opts=pulumi.ResourceOptions(parent=self)
+        )
         queue = gpu_queue(name, args, network=network, parent=self)
         dead_letters = {project: dead_letter_queue(name, args, project, parent=self) for project in args.projects}
         role = schedule_role(

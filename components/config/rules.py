@@ -1,5 +1,5 @@
 """The rules that span sections: what prod needs, what GKE and Artifact Registry need
-together, and the projects' rules (components/config/project_rules.py).
+together, what EKS needs, and the projects' rules (components/config/project_rules.py).
 
 Each broken rule names its key relative to the whole namespace (`serving.minReplicas`),
 so the message points at the line of the stack file to change.
@@ -20,7 +20,7 @@ def broken_rules(stack: StackConfig) -> list[BrokenRule]:
     """Every cross-section rule `stack` breaks, in the order they are reported."""
     return [
         *_google_cloud_rules(stack),
-        *_serving_cluster_is_built(stack),
+        *_eks_rules(stack),
         *_backup_rules(stack),
         *project_rules(stack),
         *_monitoring_rules(stack),
@@ -28,10 +28,29 @@ def broken_rules(stack: StackConfig) -> list[BrokenRule]:
     ]
 
 
-def _serving_cluster_is_built(stack: StackConfig) -> list[BrokenRule]:
-    if stack.serving.cluster != "eks":
+def _eks_rules(stack: StackConfig) -> list[BrokenRule]:
+    """EKS serves and Batch trains: the cluster shares the training network's private subnets."""
+    if stack.serving.cluster != "eks" or stack.compute.kind == "gke":  # gke: _cluster_rules says it
         return []
-    return [BrokenRule("serving.cluster", stack.serving.cluster, "is planned, not built yet; use kubeconfig or gke")]
+    if stack.compute.kind != "ec2":
+        return [
+            BrokenRule(
+                "serving.cluster",
+                "eks",
+                f"needs compute.kind: ec2, not {stack.compute.kind}: an EKS stack trains on AWS Batch GPU instances "
+                "(training on the cluster itself is built for GKE and kubeconfig clusters only)",
+            )
+        ]
+    if stack.subnets != "private":
+        return [
+            BrokenRule(
+                "compute.subnets",
+                stack.subnets,
+                "must be private with serving.cluster: eks: the cluster's nodes and API server interfaces run in "
+                "the private subnets, behind the NAT gateway",
+            )
+        ]
+    return []
 
 
 def _pipeline_rules(stack: StackConfig) -> list[BrokenRule]:
