@@ -15,6 +15,11 @@ AUTO_MODE_MIN_MINOR = 29
 _VERSION = re.compile(r"^1\.(\d+)$")
 # CloudWatch Logs takes only these retentions (PutRetentionPolicy's retentionInDays).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+GPU_COUNTS = (1, 4, 8)
+"""The GPUs per instance of the g families serving's GPU nodes come from (g4dn, g5, g6, g6e): a
+GPU node carries the fewest of these that hold the largest served pod."""
+ROLLOUT_SURGE = 1
+"""The extra pod a serving rollout starts before it stops one (components/serving.py MAX_SURGE)."""
 # An IAM role ARN, path included: arn:aws:iam::123456789012:role/ci/mlops-preview.
 _ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 
@@ -52,7 +57,8 @@ class EksConfig(Section):
         default=2,
         ge=1,
         le=100,
-        description="The most GPU nodes serving may run at once (the GPU NodePool's limit, with serve.gpus > 0).",
+        description="The most GPU nodes serving may run at once (the GPU NodePool's limit, with serve.gpus > 0): "
+        "enough for every GPU-served project's maxReplicas, plus one pod during a rollout.",
     )
 
     @field_validator("kubernetes_version", mode="before")
@@ -108,3 +114,11 @@ class EksConfig(Section):
                 "(an assumed-role session ARN names the role only after `assumed-role/`)"
             )
         return value
+
+
+def gpus_per_node(largest_pod_gpus: int) -> int:
+    """The GPUs each serving GPU node carries: the fewest of GPU_COUNTS that hold the largest pod."""
+    fitting = [count for count in GPU_COUNTS if count >= largest_pod_gpus]
+    if not fitting:
+        raise ValueError(f"no g-family instance carries {largest_pod_gpus} GPUs (at most {GPU_COUNTS[-1]})")
+    return fitting[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from components.config.eks import ROLLOUT_SURGE, gpus_per_node
 from components.config.errors import BrokenRule
 from components.config.project_rules import project_rules
 
@@ -50,7 +51,29 @@ def _eks_rules(stack: StackConfig) -> list[BrokenRule]:
                 "the private subnets, behind the NAT gateway",
             )
         ]
-    return []
+    return _gpu_pool_rule(stack)
+
+
+def _gpu_pool_rule(stack: StackConfig) -> list[BrokenRule]:
+    """The GPU NodePool holds every GPU-served project at its maxReplicas, and a rollout's extra pod:
+    a pod past the pool's limit would stay Pending, and a rollout (maxUnavailable 0) with it."""
+    served = {name: p.serve for name, p in stack.projects.items() if p.serve is not None and p.serve.gpus > 0}
+    if not served:
+        return []
+    per_node = gpus_per_node(max(serve.gpus for serve in served.values()))
+    needed = sum((serve.max_replicas + ROLLOUT_SURGE) * serve.gpus for serve in served.values())
+    nodes = -(-needed // per_node)
+    if stack.eks.gpu_nodes >= nodes:
+        return []
+    pods = ", ".join(f"{name} ({serve.max_replicas} + 1 pods of {serve.gpus})" for name, serve in sorted(served.items()))
+    return [
+        BrokenRule(
+            "eks.gpuNodes",
+            stack.eks.gpu_nodes,
+            f"GPU nodes of {per_node} GPU(s) hold {stack.eks.gpu_nodes * per_node} GPUs; the served GPU pods need "
+            f"{needed} at their most ({pods}): set it to {nodes} or more, or lower maxReplicas",
+        )
+    ]
 
 
 def _pipeline_rules(stack: StackConfig) -> list[BrokenRule]:

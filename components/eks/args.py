@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-# The GPU counts of the g families' sizes (g4dn, g5, g6, g6e: 1, 4 or 8 NVIDIA GPUs per instance).
-GPU_COUNTS = (1, 4, 8)
+from components.config.eks import gpus_per_node
+
 
 
 @dataclass(frozen=True)
@@ -26,13 +26,10 @@ class GpuNodes:
 
 def gpu_nodes_for(largest_pod_gpus: int, *, max_nodes: int) -> GpuNodes | None:
     """The GPU pool serving needs: None when no served pod asks for a GPU, else nodes with the fewest
-    GPUs that still hold the largest pod (a node count that is one of GPU_COUNTS)."""
+    GPUs that still hold the largest pod (components/config/eks.py GPU_COUNTS)."""
     if largest_pod_gpus <= 0:
         return None
-    fitting = [count for count in GPU_COUNTS if count >= largest_pod_gpus]
-    if not fitting:
-        raise ValueError(f"no g-family instance carries {largest_pod_gpus} GPUs (at most {GPU_COUNTS[-1]})")
-    return GpuNodes(gpus_per_node=fitting[0], max_nodes=max_nodes)
+    return GpuNodes(gpus_per_node=gpus_per_node(largest_pod_gpus), max_nodes=max_nodes)
 
 
 @dataclass(frozen=True, kw_only=True)
