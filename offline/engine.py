@@ -238,6 +238,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 certificateAuthority={"data": MOCK_GKE_CA},
                 createdAt=MOCK_EKS_CREATED_AT,
                 status="ACTIVE",
+                # The security group EKS makes for the control plane and the Auto Mode nodes.
+                vpcConfig={**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-{_fake_id(args.name, 'cluster')}"},
             )
         elif args.typ == "aws:iam/accessKey:AccessKey":
             # The id is the access key id; the secret is known only once, at creation.

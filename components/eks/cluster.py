@@ -9,7 +9,7 @@ when a served project asks for GPUs (node_pools.py), and turns on NetworkPolicy 
 
 Callers get `provider` (a `kubernetes.Provider` for this cluster), `kubeconfig` (a secret like
 GKE's, though it holds no credential: `aws eks get-token` signs in on each use), `context`, `name`,
-`arn` and `endpoint`.
+`arn`, `endpoint` and `security_group_id`.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ class EksCluster(pulumi.ComponentResource):
     provider: k8s.Provider
     context: str
     """The kubeconfig context name: the cluster's name."""
+    security_group_id: pulumi.Output[str]
+    """The cluster security group EKS makes: the control plane's interfaces and every Auto Mode node
+    carry it (what a database in the VPC admits the pods by)."""
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:eks:EksCluster", name, None, opts)
@@ -62,6 +65,7 @@ class EksCluster(pulumi.ComponentResource):
         self.arn = cluster.arn
         self.endpoint = cluster.endpoint
         self.context = args.name
+        self.security_group_id = cluster.vpc_config.apply(lambda vpc: vpc.cluster_security_group_id or "")
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(cluster.endpoint, cluster.certificate_authority.data).apply(
                 lambda values: kubeconfig_for(

@@ -114,3 +114,4 @@ def test_the_cluster_waits_for_its_log_group_and_every_grant_of_its_roles(prod_a
     assert len(grants) == 8
     assert set(grants) <= set(cluster(prod_aws).dependencies)
 
+
