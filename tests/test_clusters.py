@@ -139,5 +139,7 @@ def test_eks_commands_name_its_context_and_it_exports_its_kubeconfig_name_and_en
 
 def test_eks_pods_may_reach_the_pod_identity_agent() -> None:
     [rule] = on_eks().pod_egress
-    assert (rule.to[0].ip_block.cidr, rule.ports[0].port, rule.ports[0].protocol) == ("169.254.170.23/32", 80, "TCP")  # type: ignore[index,union-attr]
+    assert rule.to is not None and rule.ports is not None
+    peer, port = cast(Any, rule.to)[0], cast(Any, rule.ports)[0]
+    assert (peer.ip_block.cidr, port.port, port.protocol) == ("169.254.170.23/32", 80, "TCP")
     assert on_gke().pod_egress == ()

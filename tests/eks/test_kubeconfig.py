@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -16,19 +17,19 @@ ENDPOINT = "https://0F1E2D3C4B5A69788796A5B4C3D2E1F0.gr7.us-east-1.eks.amazonaws
 
 
 @pytest.fixture(scope="module")
-def kubeconfig(prod_aws: Recording) -> dict[str, object]:
+def kubeconfig(prod_aws: Recording) -> dict[str, Any]:
     return json.loads(reveal(prod_aws.outputs["kubeconfig"]))
 
 
-def test_the_kubeconfig_points_at_the_clusters_endpoint_and_ca(kubeconfig: dict[str, object]) -> None:
+def test_the_kubeconfig_points_at_the_clusters_endpoint_and_ca(kubeconfig: dict[str, Any]) -> None:
     assert kubeconfig["clusters"] == [
         {"name": "mlops-prod-aws", "cluster": {"server": ENDPOINT, "certificate-authority-data": MOCK_GKE_CA}}
     ]
     assert kubeconfig["current-context"] == "mlops-prod-aws"
 
 
-def test_the_kubeconfig_signs_in_with_aws_eks_get_token_for_this_cluster(kubeconfig: dict[str, object]) -> None:
-    [user] = kubeconfig["users"]  # type: ignore[misc]
+def test_the_kubeconfig_signs_in_with_aws_eks_get_token_for_this_cluster(kubeconfig: dict[str, Any]) -> None:
+    [user] = kubeconfig["users"]
     assert user["user"] == {
         "exec": {
             "apiVersion": "client.authentication.k8s.io/v1beta1",

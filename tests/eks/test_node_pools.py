@@ -3,6 +3,8 @@ capped by eks.gpuNodes, and never consolidated while a GPU pod runs; valid again
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from components.eks import GpuNodes, gpu_nodes_for
@@ -14,7 +16,7 @@ from tests.manifests import manifest, pod_spec
 from tests.support import RunWith
 
 
-def pool(recording: Recording) -> dict[str, object]:
+def pool(recording: Recording) -> dict[str, Any]:
     return inputs(recording.one(NODE_POOL))
 
 
@@ -31,7 +33,7 @@ def test_a_gpu_served_project_gets_a_cluster_scoped_pool_on_auto_modes_node_clas
 
 
 def test_gpu_nodes_are_tainted_on_demand_nvidia_of_the_g_families(prod_aws_gpu: Recording) -> None:
-    template = pool(prod_aws_gpu)["spec"]["template"]["spec"]  # type: ignore[index]
+    template = pool(prod_aws_gpu)["spec"]["template"]["spec"]
     assert template["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}]
     assert template["requirements"] == [
         {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]},
@@ -43,18 +45,18 @@ def test_gpu_nodes_are_tainted_on_demand_nvidia_of_the_g_families(prod_aws_gpu: 
 
 
 def test_only_empty_gpu_nodes_are_consolidated_one_at_a_time(prod_aws_gpu: Recording) -> None:
-    assert pool(prod_aws_gpu)["spec"]["disruption"] == {  # type: ignore[index]
+    assert pool(prod_aws_gpu)["spec"]["disruption"] == {
         "consolidationPolicy": "WhenEmpty", "consolidateAfter": "10m", "budgets": [{"nodes": "1"}]
     }
 
 
 def test_the_pool_is_capped_at_gpu_nodes(prod_aws_gpu: Recording, run_with: RunWith) -> None:
-    assert pool(prod_aws_gpu)["spec"]["limits"] == {"nvidia.com/gpu": "4"}  # type: ignore[index]
+    assert pool(prod_aws_gpu)["spec"]["limits"] == {"nvidia.com/gpu": "4"}
     # Two GPUs a pod: 4-GPU nodes, so 3 nodes are 12 GPUs.
     bigger = run_with("prod-aws", **{"mlops:projects": {"iris": {"serve": {"gpus": 2, "maxReplicas": 3}}}, "mlops:eks": {"gpuNodes": 3}})
     found = pool(bigger)["spec"]
-    assert found["limits"] == {"nvidia.com/gpu": "12"}  # type: ignore[index]
-    assert found["template"]["spec"]["requirements"][-1]["values"] == ["4"]  # type: ignore[index]
+    assert found["limits"] == {"nvidia.com/gpu": "12"}
+    assert found["template"]["spec"]["requirements"][-1]["values"] == ["4"]
 
 
 def test_the_gpu_pool_is_valid_against_karpenters_crd(prod_aws_gpu: Recording) -> None:
