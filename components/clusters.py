@@ -42,6 +42,9 @@ class Cluster:
     """The stack outputs about the cluster itself (the program's own: kubeconfig, name, endpoints)."""
     role_arns: Mapping[str, pulumi.Output[str]] | None = None
     """The AWS role of each workload's ServiceAccount, where the identities are roles; None for keys."""
+    private_network: pulumi.Output[str] | None = None
+    """The VPC the pods' addresses route on, where the program made it (GKE: a managed database
+    peers with it and gets a private IP there); None for a cluster you bring."""
     pod_egress: Sequence[k8s.networking.v1.NetworkPolicyEgressRuleArgs] = ()
     """What the pods must reach beyond DNS and HTTPS, which the namespaces admit (EKS: the Pod Identity Agent)."""
 
@@ -128,6 +131,7 @@ def gke_cluster(cfg: StackConfig, gke: GkeCluster, identities: WebIdentityIdenti
         },
         # Filled in as the workloads are granted their roles.
         role_arns=identities.role_arns,
+        private_network=gke.network,
     )
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from offline.engine import Recording, run_program, run_stack, stack_config_with
+from offline.engine import ROOT, Recording, run_program, run_stack, stack_config_with
 from tests.loopback import Moto, moto_on_loopback
-from tests.support import CPU_TRAINING, GPU_SERVING, PROD_ON_AWS, RunWith
+from tests.support import CPU_TRAINING, GPU_SERVING, PROD_ON_AWS, SCHEDULED, RunWith
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +33,18 @@ def dev_cluster_training() -> Recording:
 def prod_on_aws() -> Recording:
     """prod with its compute and registry on AWS (as before it moved to GKE)."""
     return run_program("prod", stack_config_with("prod", PROD_ON_AWS))
+
+
+@pytest.fixture(scope="session")
+def dev_scheduled() -> Recording:
+    """dev with `pipeline.kind: none`: an EventBridge schedule submits each project's Batch job."""
+    return run_program("dev", stack_config_with("dev", SCHEDULED))
+
+
+@pytest.fixture(scope="session")
+def prod_on_aws_scheduled() -> Recording:
+    """prod on AWS with `pipeline.kind: none`."""
+    return run_program("prod", stack_config_with("prod", {**PROD_ON_AWS, **SCHEDULED}))
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +73,33 @@ def run_with() -> RunWith:
         return run_program(stack, stack_config_with(stack, changes))
 
     return run
+
+
+STAND_IN = ROOT / "tests" / "pipeline" / "stand_in_program.py"
+
+
+def run_stand_in(stack: str, **changes: Any) -> Recording:
+    """The program with the pipeline's database and training targets used as the Airflow component
+    uses them (tests/pipeline/stand_in_program.py), on a stack file's config with `changes`."""
+    return run_program(stack, stack_config_with(stack, changes), program=STAND_IN)
+
+
+@pytest.fixture(scope="session")
+def dev_pipeline() -> Recording:
+    """dev (Batch), its training targets used by a stand-in Airflow."""
+    return run_stand_in("dev")
+
+
+@pytest.fixture(scope="session")
+def prod_pipeline() -> Recording:
+    """prod (GKE), with Cloud SQL for a stand-in Airflow and its training targets used."""
+    return run_stand_in("prod")
+
+
+@pytest.fixture
+def stand_in_with() -> RunWith:
+    """`run_with` for the stand-in program: `stand_in_with("prod", **{"mlops:teardown": "true"})`."""
+    return run_stand_in
 
 
 @pytest.fixture(scope="session")

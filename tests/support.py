@@ -17,6 +17,9 @@ PROD_ON_AWS: dict[str, Any] = {
 }
 """prod as it ran before it moved to GKE: `run_with("prod", **PROD_ON_AWS)`."""
 
+SCHEDULED: dict[str, Any] = {"mlops:pipeline": {"kind": "none"}}
+"""A stack without Airflow: each project's EventBridge schedule (Batch) or CronJob starts its runs."""
+
 GPU_SERVING: dict[str, Any] = {"mlops:projects": {"iris": {"serve": {"gpus": 1, "maxReplicas": 3}}}, "mlops:eks": {"gpuNodes": 4}}
 """prod-aws with iris's server on one GPU, up to 3 pods (and a rollout's fourth) on 4 GPU nodes:
 `run_with("prod-aws", **GPU_SERVING)`."""

@@ -43,14 +43,14 @@ def test_make_cost_json_carries_the_projects_and_one_more(capsys: pytest.Capture
 def test_make_cost_prints_each_stacks_budget_against_its_estimate(capsys: pytest.CaptureFixture[str]) -> None:
     assert cost_main(["--stack", "dev"]) == 0
     (line,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  budget: ")]
-    assert line == ("  budget: $10.00/month (monitoring.budget.monthlyUsd); a month's estimate $8.81 "
-                    "(idle $3.10 + 31 scheduled training runs $5.71, the busiest month's)")
+    assert line == ("  budget: $10.00/month (monitoring.budget.monthlyUsd); a month's estimate $8.71 "
+                    "(idle $3.00 + 31 scheduled training runs $5.71, the busiest month's)")
 
 
 def test_make_cost_json_carries_the_budget_and_the_estimate(capsys: pytest.CaptureFixture[str]) -> None:
     assert cost_main(["--stack", "dev", "--json"]) == 0
     dev = json.loads(capsys.readouterr().out)["dev"]
-    assert dev["budget"] == {"monthlyUsd": 10.0, "monthEstimateUsd": 8.81, "scheduledRunsPerMonth": 31, "scheduledRunsUsd": 5.71}
+    assert dev["budget"] == {"monthlyUsd": 10.0, "monthEstimateUsd": 8.71, "scheduledRunsPerMonth": 31, "scheduledRunsUsd": 5.71}
     assert dev["projects"]["iris"]["scheduledRunsPerMonth"] == 31
 
 
@@ -67,8 +67,8 @@ def test_a_stack_without_a_budget_is_priced_and_told_the_figure_to_set(
     monkeypatch.setattr(cost_module, "stack_config", without_budget)
     assert cost_main(["--stack", "dev"]) == 0
     (line,) = [line for line in capsys.readouterr().out.splitlines() if "budget" in line]
-    assert line == ("  no budget: monitoring.budget.monthlyUsd is unset; set it to at least a month's estimate $8.81 "
-                    "(idle $3.10 + 31 scheduled training runs $5.71, the busiest month's)")
+    assert line == ("  no budget: monitoring.budget.monthlyUsd is unset; set it to at least a month's estimate $8.71 "
+                    "(idle $3.00 + 31 scheduled training runs $5.71, the busiest month's)")
 
 
 def test_a_stack_with_another_config_problem_still_fails(

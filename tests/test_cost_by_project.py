@@ -44,17 +44,20 @@ def test_prod_keeps_its_idle_total_and_each_part(prod: Recording) -> None:
     }
 
 
-def test_a_dev_project_bills_only_its_alarm_while_idle_and_its_run_is_priced_on_batch(dev: Recording) -> None:
-    cost = stack_cost("dev", dev.resources)
+@pytest.mark.parametrize(("stack", "idle"), [("dev", 0.0), ("dev_scheduled", 0.1)])
+def test_a_dev_project_bills_at_most_its_alarm_while_idle_and_its_run_is_priced_on_batch(
+    request: pytest.FixtureRequest, stack: str, idle: float
+) -> None:
+    cost = stack_cost("dev", request.getfixturevalue(stack).resources)
     (iris,) = cost.projects
-    # Its dead-letter alarm ($0.10); the shared part is the three keys.
-    assert (iris.idle_monthly, iris.nodes, cost.shared_monthly) == (0.1, None, 3.0)
+    # Nothing, or without Airflow its schedule's dead-letter alarm ($0.10); the shared part is the three keys.
+    assert (iris.idle_monthly, iris.nodes, cost.shared_monthly) == (idle, None, 3.0)
     (run,) = iris.training
     assert (run.resource, run.instance_type, run.hourly, run.upper_hours) == ("training-ce", "g4dn.xlarge", 0.1841, 3.0)
 
 
-def test_a_project_is_found_by_label_tag_and_job_definition_name(dev: Recording) -> None:
-    (iris,) = by_project("dev", [r for r in dev.resources if r.custom]).values()
+def test_a_project_is_found_by_label_tag_and_job_definition_name(dev_scheduled: Recording) -> None:
+    (iris,) = by_project("dev", [r for r in dev_scheduled.resources if r.custom]).values()
     # The schedule has no tags: its name is the job definition's. The IAM policies and access key are free.
     assert sorted(r.name for r in iris) == [
         "monitoring-iris-rules", "monitoring-iris-scrape",

@@ -10,6 +10,7 @@ import pytest
 
 from offline.diff import StackRun, compare_stack, labels
 from offline.engine import Recording, Registration
+from tests.support import SCHEDULED
 from tests.review_support import (
     BUCKET_T, DATA, KEY, KEY_RENAMED, RENAMED_DATA, TOPIC, TOPIC_T, FakeViolation, actions_of, dev_with_backup,
     diff_between, diff_of, reg, run_changed,
@@ -47,9 +48,9 @@ def test_a_lifecycle_change_is_an_update_with_the_changed_field(dev: Recording) 
     assert labels([diff]) == []
 
 
-def test_a_schedule_change_updates_the_schedule_in_place(dev: Recording) -> None:
-    head = run_changed("dev", **{"mlops:projects": {"iris": {"train": {"schedule": "0 5 * * *"}}}})
-    diff = diff_between("dev", dev, head)
+def test_a_schedule_change_updates_the_schedule_in_place(dev_scheduled: Recording) -> None:
+    head = run_changed("dev", **{"mlops:projects": {"iris": {"train": {"schedule": "0 5 * * *"}}}, **SCHEDULED})
+    diff = diff_between("dev", dev_scheduled, head)
     assert actions_of(diff) == {"training-iris-schedule": "update"}
     assert diff.danger == []
     assert labels([diff]) == []
