@@ -15,7 +15,6 @@ GKE's, though it holds no credential: `aws eks get-token` signs in on each use),
 from __future__ import annotations
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.eks.access import CLUSTER_ADMIN, READ_EVERYTHING, cluster_access, deploying_identity
