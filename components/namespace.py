@@ -103,6 +103,8 @@ class WorkloadNamespaceArgs:
     pull_secret_renewed: bool = False
     """Something on the cluster renews the pull secret (components/pull_secret_renewer.py):
     Pulumi then writes its token once and leaves its data alone."""
+    extra_egress: Sequence[k8s.networking.v1.NetworkPolicyEgressRuleArgs] = ()
+    """Egress the cluster's pods need beyond DNS and HTTPS (EKS: the Pod Identity Agent on the node)."""
 
 
 class WorkloadNamespace(pulumi.ComponentResource):
@@ -111,8 +113,8 @@ class WorkloadNamespace(pulumi.ComponentResource):
     ResourceQuota that holds the stack's workloads at their most (so a runaway one can't take
     the cluster) and a LimitRange for containers that set no resources.
 
-    Egress is open only to DNS and HTTPS (S3 and the other AWS APIs). Image pulls are the
-    kubelet's, outside any NetworkPolicy.
+    Egress is open only to DNS and HTTPS (S3 and the other AWS APIs), and to what the cluster's
+    identities need (`extra_egress`). Image pulls are the kubelet's, outside any NetworkPolicy.
     """
 
     name: pulumi.Output[str]
@@ -164,6 +166,7 @@ class WorkloadNamespace(pulumi.ComponentResource):
                     k8s.networking.v1.NetworkPolicyEgressRuleArgs(
                         ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=HTTPS_PORT)]
                     ),
+                    *args.extra_egress,
                 ],
             ),
             opts=in_namespace,
