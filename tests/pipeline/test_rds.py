@@ -14,6 +14,7 @@ import pytest
 
 from offline.engine import MOCK_RANDOM_PASSWORD, Recording, Registration, run_program
 from offline.values import reveal
+from policy.rules import evaluate, mandatory
 
 PROGRAM = """
 import pulumi
@@ -177,3 +178,10 @@ def test_the_database_resources_are_children_of_one_component_on_their_providers
 
 def _provider_name(resource: Registration) -> str:
     return resource.provider.split("::")[-2]
+
+
+def test_the_policy_rules_pass_the_database_in_prod_and_in_dev(prod_db: Recording, dev_db: Recording) -> None:
+    # rds-not-public, rds-storage-encrypted, rds-backups, rds-prod-deletion-protection, kms-key-rotation, ...
+    assert mandatory(evaluate(prod_db.resources, environment="prod")) == []
+    assert mandatory(evaluate(dev_db.resources, environment="dev")) == []
+    assert [v.rule for v in evaluate(dev_db.resources, environment="prod")] == ["rds-prod-deletion-protection"]
