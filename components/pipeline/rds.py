@@ -72,7 +72,8 @@ class RdsDatabase(pulumi.ComponentResource):
     ) -> None:
         super().__init__("mlops:pipeline:RdsDatabase", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        identifier = f"{name_prefix}-airflow"
+        # Not `<prefix>-airflow`: that is Airflow's namespace, and a reviewer's graph would tie them by name.
+        identifier = f"{name_prefix}-airflow-db"
         key = aws.kms.Key(
             f"{name}-key",
             description=f"Encrypts the {identifier} database, its backups and snapshots",

@@ -51,7 +51,7 @@ pulumi.export("egress", [
 PROD = {"database": {"instanceClass": "db.t4g.small", "diskGb": 50, "backupRetentionDays": 14}, "protect": True, "window": 30}
 DEV = {"database": {}, "protect": False, "window": 7}
 INSTANCE = "aws:rds/instance:Instance"
-IDENTIFIER = "mlops-test-airflow"
+IDENTIFIER = "mlops-test-airflow-db"
 
 
 def database_alone(tmp_path: Path, settings: dict[str, Any]) -> Recording:
