@@ -24,7 +24,8 @@ import pulumi_kubernetes as k8s
 from components.config.pipeline import DatabaseConfig
 from components.pipeline.rds import rds_database
 
-aws_provider = aws.Provider("aws", region="us-east-1")
+# The stack's tags, as components/providers.py puts them on every AWS resource (the deployer policy needs project).
+aws_provider = aws.Provider("aws", region="us-east-1", default_tags={"tags": {"project": "mlops", "stack": "test"}})
 cluster = k8s.Provider("cluster", kubeconfig="{}")
 db = rds_database(
     "airflow-db",
