@@ -49,7 +49,8 @@ def one_more_line(one_more: OneMoreProject) -> str:
     """What a copy of the first served project would add while idle, with its serving settings."""
     serve = one_more.serve
     settings = ", ".join(f"{key} {serve[key]}" for key in ("cpu", "memory", "minReplicas") if key in serve)
-    where = "" if one_more.share.nodes else " (it serves on the kubeconfig cluster, which the stack does not bill)"
+    billed_nodes = one_more.share.nodes or any(r.kind == "auto-mode-nodes" for r in one_more.share.resources)
+    where = "" if billed_nodes else " (it serves on the kubeconfig cluster, which the stack does not bill)"
     return f"  one more served project like {one_more.like} ({settings}) adds {money(one_more.monthly)}/month while idle{where}"
 
 

@@ -211,6 +211,18 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif args.typ == "aws:cloudwatch/logGroup:LogGroup":
             resource_id = inputs["name"]
             state.update(arn=f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{inputs['name']}")
+        elif args.typ == "aws:rds/parameterGroup:ParameterGroup":
+            # name_prefix + 26 characters, as the provider's PrefixedUniqueId makes them.
+            name = inputs.get("name") or f"{inputs.get('namePrefix', args.name)}{(_fake_id(args.name) * 2)[:26]}"
+            resource_id = name
+            state.update(name=name, arn=f"arn:aws:rds:{region}:{ACCOUNT_ID}:pg:{name}")
+        elif args.typ == "aws:rds/instance:Instance":
+            # <identifier>.<12 characters of the account's and region's>.<region>.rds.amazonaws.com
+            address = f"{inputs['identifier']}.c{_fake_id(region)[:11]}.{region}.rds.amazonaws.com"
+            resource_id = f"db-{_fake_id(args.name).upper()[:26]}"
+            port = int(inputs.get("port") or 5432)
+            state.update(address=address, endpoint=f"{address}:{port}", port=port,
+                         arn=f"arn:aws:rds:{region}:{ACCOUNT_ID}:db:{inputs['identifier']}")
         elif args.typ == "aws:sns/topic:Topic":
             resource_id = f"arn:aws:sns:{region}:{ACCOUNT_ID}:{inputs['name']}"
             state.update(arn=resource_id)

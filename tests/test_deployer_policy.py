@@ -1,4 +1,8 @@
-"""docs/deployer-policy.json allows every call `pulumi up`, refresh and destroy make, and no more than it must.
+"""docs/deployer-policy.json and docs/deployer-policy-eks.json allow every call `pulumi up`, refresh and destroy
+make, and no more than they must.
+
+The deployer gets both managed policies (IAM holds each to 6,144 characters, and one is not enough
+for EKS and RDS too); IAM evaluates what is attached together, so the tests check their union.
 
 docs/deployer-actions.json maps each AWS type (and data source) the program uses to the IAM
 actions its create, read, update and delete make, from the provider's source. Each run of
@@ -20,7 +24,10 @@ import pytest
 from offline.engine import ACCOUNT_ID, ROOT, Recording, Registration
 from tests.iam_policy import evaluate
 
-POLICY = json.loads((ROOT / "docs" / "deployer-policy.json").read_text())
+POLICY_FILES = ("deployer-policy.json", "deployer-policy-eks.json")
+DOCUMENTS = [json.loads((ROOT / "docs" / name).read_text()) for name in POLICY_FILES]
+POLICY = {"Version": "2012-10-17", "Statement": [s for document in DOCUMENTS for s in document["Statement"]]}
+"""What the deployer may do: the statements of both managed policies, as IAM evaluates them together."""
 ACTIONS = json.loads((ROOT / "docs" / "deployer-actions.json").read_text())
 BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT_ID}:policy/mlops/mlops-workload-boundary"
 PHASES = ("create", "read", "update", "delete")
@@ -73,8 +80,12 @@ class Resolver:
         if target == "repository":
             return self.find("aws:ecr/repository:Repository", name=inputs["repository"])
         if target == "key":
-            key = inputs.get("targetKeyId") or inputs["encryptionConfigurations"][0]["kmsKey"]
+            key = inputs.get("targetKeyId") or inputs.get("kmsKeyId") or _encryption_key(inputs)
             return self.find("aws:kms/key:Key", keyId=key, arn=key)
+        if target == "cluster":
+            return self.find("aws:eks/cluster:Cluster", name=inputs["clusterName"])
+        if target == "nodeRole":
+            return self.find("aws:iam/role:Role", arn=inputs["computeConfig"]["nodeRoleArn"])
         if target == "topic":
             return self.find("aws:sns/topic:Topic", arn=inputs.get("topic") or inputs["arn"])
         if target == "rule":
@@ -95,6 +106,8 @@ class Resolver:
             return self.find(role, arn=json.loads(reg.inputs["containerProperties"])["jobRoleArn"])
         if reg.type == "aws:scheduler/schedule:Schedule":
             return self.find(role, arn=reg.inputs["target"]["roleArn"])
+        if reg.type in ("aws:eks/cluster:Cluster", "aws:eks/podIdentityAssociation:PodIdentityAssociation"):
+            return self.find(role, arn=reg.inputs["roleArn"])
         return self.find(role, arn=reg.inputs["role"])
 
     def request(self, reg: Registration, phase: str, index: int, entry: str) -> tuple[str, str, dict[str, Any]]:
@@ -107,9 +120,10 @@ class Resolver:
             return action, "*", context
         if target == "objects":
             return action, self.arn(reg) + "/*", context
-        if target == "batchServiceLinkedRole":
-            context["iam:AWSServiceName"] = "batch.amazonaws.com"
-            return action, f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch", context
+        if target in SERVICE_LINKED_ROLES:
+            service, role = SERVICE_LINKED_ROLES[target]
+            context["iam:AWSServiceName"] = service
+            return action, f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/{service}/{role}", context
         if target:
             subject = self.related(reg, target)
         else:
@@ -124,6 +138,21 @@ class Resolver:
         if action == "iam:PassRole":
             context["iam:PassedToService"] = trusted_service(subject)
         return action, self.arn(subject), context
+
+
+SERVICE_LINKED_ROLES = {
+    "batchServiceLinkedRole": ("batch.amazonaws.com", "AWSServiceRoleForBatch"),
+    "eksServiceLinkedRole": ("eks.amazonaws.com", "AWSServiceRoleForAmazonEKS"),
+    "rdsServiceLinkedRole": ("rds.amazonaws.com", "AWSServiceRoleForRDS"),
+}
+"""The service-linked roles a service makes on first use, as the caller must be allowed to."""
+
+
+def _encryption_key(inputs: dict[str, Any]) -> str:
+    """The key of an ECR repository's encryption configuration, or of an EKS cluster's Secrets."""
+    if "encryptionConfigurations" in inputs:
+        return inputs["encryptionConfigurations"][0]["kmsKey"]
+    return inputs["encryptionConfig"]["provider"]["keyArn"]
 
 
 def trusted_service(role: Registration) -> str:
@@ -231,7 +260,62 @@ def test_keys_are_usable_only_when_tagged_for_the_project() -> None:
     assert evaluate(POLICY, "kms:CreateKey", "*", {"aws:RequestTag/project": "mlops"}) == "allow"
 
 
-def test_policy_fits_a_managed_policy() -> None:
+@pytest.mark.parametrize("name", POLICY_FILES)
+def test_each_policy_fits_a_managed_policy(name: str) -> None:
     # IAM refuses a managed policy over 6,144 characters, whitespace not counted.
-    text = (ROOT / "docs" / "deployer-policy.json").read_text()
+    text = (ROOT / "docs" / name).read_text()
     assert len(re.sub(r"\s", "", text)) <= 6144
+
+
+def test_the_two_policies_share_no_statement_id() -> None:
+    sids = [s["Sid"] for s in POLICY["Statement"]]
+    assert len(sids) == len(set(sids))
+
+
+# --- Airflow's database on RDS, as components/pipeline/rds.py registers it ----------------------
+
+
+@pytest.fixture(scope="module")
+def rds_database(tmp_path_factory: pytest.TempPathFactory) -> Recording:
+    from tests.pipeline.test_rds import PROD, database_alone
+
+    return database_alone(tmp_path_factory.mktemp("deployer-rds"), PROD)
+
+
+def test_every_aws_type_of_the_database_is_mapped(rds_database: Recording) -> None:
+    assert unmapped_types(rds_database) == set()
+
+
+def test_the_policies_allow_every_call_of_the_database(rds_database: Recording) -> None:
+    assert denied_calls(POLICY, rds_database) == []
+
+
+def test_without_the_eks_policy_the_database_cannot_be_made(rds_database: Recording) -> None:
+    # The split is real: the first policy alone refuses the RDS calls.
+    denied = denied_calls(DOCUMENTS[0], rds_database)
+    assert "aws:rds/instance:Instance airflow-db create: rds:CreateDBInstance on arn:aws:rds:us-east-1:123456789012:db:mlops-test-airflow-db" in denied
+
+
+def test_only_the_auto_mode_managed_policies_may_be_attached() -> None:
+    role = f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/mlops-prod-aws-eks-cluster"
+    bounded = {"iam:PermissionsBoundary": BOUNDARY_ARN}
+    allowed = {**bounded, "iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonEKSComputePolicy"}
+    assert evaluate(POLICY, "iam:AttachRolePolicy", role, allowed) == "allow"
+    admin = {**bounded, "iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}
+    assert evaluate(POLICY, "iam:AttachRolePolicy", role, admin) == "implicit-deny"
+    unbounded = {"iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonEKSComputePolicy"}
+    assert evaluate(POLICY, "iam:AttachRolePolicy", role, unbounded) == "implicit-deny"
+
+
+def test_roles_are_passed_to_eks_and_pod_identity_only_as_project_roles() -> None:
+    role = f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/mlops-prod-aws-iris-server"
+    for service in ("eks.amazonaws.com", "pods.eks.amazonaws.com"):
+        assert evaluate(POLICY, "iam:PassRole", role, {"iam:PassedToService": service}) == "allow"
+    outside = f"arn:aws:iam::{ACCOUNT_ID}:role/OrganizationAccountAccessRole"
+    assert evaluate(POLICY, "iam:PassRole", outside, {"iam:PassedToService": "pods.eks.amazonaws.com"}) == "implicit-deny"
+
+
+def test_clusters_and_databases_outside_the_project_are_out_of_reach() -> None:
+    assert evaluate(POLICY, "eks:DeleteCluster", f"arn:aws:eks:us-east-1:{ACCOUNT_ID}:cluster/payments", {}) == "implicit-deny"
+    assert evaluate(POLICY, "rds:DeleteDBInstance", f"arn:aws:rds:us-east-1:{ACCOUNT_ID}:db:payments", {}) == "implicit-deny"
+    assert evaluate(POLICY, "eks:DeleteCluster", f"arn:aws:eks:us-east-1:{ACCOUNT_ID}:cluster/mlops-prod-aws", {}) == "allow"

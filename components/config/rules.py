@@ -26,6 +26,7 @@ def broken_rules(stack: StackConfig) -> list[BrokenRule]:
         *project_rules(stack),
         *_monitoring_rules(stack),
         *_pipeline_rules(stack),
+        *_rds_rules(stack),
     ]
 
 
@@ -81,6 +82,25 @@ def _pipeline_rules(stack: StackConfig) -> list[BrokenRule]:
         return [
             BrokenRule(
                 "pipeline.publicApi", True, "needs serving.cluster gke (a kubeconfig cluster has no load balancer the program makes)"
+            )
+        ]
+    return []
+
+
+RDS_MAX_BACKUP_RETENTION_DAYS = 35
+"""The longest automated backup retention RDS allows (Cloud SQL allows 365)."""
+
+
+def _rds_rules(stack: StackConfig) -> list[BrokenRule]:
+    """Where Airflow's database is RDS (an EKS stack), what RDS allows of the shared database settings."""
+    database = stack.pipeline.database
+    on_rds = stack.serving.cluster == "eks" and stack.pipeline.kind == "airflow"
+    if on_rds and database.backup_retention_days > RDS_MAX_BACKUP_RETENTION_DAYS:
+        return [
+            BrokenRule(
+                "pipeline.database.backupRetentionDays",
+                database.backup_retention_days,
+                f"must be at most {RDS_MAX_BACKUP_RETENTION_DAYS} on RDS (serving.cluster eks)",
             )
         ]
     return []

@@ -208,6 +208,7 @@ DEFAULTS: list[tuple[str, Any]] = [
     ("pipeline.runnable_timeout_minutes", 30),
     ("pipeline.public_api", False),
     ("pipeline.database.tier", "db-custom-1-3840"),
+    ("pipeline.database.instance_class", "db.t4g.micro"),
     ("pipeline.database.disk_gb", 10),
     ("pipeline.database.backup_retention_days", 7),
     ("pipeline.database.point_in_time_recovery_days", 7),
