@@ -210,7 +210,7 @@ def stack_outputs(
     outputs |= {"registryUrls": registry.repository_urls, "imageRefs": images.refs, **cluster.exports}
     outputs |= {"servingNamespace": namespace.name, "notificationTopicArn": notifications.topic_arn, **training.exports}
     if pipeline is not None:
-        outputs |= pipeline.exports
+        outputs |= pipeline.exports | cluster.role_exports({"airflowRoleArn": pipeline.service_account})
     train_now = pipeline.train_now_commands if pipeline is not None else training.train_now_commands
     outputs["projects"] = {
         name: project_outputs(name, servers.get(name), train_now=train_now.get(name), training=training, cluster=cluster)

@@ -20,7 +20,7 @@ from components.config import StackConfig
 from components.monitoring.notifications import NotificationTopic
 from components.pipeline.airflow import AirflowPipeline, AirflowPipelineArgs
 from components.images import ContainerImages
-from components.pipeline.chart import ADMIN_USER, API_PORT, SERVING_PORT
+from components.pipeline.chart import ADMIN_USER, API_PORT, SERVICE_ACCOUNT, SERVING_PORT
 from components.pipeline.cloud_sql import cloud_sql_database
 from components.pipeline.dag_image import IMAGE as DAG_IMAGE
 from components.pipeline.database import MetadataDatabase
@@ -48,6 +48,8 @@ class Pipeline:
     api_command: pulumi.Output[str]
     train_now_commands: Mapping[str, pulumi.Output[str]]
     """Per project: a run of its DAG now, over the REST API (with the api-server port-forwarded)."""
+    service_account: str = SERVICE_ACCOUNT
+    """What every Airflow component runs as: its cloud role is exported where identities are roles."""
 
     @property
     def exports(self) -> dict[str, Any]:

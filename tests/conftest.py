@@ -10,7 +10,7 @@ import pytest
 
 from offline.engine import Recording, run_program, run_stack, stack_config_with
 from tests.loopback import Moto, moto_on_loopback
-from tests.support import CPU_TRAINING, PROD_ON_AWS, RunWith
+from tests.support import CPU_TRAINING, PROD_ON_AWS, SCHEDULED, RunWith
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +33,12 @@ def dev_cluster_training() -> Recording:
 def prod_on_aws() -> Recording:
     """prod with its compute and registry on AWS (as before it moved to GKE)."""
     return run_program("prod", stack_config_with("prod", PROD_ON_AWS))
+
+
+@pytest.fixture(scope="session")
+def dev_scheduled() -> Recording:
+    """dev with `pipeline.kind: none`: an EventBridge schedule submits each project's Batch job."""
+    return run_program("dev", stack_config_with("dev", SCHEDULED))
 
 
 @pytest.fixture(scope="session")

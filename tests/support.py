@@ -17,6 +17,9 @@ PROD_ON_AWS: dict[str, Any] = {
 }
 """prod as it ran before it moved to GKE: `run_with("prod", **PROD_ON_AWS)`."""
 
+SCHEDULED: dict[str, Any] = {"mlops:pipeline": {"kind": "none"}}
+"""A stack without Airflow: each project's EventBridge schedule (Batch) or CronJob starts its runs."""
+
 CPU_TRAINING: dict[str, Any] = {"mlops:compute": {"kind": "none"}, "mlops:projects": {"iris": {"train": {"gpus": 0}}}}
 """dev with `compute.kind: none`: iris trains on the serving cluster's CPUs (a GPU it could not get)."""
 

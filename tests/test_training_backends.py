@@ -9,6 +9,7 @@ import pytest
 
 from components.training_backends import TrainingBackend
 from offline.engine import Recording
+from tests.support import CPU_TRAINING, SCHEDULED, RunWith
 
 BATCH = "mlops:batch:BatchTraining"
 CRONJOB = "mlops:training:TrainingCronJob"
@@ -24,12 +25,13 @@ def test_ec2_trains_on_batch_and_nothing_on_the_cluster(dev: Recording) -> None:
     assert backends(dev) == [(BATCH, "training")]
 
 
-def test_batch_exports_its_queue_definition_logs_and_commands(dev: Recording) -> None:
+def test_batch_exports_its_queue_definition_logs_and_commands(dev: Recording, dev_scheduled: Recording) -> None:
     assert BATCH_OUTPUTS <= set(dev.outputs)
     assert (dev.outputs["jobQueue"], dev.outputs["projects"]["iris"]["jobDefinition"], dev.outputs["trainingLogGroup"]) == (
         "mlops-dev-train", "mlops-dev-iris-train", "/aws/batch/mlops-dev-train"
     )
-    assert dev.outputs["projects"]["iris"]["trainNowCommand"] == (
+    # Without Airflow (with it, trainNowCommand starts the project's DAG: tests/pipeline/test_airflow_outputs.py).
+    assert dev_scheduled.outputs["projects"]["iris"]["trainNowCommand"] == (
         "aws batch submit-job --region us-east-1 --job-queue mlops-dev-train --job-definition mlops-dev-iris-train"
         " --job-name mlops-dev-iris-train-manual --query jobId --output text"
     )
@@ -39,18 +41,19 @@ def test_batch_runs_have_no_role_on_the_cluster(dev: Recording) -> None:
     assert "trainingRoleArn" not in dev.outputs["projects"]["iris"]
 
 
-def test_compute_none_trains_as_a_cronjob_on_the_kubeconfig_cluster(dev_cluster_training: Recording) -> None:
+def test_compute_none_trains_as_a_cronjob_on_the_kubeconfig_cluster(dev_cluster_training: Recording, run_with: RunWith) -> None:
     assert backends(dev_cluster_training) == [(CRONJOB, "training-iris")]
-    assert dev_cluster_training.outputs["projects"]["iris"]["trainNowCommand"] == "kubectl " + KUBECTL_CREATE_JOB.format(namespace="mlops-dev")
+    scheduled = run_with("dev", **CPU_TRAINING, **SCHEDULED)
+    assert scheduled.outputs["projects"]["iris"]["trainNowCommand"] == "kubectl " + KUBECTL_CREATE_JOB.format(namespace="mlops-dev")
     # The CronJob's runs are looked at with kubectl, not the Batch commands; access keys, not roles.
     assert BATCH_OUTPUTS.isdisjoint(dev_cluster_training.outputs)
     assert "trainingRoleArn" not in dev_cluster_training.outputs["projects"]["iris"]
     assert "jobDefinition" not in dev_cluster_training.outputs["projects"]["iris"]
 
 
-def test_gke_trains_as_a_cronjob_with_its_own_role(prod: Recording) -> None:
+def test_gke_trains_as_a_cronjob_with_its_own_role(prod: Recording, run_with: RunWith) -> None:
     assert backends(prod) == [(CRONJOB, "training-iris")]
-    assert prod.outputs["projects"]["iris"]["trainNowCommand"] == (
+    assert run_with("prod", **SCHEDULED).outputs["projects"]["iris"]["trainNowCommand"] == (
         "kubectl --context gke_mlops-prod-123456_us-central1-a_mlops-prod " + KUBECTL_CREATE_JOB.format(namespace="mlops-prod")
     )
     assert BATCH_OUTPUTS.isdisjoint(prod.outputs)
