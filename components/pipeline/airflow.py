@@ -95,7 +95,7 @@ class AirflowPipeline(pulumi.ComponentResource):
         )
         args.targets.allow_runner(args.namespace.namespace_name, SERVICE_ACCOUNT, child)
         self._rollout_access(name, args, child)
-        self._database_egress(name, args, child)
+        database_egress = self._database_egress(name, args, child)
         secrets = AirflowSecrets(f"{name}-secrets", AirflowSecretsArgs(namespace=namespace, labels=args.labels), opts=child)
         values = chart_values(
             ChartInputs(
@@ -130,7 +130,7 @@ class AirflowPipeline(pulumi.ComponentResource):
             timeout=INSTALL_TIMEOUT_SECONDS,
             max_history=HISTORY,
             # The NetworkPolicies and the ServiceAccount first: a pod started before them has no DNS.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.namespace, account]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.namespace, account, database_egress]),
         )
         self.admin_password = secrets.admin_password
         self.api_command = pulumi.Output.concat(
@@ -159,8 +159,8 @@ class AirflowPipeline(pulumi.ComponentResource):
             opts=opts,
         )
 
-    def _database_egress(self, name: str, args: AirflowPipelineArgs, opts: pulumi.ResourceOptions) -> None:
-        k8s.networking.v1.NetworkPolicy(
+    def _database_egress(self, name: str, args: AirflowPipelineArgs, opts: pulumi.ResourceOptions) -> k8s.networking.v1.NetworkPolicy:
+        return k8s.networking.v1.NetworkPolicy(
             f"{name}-database-egress",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="allow-database-egress", namespace=args.namespace.name, labels=dict(args.labels)),
             spec=k8s.networking.v1.NetworkPolicySpecArgs(

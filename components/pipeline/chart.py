@@ -28,6 +28,8 @@ FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthM
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 """Airflow 3's default, for development: every user it knows is an admin, the passwords in a file."""
 EXECUTOR = "KubernetesExecutor"
+PUBLIC_API_ANNOTATION = "mlops/public-api"
+"""On the api-server's Service only with `pipeline.publicApi`: the policy pack admits a LoadBalancer with it."""
 
 # The labels the chart gives its pods (chart/templates/*: tier, component, release).
 AIRFLOW_PODS = {"tier": "airflow", "release": RELEASE}

@@ -135,7 +135,8 @@ class AirflowNamespace(pulumi.ComponentResource):
                 f"{name}-{suffix}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=suffix, namespace=self.name, labels=dict(args.labels)),
                 spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(pods or {})),
+                    # An empty selector (every pod in the namespace) where no labels are given.
+                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(pods) if pods else None),
                     policy_types=list(types),
                     ingress=list(ingress) if ingress is not None else None,
                     egress=list(egress) if egress is not None else None,

@@ -19,7 +19,7 @@ import pulumi
 
 from components.identity import PodAccess
 from components.pipeline.chart import (
-    ADMIN_USER, ALWAYS_ON, EXECUTOR, FAB_AUTH_MANAGER, LOG_GROOMER, SERVICE_ACCOUNT, SIZES,
+    ADMIN_USER, ALWAYS_ON, EXECUTOR, FAB_AUTH_MANAGER, LOG_GROOMER, PUBLIC_API_ANNOTATION, SERVICE_ACCOUNT, SIZES,
 )
 from components.pipeline.database import MetadataDatabase
 from components.pipeline.spec import AIRFLOW_VERSION, RUNTIME_ENV
@@ -189,7 +189,10 @@ def chart_values(inputs: ChartInputs) -> dict[str, Any]:
         **dict(inputs.database.chart_values),
     }
     values["dagProcessor"]["enabled"] = True
-    values["apiServer"]["service"] = {"type": "LoadBalancer" if inputs.public_api else "ClusterIP"}
+    values["apiServer"]["service"] = (
+        # A public load balancer (GKE's default kind), behind the FAB login; marked as asked for.
+        {"type": "LoadBalancer", "annotations": {PUBLIC_API_ANNOTATION: "true"}} if inputs.public_api else {"type": "ClusterIP"}
+    )
     if inputs.pull_secret is not None:
         values["registry"] = {"secretName": inputs.pull_secret}
     return values

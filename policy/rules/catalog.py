@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from policy.rules import cluster, compute, data, exposure, identity, messaging, pods, registry
+from policy.rules import cluster, compute, data, exposure, identity, messaging, pipeline, pods, registry
 from policy.rules.core import Context, ResourceRule, ResourceView, Rule, StackRule, Violation
 from policy.rules.exposure import AUTH_TOKEN_ENV
 
@@ -89,6 +89,11 @@ RULES: tuple[Rule, ...] = (
                  pods.WORKLOAD, pods.check_k8s_image_digest),
     ResourceRule("k8s-no-privileged-or-host", "Pods are not privileged and share no host namespace.", "mandatory",
                  pods.WORKLOAD, pods.check_k8s_no_privileged_or_host),
+    # The pipeline: Airflow's chart, whose objects only its values show
+    ResourceRule("airflow-release-hardened", "Airflow's Helm release gives every component restricted security contexts "
+                 "and limits, runs the KubernetesExecutor, logs in through a real auth manager (not the SimpleAuthManager), "
+                 "and exposes its api-server on a LoadBalancer only with pipeline.publicApi.", "mandatory",
+                 pipeline.RELEASE, pipeline.check_airflow_release),
     # GKE
     ResourceRule("gke-private-nodes", "GKE nodes have no public address.", "mandatory",
                  cluster.GKE_CLUSTER, cluster.check_gke_private_nodes),
