@@ -50,7 +50,8 @@ def test_a_lifecycle_change_is_an_update_with_the_changed_field(dev: Recording) 
 def test_a_schedule_change_updates_the_schedule_in_place(dev: Recording) -> None:
     head = run_changed("dev", **{"mlops:projects": {"iris": {"train": {"schedule": "0 5 * * *"}}}})
     diff = diff_between("dev", dev, head)
-    assert actions_of(diff) == {"training-iris-schedule": "update"}
+    # The DAG image carries the schedule (pipeline.json): a new image, and Airflow rolled onto it.
+    assert actions_of(diff) == {"training-iris-schedule": "update", "images-pipeline": "update", "airflow-release": "update"}
     assert diff.danger == []
     assert labels([diff]) == []
 
