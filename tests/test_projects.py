@@ -48,8 +48,10 @@ def test_two_projects_plan_two_sets_of_training_and_serving(two: Recording) -> N
     ]
     assert names(two, "aws:batch/jobDefinition:JobDefinition") == ["mlops-dev-digits-train", "mlops-dev-iris-train"]
     assert names(two, "aws:scheduler/schedule:Schedule") == ["mlops-dev-digits-train", "mlops-dev-iris-train"]
+    # Airflow's user and its namespace's renewer's are shared by the projects.
     assert names(two, "aws:iam/user:User") == [
-        "mlops-dev-alertmanager-sns", "mlops-dev-digits-server", "mlops-dev-iris-server", "mlops-dev-renew-pull-secret"
+        "mlops-dev-airflow", "mlops-dev-alertmanager-sns", "mlops-dev-digits-server", "mlops-dev-iris-server",
+        "mlops-dev-renew-airflow-pull-secret", "mlops-dev-renew-pull-secret",
     ]
     # One shared capacity: one queue, one compute environment, one log group, one Scheduler role.
     assert [len(two.of_type(t)) for t in ("aws:batch/jobQueue:JobQueue", "aws:batch/computeEnvironment:ComputeEnvironment",
@@ -143,9 +145,10 @@ def test_the_gke_cpu_pool_holds_every_served_project(prod: Recording, two_on_gke
         pool = run.get("gcp:container/nodePool:NodePool", "gke-cpu").inputs["autoscaling"]
         return pool["totalMinNodeCount"], pool["totalMaxNodeCount"]
 
-    # iris: 2..6 one-core pods, one per e2-standard-2 (7 with the surge pod); digits: 2..3 quarter-core pods, six a node.
-    assert bounds(prod) == (2, 7)
-    assert bounds(two_on_gke) == (2 + 1, 7 + 1)
+    # iris: 2..6 one-core pods, one per e2-standard-2 (7 with the surge pod); digits: 2..3 quarter-core pods, six a node;
+    # Airflow's always-on pods one node, two for their rollout and task pods.
+    assert bounds(prod) == (2 + 1, 7 + 2)
+    assert bounds(two_on_gke) == (2 + 1 + 1, 7 + 1 + 2)
 
 
 def test_each_project_on_gke_has_its_own_cronjob_and_role(two_on_gke: Recording) -> None:
