@@ -2,17 +2,13 @@
 
 The stack sees every backend the same way, as a `TrainingBackend`: per project, the command
 that starts a run now and the ServiceAccount its runs use where they run on the cluster
-(whose cloud role the stack then exports); the backend's own shared outputs; and what the
-pipeline (Airflow) needs to start runs there, `PipelineTargets`. With `pipeline.kind: airflow`
-the backend starts nothing on a schedule of its own: Batch has no schedule, and each CronJob is
-suspended (its job template is what a pipeline run copies into a Job).
+(whose cloud role the stack then exports); and the backend's own shared outputs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 
@@ -27,28 +23,6 @@ from components.training_cronjob import TrainingCronJob, TrainingCronJobArgs
 
 
 @dataclass(frozen=True)
-class PipelineTargets:
-    """What Airflow needs to run each project's training on this backend."""
-
-    projects: Mapping[str, Mapping[str, pulumi.Output[str]]]
-    """Per project: {"job_definition": <ARN with revision>} (Batch) or {"cronjob": <name>} (cluster)."""
-    job_queue: pulumi.Output[str] | None
-    """Batch: the queue's ARN, which the BatchOperator submits to; None on the cluster."""
-    policy_statements: Sequence[Mapping[str, Any]]
-    """IAM statements Airflow's identity needs (Outputs inside; serialised with the policy): on
-    Batch, submitting, following and stopping the jobs and registering reproduce revisions
-    (components/batch/pipeline_access.py); none on the cluster."""
-    allow_runner: Callable[[str, str, pulumi.ResourceOptions], None]
-    """(Airflow's namespace, its ServiceAccount, options with the cluster's provider): on the
-    cluster, lets that ServiceAccount run the CronJobs' Jobs in the workloads' namespace
-    (components/training_runner.py); on Batch, nothing."""
-
-
-def _no_runner(namespace: str, service_account: str, opts: pulumi.ResourceOptions) -> None:
-    """Batch jobs run outside the cluster: Airflow needs no Kubernetes grant for them."""
-
-
-@dataclass(frozen=True)
 class TrainingBackend:
     train_now_commands: Mapping[str, pulumi.Output[str]]
     """Per project: starts a training run now (its `trainNowCommand`)."""
@@ -58,10 +32,6 @@ class TrainingBackend:
     """Per project, the backend's outputs of that project (its job definition)."""
     service_accounts: Mapping[str, str] = field(default_factory=dict)
     """Per project, the Kubernetes ServiceAccount its runs use; empty where they do not run on the cluster."""
-    pipeline: PipelineTargets = field(
-        default_factory=lambda: PipelineTargets(projects={}, job_queue=None, policy_statements=[], allow_runner=_no_runner)
-    )
-    """Where the pipeline starts each project's runs, and what it may do to."""
 
 
 def trainings_of(cfg: StackConfig) -> dict[str, TrainConfig]:

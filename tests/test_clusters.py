@@ -22,7 +22,7 @@ def on_gke(*, public: bool = False, min_nodes: int = 0) -> Cluster:
     cfg = SimpleNamespace(gke=SimpleNamespace(public_endpoint=public), compute=SimpleNamespace(min_nodes=min_nodes))
     gke = SimpleNamespace(
         provider=PROVIDER, context=CONTEXT, kubeconfig="{kubeconfig}", name="mlops-prod", endpoint="203.0.113.1",
-        issuer_url="https://issuer", network="projects/p-123456/global/networks/mlops-prod",
+        issuer_url="https://issuer",
     )
     return gke_cluster(cast(Any, cfg), cast(Any, gke), IDENTITIES)
 

@@ -78,7 +78,7 @@ def test_components_keep_their_type_tokens(prod: Recording) -> None:
 
 def test_components_register_their_outputs(component_outputs: dict[tuple[str, str], list[str]]) -> None:
     # What `pulumi stack export` and the console show under each component: a rename changes the state.
-    assert component_outputs[("mlops:gke:GkeCluster", "gke")] == ["dnsEndpoint", "endpoint", "issuerUrl", "kubeconfig", "name", "network"]
+    assert component_outputs[("mlops:gke:GkeCluster", "gke")] == ["dnsEndpoint", "endpoint", "issuerUrl", "kubeconfig", "name"]
     assert component_outputs[("mlops:identity:WebIdentityProvider", "gke-identity")] == ["arn"]
     assert component_outputs[("mlops:identity:WebIdentityRole", "serving-iris-identity")] == ["roleArn"]
 
