@@ -39,6 +39,9 @@ class Cluster:
     """The stack outputs about the cluster itself (the program's own: kubeconfig, name, endpoints)."""
     role_arns: Mapping[str, pulumi.Output[str]] | None = None
     """The AWS role of each workload's ServiceAccount, where the identities are roles; None for keys."""
+    private_network: pulumi.Output[str] | None = None
+    """The VPC the pods' addresses route on, where the program made it (GKE: a managed database
+    peers with it and gets a private IP there); None for a cluster you bring."""
 
     def role_exports(self, service_accounts: Mapping[str, str | None]) -> dict[str, pulumi.Output[str]]:
         """Each output name with the AWS role of its workload's ServiceAccount (None: no such workload)."""
@@ -107,6 +110,7 @@ def gke_cluster(cfg: StackConfig, gke: GkeCluster, identities: WebIdentityIdenti
         },
         # Filled in as the workloads are granted their roles.
         role_arns=identities.role_arns,
+        private_network=gke.network,
     )
 
 

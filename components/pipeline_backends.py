@@ -90,10 +90,9 @@ def runtime(
     for name in trainings_of(cfg):
         project: dict[str, Any] = {"image": image_refs[name], **targets.projects.get(name, {})}
         if name in servers:
-            server = servers[name]
-            project["serving_service"] = server.service_name
+            # The roll-out task reads the Service's name and namespace from it (its EndpointSlices).
             project["serving_url"] = pulumi.Output.concat(
-                "http://", server.service_name, ".", placement.namespace, f".svc.cluster.local:{SERVING_PORT}"
+                "http://", servers[name].service_name, ".", placement.namespace, f".svc.cluster.local:{SERVING_PORT}"
             )
         projects[name] = project
     document = {

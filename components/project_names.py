@@ -59,6 +59,15 @@ def job_definition_name(prefix: str, project: str) -> str:
     return cloud_name(prefix, trainer_name(project))
 
 
+REPRODUCE_SUFFIX = "-reproduce"
+
+
+def reproduce_job_definition_name(prefix: str, project: str) -> str:
+    """The job definition family a `reproduce: <version>` run registers revisions of, with that
+    version's image: `<job definition name>-reproduce` (the project's own family stays Pulumi's)."""
+    return f"{job_definition_name(prefix, project)}{REPRODUCE_SUFFIX}"
+
+
 def failure_rule_name(prefix: str, project: str) -> str:
     """The EventBridge rule that tells the stack's topic of the project's failed Batch jobs."""
     return f"{prefix}-{project}-failed"

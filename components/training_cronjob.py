@@ -61,13 +61,19 @@ class TrainingCronJobArgs:
     """The namespace, identities, pull secret, bucket and kubectl the workload uses."""
     gpu_nodes_start_from_zero: bool = False
     """The cluster adds a GPU node for a run (a pool that scales from zero): a GPU run waits for it."""
+    suspended: bool = False
+    """The CronJob starts nothing on its schedule (`pipeline.kind: airflow`): Airflow runs the
+    project on that schedule, with a Job made from this CronJob's job template."""
 
 
 class TrainingCronJob(pulumi.ComponentResource):
     """A ServiceAccount with its own credential, and the CronJob that trains on `training.schedule`."""
 
     run_now_command: pulumi.Output[str]
-    """Creates a Job from the CronJob: a training run now."""
+    """Creates a Job from the CronJob: a training run now (a suspended CronJob too)."""
+
+    name: pulumi.Output[str]
+    """The CronJob's name in the workloads' namespace."""
 
     service_account: str
     """The workloads' ServiceAccount name: what a cloud identity trusts."""
@@ -113,6 +119,8 @@ class TrainingCronJob(pulumi.ComponentResource):
                 schedule=args.training.schedule,  # 5-field cron, as Kubernetes takes it
                 time_zone="Etc/UTC",  # training.schedule is UTC, whatever the control plane's zone
                 concurrency_policy="Forbid",  # never two runs at once
+                # Unset without Airflow, so such a stack's CronJob is exactly what it was before.
+                suspend=True if args.suspended else None,
                 starting_deadline_seconds=STARTING_DEADLINE_SECONDS,
                 successful_jobs_history_limit=HISTORY,
                 failed_jobs_history_limit=HISTORY,
@@ -130,6 +138,7 @@ class TrainingCronJob(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.name = cronjob.metadata.name
         self.run_now_command = pulumi.Output.concat(
             args.placement.kubectl,
             " create job -n ",

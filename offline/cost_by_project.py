@@ -12,10 +12,11 @@ keys, queue, a GPU pool's minimum) is shared.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from components.batch.component import PIPELINE_SCHEDULES
 from components.config.cron import most_runs_in_a_month, scheduler_to_cron
 from components.config.projects import cpu_millicores
 from components.gke.node_pools import CPU_MACHINE_TYPES, SYSTEM_DAEMONS_MILLICORES
@@ -111,8 +112,12 @@ def by_project(stack: str, resources: Sequence[Registration]) -> dict[str, list[
     return grouped
 
 
-def project_costs(stack: str, resources: Sequence[Registration], priced: Sequence[ResourceCost]) -> list[ProjectCost]:
-    """Every project's share: its own priced resources, its serving nodes and its training run."""
+def project_costs(
+    stack: str, resources: Sequence[Registration], priced: Sequence[ResourceCost], *, pipeline: Mapping[str, str]
+) -> list[ProjectCost]:
+    """Every project's share: its own priced resources, its serving nodes and its training run.
+
+    `pipeline` is each project's cron where the pipeline starts its runs (`pipeline_schedules`)."""
     by_urn = {cost.urn: cost for cost in priced}
     backends = [r for r in resources if r.type in TRAINING_BACKENDS]
     return [
@@ -121,10 +126,20 @@ def project_costs(stack: str, resources: Sequence[Registration], priced: Sequenc
             [by_urn[r.urn] for r in own if r.urn in by_urn],
             serving_nodes(own, resources, by_urn),
             project_training(own, backends),
-            scheduled_runs(own),
+            scheduled_runs(own) + (most_runs_in_a_month(pipeline[project]) if project in pipeline else 0),
         )
         for project, own in by_project(stack, resources).items()
     ]
+
+
+def pipeline_schedules(resources: Sequence[Registration]) -> dict[str, str]:
+    """Each project's cron where Airflow, not a Scheduler schedule, starts its Batch runs: the Batch
+    component records them as its input (a suspended CronJob keeps its own schedule, which
+    `scheduled_runs` reads)."""
+    found: dict[str, str] = {}
+    for resource in resources:
+        found |= reveal(resource.inputs).get(PIPELINE_SCHEDULES) or {}
+    return found
 
 
 def shared_parts(
@@ -210,7 +225,8 @@ def project_training(own: Sequence[Registration], backends: Sequence[Registratio
 
 
 def scheduled_runs(own: Sequence[Registration]) -> int:
-    """The most runs the project's training schedule (a Scheduler schedule, or its training CronJob's) makes in a month."""
+    """The most runs the project's training schedule (a Scheduler schedule, or its training CronJob's,
+    whose runs Airflow starts when it is suspended) makes in a month."""
     schedules = [scheduler_to_cron(str(reveal(r.inputs)["scheduleExpression"])) for r in own if r.type == SCHEDULE]
     schedules += [
         str(reveal(r.inputs)["spec"]["schedule"])

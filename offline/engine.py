@@ -40,6 +40,7 @@ MOCK_GKE_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCm1vY2sKLS0tLS1FTkQgQ0VSVElGS
 MOCK_GCP_ACCESS_TOKEN = "ya29.mock-access-token"
 MOCK_GCP_PROJECT_NUMBER = "123456789012"  # the number Google Cloud gives a project (the GKE DNS endpoint's)
 MOCK_RANDOM_PASSWORD = "mockRandomPassword0123456789"  # repeated to the asked length
+MOCK_SQL_PRIVATE_IP = "10.40.0.3"
 
 
 @dataclass(frozen=True)
@@ -237,6 +238,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             raw = (hashlib.sha256(args.name.encode()).digest() * 8)[: int(inputs["length"])]
             resource_id = "none"
             state.update(base64=base64.b64encode(raw).decode(), hex=raw.hex())
+        elif args.typ == "random:index/randomId:RandomId":
+            # `byte_length` bytes as lower-case hex, after the prefix, as `hex` reports them.
+            digits, prefix = _fake_id(args.typ, args.name)[: 2 * int(inputs["byteLength"])], inputs.get("prefix", "")
+            state.update(hex=f"{prefix}{digits}", dec=f"{prefix}{int(digits, 16)}")
         if args.typ.startswith("aws:") and "arn" not in state:
             service = args.typ.split(":")[1].split("/")[0]
             state["arn"] = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{args.name}/{resource_id}"
@@ -288,6 +293,29 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state.update(name=inputs["repositoryId"], location=location, createTime="2026-01-01T00:00:00Z")
         elif args.typ == "gcp:projects/service:Service":
             resource_id = f"{project}/{inputs['service']}"
+        elif args.typ == "gcp:compute/globalAddress:GlobalAddress":
+            resource_id = f"projects/{project}/global/addresses/{name}"
+            state.update(name=name, selfLink=f"{compute}/global/addresses/{name}")
+        elif args.typ == "gcp:servicenetworking/connection:Connection":
+            # The provider's id is "<network>:<service>"; the peering it makes is named by Google.
+            resource_id = f"{inputs['network']}:{inputs['service']}"
+            state.update(peering="servicenetworking-googleapis-com")
+        elif args.typ == "gcp:sql/databaseInstance:DatabaseInstance":
+            # A private-IP instance's first address comes from the peering range (its first /24).
+            resource_id = f"projects/{project}/instances/{name}"
+            state.update(
+                name=name,
+                connectionName=f"{project}:{region}:{name}",
+                privateIpAddress=MOCK_SQL_PRIVATE_IP,
+                selfLink=f"https://sqladmin.googleapis.com/sql/v1beta4/projects/{project}/instances/{name}",
+            )
+        elif args.typ == "gcp:sql/database:Database":
+            resource_id = f"projects/{project}/instances/{inputs['instance']}/databases/{name}"
+            state.update(name=name)
+        elif args.typ == "gcp:sql/user:User":
+            # <name>/<host>/<instance>, the host empty for Postgres.
+            resource_id = f"{name}//{inputs['instance']}"
+            state.update(name=name)
         elif args.typ in _MONITORING_COLLECTIONS:
             # Cloud Monitoring names its objects projects/<p>/<collection>/<number>; the id is the name.
             number = str(int(_fake_id(args.typ, args.name), 16))

@@ -217,6 +217,8 @@ SETTINGS: dict[str, Settings] = {
         "schedule": _get(i, "spec", "schedule"),
         "timeZone": _get(i, "spec", "timeZone"),
         "concurrency": _get(i, "spec", "concurrencyPolicy"),
+        # Suspended: its job template is what an Airflow run copies into a Job; it starts nothing itself.
+        "suspended": _get(i, "spec", "suspend"),
         "backoffLimit": _get(i, "spec", "jobTemplate", "spec", "backoffLimit"),
         "deadlineSeconds": _get(i, "spec", "jobTemplate", "spec", "activeDeadlineSeconds"),
         **_workload(_get(i, "spec", "jobTemplate", "spec")),

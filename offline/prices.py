@@ -2,12 +2,13 @@
 
 Prices come from offline/data/prices.json (list prices, us-east-1, dated, with sources).
 Every custom resource is priced by kind: hourly, monthly, an EC2 instance (hours plus root
-volume), a node pool's idle minimum, usage-priced ($0 while idle), free, or UNPRICED when
-the table does not know its type. An unpriced type is named, never counted as $0 in silence.
+volume), a node pool's idle minimum, a Cloud SQL instance (its tier and disk), usage-priced ($0
+while idle), free, or UNPRICED when the table does not know its type. An unpriced type is named, never counted as $0 in silence.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +107,8 @@ def _by_kind(entry: dict[str, Any], inputs: dict[str, Any], idle_nodes: int) -> 
         service = ((inputs.get("values") or {}).get("apiServer") or {}).get("service") or {}
         kind, monthly, service_note = _service(service.get("type", "ClusterIP"), hours)
         return kind, monthly, f"the api-server's Service: {service_note}; {note}"
+    if kind == "cloud-sql":
+        return _cloud_sql(inputs.get("settings") or {})
     if kind in ("usage", "free"):
         return kind, 0.0, note or kind
     return "unpriced", None, f"UNPRICED: unknown price kind {kind!r}"
@@ -173,3 +176,29 @@ def _cloud_nat(idle_nodes: int) -> Priced:
         hourly * table["hours_per_month"],
         f"gateway IP ${gcp['external_ip_hour']}/h + {idle_nodes} idle node(s) x ${gcp['nat_per_vm_hour']}/VM-h",
     )
+
+
+def _cloud_sql(settings: dict[str, Any]) -> Priced:
+    """A Cloud SQL instance: its tier's hours (vCPUs and memory, or a shared-core rate) and its SSD,
+    both doubled for a REGIONAL (high-availability) instance, which keeps a standby."""
+    table = price_table()
+    sql = table["gcp"]["cloud_sql"]
+    hours = table["hours_per_month"]
+    tier = str(settings.get("tier"))
+    custom = re.fullmatch(r"db-custom-(\d+)-(\d+)", tier)
+    if custom:
+        vcpus, memory_gb = int(custom[1]), int(custom[2]) / 1024
+        hourly = vcpus * sql["vcpu_hour"] + memory_gb * sql["memory_gb_hour"]
+        shape = f"{vcpus} vCPU x ${sql['vcpu_hour']}/h + {memory_gb:g} GB x ${sql['memory_gb_hour']}/h"
+    elif tier in sql["shared_core_hour"]:
+        hourly = sql["shared_core_hour"][tier]
+        shape = f"shared core ${hourly}/h"
+    else:
+        return "unpriced", None, f"UNPRICED: Cloud SQL tier {tier} is not in offline/data/prices.json"
+    disk_gb = float(settings.get("diskSize") or 10)
+    copies = sql["regional_factor"] if settings.get("availabilityType") == "REGIONAL" else 1
+    monthly = copies * (hourly * hours + disk_gb * sql["ssd_gb_month"])
+    note = f"{tier}: {shape} x {hours} h + {disk_gb:g} GB SSD x ${sql['ssd_gb_month']}/GB-month"
+    if copies > 1:
+        note += f", x {copies} (REGIONAL: a standby)"
+    return "cloud-sql", monthly, note + f"; backups ${sql['backup_gb_month']}/GB-month (usage)"

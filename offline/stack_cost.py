@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from offline.cost_by_project import OneMoreProject, ProjectCost, project_costs, shared_parts
+from offline.cost_by_project import OneMoreProject, ProjectCost, pipeline_schedules, project_costs, shared_parts
 from offline.cost_pipeline import PipelineCost, pipeline_cost
 from offline.engine import Registration
 from offline.prices import ResourceCost, pool_min_nodes, price, round_usd
@@ -124,7 +124,7 @@ def stack_cost(stack: str, resources: Sequence[Registration]) -> StackCost:
     custom = sorted((r for r in resources if r.custom), key=lambda r: r.urn)
     idle_nodes = sum(pool_min_nodes(reveal(r.inputs)) for r in custom if r.type == "gcp:container/nodePool:NodePool")
     priced = [price(r, idle_nodes=idle_nodes) for r in custom]
-    projects = project_costs(stack, custom, priced)
+    projects = project_costs(stack, custom, priced, pipeline=pipeline_schedules(resources))
     pipeline = pipeline_cost(custom, priced)
     shared = shared_parts(
         custom, priced, projects,

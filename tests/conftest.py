@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from offline.engine import Recording, run_program, run_stack, stack_config_with
+from offline.engine import ROOT, Recording, run_program, run_stack, stack_config_with
 from tests.loopback import Moto, moto_on_loopback
 from tests.support import CPU_TRAINING, PROD_ON_AWS, SCHEDULED, RunWith
 
@@ -42,6 +42,12 @@ def dev_scheduled() -> Recording:
 
 
 @pytest.fixture(scope="session")
+def prod_on_aws_scheduled() -> Recording:
+    """prod on AWS with `pipeline.kind: none`."""
+    return run_program("prod", stack_config_with("prod", {**PROD_ON_AWS, **SCHEDULED}))
+
+
+@pytest.fixture(scope="session")
 def prod_public() -> Recording:
     """prod with `gke.publicEndpoint: true`: serving behind a public load balancer."""
     return run_program("prod", stack_config_with("prod", {"mlops:gke": {"publicEndpoint": True}}))
@@ -55,6 +61,33 @@ def run_with() -> RunWith:
         return run_program(stack, stack_config_with(stack, changes))
 
     return run
+
+
+STAND_IN = ROOT / "tests" / "pipeline" / "stand_in_program.py"
+
+
+def run_stand_in(stack: str, **changes: Any) -> Recording:
+    """The program with the pipeline's database and training targets used as the Airflow component
+    uses them (tests/pipeline/stand_in_program.py), on a stack file's config with `changes`."""
+    return run_program(stack, stack_config_with(stack, changes), program=STAND_IN)
+
+
+@pytest.fixture(scope="session")
+def dev_pipeline() -> Recording:
+    """dev (Batch), its training targets used by a stand-in Airflow."""
+    return run_stand_in("dev")
+
+
+@pytest.fixture(scope="session")
+def prod_pipeline() -> Recording:
+    """prod (GKE), with Cloud SQL for a stand-in Airflow and its training targets used."""
+    return run_stand_in("prod")
+
+
+@pytest.fixture
+def stand_in_with() -> RunWith:
+    """`run_with` for the stand-in program: `stand_in_with("prod", **{"mlops:teardown": "true"})`."""
+    return run_stand_in
 
 
 @pytest.fixture(scope="session")

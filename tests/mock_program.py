@@ -60,3 +60,11 @@ gcp.container.Cluster("regional", name="mlops-regional",
 gcp.container.NodePool("pool", name="gpu", cluster="projects/proj/locations/europe-west4/clusters/mlops", opts=on_gcp)
 gcp.artifactregistry.Repository("ar", repository_id="mlops", format="DOCKER", opts=on_gcp)
 gcp.projects.Service("api", service="container.googleapis.com", opts=on_gcp)
+random.RandomId("random-id", byte_length=2, prefix="mlops-prod-airflow-")
+gcp.compute.GlobalAddress("peering-range", name="mlops-prod-google-services", network="projects/proj/global/networks/n",
+                          purpose="VPC_PEERING", address_type="INTERNAL", prefix_length=20, opts=on_gcp)
+gcp.servicenetworking.Connection("peering", network="projects/proj/global/networks/n", service="servicenetworking.googleapis.com",
+                                 reserved_peering_ranges=["mlops-prod-google-services"], opts=on_gcp)
+gcp.sql.DatabaseInstance("sql", name="mlops-prod-airflow-1a2b", database_version="POSTGRES_16", opts=on_gcp)
+gcp.sql.Database("sql-database", name="airflow", instance="mlops-prod-airflow-1a2b", opts=on_gcp)
+gcp.sql.User("sql-user", name="airflow", instance="mlops-prod-airflow-1a2b", password="p", opts=on_gcp)

@@ -30,15 +30,15 @@ def test_a_replaced_subnet_carries_its_route_table_association_along(dev: Record
     assert actions["training-net-public-rta-0"] == "replace"  # subnetId forces a new association
 
 
-def test_a_resource_named_like_a_replaced_one_does_not_follow_it(dev: Recording) -> None:
+def test_a_resource_named_like_a_replaced_one_does_not_follow_it(dev_scheduled: Recording) -> None:
     # The Batch queue and a project's schedule may share a name: renaming the schedule replaces it,
     # but the queue's own name is no reference to it, so the queue stays (it once showed as replaced).
-    queue = dev.get("aws:batch/jobQueue:JobQueue", "training-queue")
-    schedule = dev.get("aws:scheduler/schedule:Schedule", "training-iris-schedule")
+    queue = dev_scheduled.get("aws:batch/jobQueue:JobQueue", "training-queue")
+    schedule = dev_scheduled.get("aws:scheduler/schedule:Schedule", "training-iris-schedule")
     namesake = dataclasses.replace(schedule, inputs={**schedule.inputs, "name": queue.inputs["name"]},
                                    state={**schedule.state, "name": queue.inputs["name"]}, id=queue.inputs["name"])
-    base = Recording(resources=[namesake if r is schedule else r for r in dev.resources])
-    actions = actions_of(diff_between("dev", base, dev))
+    base = Recording(resources=[namesake if r is schedule else r for r in dev_scheduled.resources])
+    actions = actions_of(diff_between("dev", base, dev_scheduled))
     assert actions["training-iris-schedule"] == "replace"
     assert "training-queue" not in actions
 

@@ -15,6 +15,7 @@ PROVIDER = cast(Any, object())
 ROLE_ARNS = {"iris-server": "arn:aws:iam::123456789012:role/mlops/mlops-prod-iris-server"}
 IDENTITIES = cast(Any, SimpleNamespace(role_arns=ROLE_ARNS))
 CONTEXT = "gke_p-123456_us-central1-a_mlops-prod"
+NETWORK = "projects/p-123456/global/networks/mlops-prod"
 GKE_OUTPUTS = {"kubeconfig": "{kubeconfig}", "clusterName": "mlops-prod", "clusterEndpoint": "203.0.113.1", "clusterIssuer": "https://issuer"}
 
 
@@ -22,7 +23,7 @@ def on_gke(*, public: bool = False, min_nodes: int = 0) -> Cluster:
     cfg = SimpleNamespace(gke=SimpleNamespace(public_endpoint=public), compute=SimpleNamespace(min_nodes=min_nodes))
     gke = SimpleNamespace(
         provider=PROVIDER, context=CONTEXT, kubeconfig="{kubeconfig}", name="mlops-prod", endpoint="203.0.113.1",
-        issuer_url="https://issuer",
+        issuer_url="https://issuer", network=NETWORK,
     )
     return gke_cluster(cast(Any, cfg), cast(Any, gke), IDENTITIES)
 
@@ -84,12 +85,17 @@ def test_a_workload_the_identities_never_granted_is_an_error() -> None:
         on_gke().role_exports({"trainingRoleArn": "train"})
 
 
+def test_a_managed_database_peers_with_the_gke_clusters_own_network() -> None:
+    assert on_gke().private_network == NETWORK
+
+
 def test_access_key_identities_export_no_roles() -> None:
     keys = Cluster(
         provider=PROVIDER, identities=IDENTITIES, kubectl="kubectl", exposure=ServiceExposure(),
         nodes_pull_images=False, gpu_nodes_start_from_zero=False,
     )
-    assert (keys.exports, keys.role_arns) == ({}, None)
+    # A cluster you bring has no network the program knows: no managed database peers with it.
+    assert (keys.exports, keys.role_arns, keys.private_network) == ({}, None, None)
     assert keys.role_exports({"servingRoleArn": "iris-server"}) == {}
 
 

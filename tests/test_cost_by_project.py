@@ -33,30 +33,33 @@ def test_prod_splits_its_idle_cost_into_iris_and_the_shared_rest(prod: Recording
     assert iris.idle_monthly == 140.12
     assert cost.shared == [("gke-nat", 3.65), ("gke", 73.0), ("notifications-key", 1.0), ("data-backup-key", 1.0), ("data-key", 1.0)]
     assert cost.shared_monthly == 79.65 == round(sum(usd for _, usd in cost.shared), 2)
-    # Airflow's always-on pods hold a CPU node of their own (tests/test_cost_pipeline.py).
-    assert cost.pipeline is not None and cost.pipeline.idle_monthly == 54.94
-    assert round(iris.idle_monthly + cost.pipeline.idle_monthly + cost.shared_monthly, 2) == cost.idle_monthly == 274.71
+    # Airflow's always-on pods hold a CPU node of their own, and its database is Cloud SQL (tests/test_cost_pipeline.py).
+    assert cost.pipeline is not None and cost.pipeline.idle_monthly == 105.95
+    assert round(iris.idle_monthly + cost.pipeline.idle_monthly + cost.shared_monthly, 2) == cost.idle_monthly == 325.72
 
 
 def test_prod_keeps_its_idle_total_and_each_part(prod: Recording) -> None:
     billed = {r.name: r.monthly for r in stack_cost("prod", prod.resources).resources if r.monthly}
     assert billed == {
-        "gke-nat": 6.72, "gke": 73.0, "gke-cpu": 161.74, "serving-iris-service": 18.25, "notifications-key": 1.0, "data-backup-key": 1.0, "data-key": 1.0,
+        "gke-nat": 6.72, "gke": 73.0, "gke-cpu": 161.74, "airflow-database-instance": 51.01, "serving-iris-service": 18.25, "notifications-key": 1.0, "data-backup-key": 1.0, "data-key": 1.0,
         **IRIS_ALERT_POLICIES,
     }
 
 
-def test_a_dev_project_bills_only_its_alarm_while_idle_and_its_run_is_priced_on_batch(dev: Recording) -> None:
-    cost = stack_cost("dev", dev.resources)
+@pytest.mark.parametrize(("stack", "idle"), [("dev", 0.0), ("dev_scheduled", 0.1)])
+def test_a_dev_project_bills_at_most_its_alarm_while_idle_and_its_run_is_priced_on_batch(
+    request: pytest.FixtureRequest, stack: str, idle: float
+) -> None:
+    cost = stack_cost("dev", request.getfixturevalue(stack).resources)
     (iris,) = cost.projects
-    # Its dead-letter alarm ($0.10); the shared part is the three keys.
-    assert (iris.idle_monthly, iris.nodes, cost.shared_monthly) == (0.1, None, 3.0)
+    # Nothing, or without Airflow its schedule's dead-letter alarm ($0.10); the shared part is the three keys.
+    assert (iris.idle_monthly, iris.nodes, cost.shared_monthly) == (idle, None, 3.0)
     (run,) = iris.training
     assert (run.resource, run.instance_type, run.hourly, run.upper_hours) == ("training-ce", "g4dn.xlarge", 0.1841, 3.0)
 
 
-def test_a_project_is_found_by_label_tag_and_job_definition_name(dev: Recording) -> None:
-    (iris,) = by_project("dev", [r for r in dev.resources if r.custom]).values()
+def test_a_project_is_found_by_label_tag_and_job_definition_name(dev_scheduled: Recording) -> None:
+    (iris,) = by_project("dev", [r for r in dev_scheduled.resources if r.custom]).values()
     # The schedule has no tags: its name is the job definition's. The IAM policies and access key are free.
     assert sorted(r.name for r in iris) == [
         "monitoring-iris-rules", "monitoring-iris-scrape",
@@ -77,7 +80,7 @@ def test_two_projects_hold_the_whole_cpu_pool_and_each_its_own_load_balancer(run
     assert [r.monthly for r in cost.resources if r.name == "gke-cpu"] == [215.66]  # 4 nodes: exactly theirs and Airflow's
     assert cost.pipeline is not None
     assert (digits.idle_monthly, iris.idle_monthly, cost.pipeline.idle_monthly, cost.shared_monthly, cost.idle_monthly) == (
-        85.19, 140.12, 54.94, 79.65, 359.9)
+        85.19, 140.12, 105.95, 79.65, 410.91)
 
 
 def test_each_project_prices_a_run_up_to_its_own_deadline(run_with: RunWith) -> None:

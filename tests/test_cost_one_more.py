@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from offline.cost_one_more import ONE_MORE, one_more_project
 from offline.engine import Recording, run_program, stack_config_with
 from offline.stack_cost import stack_cost
+from tests.support import SCHEDULED
 
 
 def test_one_more_project_like_iris_adds_its_nodes_and_load_balancer_in_prod(prod: Recording) -> None:
@@ -24,10 +27,14 @@ def test_a_small_served_project_adds_one_node_in_prod() -> None:
     assert (one_more.monthly, one_more.share.nodes.count) == (85.19, 1)
 
 
-def test_one_more_project_adds_only_its_dead_letter_alarm_idle_in_dev(dev: Recording) -> None:
-    one_more = one_more_project(stack_cost("dev", dev.resources))
+@pytest.mark.parametrize(("stack", "alarm"), [("dev", 0.0), ("dev_scheduled", 0.1)])
+def test_one_more_project_adds_at_most_its_dead_letter_alarm_idle_in_dev(
+    request: pytest.FixtureRequest, stack: str, alarm: float
+) -> None:
+    cost = stack_cost("dev", request.getfixturevalue(stack).resources)
+    one_more = one_more_project(cost, stack_config_with("dev", SCHEDULED if stack == "dev_scheduled" else {}))
     assert one_more is not None
-    assert (one_more.like, one_more.monthly, one_more.share.nodes) == ("iris", 0.1, None)
+    assert (one_more.like, one_more.monthly, one_more.share.nodes) == ("iris", alarm, None)
 
 
 def test_a_stack_that_serves_nothing_has_no_one_more_line() -> None:

@@ -16,9 +16,9 @@ def test_prod_airflow_holds_one_cpu_node_for_its_always_on_pods(prod: Recording)
     cost = stack_cost("prod", prod.resources)
     assert cost.pipeline is not None and cost.pipeline.nodes is not None
     assert (cost.pipeline.nodes.count, cost.pipeline.nodes.machine, round(cost.pipeline.nodes.monthly, 2)) == (1, "e2-standard-2", 54.94)
-    assert (cost.pipeline.millicores, cost.pipeline.idle_monthly) == (1350, 54.94)
-    # Nothing of its own bills while idle (Cloud SQL does once p18-backends' database lands).
-    assert [r.name for r in cost.pipeline.resources if r.monthly] == []
+    assert (cost.pipeline.millicores, cost.pipeline.idle_monthly) == (1350, round(54.94 + 51.01, 2))
+    # Its own billed resource: the Cloud SQL instance (offline/prices.py prices it by tier and SSD).
+    assert [(r.name, r.monthly) for r in cost.pipeline.resources if r.monthly] == [("airflow-database-instance", 51.01)]
 
 
 def test_dev_airflow_bills_nothing_the_stack_pays_for(dev: Recording) -> None:
@@ -33,8 +33,9 @@ def test_dev_airflow_bills_nothing_the_stack_pays_for(dev: Recording) -> None:
 def test_a_public_api_adds_its_load_balancer_to_airflows_share(run_with: RunWith) -> None:
     cost = stack_cost("prod", run_with("prod", **{"mlops:pipeline": {"publicApi": True}}).resources)
     assert cost.pipeline is not None
-    assert [(r.name, r.monthly) for r in cost.pipeline.resources if r.monthly] == [("airflow-release", 18.25)]
-    assert cost.pipeline.idle_monthly == round(54.94 + 18.25, 2)
+    assert sorted((r.name, r.monthly) for r in cost.pipeline.resources if r.monthly) == [
+        ("airflow-database-instance", 51.01), ("airflow-release", 18.25)]
+    assert cost.pipeline.idle_monthly == round(54.94 + 51.01 + 18.25, 2)
 
 
 def test_a_stack_without_airflow_has_no_pipeline_share(dev_scheduled: Recording) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from offline.diff import StackRun, compare_stack, labels
 from offline.engine import Recording, Registration
+from tests.support import SCHEDULED
 from tests.review_support import (
     BUCKET_T, DATA, KEY, KEY_RENAMED, RENAMED_DATA, TOPIC, TOPIC_T, FakeViolation, actions_of, dev_with_backup,
     diff_between, diff_of, reg, run_changed,
@@ -47,13 +48,20 @@ def test_a_lifecycle_change_is_an_update_with_the_changed_field(dev: Recording) 
     assert labels([diff]) == []
 
 
-def test_a_schedule_change_updates_the_schedule_in_place(dev: Recording) -> None:
-    head = run_changed("dev", **{"mlops:projects": {"iris": {"train": {"schedule": "0 5 * * *"}}}})
-    diff = diff_between("dev", dev, head)
-    # The DAG image carries the schedule (pipeline.json): a new image, and Airflow rolled onto it.
-    assert actions_of(diff) == {"training-iris-schedule": "update", "images-pipeline": "update", "airflow-release": "update"}
+def test_a_schedule_change_updates_the_schedule_in_place(dev_scheduled: Recording) -> None:
+    head = run_changed("dev", **{"mlops:projects": {"iris": {"train": {"schedule": "0 5 * * *"}}}, **SCHEDULED})
+    diff = diff_between("dev", dev_scheduled, head)
+    assert actions_of(diff) == {"training-iris-schedule": "update"}
     assert diff.danger == []
     assert labels([diff]) == []
+
+
+def test_with_airflow_a_schedule_change_is_a_new_dag_image_and_airflow_rolled_onto_it(dev: Recording) -> None:
+    # The schedule is in the DAG image's pipeline.json: a new content tag, and the release's images.airflow.
+    head = run_changed("dev", **{"mlops:projects": {"iris": {"train": {"schedule": "0 5 * * *"}}}})
+    diff = diff_between("dev", dev, head)
+    assert actions_of(diff) == {"images-pipeline": "update", "airflow-release": "update"}
+    assert diff.danger == []
 
 
 def test_an_instance_type_change_updates_the_compute_environment_in_place(dev: Recording) -> None:

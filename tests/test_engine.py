@@ -169,6 +169,12 @@ def test_a_random_password_has_the_asked_length(mocked: Recording) -> None:
         "mockRandomPa", "mockRandomPassword0123456789mockRandomPa")
 
 
+def test_a_random_id_is_its_prefix_then_its_bytes_in_hex(mocked: Recording) -> None:
+    # The Cloud SQL instance's name is this `hex`: two bytes, four hex digits after the prefix.
+    state = mocked.named("random-id").state
+    assert (state["hex"], state["dec"]) == ("mlops-prod-airflow-9e16", "mlops-prod-airflow-40470")
+
+
 def test_any_other_aws_resource_gets_an_arn_in_its_provider_region(mocked: Recording) -> None:
     assert (mocked.named("parameter").state["arn"], mocked.named("west-parameter").state["arn"]) == (
         "arn:aws:ssm:us-east-1:123456789012:parameter/parameter-e6a4633b795e2fe1f",
@@ -327,6 +333,29 @@ def test_a_cluster_without_a_location_is_regional_and_keeps_its_endpoint_setting
                               "endpoint": "gke-0f1e2d3c4b5a69788796a5b4c3d2e1f0-123456789012.europe-west4.gke.goog"},
         "ipEndpointsConfig": {"enabled": True},
     })
+
+
+def test_a_global_address_and_the_peering_connection_are_global(mocked: Recording) -> None:
+    assert computed(mocked, "peering-range") == ("projects/proj/global/addresses/mlops-prod-google-services", {
+        "project": "proj", "selfLink": f"{COMPUTE}/global/addresses/mlops-prod-google-services"})
+    assert computed(mocked, "peering") == ("projects/proj/global/networks/n:servicenetworking.googleapis.com", {
+        "project": "proj", "peering": "servicenetworking-googleapis-com"})
+
+
+def test_a_cloud_sql_instance_answers_with_its_private_ip_and_connection_name(mocked: Recording) -> None:
+    # The connection string and Airflow's egress rule are built from privateIpAddress.
+    name = "mlops-prod-airflow-1a2b"
+    assert computed(mocked, "sql") == (f"projects/proj/instances/{name}", {
+        "project": "proj",
+        "connectionName": f"proj:europe-west4:{name}",
+        "privateIpAddress": "10.40.0.3",
+        "selfLink": f"https://sqladmin.googleapis.com/sql/v1beta4/projects/proj/instances/{name}",
+    })
+
+
+def test_a_cloud_sql_database_and_user_have_the_providers_ids(mocked: Recording) -> None:
+    assert (computed(mocked, "sql-database")[0], computed(mocked, "sql-user")[0]) == (
+        "projects/proj/instances/mlops-prod-airflow-1a2b/databases/airflow", "airflow//mlops-prod-airflow-1a2b")
 
 
 def test_a_node_pool_id_is_under_its_cluster(mocked: Recording) -> None:

@@ -54,9 +54,9 @@ def test_each_child_of_iris_serving_carries_its_old_urn(dev: Recording) -> None:
         ("training-iris-schedule", "aws:scheduler/schedule:Schedule", "training-schedule"),
     ],
 )
-def test_iris_batch_resources_keep_their_urns(dev: Recording, name: str, type_: str, old: str) -> None:
+def test_iris_batch_resources_keep_their_urns(dev_scheduled: Recording, name: str, type_: str, old: str) -> None:
     # Their parent (the shared BatchTraining) keeps its name, so each carries its own alias.
-    assert dev.get(type_, name).aliases == (f"{BATCH}${type_}::{old}",)
+    assert dev_scheduled.get(type_, name).aliases == (f"{BATCH}${type_}::{old}",)
 
 
 def test_iris_training_on_the_cluster_is_the_old_training_component(prod: Recording) -> None:
@@ -68,7 +68,7 @@ def test_a_new_project_takes_over_nothing() -> None:
     assert [r.name for r in run.resources if "digits" in r.name and r.aliases] == []
 
 
-def test_the_shared_capacity_keeps_its_names(dev: Recording) -> None:
+def test_the_shared_capacity_keeps_its_names(dev_scheduled: Recording) -> None:
     # The queue, compute environment, log group and Scheduler role are the stack's, not a project's.
     shared = ["training", "training-queue", "training-ce", "training-logs", "training-schedule-role", "training-net"]
-    assert all(dev.named(name).aliases == () for name in shared)
+    assert all(dev_scheduled.named(name).aliases == () for name in shared)

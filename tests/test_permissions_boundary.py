@@ -7,6 +7,7 @@ silently cut to it, and the workload fails at run time with AccessDenied.
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -28,8 +29,10 @@ ECS_AGENT_ACTIONS = [
 ]
 
 
-def inline_allows(recording: Recording) -> list[tuple[str, str, str]]:
-    """(policy resource name, action, resource) for every Allow the program writes inline."""
+def inline_allows(recording: Recording) -> list[tuple[str, str, str, dict[str, str]]]:
+    """(policy resource name, action, resource, request context) for every Allow the program
+    writes inline: one per value its StringEquals conditions admit (a request it allows carries
+    one of them, and the boundary must allow that request too)."""
     found = []
     for reg in recording.of_type("aws:iam/rolePolicy:RolePolicy") + recording.of_type("aws:iam/userPolicy:UserPolicy"):
         for statement in json.loads(reg.inputs["policy"])["Statement"]:
@@ -37,8 +40,15 @@ def inline_allows(recording: Recording) -> list[tuple[str, str, str]]:
                 continue
             for action in _as_list(statement["Action"]):
                 for resource in _as_list(statement["Resource"]):
-                    found.append((reg.name, action, resource))
+                    found += [(reg.name, action, resource, context) for context in stated_contexts(statement)]
     return found
+
+
+def stated_contexts(statement: dict[str, Any]) -> list[dict[str, str]]:
+    """Every request context a statement's StringEquals conditions admit ([{}] without any)."""
+    equals = statement.get("Condition", {}).get("StringEquals", {})
+    keys = sorted(equals)
+    return [dict(zip(keys, values)) for values in itertools.product(*(_as_list(equals[k]) for k in keys))]
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -75,9 +85,9 @@ def test_every_role_user_and_profile_lives_under_the_project_path(request: pytes
 def test_every_inline_grant_is_within_the_boundary(request: pytest.FixtureRequest, stack: str) -> None:
     recording: Recording = request.getfixturevalue(stack)
     outside = [
-        (name, action, resource)
-        for name, action, resource in inline_allows(recording)
-        if evaluate(BOUNDARY, action, resource, _key_tags(recording, resource)) != "allow"
+        (name, action, resource, context)
+        for name, action, resource, context in inline_allows(recording)
+        if evaluate(BOUNDARY, action, resource, {**context, **_key_tags(recording, resource)}) != "allow"
     ]
     assert outside == []
 

@@ -91,7 +91,7 @@ SHOWN: dict[str, list[str]] = {
     'aws:s3/bucketPolicy:BucketPolicy': [],
     'aws:batch/jobQueue:JobQueue': ['name', 'cancelRunnable'],
     'aws:batch/jobDefinition:JobDefinition': ['name', 'command', 'requires', 'timeoutSeconds', 'attempts', 'retryOn', 'readOnlyRoot'],
-    'kubernetes:batch/v1:CronJob': ['schedule', 'timeZone', 'concurrency', 'backoffLimit', 'deadlineSeconds', 'image', 'limits', 'runAsNonRoot', 'readOnlyRoot', 'privilegeEscalation', 'capsDropped', 'seccomp', 'tokenMounted'],
+    'kubernetes:batch/v1:CronJob': ['schedule', 'timeZone', 'concurrency', 'backoffLimit', 'deadlineSeconds', 'image', 'limits', 'runAsNonRoot', 'readOnlyRoot', 'privilegeEscalation', 'capsDropped', 'seccomp', 'tokenMounted', 'suspended'],
     'kubernetes:apps/v1:Deployment': ['name', 'replicas', 'maxUnavailable', 'image', 'ports', 'probes', 'limits', 'runAsNonRoot', 'readOnlyRoot', 'privilegeEscalation', 'capsDropped', 'seccomp', 'tokenMounted'],
     'aws:scheduler/schedule:Schedule': ['schedule', 'timezone', 'window', 'target', 'deadLetters'],
     'aws:cloudwatch/eventTarget:EventTarget': ['rule', 'to', 'message'],
@@ -120,10 +120,13 @@ SHOWN: dict[str, list[str]] = {
 
 
 @pytest.fixture(scope="module")
-def stack_files(dev: Recording, prod: Recording, prod_on_aws: Recording, dev_cluster_training: Recording) -> list[Recording]:
-    # prod with a Cloud Billing account too: the only stack that has a Google Cloud budget.
+def stack_files(
+    dev: Recording, prod: Recording, prod_on_aws: Recording, dev_cluster_training: Recording, dev_scheduled: Recording
+) -> list[Recording]:
+    # prod with a Cloud Billing account too: the only stack that has a Google Cloud budget; dev
+    # without Airflow, the only one with a Scheduler schedule.
     billing = {"mlops:monitoring": {"budget": {"gcpBillingAccount": "01A2B3-C4D5E6-F7A8B9"}}}
-    return [dev, prod, prod_on_aws, dev_cluster_training, run_program("prod", stack_config_with("prod", billing))]
+    return [dev, prod, prod_on_aws, dev_cluster_training, run_program("prod", stack_config_with("prod", billing)), dev_scheduled]
 
 
 def test_every_type_with_its_own_line_is_in_the_table() -> None:

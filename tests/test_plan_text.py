@@ -7,7 +7,7 @@ import json
 from offline.engine import Recording
 from offline.plan_text import render
 from tests.registrations import reg
-from tests.support import RunWith
+from tests.support import SCHEDULED, RunWith
 
 
 def test_plan_shows_iam_statements_one_per_line(dev: Recording) -> None:
@@ -25,9 +25,10 @@ def test_plan_shows_cidrs_zones_and_security_group_rules(dev: Recording) -> None
     assert "ingress: none" in printed
 
 
-def test_a_training_change_shows_in_the_plan(dev: Recording, run_with: RunWith) -> None:
-    changed = run_with("dev", **{"mlops:projects": {"iris": {"train": {"schedule": "30 4 * * *", "gpus": 0, "data": "datasets/x.csv"}}}})
-    before, after = render("dev", dev), render("dev", changed)
+def test_a_training_change_shows_in_the_plan(dev_scheduled: Recording, run_with: RunWith) -> None:
+    train = {"schedule": "30 4 * * *", "gpus": 0, "data": "datasets/x.csv"}
+    changed = run_with("dev", **{"mlops:projects": {"iris": {"train": train}}, **SCHEDULED})
+    before, after = render("dev", dev_scheduled), render("dev", changed)
     assert "schedule=cron(0 3 * * ? *)" in before
     assert "schedule=cron(30 4 * * ? *)" in after
     job_line = next(line for line in after.splitlines() if "aws:batch/jobDefinition:JobDefinition" in line)

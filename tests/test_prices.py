@@ -33,6 +33,8 @@ def test_a_month_is_730_hours_and_spot_is_35_percent_of_on_demand() -> None:
     assert (table["hours_per_month"], table["instances"]["spot_factor"], table["gcp"]["spot_factor"]) == (730, 0.35, 0.35)
 
 
+SQL = "gcp:sql/databaseInstance:DatabaseInstance"
+
 PRICE_CASES: dict[str, tuple[Registration, int, tuple[str, float | None, str]]] = {
     "nat-gateway-hourly": (reg("aws:ec2/natGateway:NatGateway"), 0,
                            ("hourly", 32.85, "$0.045/h x 730 h; " + price_table()["types"]["aws:ec2/natGateway:NatGateway"]["note"])),
@@ -66,6 +68,20 @@ PRICE_CASES: dict[str, tuple[Registration, int, tuple[str, float | None, str]]] 
     "cluster-ip-service": (reg("kubernetes:core/v1:Service", spec={"type": "ClusterIP"}), 0, ("free", 0.0, "ClusterIP: no cloud resource")),
     "load-balancer-service": (reg("kubernetes:core/v1:Service", spec={"type": "LoadBalancer"}), 0,
                               ("hourly", 18.25, "LoadBalancer: one forwarding rule $0.025/h x 730 h")),
+    # 0.0413 + 3.75 x 0.007 = $0.06755/h x 730 h = $49.31, + 10 GB x $0.17 = $51.01.
+    "cloud-sql-custom-tier": (reg(SQL, settings={"tier": "db-custom-1-3840", "diskSize": 10, "availabilityType": "ZONAL"}), 0,
+                              ("cloud-sql", 51.01, "db-custom-1-3840: 1 vCPU x $0.0413/h + 3.75 GB x $0.007/h x 730 h"
+                               " + 10 GB SSD x $0.17/GB-month; backups $0.08/GB-month (usage)")),
+    # 2 x (2 x 0.0413 + 7.5 x 0.007 = $0.1351/h x 730 h = $98.623, + 20 GB x $0.17 = $3.40) = $204.05.
+    "cloud-sql-regional-doubles": (reg(SQL, settings={"tier": "db-custom-2-7680", "diskSize": 20, "availabilityType": "REGIONAL"}), 0,
+                                   ("cloud-sql", 204.05, "db-custom-2-7680: 2 vCPU x $0.0413/h + 7.5 GB x $0.007/h x 730 h"
+                                    " + 20 GB SSD x $0.17/GB-month, x 2 (REGIONAL: a standby); backups $0.08/GB-month (usage)")),
+    # $0.0105/h x 730 h = $7.665, + 10 GB x $0.17 = $9.37.
+    "cloud-sql-shared-core": (reg(SQL, settings={"tier": "db-f1-micro", "diskSize": 10}), 0,
+                              ("cloud-sql", 9.37, "db-f1-micro: shared core $0.0105/h x 730 h + 10 GB SSD x $0.17/GB-month;"
+                               " backups $0.08/GB-month (usage)")),
+    "cloud-sql-unknown-tier": (reg(SQL, settings={"tier": "db-perf-optimized-N-2"}), 0,
+                               ("unpriced", None, "UNPRICED: Cloud SQL tier db-perf-optimized-N-2 is not in offline/data/prices.json")),
     "usage": (reg("aws:s3/bucket:Bucket"), 0, ("usage", 0.0, price_table()["types"]["aws:s3/bucket:Bucket"].get("note") or "usage")),
     "free": (reg("aws:s3/bucketVersioning:BucketVersioning"), 0,
              ("free", 0.0, price_table()["types"]["aws:s3/bucketVersioning:BucketVersioning"].get("note") or "free")),

@@ -15,6 +15,7 @@ import pytest
 from components.project_names import PROJECT_LABEL, PROJECT_TAG
 from offline.engine import Recording, Registration, run_program, stack_config_with
 from offline.values import reveal
+from tests.support import SCHEDULED
 
 PROJECTS = ("iris", "digits")
 DIGITS = {"train": {"source": "images/train", "data": "builtin:digits"}, "serve": {"cpu": "250m", "memory": "256Mi", "minReplicas": 2}}
@@ -22,12 +23,13 @@ DIGITS = {"train": {"source": "images/train", "data": "builtin:digits"}, "serve"
 # monitoring-<project>-... (its ServiceMonitor and rules).
 OWNER = re.compile(rf"^(?:serving|training|monitoring)-({'|'.join(PROJECTS)})(?:-|$)")
 
+SCHEDULE = "aws:scheduler/schedule:Schedule"
 # Types a project has that the cloud API gives no tags: an inline policy, a key, a Scheduler schedule.
 UNTAGGABLE = {
     "aws:iam/rolePolicy:RolePolicy": aws.iam.RolePolicy,
     "aws:iam/userPolicy:UserPolicy": aws.iam.UserPolicy,
     "aws:iam/accessKey:AccessKey": aws.iam.AccessKey,
-    "aws:scheduler/schedule:Schedule": aws.scheduler.Schedule,
+    SCHEDULE: aws.scheduler.Schedule,
     "aws:cloudwatch/eventTarget:EventTarget": aws.cloudwatch.EventTarget,
 }
 # Shared by the stack's projects, so they name none. Both stacks: the namespace and what it holds for
@@ -57,10 +59,9 @@ SHARED_DEV = SHARED_BOTH | {
     "workloads-pull", "pull-secret-renewer-identity-user", "pull-secret-renewer-identity-policy",
     "pull-secret-renewer-identity-key", "pull-secret-renewer-identity-credentials", "pull-secret-renewer-sa",
     "pull-secret-renewer-role", "pull-secret-renewer-binding", "pull-secret-renewer-api-egress", "pull-secret-renewer-cronjob",
-    # one Batch capacity for every project's jobs, its network, logs and Scheduler role
+    # one Batch capacity for every project's jobs, its network and logs
     "training-ce", "training-queue", "training-logs", "training-lt", "training-sg", "training-instance-role",
-    "training-instance-profile", "training-instance-ecs", "training-instance-ecr", "training-schedule-role",
-    "training-schedule-submit", "training-net-vpc", "training-net-igw", "training-net-public-rt", "training-net-public-0",
+    "training-instance-profile", "training-instance-ecs", "training-instance-ecr", "training-net-vpc", "training-net-igw", "training-net-public-rt", "training-net-public-0",
     "training-net-public-1", "training-net-default-sg", "training-net-public-default", "training-net-public-rta-0",
     "training-net-public-rta-1", "training-net-s3",
     # Airflow on the cluster you bring: its access key, its pull secret and renewer, the bundled Postgres's
@@ -96,8 +97,12 @@ SHARED_PROD = SHARED_BOTH | {
 }
 
 
-def two_projects(stack: str) -> Recording:
-    return run_program(stack, stack_config_with(stack, {"mlops:projects": {"digits": DIGITS}}))
+# Without Airflow, the Scheduler's one role and its policy, for every project's schedule.
+SHARED_SCHEDULING = {"training-schedule-role", "training-schedule-submit"}
+
+
+def two_projects(stack: str, **changes: Any) -> Recording:
+    return run_program(stack, stack_config_with(stack, {"mlops:projects": {"digits": DIGITS}, **changes}))
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
@@ -162,9 +167,17 @@ def test_no_shared_resource_is_billed_to_one_project(walked: tuple[str, Recordin
 def test_a_project_resource_without_a_tag_is_of_a_type_that_takes_none(walked: tuple[str, Recording]) -> None:
     stack, run = walked
     untagged = {r.type for r in resources(run) if OWNER.match(r.name) and r.type in UNTAGGABLE}
-    assert untagged == (set(UNTAGGABLE) if stack == "dev" else {"aws:iam/rolePolicy:RolePolicy"})
+    assert untagged == (set(UNTAGGABLE) - {SCHEDULE} if stack == "dev" else {"aws:iam/rolePolicy:RolePolicy"})
     for kind in UNTAGGABLE.values():
         assert not hasattr(kind, "tags"), f"{kind.__name__} takes tags now: tag it"
+
+
+def test_without_airflow_the_schedules_are_untagged_and_their_role_shared() -> None:
+    # A Scheduler schedule takes no tags (the cost split finds its project by its name instead).
+    run = two_projects("dev", **SCHEDULED)
+    unowned = {r.name for r in resources(run) if OWNER.match(r.name) is None}
+    untagged = {r.type for r in resources(run) if OWNER.match(r.name) and r.type in UNTAGGABLE}
+    assert (unowned - SHARED_DEV, untagged) == (SHARED_SCHEDULING, set(UNTAGGABLE))
 
 
 def test_a_kubeconfig_clusters_access_key_secret_is_labelled_with_its_project(walked: tuple[str, Recording]) -> None:

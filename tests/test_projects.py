@@ -10,6 +10,7 @@ import pytest
 
 from offline.engine import Recording, Registration, run_program, stack_config_with
 from tests.manifests import manifest, pod_spec
+from tests.support import SCHEDULED
 
 BUILTIN = {"source": "images/train"}
 DIGITS = {"train": {**BUILTIN, "data": "builtin:digits"}, "serve": {"cpu": "250m", "memory": "256Mi"}}
@@ -18,14 +19,14 @@ WINE = {"train": {**BUILTIN, "data": "builtin:wine", "schedule": "0 4 * * *"}}
 
 @pytest.fixture(scope="module")
 def two() -> Recording:
-    """dev with digits beside iris."""
-    return run_program("dev", stack_config_with("dev", {"mlops:projects": {"digits": DIGITS}}))
+    """dev with digits beside iris, each on its own schedule (without Airflow)."""
+    return run_program("dev", stack_config_with("dev", {"mlops:projects": {"digits": DIGITS}, **SCHEDULED}))
 
 
 @pytest.fixture(scope="module")
 def three() -> Recording:
-    """dev with digits and wine (training only) beside iris."""
-    return run_program("dev", stack_config_with("dev", {"mlops:projects": {"digits": DIGITS, "wine": WINE}}))
+    """dev with digits and wine (training only) beside iris, without Airflow."""
+    return run_program("dev", stack_config_with("dev", {"mlops:projects": {"digits": DIGITS, "wine": WINE}, **SCHEDULED}))
 
 
 @pytest.fixture(scope="module")

@@ -64,5 +64,24 @@ def test_a_backend_defaults_to_no_outputs_of_its_own_and_no_service_account() ->
     command = cast(Any, "train now")
     backend = TrainingBackend(train_now_commands={"iris": command})
     assert (backend.exports, backend.project_exports, backend.service_accounts) == ({}, {}, {})
+    targets = backend.pipeline
+    assert (targets.projects, targets.job_queue, targets.policy_statements) == ({}, None, [])
     with pytest.raises(FrozenInstanceError):
         backend.service_accounts = {"iris": "iris-train"}  # type: ignore[misc]
+
+
+# --- what the pipeline starts runs with (PipelineTargets, as the stand-in Airflow reads them) ---
+
+
+def test_on_batch_the_pipeline_submits_each_projects_registered_revision_to_the_queue(dev_pipeline: Recording) -> None:
+    # The revision Pulumi registered, never a reproduce one; the queue by ARN, as the BatchOperator takes it.
+    assert dev_pipeline.outputs["standInPipelineTargets"] == {
+        "projects": {"iris": {"job_definition": "arn:aws:batch:us-east-1:123456789012:job-definition/mlops-dev-iris-train:1"}},
+        "jobQueue": "arn:aws:batch:us-east-1:123456789012:job-queue/mlops-dev-train",
+    }
+
+
+def test_on_the_cluster_the_pipeline_copies_each_projects_cronjob(prod_pipeline: Recording) -> None:
+    assert prod_pipeline.outputs["standInPipelineTargets"] == {
+        "projects": {"iris": {"cronjob": "iris-train"}}, "jobQueue": None,
+    }

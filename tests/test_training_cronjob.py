@@ -260,3 +260,24 @@ def test_train_now_creates_a_job_from_the_cronjob(run_with: RunWith) -> None:
 def test_train_now_names_the_configured_context(run_with: RunWith) -> None:
     run = run_with("dev", **CPU_TRAINING, **SCHEDULED, **{"kubernetes:context": "kind-mlops"})
     assert run.outputs["projects"]["iris"]["trainNowCommand"].startswith("kubectl --context kind-mlops create job ")
+
+
+# --- with and without the pipeline ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev_cluster_training", "prod"])
+def test_with_airflow_the_cronjob_is_suspended(request: pytest.FixtureRequest, stack: str) -> None:
+    # Airflow runs the project on this schedule, copying the job template into a Job; the CronJob
+    # itself running too would train every night twice.
+    assert cronjob(request.getfixturevalue(stack))["spec"]["suspend"] is True
+
+
+@pytest.mark.parametrize(("stack", "changes"), [("dev_cluster_training", CPU_TRAINING), ("prod", {})])
+def test_without_airflow_the_cronjob_is_the_same_one_running_on_its_schedule(
+    request: pytest.FixtureRequest, run_with: RunWith, stack: str, changes: dict[str, Any]
+) -> None:
+    with_airflow = cronjob(request.getfixturevalue(stack))
+    scheduled = cronjob(run_with("dev" if changes else "prod", **changes, **SCHEDULED))
+    assert "suspend" not in scheduled["spec"]
+    assert {**scheduled, "spec": {**scheduled["spec"], "suspend": True}} == with_airflow
+

@@ -28,7 +28,7 @@ class BatchTrainingArgs:
     compute: ComputeConfig
     """The allowed instance types (`instance_type`) and the rest of `mlops:compute`."""
     projects: Mapping[str, BatchProject]
-    """Each project that trains: its own job definition, role and schedule."""
+    """Each project that trains: its own job definition, role and (without Airflow) schedule."""
     spot: bool
     """Run on spot capacity (interruptions are retried) rather than on-demand."""
     subnets: Literal["public", "private"]
@@ -44,6 +44,11 @@ class BatchTrainingArgs:
     """The ECR repository of the training images: the only one the instances may pull from."""
     notification_topic_arn: pulumi.Input[str]
     """The stack's SNS topic: a failed job, and a schedule's submit that never reached Batch, are told there."""
+    runnable_timeout_minutes: int
+    """How long a job may wait RUNNABLE for GPU capacity before the queue cancels it (10..1440)."""
+    scheduled: bool
+    """Each project's EventBridge schedule submits its runs (`pipeline.kind: none`). False: Airflow
+    submits them, so there is no schedule, nor the role and dead-letter queue only a schedule uses."""
     log_retention_days: int = 30
     """How long CloudWatch keeps the jobs' logs."""
 

@@ -26,9 +26,17 @@ SPOT_STRATEGY = "SPOT_PRICE_CAPACITY_OPTIMIZED"
 ON_DEMAND_STRATEGY = "BEST_FIT_PROGRESSIVE"
 ROOT_VOLUME_GIB = 60  # the AMI's root snapshot plus the pulled training image
 HTTPS = 443
-# How long a job may wait RUNNABLE at the head of the queue before Batch cancels it.
-CAPACITY_WAIT_SECONDS = 3600  # no spot/on-demand GPU capacity in any allowed type for an hour
-MISFIT_WAIT_SECONDS = 600  # no allowed instance can ever hold the job: fail fast (600 is the API minimum)
+# How long a job may wait RUNNABLE at the head of the queue before Batch cancels it: no GPU
+# capacity for `pipeline.runnableTimeoutMinutes`; a job the environment can never run, at once.
+CAPACITY_REASON = "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY"
+MISCONFIGURATION_REASONS = (
+    "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",  # maxvCpus below what the job asks for
+    "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",  # no allowed instance type can hold the job
+    "MISCONFIGURATION:EC2_INSTANCE_CONFIGURATION_UNSUPPORTED",  # an instance Batch cannot launch as configured
+)
+"""The RUNNABLE reasons Batch can act on besides capacity (AWS Batch User Guide, "Automatic
+remediation with jobStateTimeLimitActions"). Waiting never mends them."""
+MISFIT_WAIT_SECONDS = 600  # the API's minimum maxTimeSeconds: fail as fast as Batch allows
 ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
 
 
@@ -43,23 +51,21 @@ def gpu_queue(name: str, args: BatchTrainingArgs, *, network: TrainingNetwork, p
         compute_environment_orders=[
             aws.batch.JobQueueComputeEnvironmentOrderArgs(compute_environment=compute_environment.arn, order=1)
         ],
+        # Updated in place (UpdateJobQueue), never a new queue: only `name` replaces one
+        # (terraform-provider-aws internal/service/batch/job_queue.go; offline/data/replacements.json).
         job_state_time_limit_actions=[
-            # Capacity may come back (spot, or on-demand in another zone): wait, then give up.
-            aws.batch.JobQueueJobStateTimeLimitActionArgs(
-                state="RUNNABLE",
-                reason="CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY",
-                action="CANCEL",
-                max_time_seconds=CAPACITY_WAIT_SECONDS,
-            ),
-            # No allowed instance type can ever hold the job: waiting will not help.
-            aws.batch.JobQueueJobStateTimeLimitActionArgs(
-                state="RUNNABLE",
-                reason="MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
-                action="CANCEL",
-                max_time_seconds=MISFIT_WAIT_SECONDS,
-            ),
+            # Capacity may come back (spot, or on-demand in another zone): wait, then give up, so
+            # the run fails and notifies instead of holding the queue (and the next run) for ever.
+            _cancel_while_runnable(CAPACITY_REASON, after_seconds=args.runnable_timeout_minutes * 60),
+            *(_cancel_while_runnable(reason, after_seconds=MISFIT_WAIT_SECONDS) for reason in MISCONFIGURATION_REASONS),
         ],
         opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def _cancel_while_runnable(reason: str, *, after_seconds: int) -> aws.batch.JobQueueJobStateTimeLimitActionArgs:
+    return aws.batch.JobQueueJobStateTimeLimitActionArgs(
+        state="RUNNABLE", reason=reason, action="CANCEL", max_time_seconds=after_seconds
     )
 
 

@@ -36,6 +36,13 @@ def training_log_group(name: str, args: BatchTrainingArgs, *, parent: pulumi.Res
     )
 
 
+@dataclass(frozen=True)
+class TrainingJob:
+    definition: aws.batch.JobDefinition
+    role: aws.iam.Role
+    """What the job runs as; whoever registers a revision of the definition passes it (iam:PassRole)."""
+
+
 def training_job(
     name: str,
     args: BatchTrainingArgs,
@@ -44,11 +51,11 @@ def training_job(
     region: pulumi.Output[str],
     log_group: aws.cloudwatch.LogGroup,
     parent: pulumi.Resource,
-) -> aws.batch.JobDefinition:
+) -> TrainingJob:
     """A project's job definition, with the role it runs as; it logs under the project's stream prefix."""
     training = args.projects[project]
     role = job_role(name, args, project, region=region, parent=parent)
-    return aws.batch.JobDefinition(
+    definition = aws.batch.JobDefinition(
         f"{name}-{project}-job",
         name=job_definition_name(args.name_prefix, project),
         type="container",
@@ -73,6 +80,13 @@ def training_job(
         tags=project_tags(project),
         opts=pulumi.ResourceOptions(parent=parent).merge(renamed(project, f"{name}-job")),
     )
+    return TrainingJob(definition, role)
+
+
+def revisions(family_arn: pulumi.Input[str]) -> list[pulumi.Input[str]]:
+    """A job definition family by name (its latest revision) and every revision of it, as IAM
+    matches a SubmitJob or RegisterJobDefinition."""
+    return [family_arn, pulumi.Output.concat(family_arn, ":*")]
 
 
 def job_role(

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.batch.args import BatchTrainingArgs
+from components.batch.job import revisions
 from components.iam import assumable_by_service_for, assumable_role
 from components.migration import renamed
 from components.project_names import job_definition_name
@@ -86,14 +87,11 @@ def schedule_grants(
 ) -> dict[str, Any]:
     """The schedule role's grants: SubmitJob of the stack's job definitions to this queue, and
     SendMessage to the schedules' dead-letter queues (the Scheduler sends with this role)."""
-    revisions: list[pulumi.Input[str]] = []
-    for definition in definitions:
-        # The job definition by name (its latest revision) and every revision.
-        revisions += [definition.arn_prefix, pulumi.Output.concat(definition.arn_prefix, ":*")]
+    submitted = [arn for definition in definitions for arn in revisions(definition.arn_prefix)]
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "SubmitTrainingJob", "Effect": "Allow", "Action": "batch:SubmitJob", "Resource": [queue.arn, *revisions]},
+            {"Sid": "SubmitTrainingJob", "Effect": "Allow", "Action": "batch:SubmitJob", "Resource": [queue.arn, *submitted]},
             {
                 "Sid": "DeadLetterUnsubmittedRuns",
                 "Effect": "Allow",

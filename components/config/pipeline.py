@@ -51,7 +51,9 @@ class PipelineConfig(Section):
     )
     runnable_timeout_minutes: int = Field(
         default=30,
-        ge=5,
+        # The job queue's time limit actions take 600 to 86,400 seconds (AWS Batch API,
+        # JobStateTimeLimitAction.maxTimeSeconds).
+        ge=10,
         le=1440,
         description=(
             "ec2: a training job still RUNNABLE (waiting for capacity) after this many minutes is cancelled "

@@ -12,8 +12,9 @@ control plane, a dedicated node service account, and two autoscaled node pools:
   (the GPU workloads) land there.
 
 Callers get `provider` (a `kubernetes.Provider` for this cluster), `kubeconfig` (a secret;
-it authenticates with `gke-gcloud-auth-plugin`, so it holds no credential either), and
-`issuer_url`, the cluster's ServiceAccount-token issuer, which AWS can be told to trust.
+it authenticates with `gke-gcloud-auth-plugin`, so it holds no credential either),
+`issuer_url`, the cluster's ServiceAccount-token issuer, which AWS can be told to trust, and
+`network`, the VPC a managed service reaches the pods on (Cloud SQL's private IP).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class GkeCluster(pulumi.ComponentResource):
     """The nodes' service account email."""
     cpu_pool_bounds: tuple[int, int]
     gpu_pool_name: pulumi.Output[str]
+    network: pulumi.Output[str]
+    """The cluster's VPC, `projects/<p>/global/networks/<name>`: where private services access peers."""
 
     def __init__(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:gke:GkeCluster", name, None, opts)
@@ -79,6 +82,7 @@ class GkeCluster(pulumi.ComponentResource):
         )
         self.node_service_account = nodes.email
         self.gpu_pool_name = gpu.name
+        self.network = network.id
         self.register_outputs(
             {
                 "name": self.name,
@@ -86,5 +90,6 @@ class GkeCluster(pulumi.ComponentResource):
                 "dnsEndpoint": self.dns_endpoint,
                 "issuerUrl": self.issuer_url,
                 "kubeconfig": self.kubeconfig,
+                "network": self.network,
             }
         )

@@ -59,13 +59,14 @@ class ProjectRuntime(TypedDict, total=False):
     image: str
     """The project's training image by digest, `<repository>@sha256:<digest>`."""
     job_definition: str
-    """batch: the job definition's ARN with its revision (Pulumi's, never a reproduce revision)."""
+    """batch: the job definition's ARN with its revision (Pulumi's, never a reproduce revision).
+    A reproduce run registers a revision of `<its name>-reproduce` instead
+    (components/project_names.py `reproduce_job_definition_name`), the one family besides this
+    one that Airflow may register and submit (components/batch/pipeline_access.py)."""
     cronjob: str
     """cronjob: the suspended CronJob in `workloads_namespace` whose job template a run copies."""
     serving_url: str
     """The model server's in-cluster URL, http://<service>.<namespace>.svc.cluster.local:8080, where served."""
-    serving_service: str
-    """The model server's Service in `workloads_namespace`, whose pods the roll-out task calls, where served."""
 
 
 class PipelineRuntime(TypedDict):

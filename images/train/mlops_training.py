@@ -4,9 +4,12 @@ Every training entry point of the platform (the built-in ``train.py`` beside thi
 and any project's own) takes
 
     --data URI --model NAME --output URI [--min-accuracy X] [--param NAME=VALUE ...] [--no-promote]
+    [--seed N] [--run-id ID] [--baseline VERSION] [--reproduces VERSION]
 
 and writes ``<output>/<model>/<version>/model.joblib``, then ``metadata.json``, then, if
-the gate passes and ``--no-promote`` is not given, ``<output>/<model>/LATEST``. A project
+the gate passes and ``--no-promote`` is not given, ``<output>/<model>/LATEST``. With
+``--baseline``, the stored version it names is scored on this run's held-out split
+(``Trained.score``) and recorded beside the new one's metrics. A project
 may import this module to keep that contract (the generated training images put it on
 ``PYTHONPATH``); it needs only the standard library, plus joblib to store the model and
 boto3 for ``s3://``, both imported when used.
@@ -30,7 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 LATEST = "LATEST"
 MODEL_FILE = "model.joblib"
@@ -41,6 +44,12 @@ PROG = "train"
 IMAGE_ENV = "MLOPS_TRAINING_IMAGE"
 # Distribution names for the modules whose import name differs, as the server compares them.
 DISTRIBUTION_NAMES = {"sklearn": "scikit-learn"}
+# What a pickle needs to load as it was made, as the server (images/serve/model_store.py) checks
+# it: scikit-learn and xgboost exactly, numpy by major version.
+EXACT_LIBRARIES = ("scikit-learn", "xgboost")
+SAME_MAJOR_LIBRARIES = ("numpy",)
+VERSION_QUERY = "versionId"
+MAX_SEED = 2**32 - 1  # numpy's RandomState, which scikit-learn seeds, takes 0 to 2**32 - 1
 
 
 class ExitCode(enum.IntEnum):
@@ -69,13 +78,17 @@ def _s3_client() -> Any:
     return boto3.client("s3")
 
 
-def _s3_error(exc: Exception, uri: str, what: str) -> TrainError:
+def _s3_error(exc: Exception, uri: str, what: str, version_id: str | None = None) -> TrainError:
     """Turn a botocore failure into the reason a person needs, without a traceback."""
     from botocore.exceptions import ClientError, NoCredentialsError
 
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         code = str(error.get("Code", ""))
+        # S3 answers NoSuchVersion for an id it doesn't hold and InvalidArgument for one it can't parse.
+        if version_id is not None and code in {"NoSuchVersion", "InvalidArgument"}:
+            reason = f"{what} not found: no version {version_id} of {uri.partition('?')[0]} ({code})"
+            return TrainError(ExitCode.DATA_NOT_FOUND, reason)
         if code in {"NoSuchKey", "NoSuchBucket", "404", "NotFound"}:
             return TrainError(ExitCode.DATA_NOT_FOUND, f"{what} not found: {uri}")
         if code in {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"}:
@@ -91,18 +104,46 @@ def _split_s3(uri: str) -> tuple[str, str]:
     return parsed.netloc, parsed.path.lstrip("/")
 
 
-def read_object(uri: str) -> tuple[bytes, dict[str, str]]:
-    """Return an object's bytes and what identifies that exact version of it."""
-    scheme = urlparse(uri).scheme
+def split_version_id(uri: str) -> tuple[str, str | None]:
+    """``s3://b/k?versionId=V`` -> (``s3://b/k``, V); a URI without a query -> (uri, None).
+
+    Raises ValueError with a one-line reason for any other query, or a version id on
+    anything but ``s3://`` (a file or a builtin data set has no object versions).
+    """
+    parsed = urlparse(uri)
+    if not parsed.query:
+        return uri, None
+    base = uri.partition("?")[0]
+    query = parse_qs(parsed.query, keep_blank_values=True)
+    values = query.get(VERSION_QUERY, [])
+    if set(query) != {VERSION_QUERY} or len(values) != 1 or not values[0]:
+        raise ValueError(f"{uri}: the only query a data URI takes is ?{VERSION_QUERY}=<id>")
+    if parsed.scheme != "s3":
+        raise ValueError(f"{uri}: ?{VERSION_QUERY} is for s3:// URIs only")
+    return base, values[0]
+
+
+def read_object(uri: str, what: str = "data") -> tuple[bytes, dict[str, str]]:
+    """Return an object's bytes and what identifies that exact version of it.
+
+    ``s3://bucket/key?versionId=<id>`` reads that version of the object (GetObject's
+    VersionId), not the current one; ``what`` names the object in a reason.
+    """
+    try:
+        base, version_id = split_version_id(uri)
+    except ValueError as exc:
+        raise TrainError(ExitCode.USAGE, str(exc)) from None
+    scheme = urlparse(base).scheme
     if scheme == "s3":
         from botocore.exceptions import BotoCoreError, ClientError
 
-        bucket, key = _split_s3(uri)
+        bucket, key = _split_s3(base)
+        pinned = {} if version_id is None else {"VersionId": version_id}
         try:
-            response = _s3_client().get_object(Bucket=bucket, Key=key)
+            response = _s3_client().get_object(Bucket=bucket, Key=key, **pinned)
             body: bytes = response["Body"].read()
         except (BotoCoreError, ClientError) as exc:
-            raise _s3_error(exc, uri, "data") from None
+            raise _s3_error(exc, uri, what, version_id) from None
         version = {"etag": str(response.get("ETag", "")).strip('"')}
         if response.get("VersionId"):
             version["version_id"] = str(response["VersionId"])
@@ -112,7 +153,7 @@ def read_object(uri: str) -> tuple[bytes, dict[str, str]]:
         try:
             body = path.read_bytes()
         except FileNotFoundError:
-            raise TrainError(ExitCode.DATA_NOT_FOUND, f"data not found: {uri}") from None
+            raise TrainError(ExitCode.DATA_NOT_FOUND, f"{what} not found: {uri}") from None
         except (IsADirectoryError, PermissionError) as exc:
             raise TrainError(ExitCode.BAD_DATA, f"cannot read {uri}: {exc.strerror}") from None
         return body, {"sha256": hashlib.sha256(body).hexdigest()}
@@ -209,6 +250,12 @@ def contract_parser(description: str | None, params: Mapping[str, Param]) -> One
     parser.add_argument("--min-accuracy", type=float, default=0.8, help="promote only at or above this (default 0.8)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help=f"a hyperparameter: {known}")
     parser.add_argument("--no-promote", action="store_true", help="store the version, never move LATEST (a pipeline decides)")
+    parser.add_argument("--seed", type=int, default=42, help="seed for the split and the estimator (default 42)")
+    parser.add_argument("--run-id", default=None, metavar="ID", help="the run that asked for this version (recorded as run_id)")
+    parser.add_argument(
+        "--baseline", default=None, metavar="VERSION", help="a stored version to score on this run's held-out split (recorded)"
+    )
+    parser.add_argument("--reproduces", default=None, metavar="VERSION", help="the version this run reproduces (recorded)")
     return parser
 
 
@@ -217,7 +264,15 @@ def parse_contract(parser: OneLineParser, params: Mapping[str, Param], argv: Seq
     args = parser.parse_args(argv)
     if not args.model or "/" in args.model:
         parser.error(f"--model must be a non-empty name without '/': {args.model!r}")
+    for flag, version in (("--baseline", args.baseline), ("--reproduces", args.reproduces)):
+        if version is not None and (not version or "/" in version or version in {".", "..", LATEST}):
+            parser.error(f"{flag} must name a version (a folder under --output/--model): {version!r}")
+    if args.run_id == "":
+        parser.error("--run-id must not be empty")
+    if not 0 <= args.seed <= MAX_SEED:
+        parser.error(f"--seed must be an integer from 0 to {MAX_SEED}: {args.seed}")
     try:
+        split_version_id(args.data)
         args.params = parse_params(args.param, params)
     except ValueError as exc:
         parser.error(str(exc))
@@ -238,6 +293,9 @@ class Trained:
     classes: list[Any]
     training: dict[str, Any]  # estimator, seed, params, ...
     libraries: dict[str, str]  # from library_versions(): the server refuses a model made with others
+    # The metrics of any estimator on this run's held-out split, the same function that gave
+    # `metrics` its scores: --baseline scores the stored version with it. None: no baseline.
+    score: Callable[[Any], dict[str, float | int]] | None = None
 
 
 def library_versions(*modules: ModuleType) -> dict[str, str]:
@@ -267,7 +325,90 @@ def serialize(estimator: Any) -> bytes:
     return buffer.getvalue()
 
 
-def metadata_for(trained: Trained, args: argparse.Namespace, version: str, sha256: str, now: datetime) -> dict[str, Any]:
+class Unscorable(Exception):
+    """Why a --baseline version can't be scored here: recorded in metadata.json, never a failed run."""
+
+
+def _first_difference(what: str, baseline: str, theirs: list[Any], ours: list[Any]) -> str | None:
+    if theirs == ours:
+        return None
+    if len(theirs) != len(ours):
+        return f"{what} differ: {baseline} has {len(theirs)}, this run {len(ours)}"
+    index = next(i for i, (a, b) in enumerate(zip(theirs, ours)) if a != b)
+    return f"{what} differ: {baseline} has {theirs[index]!r} where this run has {ours[index]!r}"
+
+
+def _library_mismatches(recorded: Mapping[str, str], ours: Mapping[str, str]) -> list[str]:
+    problems = []
+    for library in (name for name in EXACT_LIBRARIES + SAME_MAJOR_LIBRARIES if name in recorded):
+        made_with, have = recorded[library], ours.get(library)
+        if have is None or (have != made_with and (library in EXACT_LIBRARIES or have.split(".")[0] != made_with.split(".")[0])):
+            problems.append(f"{library} {made_with} (this run has {have or 'none'})")
+    return problems
+
+
+def _read_baseline(uri: str) -> bytes:
+    try:
+        return read_object(uri, what="baseline")[0]
+    except TrainError as exc:
+        raise Unscorable(exc.reason) from None
+
+
+def _load_baseline(trained: Trained, version_uri: str) -> Any:
+    """A stored version's estimator, once it is known to be the trained bytes and to fit this run's data."""
+    import joblib
+
+    name = version_uri.rsplit("/", 1)[-1]
+    try:
+        metadata = json.loads(_read_baseline(f"{version_uri}/{METADATA_FILE}"))
+        recorded_sha256 = str(metadata["sha256"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise Unscorable(f"invalid {version_uri}/{METADATA_FILE}: {type(exc).__name__}: {exc}") from None
+    # Checked before the model is read: a pickle of other versions may load wrongly, not just fail.
+    if problems := _library_mismatches(metadata.get("libraries", {}), trained.libraries):
+        raise Unscorable(f"library mismatch for {version_uri}: {', '.join(problems)}")
+    for what, ours in (("features", trained.features), ("classes", trained.classes)):
+        # Through JSON, so this run's values compare as the baseline's were recorded.
+        if difference := _first_difference(what, name, list(metadata.get(what) or []), json.loads(json.dumps(ours))):
+            raise Unscorable(difference)
+    model_bytes = _read_baseline(f"{version_uri}/{MODEL_FILE}")
+    actual = hashlib.sha256(model_bytes).hexdigest()
+    # Checked before unpickling: bytes that are not the ones trained are never executed.
+    if actual != recorded_sha256:
+        raise Unscorable(f"sha256 mismatch for {version_uri}/{MODEL_FILE}: metadata says {recorded_sha256}, got {actual}")
+    try:
+        return joblib.load(io.BytesIO(model_bytes))
+    except Exception as exc:  # verified bytes that still won't unpickle here
+        raise Unscorable(f"cannot unpickle {version_uri}/{MODEL_FILE}: {type(exc).__name__}: {exc}") from None
+
+
+def baseline_result(trained: Trained, model_root: str, baseline: str | None) -> dict[str, Any] | None:
+    """metadata.json's ``baseline``: that version's metrics on this run's held-out split, or why it has none.
+
+    A baseline that can't be scored never fails the run: the pipeline's evaluate step reads the error.
+    """
+    if baseline is None:
+        return None
+    version_uri = f"{model_root}/{baseline}"
+    try:
+        if trained.score is None:
+            raise Unscorable("this trainer gives no scorer (Trained.score)")
+        estimator = _load_baseline(trained, version_uri)
+        try:
+            metrics = trained.score(estimator)
+        except Exception as exc:
+            raise Unscorable(f"cannot score {version_uri}: {type(exc).__name__}: {exc}") from None
+    except Unscorable as exc:
+        reason = " ".join(str(exc).split())  # one line, whatever a library's message holds
+        print(f"{PROG}: baseline {baseline} not scored: {reason}")
+        return {"version": baseline, "error": reason}
+    print(f"{PROG}: baseline {baseline}: accuracy {metrics['accuracy']:.4f} on this run's held-out split")
+    return {"version": baseline, "metrics": metrics}
+
+
+def metadata_for(
+    trained: Trained, args: argparse.Namespace, version: str, sha256: str, now: datetime, baseline: dict[str, Any] | None
+) -> dict[str, Any]:
     return {
         "model": args.model,
         "version": version,
@@ -282,6 +423,9 @@ def metadata_for(trained: Trained, args: argparse.Namespace, version: str, sha25
             "passed": trained.metrics["accuracy"] >= args.min_accuracy,
             "promote": not args.no_promote,  # False: --no-promote, LATEST is the pipeline's to move
         },
+        "baseline": baseline,  # None without --baseline; else {"version", "metrics"} or {"version", "error"}
+        "run_id": args.run_id,
+        "reproduces": args.reproduces,
         "training": trained.training,
         "image": os.environ.get(IMAGE_ENV) or None,  # the digest this run ran; None for a local run
         "created_at": now.isoformat(timespec="seconds"),
@@ -294,8 +438,8 @@ def publish(trained: Trained, args: argparse.Namespace) -> int:
     sha256 = hashlib.sha256(model_bytes).hexdigest()
     now = datetime.now(timezone.utc)
     version = new_version_id(now, sha256)
-    metadata = metadata_for(trained, args, version, sha256, now)
     model_root = f"{args.output.rstrip('/')}/{args.model}"
+    metadata = metadata_for(trained, args, version, sha256, now, baseline_result(trained, model_root, args.baseline))
     # Order matters: the version directory is complete (model, then metadata) before LATEST
     # may point at it, so a reader that follows LATEST never finds a half-written version.
     write_object(f"{model_root}/{version}/{MODEL_FILE}", model_bytes)

@@ -2,9 +2,11 @@
 
     python train.py --data URI --model NAME --output URI [--label COL] [--min-accuracy X]
                     [--param NAME=VALUE ...] [--no-promote] [--seed N] [--test-size F]
+                    [--run-id ID] [--baseline VERSION] [--reproduces VERSION]
 
-URIs are ``s3://bucket/key``, ``file:///path`` or, for --data only, ``builtin:<name>``
-(a data set that ships with scikit-learn). The contract (storage, versions, metadata,
+URIs are ``s3://bucket/key`` (``?versionId=<id>`` for one version of the object),
+``file:///path`` or, for --data only, ``builtin:<name>`` (a data set that ships with
+scikit-learn). The contract (storage, versions, metadata,
 promotion, exit codes) is ``mlops_training``, beside this file. Every failure ends with
 one line on stderr, ``train: error: <reason>``, and one of the exit codes in ``ExitCode``.
 """
@@ -15,12 +17,14 @@ import argparse
 import csv
 import io
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import scipy
 import sklearn
+from numpy.typing import ArrayLike
 from sklearn import datasets
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
@@ -41,6 +45,7 @@ from mlops_training import (
     publish,
     read_object,
     run_main,
+    split_version_id,
 )
 
 BUILTIN_DATASETS: dict[str, Callable[..., Any]] = {
@@ -61,7 +66,7 @@ class Dataset:
     labels: np.ndarray
     feature_names: list[str]
     label: str
-    uri: str
+    uri: str  # without ?versionId: `version` says which version was read
     version: dict[str, str]  # where the bytes came from: S3 version id / ETag, or a content hash
 
 
@@ -131,14 +136,31 @@ def load_dataset(uri: str, label: str | None) -> Dataset:
     if uri.startswith("builtin:"):
         return load_builtin(uri.removeprefix("builtin:"), label)
     body, version = read_object(uri)
-    features, labels, feature_names, label_name = parse_csv(body, uri, label)
-    return Dataset(features, labels, feature_names, label_name, uri, version)
+    object_uri = split_version_id(uri)[0]
+    features, labels, feature_names, label_name = parse_csv(body, object_uri, label)
+    return Dataset(features, labels, feature_names, label_name, object_uri, version)
 
 
 # --- training -------------------------------------------------------------------------
 
 
-def train(data: Dataset, seed: int, test_size: float, params: dict[str, Any]) -> tuple[Pipeline, dict[str, float | int]]:
+Scorer = Callable[[Any], dict[str, float | int]]
+
+
+def held_out_scorer(x_test: ArrayLike, y_test: ArrayLike) -> Scorer:
+    """Accuracy and macro F1 of any fitted estimator on the held-out split: the new model's and a baseline's."""
+
+    def score(estimator: Any) -> dict[str, float | int]:
+        predicted = estimator.predict(x_test)
+        return {
+            "accuracy": float(accuracy_score(y_test, predicted)),
+            "f1_macro": float(f1_score(y_test, predicted, average="macro")),
+        }
+
+    return score
+
+
+def train(data: Dataset, seed: int, test_size: float, params: dict[str, Any]) -> tuple[Pipeline, dict[str, float | int], Scorer]:
     classes, counts = np.unique(data.labels, return_counts=True)
     if len(classes) < 2:
         raise TrainError(ExitCode.BAD_DATA, f"{data.uri}: label {data.label!r} has fewer than two classes")
@@ -152,19 +174,13 @@ def train(data: Dataset, seed: int, test_size: float, params: dict[str, Any]) ->
     estimator = LogisticRegression(C=params["C"], max_iter=params["max_iter"], random_state=seed)
     pipeline = make_pipeline(StandardScaler(), estimator)
     pipeline.fit(x_train, y_train)
-    predicted = pipeline.predict(x_test)
-    metrics = {
-        "accuracy": float(accuracy_score(y_test, predicted)),
-        "f1_macro": float(f1_score(y_test, predicted, average="macro")),
-        "train_rows": len(y_train),
-        "test_rows": len(y_test),
-    }
-    return pipeline, metrics
+    score = held_out_scorer(x_test, y_test)
+    return pipeline, {**score(pipeline), "train_rows": len(y_train), "test_rows": len(y_test)}, score
 
 
 def run(args: argparse.Namespace) -> int:
     data = load_dataset(args.data, args.label)
-    pipeline, metrics = train(data, args.seed, args.test_size, args.params)
+    pipeline, metrics, score = train(data, args.seed, args.test_size, args.params)
     trained = Trained(
         estimator=pipeline,
         metrics=metrics,
@@ -173,6 +189,7 @@ def run(args: argparse.Namespace) -> int:
         classes=np.unique(data.labels).tolist(),
         training={"seed": args.seed, "test_size": args.test_size, "estimator": ESTIMATOR, "params": args.params},
         libraries=library_versions(sklearn, np, scipy),
+        score=score,
     )
     return publish(trained, args)
 
@@ -180,7 +197,6 @@ def run(args: argparse.Namespace) -> int:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = contract_parser(__doc__, PARAMS)
     parser.add_argument("--label", default=None, help="label column (default: 'target' or 'label', else the last)")
-    parser.add_argument("--seed", type=int, default=42, help="seed for the split and the estimator (default 42)")
     parser.add_argument("--test-size", type=float, default=0.2, help="held-out fraction (default 0.2)")
     args = parse_contract(parser, PARAMS, argv)
     if not 0.0 < args.test_size < 1.0:

@@ -2,6 +2,7 @@
 
     python train.py --data builtin:digits --model NAME --output URI [--min-accuracy X]
                     [--param NAME=VALUE ...] [--no-promote] [--seed N]
+                    [--run-id ID] [--baseline VERSION] [--reproduces VERSION]
 
 It keeps the platform's training contract through ``mlops_training``, which the
 generated training image puts on ``PYTHONPATH`` (in a checkout: ``images/train``).
@@ -14,13 +15,14 @@ import argparse
 import glob
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import scipy
 import sklearn
 import xgboost
+from numpy.typing import ArrayLike
 from sklearn.datasets import load_digits
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
@@ -70,30 +72,41 @@ def training_device() -> str:
     return device
 
 
-def fit(seed: int, params: dict[str, Any], device: str) -> tuple[XGBClassifier, dict[str, float | int], Any]:
+Scorer = Callable[[Any], dict[str, float | int]]
+
+
+def held_out_scorer(x_test: ArrayLike, y_test: ArrayLike) -> Scorer:
+    """Accuracy and macro F1 of any fitted classifier on the held-out images: the new model's and a baseline's."""
+
+    def score(model: Any) -> dict[str, float | int]:
+        predicted = model.predict(x_test)
+        return {
+            "accuracy": float(accuracy_score(y_test, predicted)),
+            "f1_macro": float(f1_score(y_test, predicted, average="macro")),
+        }
+
+    return score
+
+
+def fit(seed: int, params: dict[str, Any], device: str) -> tuple[XGBClassifier, dict[str, float | int], Scorer, Any]:
     digits: Any = load_digits()
     x_train, x_test, y_train, y_test = train_test_split(
         digits.data, digits.target, test_size=TEST_SIZE, random_state=seed, stratify=digits.target
     )
     model = XGBClassifier(**params, tree_method="hist", device=device, random_state=seed)
     model.fit(x_train, y_train)
-    predicted = model.predict(x_test)
-    # The server predicts on CPU: a model stored with device="cuda" would ask it for a GPU.
+    # The server predicts on CPU: a model stored with device="cuda" would ask it for a GPU. Scored
+    # after the switch, so the metrics are those of the model as stored, as a baseline's are.
     model.set_params(device="cpu")
-    metrics = {
-        "accuracy": float(accuracy_score(y_test, predicted)),
-        "f1_macro": float(f1_score(y_test, predicted, average="macro")),
-        "train_rows": len(y_train),
-        "test_rows": len(y_test),
-    }
-    return model, metrics, digits
+    score = held_out_scorer(x_test, y_test)
+    return model, {**score(model), "train_rows": len(y_train), "test_rows": len(y_test)}, score, digits
 
 
 def run(args: argparse.Namespace) -> int:
     if args.data != DATA:
         raise TrainError(ExitCode.DATA_NOT_FOUND, f"data not found: {args.data} (this project trains on {DATA})")
     device = training_device()
-    model, metrics, digits = fit(args.seed, args.params, device)
+    model, metrics, score, digits = fit(args.seed, args.params, device)
     trained = Trained(
         estimator=model,
         metrics=metrics,
@@ -102,13 +115,13 @@ def run(args: argparse.Namespace) -> int:
         classes=np.unique(digits.target).tolist(),
         training={"seed": args.seed, "test_size": TEST_SIZE, "estimator": ESTIMATOR, "params": args.params, "device": device},
         libraries=library_versions(sklearn, np, scipy, xgboost),
+        score=score,
     )
     return publish(trained, args)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = contract_parser(__doc__, PARAMS)
-    parser.add_argument("--seed", type=int, default=42, help="seed for the split and the estimator (default 42)")
     args = parse_contract(parser, PARAMS, argv)
     return run_main(lambda: run(args))
 

@@ -287,24 +287,43 @@ def cancelled_while_runnable(reason: str, *, after_seconds: int) -> dict[str, An
     return {"state": "RUNNABLE", "reason": reason, "action": "CANCEL", "maxTimeSeconds": after_seconds}
 
 
-def test_a_job_without_capacity_is_cancelled_after_an_hour(dev: Recording) -> None:
-    # Spot or on-demand capacity often returns within the hour; without the limit the run
-    # waits RUNNABLE until someone notices, and the next night's run queues behind it.
+@pytest.mark.parametrize(("minutes", "seconds"), [(None, 1800), (90, 5400)])
+def test_a_job_without_capacity_is_cancelled_after_the_runnable_timeout(
+    run_with: RunWith, minutes: int | None, seconds: int
+) -> None:
+    # Without the limit the run waits RUNNABLE until someone notices, holding the queue (and
+    # the next night's run) behind it; the pipeline's train task then fails and notifies.
+    run = run_with("dev", **({"mlops:pipeline": {"runnableTimeoutMinutes": minutes}} if minutes else {}))
     reason = "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY"
-    assert time_limit(dev, reason) == cancelled_while_runnable(reason, after_seconds=3600)
+    assert time_limit(run, reason) == cancelled_while_runnable(reason, after_seconds=seconds)
 
 
-def test_a_job_no_instance_fits_fails_after_ten_minutes(dev: Recording) -> None:
-    # No allowed type can ever hold it: at 86400 it would sit RUNNABLE for a day before failing.
-    reason = "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT"
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
+        "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+        "MISCONFIGURATION:EC2_INSTANCE_CONFIGURATION_UNSUPPORTED",
+    ],
+)
+def test_a_job_the_environment_can_never_run_fails_after_ten_minutes(dev: Recording, reason: str) -> None:
+    # Waiting never mends these: at the runnable timeout it would only fail later.
     assert time_limit(dev, reason) == cancelled_while_runnable(reason, after_seconds=600)
 
 
-def test_queue_has_only_the_two_time_limits(dev: Recording) -> None:
+def test_queue_has_only_the_four_time_limits_batch_can_act_on(dev: Recording) -> None:
     assert [a["reason"] for a in dev.one(JOB_QUEUE).inputs["jobStateTimeLimitActions"]] == [
         "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY",
+        "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
         "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+        "MISCONFIGURATION:EC2_INSTANCE_CONFIGURATION_UNSUPPORTED",
     ]
+
+
+def test_the_time_limits_hold_without_airflow_too(dev: Recording, run_with: RunWith) -> None:
+    # A job the schedule submitted is stuck as badly as one Airflow submitted.
+    scheduled = run_with("dev", **{"mlops:pipeline": {"kind": "none"}})
+    assert scheduled.one(JOB_QUEUE).inputs["jobStateTimeLimitActions"] == dev.one(JOB_QUEUE).inputs["jobStateTimeLimitActions"]
 
 
 def test_queue_is_enabled_with_priority_one(dev: Recording) -> None:

@@ -23,9 +23,11 @@ from tests.batch.recorded import (
 from tests.support import CPU_TRAINING, RunWith
 
 
-def test_training_component_owns_its_resources(dev: Recording) -> None:
-    children = {r.type for r in dev.children_of(dev.one(COMPONENT))}
-    assert {COMPUTE_ENVIRONMENT, JOB_QUEUE, JOB_DEFINITION, SCHEDULE, LAUNCH_TEMPLATE, LOG_GROUP} <= children
+@pytest.mark.parametrize(("stack", "scheduled"), [("dev", set()), ("dev_scheduled", {SCHEDULE})])
+def test_training_component_owns_its_resources(request: pytest.FixtureRequest, stack: str, scheduled: set[str]) -> None:
+    run: Recording = request.getfixturevalue(stack)
+    children = {r.type for r in run.children_of(run.one(COMPONENT))}
+    assert {COMPUTE_ENVIRONMENT, JOB_QUEUE, JOB_DEFINITION, LAUNCH_TEMPLATE, LOG_GROUP, *scheduled} <= children
 
 
 def test_every_training_resource_uses_the_explicit_provider(dev: Recording) -> None:
@@ -104,9 +106,9 @@ def test_compute_none_creates_no_batch_or_vpc(run_with: RunWith) -> None:
 @pytest.mark.parametrize(
     "role", ["training-instance-role", "training-iris-job-role", "training-schedule-role"]
 )
-def test_batch_roles_live_under_the_project_path(dev: Recording, role: str) -> None:
+def test_batch_roles_live_under_the_project_path(dev_scheduled: Recording, role: str) -> None:
     # The deployer policy may create roles under /mlops/ only: another path fails the `up`.
-    assert dev.named(role).inputs["path"] == "/mlops/"
+    assert dev_scheduled.named(role).inputs["path"] == "/mlops/"
 
 
 @pytest.mark.parametrize(("stack", "prefix"), [("dev", "mlops-dev"), ("prod_on_aws", "mlops-prod")])
@@ -168,3 +170,9 @@ def test_logs_command_is_exact(dev: Recording) -> None:
         ' "$(aws batch describe-jobs --region us-east-1 --jobs "$JOB_ID"'
         " --query 'jobs[0].container.logStreamName' --output text)\""
     )
+
+
+def test_with_airflow_the_component_records_when_each_projects_runs_start(dev: Recording, dev_scheduled: Recording) -> None:
+    # No schedule here, so `make cost` reads the cron Airflow starts the runs on from the component.
+    assert dev.one(COMPONENT).inputs == {"pipelineSchedules": {"iris": "0 3 * * *"}}
+    assert dev_scheduled.one(COMPONENT).inputs == {}

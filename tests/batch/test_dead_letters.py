@@ -9,15 +9,16 @@ import pytest
 
 from offline.engine import ACCOUNT_ID, Recording, run_program, stack_config_with
 from tests.batch.recorded import DEAD_LETTER_ALARM, DEAD_LETTER_QUEUE, SCHEDULE
+from tests.support import SCHEDULED
 
 TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT_ID}:mlops-dev-notifications"
 
 
 @pytest.fixture(scope="module")
 def two() -> Recording:
-    """dev with digits training beside iris."""
+    """dev without Airflow, with digits training beside iris."""
     digits = {"train": {"source": "images/train", "data": "builtin:digits"}}
-    return run_program("dev", stack_config_with("dev", {"mlops:projects": {"digits": digits}}))
+    return run_program("dev", stack_config_with("dev", {"mlops:projects": {"digits": digits}, **SCHEDULED}))
 
 
 def test_each_projects_schedule_has_its_own_queue(two: Recording) -> None:
@@ -34,18 +35,18 @@ def test_each_projects_schedule_has_its_own_queue(two: Recording) -> None:
     }
 
 
-def test_the_queue_is_encrypted_by_sqs_and_keeps_letters_two_weeks(dev: Recording) -> None:
-    queue = dev.one(DEAD_LETTER_QUEUE).inputs
+def test_the_queue_is_encrypted_by_sqs_and_keeps_letters_two_weeks(dev_scheduled: Recording) -> None:
+    queue = dev_scheduled.one(DEAD_LETTER_QUEUE).inputs
     assert (queue["sqsManagedSseEnabled"], queue["messageRetentionSeconds"]) == (True, 14 * 24 * 3600)
 
 
-def test_the_queue_is_a_standard_queue(dev: Recording) -> None:
+def test_the_queue_is_a_standard_queue(dev_scheduled: Recording) -> None:
     # The Scheduler refuses a FIFO queue as a dead-letter queue.
-    assert "fifoQueue" not in dev.one(DEAD_LETTER_QUEUE).inputs
+    assert "fifoQueue" not in dev_scheduled.one(DEAD_LETTER_QUEUE).inputs
 
 
-def test_the_alarm_fires_on_the_first_letter(dev: Recording) -> None:
-    alarm = dev.one(DEAD_LETTER_ALARM).inputs
+def test_the_alarm_fires_on_the_first_letter(dev_scheduled: Recording) -> None:
+    alarm = dev_scheduled.one(DEAD_LETTER_ALARM).inputs
     assert {k: alarm[k] for k in (
         "namespace", "metricName", "dimensions", "statistic", "period", "evaluationPeriods", "threshold", "comparisonOperator",
     )} == {
@@ -60,13 +61,13 @@ def test_the_alarm_fires_on_the_first_letter(dev: Recording) -> None:
     }
 
 
-def test_an_idle_queue_is_not_an_alarm(dev: Recording) -> None:
+def test_an_idle_queue_is_not_an_alarm(dev_scheduled: Recording) -> None:
     # SQS stops reporting an idle queue's metrics: missing data must not page anyone.
-    assert dev.one(DEAD_LETTER_ALARM).inputs["treatMissingData"] == "notBreaching"
+    assert dev_scheduled.one(DEAD_LETTER_ALARM).inputs["treatMissingData"] == "notBreaching"
 
 
-def test_the_alarm_tells_the_stack_topic(dev: Recording) -> None:
-    alarm = dev.one(DEAD_LETTER_ALARM).inputs
+def test_the_alarm_tells_the_stack_topic(dev_scheduled: Recording) -> None:
+    alarm = dev_scheduled.one(DEAD_LETTER_ALARM).inputs
     assert alarm["alarmActions"] == [TOPIC]
     assert (alarm["name"], alarm["tags"]) == ("mlops-dev-iris-train-dlq-not-empty", {"ml-project": "iris"})
 

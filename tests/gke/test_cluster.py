@@ -78,9 +78,14 @@ def test_components_keep_their_type_tokens(prod: Recording) -> None:
 
 def test_components_register_their_outputs(component_outputs: dict[tuple[str, str], list[str]]) -> None:
     # What `pulumi stack export` and the console show under each component: a rename changes the state.
-    assert component_outputs[("mlops:gke:GkeCluster", "gke")] == ["dnsEndpoint", "endpoint", "issuerUrl", "kubeconfig", "name"]
+    assert component_outputs[("mlops:gke:GkeCluster", "gke")] == ["dnsEndpoint", "endpoint", "issuerUrl", "kubeconfig", "name", "network"]
     assert component_outputs[("mlops:identity:WebIdentityProvider", "gke-identity")] == ["arn"]
     assert component_outputs[("mlops:identity:WebIdentityRole", "serving-iris-identity")] == ["roleArn"]
+
+
+def test_the_clusters_network_is_what_a_managed_database_peers_with(prod: Recording) -> None:
+    network = prod.get("gcp:compute/network:Network", "gke-network")
+    assert prod.outputs_of("mlops:gke:GkeCluster", "gke")["network"] == network.id == f"projects/{PROJECT}/global/networks/mlops-prod"
 
 
 def test_google_cloud_provider_defaults_to_the_gke_project_and_region(prod: Recording) -> None:

@@ -16,10 +16,13 @@ from pathlib import Path
 import pytest
 
 from components.images import DockerIgnore
+from components.pipeline.spec import AIRFLOW_VERSION, SPEC_FILE
+
+from tests.pipeline.support import DAGS
 
 from .conftest import REPO
 
-IMAGES = ["train", "serve"]
+IMAGES = ["train", "serve", "pipeline"]
 DOCKERFILES = [REPO / "images" / name / "Dockerfile" for name in IMAGES]
 VENV_BIN = Path(sys.executable).parent
 CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
@@ -98,17 +101,21 @@ def test_serve_image_has_a_healthcheck_and_exposes_8080() -> None:
 
 @pytest.mark.parametrize("image", IMAGES)
 def test_build_context_holds_and_admits_every_copied_file(image: str) -> None:
-    """The context is the image folder; .dockerignore must not drop what COPY needs."""
+    """The context is the image folder; .dockerignore must not drop what COPY needs (a folder: any file in it)."""
     context = REPO / "images" / image
     ignore = DockerIgnore.read(context)
     copied = []
     for keyword, args in instructions(context / "Dockerfile"):
         if keyword == "COPY" and "--from=" not in args:
-            copied += args.split()[:-1]
+            copied += [arg for arg in args.split()[:-1] if not arg.startswith("--")]
     assert copied
     for name in copied:
-        assert (context / name).is_file(), f"COPY {name}: not in the build context {context}"
-        assert not ignore.excludes(name), f"COPY {name}: excluded by {context / '.dockerignore'}"
+        path = context / name
+        files = [f for f in path.rglob("*") if f.is_file() and "__pycache__" not in f.parts] if path.is_dir() else [path]
+        assert files and all(f.is_file() for f in files), f"COPY {name}: not in the build context {context}"
+        for file in files:
+            relative = file.relative_to(context).as_posix()
+            assert not ignore.excludes(relative), f"COPY {name}: {relative} excluded by {context / '.dockerignore'}"
 
 
 @pytest.mark.parametrize("image", IMAGES)
@@ -118,3 +125,22 @@ def test_image_requirements_are_pinned(image: str) -> None:
     assert requirements
     for requirement in requirements:
         assert re.fullmatch(r"[A-Za-z0-9_.\-]+==[\w.]+", requirement), f"not pinned with ==: {requirement}"
+
+
+def test_pipeline_image_is_airflow_at_the_pinned_version_with_the_tested_providers() -> None:
+    found = instructions(REPO / "images" / "pipeline" / "Dockerfile")
+    assert [args for keyword, args in found if keyword == "FROM"] == [f"apache/airflow:{AIRFLOW_VERSION}-python3.11"]
+    pins = (REPO / "images" / "pipeline" / "requirements.txt").read_text().split()
+    tested = (REPO / "requirements-airflow.txt").read_text().split()
+    assert sorted(p for p in pins if "==" in p) == sorted(p for p in tested if "==" in p)
+
+
+def test_pipeline_image_puts_the_dags_and_the_stacks_spec_where_the_factory_reads_them() -> None:
+    found = instructions(REPO / "images" / "pipeline" / "Dockerfile")
+    assert ("COPY", "dags/ /opt/airflow/dags/") in found
+    # The named context `spec` is the folder the program writes pipeline.json into; the factory
+    # (mlops_pipeline/settings.py) reads it from mlops/ beside itself.
+    assert ("COPY", f"--from=spec {SPEC_FILE} /opt/airflow/dags/mlops/{SPEC_FILE}") in found
+    from mlops_pipeline.settings import DEFAULT_SPEC
+
+    assert DEFAULT_SPEC == DAGS / "mlops" / SPEC_FILE

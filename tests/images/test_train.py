@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
+import importlib.util
 import io
 import json
 import math
+import shutil
+import sys
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import joblib
 import pytest
 
-from .conftest import iris, base_env, run_train
+from .conftest import REPO, iris, base_env, run_train
 from tests.loopback import Moto
+
+
+@functools.cache
+def contract() -> ModuleType:
+    """images/train/mlops_training.py imported in this process, for what a subprocess can't reach."""
+    name = "mlops_training_in_process"
+    spec = importlib.util.spec_from_file_location(name, REPO / "images" / "train" / "mlops_training.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -312,3 +329,267 @@ def test_a_promoting_run_records_that_it_may_promote(tmp_path: Path) -> None:
     assert run_train("--data", "builtin:iris", "--model", "iris", "--output", tmp_path.as_uri(), "--min-accuracy", "0.5").returncode == 0
     metadata = read_json(tmp_path / "iris" / promoted_version(tmp_path / "iris") / "metadata.json")
     assert metadata["gate"] == {"min_accuracy": 0.5, "passed": True, "promote": True}
+
+
+# --- seed, run id, reproduces: contract arguments ----------------------------------------------
+
+
+def test_seed_is_a_contract_argument_that_reaches_the_split_and_the_metadata(tmp_path: Path) -> None:
+    seeds = {}
+    for seed in ("42", "7"):
+        output = tmp_path / seed
+        assert run_train("--data", "builtin:iris", "--model", "iris", "--output", output.as_uri(), "--seed", seed).returncode == 0
+        seeds[seed] = read_json(output / "iris" / promoted_version(output / "iris") / "metadata.json")
+    assert (seeds["42"]["training"]["seed"], seeds["7"]["training"]["seed"]) == (42, 7)
+    assert seeds["42"]["sha256"] != seeds["7"]["sha256"]  # another split, another model
+    assert contract().contract_parser(None, {}).parse_args(["--data", "d", "--model", "m", "--output", "o"]).seed == 42
+
+
+def test_run_id_and_reproduces_are_recorded_and_null_without_them(tmp_path: Path) -> None:
+    output = tmp_path.as_uri()
+    assert run_train("--data", "builtin:iris", "--model", "iris", "--output", output, "--no-promote").returncode == 0
+    [plain] = [p for p in (tmp_path / "iris").iterdir()]
+    result = run_train(
+        "--data", "builtin:iris", "--model", "iris", "--output", output, "--no-promote",
+        "--run-id", "scheduled__2026-01-01T03:00:00+00:00/try-2", "--reproduces", plain.name,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [marked] = [p for p in (tmp_path / "iris").iterdir() if p != plain]
+    plain_metadata, marked_metadata = read_json(plain / "metadata.json"), read_json(marked / "metadata.json")
+    assert (plain_metadata["run_id"], plain_metadata["reproduces"], plain_metadata["baseline"]) == (None, None, None)
+    assert (marked_metadata["run_id"], marked_metadata["reproduces"]) == ("scheduled__2026-01-01T03:00:00+00:00/try-2", plain.name)
+    assert marked_metadata["sha256"] == plain_metadata["sha256"]  # recorded only: the training is the same
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        pytest.param(["--seed", "-1"], "--seed must be an integer from 0 to 4294967295: -1", id="negative-seed"),
+        pytest.param(["--seed", "4294967296"], "--seed must be an integer from 0 to 4294967295: 4294967296", id="seed-too-big"),
+        pytest.param(["--run-id", ""], "--run-id must not be empty", id="empty-run-id"),
+        pytest.param(["--baseline", ""], "--baseline must name a version (a folder under --output/--model): ''", id="empty-baseline"),
+        pytest.param(["--baseline", "a/b"], "--baseline must name a version (a folder under --output/--model): 'a/b'", id="baseline-path"),
+        pytest.param(["--baseline", "LATEST"], "--baseline must name a version (a folder under --output/--model): 'LATEST'", id="baseline-latest"),
+        pytest.param(["--reproduces", "../x"], "--reproduces must name a version (a folder under --output/--model): '../x'", id="reproduces-path"),
+    ],
+)
+def test_a_bad_contract_argument_is_a_bad_command_line(tmp_path: Path, args: list[str], reason: str) -> None:
+    output = tmp_path / "out"
+    result = run_train("--data", "builtin:iris", "--model", "iris", "--output", output.as_uri(), *args)
+    assert (result.returncode, result.stderr) == (2, f"train: error: {reason}\n")
+    assert not output.exists()
+
+
+# --- one version of an S3 object: ?versionId=<id> -----------------------------------------------
+
+
+def test_a_version_id_reads_exactly_that_version_of_the_object(moto: Moto, bucket: str) -> None:
+    s3 = moto.client("s3")
+    older = s3.put_object(Bucket=bucket, Key="data/iris.csv", Body=iris_csv(label="species"))
+    s3.put_object(Bucket=bucket, Key="data/iris.csv", Body=iris_csv(label="kind"))  # current: no 'species' column
+    result = run_train(
+        "--data", f"s3://{bucket}/data/iris.csv?versionId={older['VersionId']}", "--label", "species",
+        "--model", "iris", "--output", f"s3://{bucket}/models", env=moto.env(),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    version = s3.get_object(Bucket=bucket, Key="models/iris/LATEST")["Body"].read().decode().strip()
+    metadata = json.loads(s3.get_object(Bucket=bucket, Key=f"models/iris/{version}/metadata.json")["Body"].read())
+    assert metadata["data"] == {
+        "uri": f"s3://{bucket}/data/iris.csv",
+        "etag": older["ETag"].strip('"'),
+        "version_id": older["VersionId"],
+        "rows": 150,
+        "label": "species",
+    }
+
+
+def test_a_version_the_object_does_not_have_is_data_not_found(moto: Moto, bucket: str) -> None:
+    moto.client("s3").put_object(Bucket=bucket, Key="data/iris.csv", Body=iris_csv())
+    result = run_train(
+        "--data", f"s3://{bucket}/data/iris.csv?versionId=no-such-version", "--label", "species",
+        "--model", "iris", "--output", f"s3://{bucket}/models", env=moto.env(),
+    )  # fmt: skip
+    assert_clean_failure(result, 3, f"data not found: no version no-such-version of s3://{bucket}/data/iris.csv (NoSuchVersion)")
+    assert moto.client("s3").list_objects_v2(Bucket=bucket, Prefix="models/").get("KeyCount") == 0
+
+
+def test_a_version_id_s3_cannot_parse_is_data_not_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real S3 answers InvalidArgument ("Invalid version id specified") for a malformed id; moto does not."""
+    from botocore.exceptions import ClientError
+
+    module = contract()
+
+    class Refusing:
+        def get_object(self, **kwargs: str) -> Any:
+            assert kwargs == {"Bucket": "b", "Key": "k.csv", "VersionId": "bad"}
+            raise ClientError({"Error": {"Code": "InvalidArgument", "Message": "Invalid version id specified"}}, "GetObject")
+
+    monkeypatch.setattr(module, "_s3_client", Refusing)
+    with pytest.raises(module.TrainError) as raised:
+        module.read_object("s3://b/k.csv?versionId=bad")
+    assert (raised.value.code, raised.value.reason) == (3, "data not found: no version bad of s3://b/k.csv (InvalidArgument)")
+
+
+@pytest.mark.parametrize(
+    ("make_data_uri", "reason"),
+    [
+        pytest.param(lambda d: f"{(d / 'iris.csv').as_uri()}?versionId=1", "?versionId is for s3:// URIs only", id="file"),
+        pytest.param(lambda d: "builtin:iris?versionId=1", "?versionId is for s3:// URIs only", id="builtin"),
+        pytest.param(lambda d: "s3://b/k.csv?versionId=", "the only query a data URI takes is ?versionId=<id>", id="empty-id"),
+        pytest.param(lambda d: "s3://b/k.csv?versionId=1&versionId=2", "the only query a data URI takes is ?versionId=<id>", id="two-ids"),
+        pytest.param(lambda d: "s3://b/k.csv?partNumber=1", "the only query a data URI takes is ?versionId=<id>", id="other-query"),
+    ],
+)
+def test_a_version_id_only_goes_with_one_s3_object(tmp_path: Path, make_data_uri: Any, reason: str) -> None:
+    (tmp_path / "iris.csv").write_bytes(iris_csv(label="target"))
+    data_uri = make_data_uri(tmp_path)
+    result = run_train("--data", data_uri, "--model", "iris", "--output", (tmp_path / "out").as_uri())
+    assert (result.returncode, result.stderr) == (2, f"train: error: {data_uri}: {reason}\n")
+    assert not (tmp_path / "out").exists()
+
+
+# --- --baseline: a stored version scored on this run's held-out split ---------------------------
+
+
+def held_out_metrics(model: Any, seed: int = 42) -> dict[str, float]:
+    """The metrics of a model on iris's held-out split as train.py makes it, computed here independently."""
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.model_selection import train_test_split
+
+    data_set = iris()
+    _, x_test, _, y_test = train_test_split(data_set.data, data_set.target, test_size=0.2, random_state=seed, stratify=data_set.target)
+    predicted = model.predict(x_test)
+    return {"accuracy": float(accuracy_score(y_test, predicted)), "f1_macro": float(f1_score(y_test, predicted, average="macro"))}
+
+
+def test_a_baseline_in_s3_is_scored_on_this_runs_held_out_split(moto: Moto, bucket: str) -> None:
+    s3, output = moto.client("s3"), f"s3://{bucket}/models"
+    first = run_train("--data", "builtin:iris", "--model", "iris", "--output", output, "--param", "C=0.001", "--min-accuracy", "0", env=moto.env())
+    assert first.returncode == 0, first.stderr
+    baseline = s3.get_object(Bucket=bucket, Key="models/iris/LATEST")["Body"].read().decode().strip()
+    result = run_train("--data", "builtin:iris", "--model", "iris", "--output", output, "--no-promote", "--seed", "7", "--baseline", baseline, env=moto.env())
+    assert result.returncode == 0, result.stderr
+    [candidate] = [
+        o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="models/iris/")["Contents"]
+        if o["Key"].endswith("/metadata.json") and baseline not in o["Key"]
+    ]  # fmt: skip
+    metadata = json.loads(s3.get_object(Bucket=bucket, Key=candidate)["Body"].read())
+    old_model = joblib.load(io.BytesIO(s3.get_object(Bucket=bucket, Key=f"models/iris/{baseline}/model.joblib")["Body"].read()))
+    expected = held_out_metrics(old_model, seed=7)
+    assert metadata["baseline"] == {"version": baseline, "metrics": expected}
+    assert expected != {k: metadata["metrics"][k] for k in expected}  # the weak old model scores below the new one
+    assert f"train: baseline {baseline}: accuracy {expected['accuracy']:.4f} on this run's held-out split\n" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def stored_versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """Versions under one model folder: iris, wine stored as 'iris', and iris from a CSV (string classes)."""
+    output = tmp_path_factory.mktemp("baselines")
+    csv_file = output / "iris.csv"
+    csv_file.write_bytes(iris_csv())
+    names = {}
+    for name, data in (("iris", "builtin:iris"), ("wine", "builtin:wine"), ("csv", csv_file.as_uri())):
+        result = run_train("--data", data, "--model", "iris", "--output", output.as_uri(), "--min-accuracy", "0")
+        assert result.returncode == 0, result.stderr
+        names[name] = promoted_version(output / "iris")
+    return output, names
+
+
+def _edit_metadata(version_dir: Path, **changes: Any) -> None:
+    metadata = read_json(version_dir / "metadata.json")
+    for key, value in changes.items():
+        metadata[key] = value(metadata[key]) if callable(value) else value
+    (version_dir / "metadata.json").write_text(json.dumps(metadata))
+
+
+def _tamper(version_dir: Path) -> None:
+    with (version_dir / "model.joblib").open("ab") as model:
+        model.write(b"\0")
+
+
+def _not_a_pickle(version_dir: Path) -> None:
+    (version_dir / "model.joblib").write_bytes(b"not a pickle at all")
+    _edit_metadata(version_dir, sha256=hashlib.sha256(b"not a pickle at all").hexdigest())
+
+
+@pytest.mark.parametrize(
+    ("baseline", "breakage", "reason"),
+    [
+        pytest.param("absent", None, "baseline not found: {root}/absent/metadata.json", id="missing"),
+        pytest.param(
+            "iris",
+            lambda v: (v / "metadata.json").write_text("{not json"),
+            "invalid {root}/{v}/metadata.json: JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+            id="invalid-metadata",
+        ),
+        pytest.param(
+            "iris",
+            _tamper,
+            "sha256 mismatch for {root}/{v}/model.joblib: metadata says {sha256}, got {actual}",
+            id="sha256-mismatch",
+        ),
+        pytest.param(
+            "iris",
+            lambda v: _edit_metadata(v, libraries=lambda libs: {**libs, "scikit-learn": "1.0.2"}),
+            "library mismatch for {root}/{v}: scikit-learn 1.0.2 (this run has {sklearn})",
+            id="other-scikit-learn",
+        ),
+        pytest.param(
+            "iris",
+            lambda v: _edit_metadata(v, libraries=lambda libs: {**libs, "numpy": "1.26.4", "xgboost": "3.2.0"}),
+            "library mismatch for {root}/{v}: xgboost 3.2.0 (this run has none), numpy 1.26.4 (this run has {numpy})",
+            id="libraries-this-image-lacks",
+        ),
+        pytest.param("iris", _not_a_pickle, "cannot unpickle {root}/{v}/model.joblib: KeyError: 110", id="unloadable"),
+        pytest.param("wine", None, "features differ: {v} has 13, this run 4", id="other-features"),
+        pytest.param("csv", None, "classes differ: {v} has 'setosa' where this run has 0", id="other-classes"),
+    ],
+)
+def test_a_baseline_that_cannot_be_scored_is_recorded_and_the_run_goes_on(
+    tmp_path: Path, stored_versions: tuple[Path, dict[str, str]], baseline: str, breakage: Any, reason: str
+) -> None:
+    import numpy
+    import sklearn
+
+    source, names = stored_versions
+    shutil.copytree(source / "iris", tmp_path / "iris")
+    version = names.get(baseline, baseline)
+    if breakage:
+        breakage(tmp_path / "iris" / version)
+    result = run_train("--data", "builtin:iris", "--model", "iris", "--output", tmp_path.as_uri(), "--baseline", version)
+    assert result.returncode == 0, result.stderr
+    promoted = promoted_version(tmp_path / "iris")
+    assert promoted not in names.values()  # trained, stored and promoted as without --baseline
+    expected = reason.format(
+        root=(tmp_path / "iris").as_uri(),
+        v=version,
+        sha256=read_json(source / "iris" / version / "metadata.json")["sha256"] if baseline in names else "",
+        actual=hashlib.sha256((tmp_path / "iris" / version / "model.joblib").read_bytes()).hexdigest() if baseline in names else "",
+        sklearn=sklearn.__version__,
+        numpy=numpy.__version__,
+    )
+    assert read_json(tmp_path / "iris" / promoted / "metadata.json")["baseline"] == {"version": version, "error": expected}
+    assert f"train: baseline {version} not scored: {expected}\n" in result.stdout
+
+
+def test_without_a_scorer_or_with_one_that_fails_the_baseline_records_why(stored_versions: tuple[Path, dict[str, str]]) -> None:
+    module = contract()
+    source, names = stored_versions
+    stored = read_json(source / "iris" / names["iris"] / "metadata.json")
+    root = (source / "iris").as_uri()
+
+    def trained(score: Any) -> Any:
+        return module.Trained(None, {}, {}, stored["features"], stored["classes"], {}, stored["libraries"], score=score)
+
+    def failing(_estimator: Any) -> dict[str, float]:
+        raise ValueError("X has 3 features, but the model expects 4")
+
+    assert module.baseline_result(trained(None), root, names["iris"]) == {
+        "version": names["iris"],
+        "error": "this trainer gives no scorer (Trained.score)",
+    }
+    assert module.baseline_result(trained(failing), root, names["iris"]) == {
+        "version": names["iris"],
+        "error": f"cannot score {root}/{names['iris']}: ValueError: X has 3 features, but the model expects 4",
+    }
+    assert module.baseline_result(trained(failing), root, None) is None

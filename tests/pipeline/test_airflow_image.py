@@ -41,12 +41,15 @@ def test_the_build_writes_the_stacks_spec_where_the_build_reads_it(tmp_path: Pat
     assert json.loads(written.read_text()) == pipeline_spec(cfg)
 
 
-def test_the_tag_changes_with_a_project_and_with_the_dag_code(tmp_path: Path, source: Path) -> None:
+def test_the_tag_changes_with_a_project_and_with_the_dag_code_not_with_an_ignored_file(tmp_path: Path, source: Path) -> None:
     cfg = parse("dev", **iris(schedule="0 3 * * *"))
     tag = dag_image_build(cfg, source=source, build_dir=tmp_path).tag
     rescheduled = parse("dev", **iris(schedule="0 4 * * *"))
     assert dag_image_build(rescheduled, source=source, build_dir=tmp_path).tag != tag
-    (source / "factory.py").write_text("# a new DAG helper\n")
+    (source / "notes.txt").write_text("not sent: .dockerignore lets through requirements.txt and dags/ only\n")
+    assert dag_image_build(cfg, source=source, build_dir=tmp_path).tag == tag
+    with (source / "dags" / "mlops_dags.py").open("a") as dag_code:
+        dag_code.write("# a change to the DAG code\n")
     assert dag_image_build(cfg, source=source, build_dir=tmp_path).tag != tag
     assert dag_image_tag(source, spec_json(pipeline_spec(cfg))) == dag_image_build(cfg, source=source, build_dir=tmp_path).tag
 

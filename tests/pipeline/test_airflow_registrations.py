@@ -33,7 +33,9 @@ def test_the_pipeline_component_holds_the_identity_account_secrets_rollout_egres
     shared = ["NetworkPolicy airflow-database-egress", "Release airflow-release", "Role airflow-rollout",
               "RoleBinding airflow-rollout", "ServiceAccount airflow-sa", "AirflowSecrets airflow-secrets"]
     assert children(dev, "mlops:pipeline:AirflowPipeline", "airflow") == sorted([*shared, "AccessKeyIdentity airflow-identity"])
-    assert children(prod, "mlops:pipeline:AirflowPipeline", "airflow") == sorted([*shared, "WebIdentityRole airflow-identity"])
+    # On the cluster, the training backend's runner Role (components/training_runner.py) is granted under it.
+    assert children(prod, "mlops:pipeline:AirflowPipeline", "airflow") == sorted([
+        *shared, "WebIdentityRole airflow-identity", "Role training-runner-role", "RoleBinding training-runner-binding"])
 
 
 def test_the_namespace_component_holds_the_namespace_its_policies_and_its_pull_secret(dev: Recording) -> None:

@@ -174,15 +174,19 @@ def test_the_runtime_names_what_up_made(dev: Recording, prod: Recording) -> None
     dev_runtime, prod_runtime = (json.loads(env(run)[RUNTIME_ENV]) for run in (dev, prod))
     assert {k: v for k, v in dev_runtime.items() if k != "projects"} == {
         "region": "us-east-1", "bucket": dev.outputs["bucketName"], "topic_arn": dev.outputs["notificationTopicArn"],
-        "workloads_namespace": "mlops-dev", "job_queue": None,
+        "workloads_namespace": "mlops-dev", "job_queue": dev.get("aws:batch/jobQueue:JobQueue", "training-queue").state["arn"],
     }
     assert dev_runtime["projects"]["iris"] == {
         "image": dev.outputs["imageRefs"]["train"],
-        "serving_service": "iris-server",
+        "job_definition": dev.get("aws:batch/jobDefinition:JobDefinition", "training-iris-job").state["arn"],
         "serving_url": "http://iris-server.mlops-dev.svc.cluster.local:8080",
     }
-    assert prod_runtime["workloads_namespace"] == "mlops-prod"
-    assert prod_runtime["projects"]["iris"]["serving_url"] == "http://iris-server.mlops-prod.svc.cluster.local:8080"
+    assert (prod_runtime["workloads_namespace"], prod_runtime["job_queue"]) == ("mlops-prod", None)
+    assert prod_runtime["projects"]["iris"] == {
+        "image": prod.outputs["imageRefs"]["train"],
+        "cronjob": "iris-train",
+        "serving_url": "http://iris-server.mlops-prod.svc.cluster.local:8080",
+    }
 
 
 def test_the_chart_labels_its_objects_as_the_platforms(dev: Recording) -> None:

@@ -182,3 +182,27 @@ def test_no_promote_stores_the_version_without_latest(tmp_path: Path) -> None:
     [version_dir] = list((tmp_path / "digits").iterdir())
     assert sorted(p.name for p in version_dir.iterdir()) == ["metadata.json", "model.joblib"]
     assert json.loads((version_dir / "metadata.json").read_text())["gate"]["promote"] is False
+
+
+def test_a_baseline_is_scored_by_the_digits_scorer_on_this_runs_held_out_images(digits_models: Path, tmp_path: Path) -> None:
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.model_selection import train_test_split
+
+    shutil.copytree(digits_models, tmp_path, dirs_exist_ok=True)
+    baseline = (tmp_path / "digits" / "LATEST").read_text().strip()
+    result = run_digits(
+        "--data", "builtin:digits", "--model", "digits", "--output", tmp_path.as_uri(), "--no-promote",
+        "--param", "n_estimators=5", "--seed", "3", "--baseline", baseline,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [candidate] = [p for p in (tmp_path / "digits").iterdir() if p.is_dir() and p.name != baseline]
+    metadata = json.loads((candidate / "metadata.json").read_text())
+    digits: Any = load_digits()
+    _, x_test, _, y_test = train_test_split(digits.data, digits.target, test_size=0.2, random_state=3, stratify=digits.target)
+    predicted = joblib.load(tmp_path / "digits" / baseline / "model.joblib").predict(x_test)
+    expected = {"accuracy": float(accuracy_score(y_test, predicted)), "f1_macro": float(f1_score(y_test, predicted, average="macro"))}
+    assert metadata["baseline"] == {"version": baseline, "metrics": expected}
+    assert metadata["training"]["seed"] == 3
+    # The new model's metrics come from the same scorer: on the held-out images of this split.
+    new_predicted = joblib.load(candidate / "model.joblib").predict(x_test)
+    assert metadata["metrics"]["accuracy"] == float(accuracy_score(y_test, new_predicted))
