@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import FrozenInstanceError
 from typing import Any, cast
 
 import pytest
 
+from components.pipeline.spec import RUNTIME_ENV
 from components.training_backends import TrainingBackend
 from offline.engine import Recording
+from tests.pipeline.airflow_support import env
 from tests.support import CPU_TRAINING, SCHEDULED, RunWith
 
 BATCH = "mlops:batch:BatchTraining"
@@ -70,18 +73,26 @@ def test_a_backend_defaults_to_no_outputs_of_its_own_and_no_service_account() ->
         backend.service_accounts = {"iris": "iris-train"}  # type: ignore[misc]
 
 
-# --- what the pipeline starts runs with (PipelineTargets, as the stand-in Airflow reads them) ---
+# --- what the pipeline starts runs with (PipelineTargets, as Airflow's runtime hands them on) ---
 
 
-def test_on_batch_the_pipeline_submits_each_projects_registered_revision_to_the_queue(dev_pipeline: Recording) -> None:
+def targets(recording: Recording) -> dict[str, Any]:
+    """The training targets in MLOPS_PIPELINE_RUNTIME, as the DAGs read them (components/pipeline/spec.py)."""
+    runtime = json.loads(env(recording)[RUNTIME_ENV])
+    keys = ("job_definition", "cronjob")
+    return {
+        "projects": {name: {k: v for k, v in project.items() if k in keys} for name, project in runtime["projects"].items()},
+        "jobQueue": runtime["job_queue"],
+    }
+
+
+def test_on_batch_the_pipeline_submits_each_projects_registered_revision_to_the_queue(dev: Recording) -> None:
     # The revision Pulumi registered, never a reproduce one; the queue by ARN, as the BatchOperator takes it.
-    assert dev_pipeline.outputs["standInPipelineTargets"] == {
+    assert targets(dev) == {
         "projects": {"iris": {"job_definition": "arn:aws:batch:us-east-1:123456789012:job-definition/mlops-dev-iris-train:1"}},
         "jobQueue": "arn:aws:batch:us-east-1:123456789012:job-queue/mlops-dev-train",
     }
 
 
-def test_on_the_cluster_the_pipeline_copies_each_projects_cronjob(prod_pipeline: Recording) -> None:
-    assert prod_pipeline.outputs["standInPipelineTargets"] == {
-        "projects": {"iris": {"cronjob": "iris-train"}}, "jobQueue": None,
-    }
+def test_on_the_cluster_the_pipeline_copies_each_projects_cronjob(prod: Recording) -> None:
+    assert targets(prod) == {"projects": {"iris": {"cronjob": "iris-train"}}, "jobQueue": None}
