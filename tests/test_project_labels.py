@@ -86,8 +86,11 @@ SHARED_PROD = SHARED_BOTH | {
     "data-backup-lifecycle", "data-backup-policy", "data-replication",
     # the registry (its repositories carry the stack's labels) and the built-in images
     "registry-images", "registry-cache", "registry-scanning-api", "images-train", "images-serve",
-    # Airflow's role, which GKE's pods assume keylessly
-    "airflow-identity-role",
+    # Airflow's role, which GKE's pods assume keylessly; its Cloud SQL database (the peering, the instance,
+    # its database, user, password and Secret); the runner Role that lets it run the CronJobs' Jobs
+    "airflow-identity-role", "airflow-database-peering-range", "airflow-database-peering", "airflow-database-name",
+    "airflow-database-instance", "airflow-database-database", "airflow-database-user", "airflow-database-password",
+    "airflow-database-secret", "training-runner-role", "training-runner-binding",
     # one cluster: its network, node pools (sized for every project), nodes' identity, and the AWS trust of its issuer
     "gke", "gke-network", "gke-subnet", "gke-router", "gke-nat", "gke-cpu", "gke-gpu", "gke-nodes",
     "gke-nodes-container-defaultNodeServiceAccount", "gke-nodes-pull-images", "gke-identity-oidc",

@@ -49,10 +49,8 @@ def test_two_projects_plan_two_sets_of_training_and_serving(two: Recording) -> N
     ]
     assert names(two, "aws:batch/jobDefinition:JobDefinition") == ["mlops-dev-digits-train", "mlops-dev-iris-train"]
     assert names(two, "aws:scheduler/schedule:Schedule") == ["mlops-dev-digits-train", "mlops-dev-iris-train"]
-    # Airflow's user and its namespace's renewer's are shared by the projects.
     assert names(two, "aws:iam/user:User") == [
-        "mlops-dev-airflow", "mlops-dev-alertmanager-sns", "mlops-dev-digits-server", "mlops-dev-iris-server",
-        "mlops-dev-renew-airflow-pull-secret", "mlops-dev-renew-pull-secret",
+        "mlops-dev-alertmanager-sns", "mlops-dev-digits-server", "mlops-dev-iris-server", "mlops-dev-renew-pull-secret"
     ]
     # One shared capacity: one queue, one compute environment, one log group, one Scheduler role.
     assert [len(two.of_type(t)) for t in ("aws:batch/jobQueue:JobQueue", "aws:batch/computeEnvironment:ComputeEnvironment",

@@ -54,9 +54,10 @@ def test_each_workload_assumes_its_own_role(prod: Recording, kind: str, output: 
 
 
 def test_no_secret_holds_a_credential_in_a_gke_stack(prod: Recording) -> None:
-    # No access key, and no pull token: the nodes pull with their own identity. Airflow's own secrets only.
+    # No access key, and no pull token: the nodes pull with their own identity. Airflow's own secrets
+    # only: the chart's, and its Cloud SQL connection.
     assert sorted(s["metadata"]["name"] for s in of_kind(prod, "Secret")) == [
-        "airflow-admin-password", "airflow-api-secret-key", "airflow-fernet-key", "airflow-jwt-secret"]
+        "airflow-admin-password", "airflow-api-secret-key", "airflow-fernet-key", "airflow-jwt-secret", "airflow-metadata"]
     assert prod.of_type("aws:iam/accessKey:AccessKey") == []
     for workload in workloads(prod).values():
         assert "imagePullSecrets" not in pod_spec(workload)

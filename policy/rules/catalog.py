@@ -68,7 +68,8 @@ RULES: tuple[Rule, ...] = (
     ResourceRule("iam-no-wildcard-action", "IAM policies allow named actions, never * or service:*.", "mandatory",
                  identity.POLICY_DOCUMENT, identity.check_iam_no_wildcard_action),
     ResourceRule("iam-no-wildcard-resource", "IAM policies allow actions on named resources; Resource * only for "
-                 "actions that have no resource-level permissions (ecr:GetAuthorizationToken).", "mandatory",
+                 "actions that have no resource-level permissions (ecr:GetAuthorizationToken, batch:DescribeJobs, "
+                 "batch:DescribeJobDefinitions).", "mandatory",
                  identity.POLICY_DOCUMENT, identity.check_iam_no_wildcard_resource),
     ResourceRule("iam-no-admin-policy", "No principal gets AdministratorAccess, PowerUserAccess or IAMFullAccess.",
                  "mandatory", identity.POLICY_ATTACHMENT, identity.check_iam_no_admin_policy),
