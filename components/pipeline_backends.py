@@ -110,17 +110,17 @@ def metadata_database(
     cfg: StackConfig, *, name_prefix: str, cluster: Cluster, namespace: AirflowNamespace, labels: Mapping[str, str],
     on_gcp: pulumi.ResourceOptions, on_cluster: pulumi.ResourceOptions,
 ) -> MetadataDatabase:
-    """Cloud SQL on the GKE cluster's VPC; the chart's bundled Postgres on a cluster you bring."""
-    inside = on_cluster.merge(pulumi.ResourceOptions(depends_on=[namespace]))
+    """Cloud SQL on the GKE cluster's VPC; the chart's bundled Postgres on a cluster you bring. Their
+    Secrets name the namespace by its output, so they wait for it; Cloud SQL itself need not."""
     if runs_on_gke(cfg):
         if cluster.private_network is None or cfg.gke.project is None:  # the GKE cluster always has both
             raise ValueError("Cloud SQL needs the GKE cluster's network and project")
         return cloud_sql_database(
             "airflow-database", database=cfg.pipeline.database, gcp_project=cfg.gke.project, region=cfg.gke.region,
             network=cluster.private_network, namespace=namespace.name, name_prefix=name_prefix,
-            protect=cfg.protect_data, labels=default_tags(cfg), on_gcp=on_gcp, on_cluster=inside,
+            protect=cfg.protect_data, labels=default_tags(cfg), on_gcp=on_gcp, on_cluster=on_cluster,
         )
-    return in_cluster_postgres("airflow-database", namespace=namespace.name, labels=labels, opts=inside)
+    return in_cluster_postgres("airflow-database", namespace=namespace.name, labels=labels, opts=on_cluster)
 
 
 def pipeline_for(

@@ -50,7 +50,6 @@ class AirflowPipelineArgs:
     topic_key_arn: pulumi.Input[str]
     public_api: bool
     labels: Mapping[str, str]
-    tags: Mapping[str, str] | None = None
 
 
 class AirflowPipeline(pulumi.ComponentResource):
@@ -78,7 +77,6 @@ class AirflowPipeline(pulumi.ComponentResource):
                 training_statements=args.targets.policy_statements,
             ),
             parent=self,
-            tags=args.tags,
             labels=args.labels,
         )
         account = k8s.core.v1.ServiceAccount(
