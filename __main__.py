@@ -1,7 +1,7 @@
 """The mlops stack, top to bottom: config; providers; storage, registry and images; the cluster and
 the training backend, each chosen once (components/clusters.py, components/training_backends.py);
 each project's serving and training on them, and its monitoring (components/monitoring_backends.py);
-the exports. See README.md and stacks/."""
+the pipeline that runs them (components/pipeline_backends.py); the exports. See README.md and stacks/."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from components.monitoring.notifications import NotificationTopic, NotificationT
 from components import pull_secret_renewer, training_cronjob
 from components.namespace import PodBudget, WorkloadNamespace, WorkloadNamespaceArgs
 from components.network import NetworkArgs, TrainingNetwork
+from components.pipeline.dag_image import IMAGE as DAG_IMAGE, dag_image_build
+from components.pipeline_backends import Pipeline, pipeline_for
 from components.pods import Placement
 from components.project_names import name_prefix as stack_name_prefix
 from components.monitoring.budget import CostAllocationTag, StackBudget, StackBudgetArgs
@@ -107,7 +109,7 @@ def registry_for(cfg: StackConfig, *, name_prefix: str, providers: Providers) ->
     return build_registry(
         "registry",
         cfg.registry,
-        repositories=("train", "serve"),
+        repositories=("train", "serve", *((DAG_IMAGE,) if cfg.pipeline.kind == "airflow" else ())),
         name_prefix=name_prefix,
         keep_through_destroy=cfg.protect_data,
         key_deletion_window_days=cfg.key_deletion_window_days,
@@ -209,15 +211,21 @@ def stack_outputs(
     namespace: WorkloadNamespace,
     servers: Mapping[str, ModelServing],
     training: TrainingBackend,
+    pipeline: Pipeline | None,
 ) -> dict[str, Any]:
-    """The shared outputs flat; each project's under `projects.<name>`; public endpoints' tokens apart (secret)."""
+    """The shared outputs flat; each project's under `projects.<name>`; public endpoints' tokens apart (secret).
+
+    With a pipeline, a project's `trainNowCommand` starts a run of its DAG, over Airflow's REST API."""
     outputs: dict[str, Any] = {"bucketName": storage.bucket_name, "bucketArn": storage.bucket_arn}
     if storage.backup_bucket_name is not None:
         outputs["backupBucketName"] = storage.backup_bucket_name
     outputs |= {"registryUrls": registry.repository_urls, "imageRefs": images.refs, **cluster.exports}
     outputs |= {"servingNamespace": namespace.name, "notificationTopicArn": notifications.topic_arn, **training.exports}
+    if pipeline is not None:
+        outputs |= pipeline.exports | cluster.role_exports({"airflowRoleArn": pipeline.service_account})
+    train_now = pipeline.train_now_commands if pipeline is not None else training.train_now_commands
     outputs["projects"] = {
-        name: project_outputs(name, servers.get(name), training=training, cluster=cluster)
+        name: project_outputs(name, servers.get(name), train_now=train_now.get(name), training=training, cluster=cluster)
         for name in sorted({*servers, *training.train_now_commands})
     }
     tokens = {name: server.auth_token for name, server in servers.items() if server.auth_token is not None}
@@ -228,12 +236,12 @@ def stack_outputs(
 
 
 def project_outputs(
-    name: str, server: ModelServing | None, *, training: TrainingBackend, cluster: Cluster
+    name: str, server: ModelServing | None, *, train_now: pulumi.Output[str] | None, training: TrainingBackend, cluster: Cluster
 ) -> dict[str, Any]:
     """One project's outputs: how to train it now, where it is served, and its roles where they are roles."""
     outputs: dict[str, Any] = {}
-    if name in training.train_now_commands:
-        outputs["trainNowCommand"] = training.train_now_commands[name]
+    if train_now is not None:
+        outputs["trainNowCommand"] = train_now
     outputs |= training.project_exports.get(name, {})
     if server is not None:
         outputs |= {
@@ -272,11 +280,13 @@ def model_servers(
 
 
 def container_images(cfg: StackConfig, *, registry: ContainerRegistry, opts: pulumi.ResourceOptions) -> ContainerImages:
-    """The built-in trainer and server, and each project's training image built from its own folder."""
+    """The built-in trainer and server, each project's training image built from its own folder, and
+    the pipeline's DAG image (with the stack's pipeline.json) where Airflow runs it."""
     own = project_build_contexts(trainings_of(cfg))
+    dags = {DAG_IMAGE: dag_image_build(cfg)} if cfg.pipeline.kind == "airflow" else {}
     return ContainerImages(
         "images",
-        contexts={"train": IMAGES_DIR / "train", "serve": IMAGES_DIR / "serve", **own},
+        contexts={"train": IMAGES_DIR / "train", "serve": IMAGES_DIR / "serve", **own, **dags},
         registry=registry,
         repositories={image: "train" for image in own},
         opts=opts,
@@ -312,17 +322,24 @@ def main() -> None:
     if monitor is not None:
         for served in served_projects(cfg, namespace=name_prefix):
             monitor.watch(served)
+    training_images = {name: training_image_ref(name, train, images.refs) for name, train in trainings_of(cfg).items()}
     training = training_backend_for(
-        cfg, name_prefix=name_prefix, storage=storage, registry=registry,
-        image_refs={name: training_image_ref(name, train, images.refs) for name, train in trainings_of(cfg).items()},
+        cfg, name_prefix=name_prefix, storage=storage, registry=registry, image_refs=training_images,
         cluster=cluster, placement=placement, notification_topic_arn=notifications.topic_arn,
         in_region=providers.in_region, on_cluster=on_cluster, network=network,
+    )
+    # Airflow runs each project's DAG: on its schedule, or started over its REST API.
+    pipeline = pipeline_for(
+        cfg, name_prefix=name_prefix, cluster=cluster, registry=registry, images=images, training_images=training_images,
+        placement=placement, servers=servers, training=training, notifications=notifications,
+        on_gcp=providers.on_gcp, on_cluster=on_cluster,
     )
 
     stack_budget(cfg, name_prefix=name_prefix, topic_arn=notifications.topic_arn, providers=providers)
 
     outputs = stack_outputs(
-        storage=storage, notifications=notifications, registry=registry, images=images, cluster=cluster, namespace=namespace, servers=servers, training=training
+        storage=storage, notifications=notifications, registry=registry, images=images, cluster=cluster, namespace=namespace,
+        servers=servers, training=training, pipeline=pipeline,
     )
     for name, value in outputs.items():
         pulumi.export(name, value)

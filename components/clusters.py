@@ -21,6 +21,7 @@ from components.gke import GkeCluster, GkeClusterArgs, ServedPods, load_balancer
 from components.identity import AccessKeyIdentities, WorkloadIdentities
 from components.network import TrainingNetwork
 from components.pod_identity import PodIdentityIdentities, agent_egress
+from components.pipeline.chart import always_on_millicores
 from components.providers import default_tags
 from components.registry import ContainerRegistry
 from components.serving import ServiceExposure
@@ -152,9 +153,13 @@ def build_gke(cfg: StackConfig, *, name_prefix: str, registry: ContainerRegistry
             compute=cfg.compute,
             spot=cfg.spot,
             serving=[
-                ServedPods(project.serve.min_replicas, project.serve.max_replicas, project.serve.cpu)
-                for project in cfg.projects.values()
-                if project.serve is not None
+                *(
+                    ServedPods(project.serve.min_replicas, project.serve.max_replicas, project.serve.cpu)
+                    for project in cfg.projects.values()
+                    if project.serve is not None
+                ),
+                # Airflow's scheduler, api-server and dag-processor run all the time, on these nodes too.
+                *([ServedPods(1, 1, always_on_millicores())] if cfg.pipeline.kind == "airflow" else []),
             ],
             # Release images only; the nodes never read the build cache.
             image_repositories={"images": next(iter(registry.repository_arns.values()))},

@@ -177,27 +177,41 @@ class WorkloadNamespace(pulumi.ComponentResource):
         if args.registry is None:
             self.register_outputs({"name": self.name})
             return
-        # The registry token lasts 12 hours. Renewed on the cluster, the Secret's data is not
-        # Pulumi's after creation: an `up` would put back a stale token, and every drift check
-        # would report the renewed one. Otherwise every `up` writes a fresh one.
-        docker_config = pulumi.Output.secret(
-            pulumi.Output.all(args.registry.address, args.registry.username, args.registry.password).apply(
-                lambda values: docker_config_json(*values)
-            )
+        self.pull_secret_name = registry_pull_secret(
+            f"{name}-pull", args.registry, namespace=self.name, renewed=args.pull_secret_renewed, opts=in_namespace
         )
-        pull_secret = k8s.core.v1.Secret(
-            f"{name}-pull",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=PULL_SECRET, namespace=self.name),
-            type="kubernetes.io/dockerconfigjson",
-            string_data={".dockerconfigjson": docker_config},
-            opts=pulumi.ResourceOptions.merge(
-                in_namespace,
-                pulumi.ResourceOptions(ignore_changes=["stringData", "data"] if args.pull_secret_renewed else None),
-            ),
-        )
-        self.pull_secret_name = pull_secret.metadata.name
         self.register_outputs({"name": self.name, "pullSecretName": self.pull_secret_name})
 
+
+def registry_pull_secret(
+    resource_name: str,
+    registry: RegistryCredentials,
+    *,
+    namespace: pulumi.Input[str],
+    renewed: bool,
+    opts: pulumi.ResourceOptions,
+) -> pulumi.Output[str]:
+    """A namespace's image pull Secret (`registry-pull`) with the registry's token; its name.
+
+    The registry token lasts 12 hours. Renewed on the cluster (`renewed`), the Secret's data is not
+    Pulumi's after creation: an `up` would put back a stale token, and every drift check would
+    report the renewed one. Otherwise every `up` writes a fresh one.
+    """
+    docker_config = pulumi.Output.secret(
+        pulumi.Output.all(registry.address, registry.username, registry.password).apply(
+            lambda values: docker_config_json(*values)
+        )
+    )
+    pull_secret = k8s.core.v1.Secret(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=PULL_SECRET, namespace=namespace),
+        type="kubernetes.io/dockerconfigjson",
+        string_data={".dockerconfigjson": docker_config},
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(ignore_changes=["stringData", "data"] if renewed else None)
+        ),
+    )
+    return pull_secret.metadata.name
 
 
 def _size_limits(name: str, budgets: Sequence[PodBudget], *, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions) -> None:

@@ -58,6 +58,9 @@ class PullSecretRenewerArgs:
     """The namespace's image pull Secret (`registry-pull`)."""
     registry_address: pulumi.Input[str]
     """The registry host pods pull from, as the Secret names it."""
+    name: str = NAME
+    """Its ServiceAccount, CronJob, Role and NetworkPolicy, and its IAM user's name after the stack's
+    prefix: a second renewer (another namespace's) needs another, as IAM user names are per account."""
 
 
 class PullSecretRenewer(pulumi.ComponentResource):
@@ -67,11 +70,11 @@ class PullSecretRenewer(pulumi.ComponentResource):
         super().__init__("mlops:kubernetes:PullSecretRenewer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         namespace = args.placement.namespace
-        selector = labels(NAME, instance=args.placement.instance)
-        metadata = k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=namespace, labels=selector)
+        selector = labels(args.name, instance=args.placement.instance)
+        metadata = k8s.meta.v1.ObjectMetaArgs(name=args.name, namespace=namespace, labels=selector)
 
         key, account = workload_identity(
-            name, placement=args.placement, service_account=NAME, policy=token_policy(), selector=selector, parent=self
+            name, placement=args.placement, service_account=args.name, policy=token_policy(), selector=selector, parent=self
         )
         role = k8s.rbac.v1.Role(
             f"{name}-role",
@@ -93,7 +96,7 @@ class PullSecretRenewer(pulumi.ComponentResource):
         )
         one_port_policy(
             f"{name}-api-egress",
-            name=f"{NAME}-api-egress",
+            name=f"{args.name}-api-egress",
             namespace=namespace,
             selector=selector,
             direction="Egress",

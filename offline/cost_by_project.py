@@ -12,7 +12,7 @@ keys, queue, a GPU pool's minimum) is shared.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,12 +143,18 @@ def pipeline_schedules(resources: Sequence[Registration]) -> dict[str, str]:
 
 
 def shared_parts(
-    resources: Sequence[Registration], priced: Sequence[ResourceCost], projects: Sequence[ProjectCost]
+    resources: Sequence[Registration],
+    priced: Sequence[ResourceCost],
+    projects: Sequence[ProjectCost],
+    *,
+    pipeline: Collection[str] = (),
+    pipeline_nodes: int = 0,
 ) -> list[tuple[str, float]]:
-    """(name, USD a month) of each billed resource, or the part of it, that no project holds."""
-    owned = {r.urn for project in projects for r in project.resources}
-    held = sum(project.nodes.count for project in projects if project.nodes)
-    pool = _serving_pool(resources)
+    """(name, USD a month) of each billed resource, or the part of it, that neither a project nor the
+    pipeline holds. `pipeline` is the URNs of the pipeline's resources, `pipeline_nodes` its CPU-pool nodes."""
+    owned = {r.urn for project in projects for r in project.resources} | set(pipeline)
+    held = sum(project.nodes.count for project in projects if project.nodes) + pipeline_nodes
+    pool = serving_pool(resources)
     parts = []
     for cost in priced:
         if not cost.monthly or cost.urn in owned:
@@ -157,7 +163,7 @@ def shared_parts(
         if pool is not None and cost.urn == pool.urn:
             rest -= cost.monthly * held / pool_min_nodes(reveal(pool.inputs))
         elif cost.type == "gcp:compute/routerNat:RouterNat":
-            rest -= held * _nat_per_node(resources)
+            rest -= held * nat_per_node(resources)
         if round(rest, 2):
             parts.append((cost.name, round(rest, 2)))
     return parts
@@ -167,7 +173,7 @@ def serving_nodes(
     own: Sequence[Registration], resources: Sequence[Registration], by_urn: dict[str, ResourceCost]
 ) -> ServingNodes | None:
     """The CPU-pool nodes the program sized for this project's serving minimum, and their monthly bill."""
-    pool = _serving_pool(resources)
+    pool = serving_pool(resources)
     pods = _serving_pods(own)
     if pool is None or pods is None:
         return None
@@ -178,10 +184,10 @@ def serving_nodes(
     pool_nodes = pool_min_nodes(reveal(pool.inputs))
     pool_monthly = by_urn[pool.urn].monthly or 0.0
     node_monthly = pool_monthly / pool_nodes if pool_nodes else 0.0
-    return ServingNodes(count, machine, count * (node_monthly + _nat_per_node(resources)))
+    return ServingNodes(count, machine, count * (node_monthly + nat_per_node(resources)))
 
 
-def _serving_pool(resources: Sequence[Registration]) -> Registration | None:
+def serving_pool(resources: Sequence[Registration]) -> Registration | None:
     """The GKE pool without GPUs: where the serving pods run."""
     pools = [r for r in resources if r.type == NODE_POOL and not (reveal(r.inputs).get("nodeConfig") or {}).get("guestAccelerators")]
     return pools[0] if pools else None
@@ -197,7 +203,7 @@ def _serving_pods(own: Sequence[Registration]) -> tuple[int, int] | None:
     return cpu_millicores(container["resources"]["requests"]["cpu"]), int(autoscalers[0]["spec"]["minReplicas"])
 
 
-def _nat_per_node(resources: Sequence[Registration]) -> float:
+def nat_per_node(resources: Sequence[Registration]) -> float:
     """What Cloud NAT bills a month for each VM that uses it (nothing without a NAT)."""
     if not any(r.type == "gcp:compute/routerNat:RouterNat" for r in resources):
         return 0.0

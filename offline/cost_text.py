@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from offline.cost_by_project import OneMoreProject, ProjectCost
+from offline.cost_pipeline import PipelineCost
 from offline.prices import price_table
 from offline.stack_cost import StackCost
 from offline.training_cost import CrossCloudEgress, TrainingRun
@@ -45,6 +46,25 @@ def _project_line(project: ProjectCost) -> str:
     return f"  {money(project.idle_monthly):>10}  {project.project}: {'; '.join(parts)}; one training run {runs}"
 
 
+def pipeline_line(pipeline: PipelineCost) -> str:
+    """What the pipeline holds while idle: its always-on pods' nodes, its own billed resources."""
+    parts = []
+    if pipeline.nodes is not None:
+        nodes = pipeline.nodes
+        parts.append(
+            f"{nodes.count} x {nodes.machine} node(s) {money(nodes.monthly)} for its always-on pods "
+            f"({pipeline.millicores}m CPU: scheduler, api-server, dag-processor; disks and Cloud NAT VM fee included)"
+        )
+    else:
+        parts.append(
+            f"its always-on pods ({pipeline.millicores}m CPU) and its database's volume are the bill of the cluster you bring"
+        )
+    own = [r for r in pipeline.resources if r.monthly]
+    if own:
+        parts.append(" + ".join(f"{r.name} {money(r.monthly)}" for r in own))
+    return f"  {money(pipeline.idle_monthly):>10}  pipeline (Airflow): {'; '.join(parts)}"
+
+
 def one_more_line(one_more: OneMoreProject) -> str:
     """What a copy of the first served project would add while idle, with its serving settings."""
     serve = one_more.serve
@@ -68,11 +88,13 @@ def budget_line(cost: StackCost) -> str:
 
 
 def project_lines(cost: StackCost) -> list[str]:
-    """The idle total split by project (label, tag, job definition name), and the shared rest."""
+    """The idle total split by project (label, tag, job definition name), the pipeline, and the shared rest."""
     if not cost.projects:
         return []
     lines = ["  by project (mlops/project label, ml-project tag, job definition name):"]
     lines += [_project_line(project) for project in cost.projects]
+    if cost.pipeline is not None:
+        lines.append(pipeline_line(cost.pipeline))
     lines.append(f"  {money(cost.shared_monthly):>10}  shared: {', '.join(f'{name} {money(usd)}' for name, usd in cost.shared) or 'nothing billed while idle'}")
     if cost.one_more is not None:
         lines.append(one_more_line(cost.one_more))

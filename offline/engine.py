@@ -10,6 +10,7 @@ mocks do not expose.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import gc
 import hashlib
@@ -261,6 +262,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif args.typ == "random:index/randomPassword:RandomPassword":
             # Letters and digits of the asked length, as `special: false` makes them.
             state.update(result=(MOCK_RANDOM_PASSWORD * 8)[: int(inputs["length"])], bcryptHash="")
+        elif args.typ == "random:index/randomBytes:RandomBytes":
+            # Bytes of the asked length, the same on every run; the provider's id is the constant `none`.
+            raw = (hashlib.sha256(args.name.encode()).digest() * 8)[: int(inputs["length"])]
+            resource_id = "none"
+            state.update(base64=base64.b64encode(raw).decode(), hex=raw.hex())
         elif args.typ == "random:index/randomId:RandomId":
             # `byte_length` bytes as lower-case hex, after the prefix, as `hex` reports them.
             digits, prefix = _fake_id(args.typ, args.name)[: 2 * int(inputs["byteLength"])], inputs.get("prefix", "")

@@ -106,12 +106,14 @@ def _by_kind(entry: dict[str, Any], inputs: dict[str, Any], idle_nodes: int, aut
     if kind == "cloud-nat":
         return _cloud_nat(idle_nodes)
     if kind == "k8s-service":
-        if (inputs.get("spec") or {}).get("type") != "LoadBalancer":
-            return "free", 0.0, "ClusterIP: no cloud resource"
         if is_nlb(inputs):
             return network_load_balancer()
-        rule = price_table()["gcp"]["forwarding_rule_hour"]
-        return "hourly", rule * hours, f"LoadBalancer: one forwarding rule ${rule}/h x {hours} h"
+        return _service((inputs.get("spec") or {}).get("type"), hours)
+    if kind == "airflow-release":
+        # The chart makes the api-server's Service from these values; it is no resource of the program's.
+        service = ((inputs.get("values") or {}).get("apiServer") or {}).get("service") or {}
+        kind, monthly, service_note = _service(service.get("type", "ClusterIP"), hours)
+        return kind, monthly, f"the api-server's Service: {service_note}; {note}"
     if kind == "cloud-sql":
         return _cloud_sql(inputs.get("settings") or {})
     if kind == "k8s-workload":
@@ -123,6 +125,14 @@ def _by_kind(entry: dict[str, Any], inputs: dict[str, Any], idle_nodes: int, aut
     if kind in ("usage", "free"):
         return kind, 0.0, note or kind
     return "unpriced", None, f"UNPRICED: unknown price kind {kind!r}"
+
+
+def _service(service_type: Any, hours: int) -> Priced:
+    """A Service: a LoadBalancer is one forwarding rule (GCP); a ClusterIP is nothing in the cloud."""
+    if service_type != "LoadBalancer":
+        return "free", 0.0, "ClusterIP: no cloud resource"
+    rule = price_table()["gcp"]["forwarding_rule_hour"]
+    return "hourly", rule * hours, f"LoadBalancer: one forwarding rule ${rule}/h x {hours} h"
 
 
 def _instance(inputs: dict[str, Any]) -> Priced:

@@ -10,6 +10,7 @@ from typing import Any
 
 from offline.cost_by_project import OneMoreProject, ProjectCost, pipeline_schedules, project_costs, shared_parts
 from offline.auto_mode_cost import minimum_replicas, runs_auto_mode
+from offline.cost_pipeline import PipelineCost, pipeline_cost
 from offline.engine import Registration
 from offline.managed_prices import AutoMode
 from offline.prices import ResourceCost, pool_min_nodes, price, round_usd
@@ -26,6 +27,8 @@ class StackCost:
     projects: list[ProjectCost] = field(default_factory=list)
     shared: list[tuple[str, float]] = field(default_factory=list)
     """(name, USD a month) of what no project holds: a resource, or the rest of a node pool or NAT."""
+    pipeline: PipelineCost | None = None
+    """What the pipeline (Airflow) holds: its resources and its CPU-pool nodes; None without one."""
     one_more: OneMoreProject | None = None
     """What one more served project adds while idle (offline/cost_one_more.py), where it was measured."""
     budget_monthly: float | None = None
@@ -37,8 +40,9 @@ class StackCost:
 
     @property
     def shared_monthly(self) -> float:
-        """What no project holds: the idle total less every project's share (so the parts add up to the total)."""
-        return round(self.idle_monthly - sum(p.idle_monthly for p in self.projects), 2)
+        """What neither a project nor the pipeline holds: the idle total less their shares (so the parts add up)."""
+        pipeline = self.pipeline.idle_monthly if self.pipeline else 0.0
+        return round(self.idle_monthly - sum(p.idle_monthly for p in self.projects) - pipeline, 2)
 
     @property
     def scheduled_runs(self) -> int:
@@ -75,6 +79,7 @@ class StackCost:
                 "parts": [{"what": what, "perGbUsd": usd} for what, usd in self.egress.parts],
             },
             "projects": {p.project: _project_json(p) for p in self.projects},
+            "pipeline": None if self.pipeline is None else _pipeline_json(self.pipeline),
             "sharedIdleMonthlyUsd": self.shared_monthly,
             "shared": [{"name": name, "monthlyUsd": usd} for name, usd in self.shared],
             "oneMoreServedProject": None if self.one_more is None else {
@@ -107,14 +112,30 @@ def _project_json(project: ProjectCost) -> dict[str, Any]:
     }
 
 
+def _pipeline_json(pipeline: PipelineCost) -> dict[str, Any]:
+    nodes = pipeline.nodes
+    return {
+        "idleMonthlyUsd": pipeline.idle_monthly,
+        "alwaysOnMillicores": pipeline.millicores,
+        "nodes": None if nodes is None else {"count": nodes.count, "machineType": nodes.machine, "monthlyUsd": round_usd(nodes.monthly)},
+        "resources": [r.urn for r in pipeline.resources],
+    }
+
+
 def stack_cost(stack: str, resources: Sequence[Registration]) -> StackCost:
     custom = sorted((r for r in resources if r.custom), key=lambda r: r.urn)
     idle_nodes = sum(pool_min_nodes(reveal(r.inputs)) for r in custom if r.type == "gcp:container/nodePool:NodePool")
     auto_mode = AutoMode(minimum_replicas(custom)) if runs_auto_mode(custom) else None
     priced = [price(r, idle_nodes=idle_nodes, auto_mode=auto_mode) for r in custom]
     projects = project_costs(stack, custom, priced, pipeline=pipeline_schedules(resources))
-    return StackCost(stack, priced, training_runs(custom), cross_cloud_egress(custom), projects,
-                     shared_parts(custom, priced, projects), budget_monthly=budget_limit(custom))
+    pipeline = pipeline_cost(custom, priced)
+    shared = shared_parts(
+        custom, priced, projects,
+        pipeline=[r.urn for r in pipeline.resources] if pipeline else (),
+        pipeline_nodes=pipeline.nodes.count if pipeline and pipeline.nodes else 0,
+    )
+    return StackCost(stack, priced, training_runs(custom), cross_cloud_egress(custom), projects, shared,
+                     pipeline=pipeline, budget_monthly=budget_limit(custom))
 
 
 def budget_limit(resources: Sequence[Registration]) -> float | None:

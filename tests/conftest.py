@@ -75,33 +75,6 @@ def run_with() -> RunWith:
     return run
 
 
-STAND_IN = ROOT / "tests" / "pipeline" / "stand_in_program.py"
-
-
-def run_stand_in(stack: str, **changes: Any) -> Recording:
-    """The program with the pipeline's database and training targets used as the Airflow component
-    uses them (tests/pipeline/stand_in_program.py), on a stack file's config with `changes`."""
-    return run_program(stack, stack_config_with(stack, changes), program=STAND_IN)
-
-
-@pytest.fixture(scope="session")
-def dev_pipeline() -> Recording:
-    """dev (Batch), its training targets used by a stand-in Airflow."""
-    return run_stand_in("dev")
-
-
-@pytest.fixture(scope="session")
-def prod_pipeline() -> Recording:
-    """prod (GKE), with Cloud SQL for a stand-in Airflow and its training targets used."""
-    return run_stand_in("prod")
-
-
-@pytest.fixture
-def stand_in_with() -> RunWith:
-    """`run_with` for the stand-in program: `stand_in_with("prod", **{"mlops:teardown": "true"})`."""
-    return run_stand_in
-
-
 @pytest.fixture(scope="session")
 def moto() -> Iterator[Moto]:
     """S3 (and the other AWS APIs the images use) on loopback, one server for the whole run."""

@@ -37,6 +37,7 @@ aws.rds.ParameterGroup("db-params", name_prefix="mlops-dev-airflow-", family="po
 aws.iam.AccessKey("access-key", user="u")
 random.RandomPassword("password", length=12, special=False)
 random.RandomPassword("long-password", length=40, special=False)
+random.RandomBytes("bytes", length=32)
 aws.ssm.Parameter("parameter", type="String", value="v")
 aws.ssm.Parameter("west-parameter", type="String", value="v", opts=pulumi.ResourceOptions(provider=west))
 topic = aws.sns.Topic("topic", name="mlops-dev-notifications")

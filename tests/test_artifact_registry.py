@@ -49,7 +49,8 @@ def test_the_moving_cache_tag_lives_in_its_own_repository(prod: Recording) -> No
 
 
 def test_registry_urls_point_at_artifact_registry(prod: Recording) -> None:
-    assert prod.outputs["registryUrls"] == {image: f"{HOST}/{PROJECT}/mlops-prod/{image}" for image in IMAGES}
+    # And the DAG image's (the stack runs Airflow).
+    assert prod.outputs["registryUrls"] == {image: f"{HOST}/{PROJECT}/mlops-prod/{image}" for image in (*IMAGES, "pipeline")}
 
 
 @pytest.mark.parametrize("image", IMAGES)

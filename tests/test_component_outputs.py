@@ -40,7 +40,7 @@ def test_an_identity_records_its_credentials_secret(component_outputs: dict[str,
 
 def test_images_record_their_digest_refs(component_outputs: dict[str, dict[str, Any]]) -> None:
     refs = component_outputs["images"]["refs"]
-    assert set(refs) == {"train", "serve"}
+    assert set(refs) == {"train", "serve", "pipeline"}  # the DAG image with Airflow
     assert all("@sha256:" in ref for ref in refs.values())
 
 
@@ -58,13 +58,14 @@ def test_a_hardened_bucket_records_its_name_and_arn(prod: Recording) -> None:
     assert prod.outputs_of("mlops:storage:HardenedBucket", "data") == {"name": bucket.id, "arn": bucket.state["arn"]}
 
 
-def test_batch_training_records_its_queue_definition_and_log_group(dev: Recording) -> None:
+def test_batch_training_records_its_queue_definition_and_log_group(dev: Recording, dev_scheduled: Recording) -> None:
     outputs = dev.outputs_of("mlops:batch:BatchTraining", "training")
     assert (outputs["jobQueue"], outputs["jobDefinitions"], outputs["logGroup"]) == (
         "mlops-dev-train", {"iris": "mlops-dev-iris-train"}, "/aws/batch/mlops-dev-train")
-    # The commands are the stack outputs of the same names.
-    assert (outputs["submitCommands"]["iris"], outputs["describeCommand"], outputs["logsCommand"]) == (
-        dev.outputs["projects"]["iris"]["trainNowCommand"], dev.outputs["describeJobCommand"], dev.outputs["logsCommand"])
+    # The commands are the stack outputs of the same names (trainNowCommand without Airflow, which starts a DAG).
+    assert (outputs["describeCommand"], outputs["logsCommand"]) == (dev.outputs["describeJobCommand"], dev.outputs["logsCommand"])
+    scheduled = dev_scheduled.outputs_of("mlops:batch:BatchTraining", "training")
+    assert scheduled["submitCommands"]["iris"] == dev_scheduled.outputs["projects"]["iris"]["trainNowCommand"]
 
 
 def test_the_training_network_records_its_vpc_subnets_and_routes(dev: Recording) -> None:
@@ -78,5 +79,5 @@ def test_the_training_network_records_its_vpc_subnets_and_routes(dev: Recording)
 def test_the_registry_records_its_repository_urls(dev: Recording) -> None:
     assert dev.outputs_of("mlops:registry:EcrRegistry", "registry") == {
         "repositoryUrls": {name: dev.get("aws:ecr/repository:Repository", f"registry-{name}").state["repositoryUrl"]
-                           for name in ("train", "serve")}
+                           for name in ("train", "serve", "pipeline")}
     }

@@ -27,8 +27,10 @@ def test_make_cost_prints_prod_by_project_and_one_more(capsys: pytest.CaptureFix
         "     $140.12  iris: 2 x e2-standard-2 serving node(s) $109.87 (disks and Cloud NAT VM fee included); "
         + " + ".join(f"monitoring-iris-{alert} $1.50" for alert in IRIS_ALERTS)
         + " + serving-iris-service $18.25; one training run $0.71 (upper bound $4.77)",
+        "     $105.95  pipeline (Airflow): 1 x e2-standard-2 node(s) $54.94 for its always-on pods (1350m CPU: scheduler, "
+        "api-server, dag-processor; disks and Cloud NAT VM fee included); airflow-database-instance $51.01",
         "      $79.65  shared: gke-nat $3.65, gke $73.00, notifications-key $1.00, data-backup-key $1.00, data-key $1.00",
-        "  one more served project like iris (cpu 1, memory 1Gi, minReplicas 2) adds $140.13/month while idle",
+        "  one more served project like iris (cpu 1, memory 1Gi, minReplicas 2) adds $140.12/month while idle",
     ]
 
 
@@ -37,7 +39,9 @@ def test_make_cost_json_carries_the_projects_and_one_more(capsys: pytest.Capture
     prod = json.loads(capsys.readouterr().out)["prod"]
     assert (prod["projects"]["iris"]["idleMonthlyUsd"], prod["sharedIdleMonthlyUsd"]) == (140.12, 79.65)
     assert prod["projects"]["iris"]["servingNodes"] == {"count": 2, "machineType": "e2-standard-2", "monthlyUsd": 109.87}
-    assert (prod["oneMoreServedProject"]["like"], prod["oneMoreServedProject"]["idleMonthlyUsd"]) == ("iris", 140.13)
+    assert (prod["oneMoreServedProject"]["like"], prod["oneMoreServedProject"]["idleMonthlyUsd"]) == ("iris", 140.12)
+    assert prod["pipeline"]["nodes"] == {"count": 1, "machineType": "e2-standard-2", "monthlyUsd": 54.94}
+    assert (prod["pipeline"]["idleMonthlyUsd"], prod["pipeline"]["alwaysOnMillicores"]) == (105.95, 1350)
 
 
 def test_make_cost_prints_each_stacks_budget_against_its_estimate(capsys: pytest.CaptureFixture[str]) -> None:

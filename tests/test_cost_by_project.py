@@ -33,13 +33,15 @@ def test_prod_splits_its_idle_cost_into_iris_and_the_shared_rest(prod: Recording
     assert iris.idle_monthly == 140.12
     assert cost.shared == [("gke-nat", 3.65), ("gke", 73.0), ("notifications-key", 1.0), ("data-backup-key", 1.0), ("data-key", 1.0)]
     assert cost.shared_monthly == 79.65 == round(sum(usd for _, usd in cost.shared), 2)
-    assert round(iris.idle_monthly + cost.shared_monthly, 2) == cost.idle_monthly == 219.77
+    # Airflow's always-on pods hold a CPU node of their own, and its database is Cloud SQL (tests/test_cost_pipeline.py).
+    assert cost.pipeline is not None and cost.pipeline.idle_monthly == 105.95
+    assert round(iris.idle_monthly + cost.pipeline.idle_monthly + cost.shared_monthly, 2) == cost.idle_monthly == 325.72
 
 
 def test_prod_keeps_its_idle_total_and_each_part(prod: Recording) -> None:
     billed = {r.name: r.monthly for r in stack_cost("prod", prod.resources).resources if r.monthly}
     assert billed == {
-        "gke-nat": 5.69, "gke": 73.0, "gke-cpu": 107.83, "serving-iris-service": 18.25, "notifications-key": 1.0, "data-backup-key": 1.0, "data-key": 1.0,
+        "gke-nat": 6.72, "gke": 73.0, "gke-cpu": 161.74, "airflow-database-instance": 51.01, "serving-iris-service": 18.25, "notifications-key": 1.0, "data-backup-key": 1.0, "data-key": 1.0,
         **IRIS_ALERT_POLICIES,
     }
 
@@ -72,10 +74,13 @@ def test_two_projects_hold_the_whole_cpu_pool_and_each_its_own_load_balancer(run
     cost = stack_cost("prod", run_with("prod", **{"mlops:projects": {"digits": SMALL}}).resources)
     digits, iris = cost.projects
     assert digits.nodes is not None and iris.nodes is not None
-    # Six 250m pods fit an e2-standard-2 (1530m free): digits' two replicas hold one node, iris' two cores two.
+    # Six 250m pods fit an e2-standard-2 (1530m free): digits' two replicas hold one node, iris' two cores two,
+    # and Airflow's always-on pods (1350m) one.
     assert (digits.nodes.count, iris.nodes.count) == (1, 2)
-    assert [r.monthly for r in cost.resources if r.name == "gke-cpu"] == [161.74]  # 3 nodes: exactly theirs
-    assert (digits.idle_monthly, iris.idle_monthly, cost.shared_monthly, cost.idle_monthly) == (85.19, 140.12, 79.65, 304.96)
+    assert [r.monthly for r in cost.resources if r.name == "gke-cpu"] == [215.66]  # 4 nodes: exactly theirs and Airflow's
+    assert cost.pipeline is not None
+    assert (digits.idle_monthly, iris.idle_monthly, cost.pipeline.idle_monthly, cost.shared_monthly, cost.idle_monthly) == (
+        85.19, 140.12, 105.95, 79.65, 410.91)
 
 
 def test_each_project_prices_a_run_up_to_its_own_deadline(run_with: RunWith) -> None:

@@ -209,6 +209,8 @@ def test_removing_one_mapped_action_is_reported(dev: Recording) -> None:
             ("mlops-dev-iris-server", "serving-iris-identity"),
             ("mlops-dev-renew-pull-secret", "pull-secret-renewer-identity"),
             ("mlops-dev-alertmanager-sns", "monitoring-sns-publisher"),
+            ("mlops-dev-airflow", "airflow-identity"),
+            ("mlops-dev-renew-airflow-pull-secret", "airflow-pull-secret-renewer-identity"),
         )
         for type_, name, step in (
             ("aws:iam/user:User", f"{prefix}-user", "delete"),

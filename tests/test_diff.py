@@ -56,6 +56,14 @@ def test_a_schedule_change_updates_the_schedule_in_place(dev_scheduled: Recordin
     assert labels([diff]) == []
 
 
+def test_with_airflow_a_schedule_change_is_a_new_dag_image_and_airflow_rolled_onto_it(dev: Recording) -> None:
+    # The schedule is in the DAG image's pipeline.json: a new content tag, and the release's images.airflow.
+    head = run_changed("dev", **{"mlops:projects": {"iris": {"train": {"schedule": "0 5 * * *"}}}})
+    diff = diff_between("dev", dev, head)
+    assert actions_of(diff) == {"images-pipeline": "update", "airflow-release": "update"}
+    assert diff.danger == []
+
+
 def test_an_instance_type_change_updates_the_compute_environment_in_place(dev: Recording) -> None:
     head = run_changed("dev", **{"mlops:compute": {"instanceType": "g5.xlarge"}})
     diff = diff_between("dev", dev, head)

@@ -8,6 +8,7 @@ tiny program with one resource of each specially answered type (tests/mock_progr
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import re
 import gc
@@ -171,6 +172,12 @@ def test_an_access_key_id_looks_like_one_and_its_secret_is_the_mock_secret(mocke
     assert MOCK_SECRET_ACCESS_KEY == "mock-secret-access-key"
     key_id, state = computed(mocked, "access-key")
     assert (key_id, state["secret"], state["status"]) == ("AKIAB54189A4D7368178", MOCK_SECRET_ACCESS_KEY, "Active")
+
+
+def test_random_bytes_are_the_asked_length_in_base64_and_hex_with_the_providers_constant_id(mocked: Recording) -> None:
+    made = mocked.named("bytes")
+    raw = base64.b64decode(made.state["base64"])
+    assert (len(raw), made.state["hex"], made.id) == (32, raw.hex(), "none")
 
 
 def test_a_random_password_has_the_asked_length(mocked: Recording) -> None:

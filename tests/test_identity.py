@@ -112,12 +112,16 @@ def test_a_workload_user_is_destroyed_even_with_a_key_made_by_hand(dev: Recordin
 @pytest.mark.parametrize(
     ("stack", "users"),
     [
-        ("dev", ["mlops-dev-renew-pull-secret", "mlops-dev-iris-server", "mlops-dev-alertmanager-sns"]),
+        # Airflow's own, and the renewer of its namespace's pull secret, beside the workloads'.
+        ("dev", ["mlops-dev-renew-pull-secret", "mlops-dev-iris-server", "mlops-dev-alertmanager-sns", "mlops-dev-airflow",
+                 "mlops-dev-renew-airflow-pull-secret"]),
         (
             "dev_cluster_training",
-            ["mlops-dev-renew-pull-secret", "mlops-dev-iris-server", "mlops-dev-iris-train", "mlops-dev-alertmanager-sns"],
+            ["mlops-dev-renew-pull-secret", "mlops-dev-iris-server", "mlops-dev-iris-train", "mlops-dev-alertmanager-sns",
+             "mlops-dev-airflow", "mlops-dev-renew-airflow-pull-secret"],
         ),
-        ("prod_on_aws", ["mlops-prod-renew-pull-secret", "mlops-prod-iris-server", "mlops-prod-alertmanager-sns"]),
+        ("prod_on_aws", ["mlops-prod-renew-pull-secret", "mlops-prod-iris-server", "mlops-prod-alertmanager-sns",
+                         "mlops-prod-airflow", "mlops-prod-renew-airflow-pull-secret"]),
     ],
 )
 def test_workload_user_names_are_unique_per_stack(request: pytest.FixtureRequest, stack: str, users: list[str]) -> None:

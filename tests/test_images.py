@@ -159,7 +159,7 @@ def test_build_cache_lives_in_the_registry(dev: Recording, image: str) -> None:
 
 def test_image_refs_are_exported_with_digests(dev: Recording) -> None:
     refs = dev.outputs["imageRefs"]
-    assert set(refs) == set(IMAGES)
+    assert set(refs) == {*IMAGES, "pipeline"}  # and the DAG image (tests/pipeline/test_airflow_image.py)
     for image, ref in refs.items():
         repository, _, digest = ref.partition("@")
         assert repository.endswith(f"/mlops-dev/{image}")
@@ -236,7 +236,7 @@ def test_image_is_built_only_on_up_for_amd64_and_pushed(prod: Recording, image: 
 def test_images_are_children_of_the_images_component(dev: Recording) -> None:
     # A parent change is a URN change: every `up` would rebuild and push both images anew.
     component = dev.get("mlops:images:ContainerImages", "images")
-    assert {r.name for r in dev.children_of(component)} == {"images-train", "images-serve"}
+    assert {r.name for r in dev.children_of(component)} == {"images-train", "images-serve", "images-pipeline"}
 
 
 def test_release_tag_is_the_prefix_and_sixteen_hex_of_the_content_hash() -> None:

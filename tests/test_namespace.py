@@ -22,7 +22,7 @@ NAMESPACE = "kubernetes:core/v1:Namespace"
 @pytest.mark.parametrize(("stack", "name"), [("dev", "mlops-dev"), ("prod", "mlops-prod")])
 def test_namespace_enforces_warns_and_audits_the_latest_restricted_standard(request: pytest.FixtureRequest, stack: str, name: str) -> None:
     # Without enforce the API server admits a privileged pod; a pinned version would miss newer checks.
-    [ns] = of_kind(request.getfixturevalue(stack), "Namespace")
+    [ns] = of_kind(request.getfixturevalue(stack), "Namespace", namespace=name)
     assert ns["metadata"] == {
         "name": name,
         "labels": {
@@ -37,7 +37,7 @@ def test_namespace_enforces_warns_and_audits_the_latest_restricted_standard(requ
 
 def test_default_deny_covers_every_pod_both_ways(dev: Recording) -> None:
     # An empty podSelector is every pod; without "Egress" here a compromised pod reaches anything.
-    deny = manifest(dev, "NetworkPolicy", "default-deny")
+    deny = manifest(dev, "NetworkPolicy", "default-deny", namespace="mlops-dev")
     assert deny["metadata"] == {"name": "default-deny", "namespace": "mlops-dev"}
     assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
 
@@ -58,7 +58,7 @@ def test_egress_opens_dns_and_https_for_every_pod(prod: Recording) -> None:
 
 def test_the_pull_secret_is_a_docker_config_for_the_registry(dev: Recording) -> None:
     # The kubelet reads only kubernetes.io/dockerconfigjson Secrets as pull secrets.
-    pull = manifest(dev, "Secret", namespace.PULL_SECRET)
+    pull = manifest(dev, "Secret", namespace.PULL_SECRET, namespace="mlops-dev")
     assert (pull["metadata"], pull["type"]) == ({"name": "registry-pull", "namespace": "mlops-dev"}, "kubernetes.io/dockerconfigjson")
     assert list(pull["stringData"]) == [".dockerconfigjson"]
     assert set(json.loads(pull["stringData"][".dockerconfigjson"])["auths"]) == {"123456789012.dkr.ecr.us-east-1.amazonaws.com"}
@@ -145,14 +145,16 @@ def test_a_second_project_adds_its_pods_to_the_quota(two_on_cluster: Recording) 
 
 
 def most_pods_recorded(run: Recording) -> list[tuple[int, dict[str, str]]]:
-    """Every workload's pods at their most, read from the recorded objects themselves (not the program's sums):
-    a Deployment its HPA's maximum + maxSurge + the pod being replaced; a CronJob (concurrencyPolicy Forbid) one."""
+    """Every workload's pods at their most in the workloads' namespace, read from the recorded objects themselves
+    (not the program's sums): a Deployment its HPA's maximum + maxSurge + the pod being replaced; a CronJob
+    (concurrencyPolicy Forbid) one. Airflow's namespace has its own objects, and no quota."""
+    workloads = run.outputs["servingNamespace"]
     hpas = {h["spec"]["scaleTargetRef"]["name"]: h["spec"]["maxReplicas"] for h in of_kind(run, "HorizontalPodAutoscaler")}
     pods = []
-    for deployment in of_kind(run, "Deployment"):
+    for deployment in of_kind(run, "Deployment", namespace=workloads):
         surge = deployment["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
         pods.append((hpas[deployment["metadata"]["name"]] + surge + 1, container(deployment)["resources"]["requests"]))
-    for cronjob in of_kind(run, "CronJob"):
+    for cronjob in of_kind(run, "CronJob", namespace=workloads):
         assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
         pods.append((1, container(cronjob)["resources"]["requests"]))
     return pods

@@ -37,7 +37,17 @@ UNTAGGABLE = {
 SHARED_NAMESPACE = {"workloads", "workloads-default-deny", "workloads-egress", "workloads-quota", "workloads-limits"}
 # Both stacks: the notification topic every project's failures and the budget are told on, and the budget.
 SHARED_NOTIFICATIONS = {"notifications", "notifications-key", "notifications-policy"}
-SHARED_BOTH = SHARED_NAMESPACE | SHARED_NOTIFICATIONS | {"budget"}
+# Both stacks: Airflow, which runs every project's DAG: its namespace and NetworkPolicies, its identity,
+# secrets and ServiceAccount, the roll-out's Role on the serving namespace, its database's egress, the
+# chart's release, and the DAG image.
+SHARED_PIPELINE = {
+    "airflow-namespace", "airflow-namespace-default-deny", "airflow-namespace-allow-dns-egress",
+    "airflow-namespace-allow-api-egress", "airflow-namespace-allow-serving-egress", "airflow-namespace-allow-airflow-traffic",
+    "airflow-identity-policy", "airflow-sa", "airflow-rollout", "airflow-database-egress", "airflow-release",
+    "airflow-secrets-fernet-key", "airflow-secrets-api-secret-key", "airflow-secrets-jwt-secret", "airflow-secrets-admin-password",
+    "images-pipeline",
+}
+SHARED_BOTH = SHARED_NAMESPACE | SHARED_NOTIFICATIONS | SHARED_PIPELINE | {"budget"}
 SHARED_DEV = SHARED_BOTH | {
     # storage: one bucket, its key and its settings
     "data", "data-key", "data-key-alias", "data-ownership", "data-public-access", "data-versioning", "data-encryption",
@@ -54,6 +64,14 @@ SHARED_DEV = SHARED_BOTH | {
     "training-instance-profile", "training-instance-ecs", "training-instance-ecr", "training-net-vpc", "training-net-igw", "training-net-public-rt", "training-net-public-0",
     "training-net-public-1", "training-net-default-sg", "training-net-public-default", "training-net-public-rta-0",
     "training-net-public-rta-1", "training-net-s3",
+    # Airflow on the cluster you bring: its access key, its pull secret and renewer, the bundled Postgres's
+    # secrets and NetworkPolicy, and the DAG image's repository
+    "airflow-identity-user", "airflow-identity-key", "airflow-identity-credentials", "airflow-namespace-pull",
+    "airflow-pull-secret-renewer-identity-user", "airflow-pull-secret-renewer-identity-policy",
+    "airflow-pull-secret-renewer-identity-key", "airflow-pull-secret-renewer-identity-credentials", "airflow-pull-secret-renewer-sa",
+    "airflow-pull-secret-renewer-role", "airflow-pull-secret-renewer-binding", "airflow-pull-secret-renewer-api-egress",
+    "airflow-pull-secret-renewer-cronjob", "airflow-database-password", "airflow-database-auth", "airflow-database-connection",
+    "airflow-database-ingress", "registry-pipeline", "registry-pipeline-lifecycle",
     # the stack's alert route to its SNS topic, the key Alertmanager signs with, and the dashboard
     "monitoring-alertmanager-config", "monitoring-sns-publisher-user", "monitoring-sns-publisher-policy",
     "monitoring-sns-publisher-key", "monitoring-sns-publisher-credentials", "monitoring-dashboard",
@@ -68,6 +86,11 @@ SHARED_PROD = SHARED_BOTH | {
     "data-backup-lifecycle", "data-backup-policy", "data-replication",
     # the registry (its repositories carry the stack's labels) and the built-in images
     "registry-images", "registry-cache", "registry-scanning-api", "images-train", "images-serve",
+    # Airflow's role, which GKE's pods assume keylessly; its Cloud SQL database (the peering, the instance,
+    # its database, user, password and Secret); the runner Role that lets it run the CronJobs' Jobs
+    "airflow-identity-role", "airflow-database-peering-range", "airflow-database-peering", "airflow-database-name",
+    "airflow-database-instance", "airflow-database-database", "airflow-database-user", "airflow-database-password",
+    "airflow-database-secret", "training-runner-role", "training-runner-binding",
     # one cluster: its network, node pools (sized for every project), nodes' identity, and the AWS trust of its issuer
     "gke", "gke-network", "gke-subnet", "gke-router", "gke-nat", "gke-cpu", "gke-gpu", "gke-nodes",
     "gke-nodes-container-defaultNodeServiceAccount", "gke-nodes-pull-images", "gke-identity-oidc",

@@ -131,7 +131,7 @@ def test_dev_repositories_are_deleted_with_the_stack(dev: Recording, prod_on_aws
 
 def test_prod_teardown_lets_destroy_delete_non_empty_repositories(run_with: RunWith) -> None:
     teardown = run_with("prod", **{"mlops:teardown": "true"}, **PROD_ON_AWS)
-    assert [r.inputs["forceDelete"] for r in teardown.of_type(REPOSITORY)] == [True, True]
+    assert [r.inputs["forceDelete"] for r in teardown.of_type(REPOSITORY)] == [True, True, True]  # pipeline, serve, train
 
 
 @pytest.mark.parametrize(("stack", "days"), [("dev", 7), ("prod_on_aws", 30)])

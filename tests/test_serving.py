@@ -70,13 +70,14 @@ def test_cluster_is_the_configured_kubernetes_context(run_with: RunWith) -> None
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_namespace_is_named_after_the_stack(request: pytest.FixtureRequest, stack: str) -> None:
     run: Recording = request.getfixturevalue(stack)
-    [namespace] = of_kind(run, "Namespace")
+    # Beside Airflow's own (tests/pipeline/test_airflow_namespace.py).
+    [namespace] = of_kind(run, "Namespace", namespace=NAMESPACE[stack])
     assert namespace["metadata"]["name"] == NAMESPACE[stack]
     assert run.outputs["servingNamespace"] == NAMESPACE[stack]
 
 
 def test_namespace_enforces_the_restricted_pod_security_standard(dev: Recording) -> None:
-    [namespace] = of_kind(dev, "Namespace")
+    [namespace] = of_kind(dev, "Namespace", namespace="mlops-dev")
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
@@ -127,7 +128,7 @@ def test_pods_know_the_bucket_region(dev: Recording) -> None:
 
 
 def test_pods_pull_with_the_registry_token(dev: Recording) -> None:
-    pull = manifest(dev, "Secret", "registry-pull")
+    pull = manifest(dev, "Secret", "registry-pull", namespace="mlops-dev")
     assert pull["type"] == "kubernetes.io/dockerconfigjson"
     assert is_secret(dev.named("workloads-pull").inputs["stringData"])
     auths = json.loads(pull["stringData"][".dockerconfigjson"])["auths"]
@@ -447,7 +448,7 @@ def test_dev_does_not_spread(dev: Recording) -> None:
 
 
 def test_namespace_denies_all_traffic_by_default(dev: Recording) -> None:
-    deny = manifest(dev, "NetworkPolicy", "default-deny")
+    deny = manifest(dev, "NetworkPolicy", "default-deny", namespace="mlops-dev")
     assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
 
 
@@ -474,7 +475,7 @@ def test_namespace_egress_is_dns_over_udp_and_tcp_then_https(dev: Recording) -> 
 
 
 def test_only_the_serving_port_is_admitted(dev: Recording) -> None:
-    ingress = [p for p in of_kind(dev, "NetworkPolicy") if "Ingress" in p["spec"]["policyTypes"] and p["spec"].get("ingress")]
+    ingress = [p for p in of_kind(dev, "NetworkPolicy", namespace="mlops-dev") if "Ingress" in p["spec"]["policyTypes"] and p["spec"].get("ingress")]
     assert len(ingress) == 1
     [rule] = ingress[0]["spec"]["ingress"]
     assert rule["ports"] == [{"protocol": "TCP", "port": 8080}]
@@ -483,7 +484,7 @@ def test_only_the_serving_port_is_admitted(dev: Recording) -> None:
 
 def test_egress_is_dns_and_https_only(dev: Recording) -> None:
     # Beyond these, only the pull-secret renewer may reach the API server's port (6443 on kind).
-    egress = [p for p in of_kind(dev, "NetworkPolicy") if p["spec"].get("egress")]
+    egress = [p for p in of_kind(dev, "NetworkPolicy", namespace="mlops-dev") if p["spec"].get("egress")]
     ports = {
         (port["protocol"], port["port"])
         for p in egress

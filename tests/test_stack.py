@@ -51,9 +51,9 @@ def test_dev_outputs(dev: Recording) -> None:
     assert outputs["bucketName"].startswith("mlops-dev-data-")
     assert outputs["bucketArn"] == f"arn:aws:s3:::{outputs['bucketName']}"
     assert "backupBucketName" not in outputs
-    assert set(outputs["registryUrls"]) == {"train", "serve"}
+    assert set(outputs["registryUrls"]) == {"train", "serve", "pipeline"}  # the DAG image's, with Airflow
     assert outputs["registryUrls"]["train"].endswith("/mlops-dev/train")
-    assert set(outputs["imageRefs"]) == {"train", "serve"}
+    assert set(outputs["imageRefs"]) == {"train", "serve", "pipeline"}
     assert (outputs["jobQueue"], outputs["projects"]["iris"]["jobDefinition"]) == ("mlops-dev-train", "mlops-dev-iris-train")
     assert "trainingInstanceId" not in outputs
 

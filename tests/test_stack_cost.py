@@ -71,13 +71,14 @@ def test_an_unknown_type_is_unpriced_not_free(dev: Recording) -> None:
     assert "UNPRICED: aws:lambda/function:Function" in render_text([cost])
 
 
-def test_prod_on_gke_idles_under_250_a_month(prod: Recording) -> None:
+def test_prod_on_gke_idles_under_350_a_month_with_airflow(prod: Recording) -> None:
     cost = stack_cost("prod", prod.resources)
     billed = {r.type: r.monthly for r in cost.resources if r.monthly}
     assert "gcp:container/cluster:Cluster" in billed and "gcp:compute/routerNat:RouterNat" in billed
     gpu_pool = next(r for r in cost.resources if r.name == "gke-gpu")
     assert gpu_pool.monthly == 0.0, "the GPU pool scales to zero while nothing trains"
-    assert cost.idle_monthly == 219.77 < 250  # the notification topic's key among it
+    # The notification topic's key among it, and Airflow's node and database ($105.95: tests/test_cost_pipeline.py).
+    assert cost.idle_monthly == 325.72 < 350
 
 
 # --- on hand-made resources ---------------------------------------------------
@@ -113,7 +114,7 @@ def test_prod_estimate_counts_23_weekday_runs_on_the_gpu_pool(prod: Recording) -
     cost = stack_cost("prod", prod.resources)
     (run,) = cost.training
     assert run.typical is not None
-    assert (cost.scheduled_runs, cost.budget_monthly) == (23, 250.0)  # 0 2 * * 1-5: at most 23 weekdays a month
+    assert (cost.scheduled_runs, cost.budget_monthly) == (23, 350.0)  # 0 2 * * 1-5: at most 23 weekdays a month
     assert cost.month_estimate == round(cost.idle_monthly + 23 * run.typical, 2)
 
 

@@ -1,5 +1,5 @@
 """What lets the pipeline run training on the cluster (components/training_runner.py): a Role in the
-workloads' namespace, bound to Airflow's ServiceAccount in its own, as the stand-in Airflow asks."""
+workloads' namespace, bound to Airflow's ServiceAccount in its own, as the Airflow component asks."""
 
 from __future__ import annotations
 
@@ -7,17 +7,16 @@ from typing import Any
 
 import pytest
 
-from offline.engine import Recording
-from tests.conftest import run_stand_in
+from offline.engine import Recording, run_program, stack_config_with
 from tests.manifests import manifest
 from tests.support import CPU_TRAINING
 from tests.test_kubernetes_checks import schema_problems
 
 @pytest.fixture(scope="module")
 def cluster_training() -> Recording:
-    """dev with compute.kind none, a digits project beside iris, and the stand-in Airflow."""
+    """dev with compute.kind none and a digits project beside iris."""
     digits = {"train": {"source": "images/train", "data": "builtin:digits", "gpus": 0}}
-    return run_stand_in("dev", **{**CPU_TRAINING, "mlops:projects": {**CPU_TRAINING["mlops:projects"], "digits": digits}})
+    return run_program("dev", stack_config_with("dev", {**CPU_TRAINING, "mlops:projects": {**CPU_TRAINING["mlops:projects"], "digits": digits}}))
 
 
 def test_the_runner_may_read_the_projects_cronjobs_and_run_their_jobs_and_nothing_else(cluster_training: Recording) -> None:
@@ -45,10 +44,10 @@ def test_the_runner_objects_meet_the_strict_kubernetes_schema(cluster_training: 
     assert {o["kind"]: schema_problems(o) for o in objects} == {"Role": [], "RoleBinding": []}
 
 
-def test_the_runner_is_on_gke_too(prod_pipeline: Recording) -> None:
-    assert manifest(prod_pipeline, "Role", "pipeline-runner")["rules"][0]["resourceNames"] == ["iris-train"]
+def test_the_runner_is_on_gke_too(prod: Recording) -> None:
+    assert manifest(prod, "Role", "pipeline-runner")["rules"][0]["resourceNames"] == ["iris-train"]
 
 
-def test_batch_gives_the_runner_nothing_on_the_cluster(dev_pipeline: Recording) -> None:
+def test_batch_gives_the_runner_nothing_on_the_cluster(dev: Recording) -> None:
     # Batch jobs run outside the cluster: Airflow needs no Kubernetes grant for them.
-    assert [r.name for r in dev_pipeline.resources if r.name.startswith("training-runner")] == []
+    assert [r.name for r in dev.resources if r.name.startswith("training-runner")] == []

@@ -12,7 +12,8 @@ from components.config import ComputeConfig
 
 @dataclass(frozen=True)
 class ServedPods:
-    """One served project's demand on the CPU pool."""
+    """One workload's demand on the CPU pool: a served project's pods, or Airflow's always-on ones
+    (counted as one pod of their summed CPU, at one replica: the rolling update's room)."""
 
     min_replicas: int
     max_replicas: int
@@ -39,7 +40,7 @@ class GkeClusterArgs:
     spot: bool
     """GPU pool on spot capacity."""
     serving: Sequence[ServedPods]
-    """Each served project's replicas and CPU request per pod: together they size the CPU pool."""
+    """Each served project's replicas and CPU request per pod, and Airflow's: together they size the CPU pool."""
     image_repositories: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Artifact Registry repository names (`projects/.../repositories/...`) the nodes may pull from."""
     labels: Mapping[str, str] = field(default_factory=dict)

@@ -66,7 +66,7 @@ class ProjectRuntime(TypedDict, total=False):
     cronjob: str
     """cronjob: the suspended CronJob in `workloads_namespace` whose job template a run copies."""
     serving_url: str
-    """The model server's in-cluster URL, http://<service>.<namespace>.svc:8080, where served."""
+    """The model server's in-cluster URL, http://<service>.<namespace>.svc.cluster.local:8080, where served."""
 
 
 class PipelineRuntime(TypedDict):
@@ -77,6 +77,11 @@ class PipelineRuntime(TypedDict):
     job_queue: str | None
     """batch: the stack's job queue; None where the cluster trains."""
     projects: dict[str, ProjectRuntime]
+
+
+def dag_id(project: str) -> str:
+    """A project's DAG: named after the project (`POST /api/v2/dags/<dag_id>/dagRuns` starts a run)."""
+    return project
 
 
 def train_on(cfg: StackConfig) -> TrainOn:

@@ -2,7 +2,8 @@
 
 - `data`: S3 buckets and their KMS keys; `registry`: ECR; `messaging`: SNS topics and SQS
   queues; `compute`: EC2 hosts and their network; `cluster`: GKE; `eks`: EKS; `database`: RDS; `pods`: Kubernetes
-  workloads; `identity`: IAM; `exposure`: what the internet can reach (shared with `make diff`) and public endpoints;
+  workloads; `pipeline`: Airflow's Helm release (its values); `identity`: IAM; `exposure`: what the internet can
+  reach (shared with `make diff`) and public endpoints;
 - `core`: the rule types; `inputs`: reading inputs as the engine sends them;
 - `catalog`: `RULES`, the one list, and `evaluate`.
 

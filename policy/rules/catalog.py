@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from policy.rules import cluster, compute, data, database, eks, exposure, identity, messaging, pods, registry
+from policy.rules import cluster, compute, data, database, eks, exposure, identity, messaging, pipeline, pods, registry
 from policy.rules.core import Context, ResourceRule, ResourceView, Rule, StackRule, Violation
 from policy.rules.exposure import AUTH_TOKEN_ENV
 
@@ -68,7 +68,8 @@ RULES: tuple[Rule, ...] = (
     ResourceRule("iam-no-wildcard-action", "IAM policies allow named actions, never * or service:*.", "mandatory",
                  identity.POLICY_DOCUMENT, identity.check_iam_no_wildcard_action),
     ResourceRule("iam-no-wildcard-resource", "IAM policies allow actions on named resources; Resource * only for "
-                 "actions that have no resource-level permissions (ecr:GetAuthorizationToken).", "mandatory",
+                 "actions that have no resource-level permissions (ecr:GetAuthorizationToken, batch:DescribeJobs, "
+                 "batch:DescribeJobDefinitions).", "mandatory",
                  identity.POLICY_DOCUMENT, identity.check_iam_no_wildcard_resource),
     ResourceRule("iam-no-admin-policy", "No principal gets AdministratorAccess, PowerUserAccess or IAMFullAccess.",
                  "mandatory", identity.POLICY_ATTACHMENT, identity.check_iam_no_admin_policy),
@@ -89,6 +90,11 @@ RULES: tuple[Rule, ...] = (
                  pods.WORKLOAD, pods.check_k8s_image_digest),
     ResourceRule("k8s-no-privileged-or-host", "Pods are not privileged and share no host namespace.", "mandatory",
                  pods.WORKLOAD, pods.check_k8s_no_privileged_or_host),
+    # The pipeline: Airflow's chart, whose objects only its values show
+    ResourceRule("airflow-release-hardened", "Airflow's Helm release gives every component restricted security contexts "
+                 "and limits, runs the KubernetesExecutor, logs in through a real auth manager (not the SimpleAuthManager), "
+                 "and exposes its api-server on a LoadBalancer only with pipeline.publicApi.", "mandatory",
+                 pipeline.RELEASE, pipeline.check_airflow_release),
     # GKE
     ResourceRule("gke-private-nodes", "GKE nodes have no public address.", "mandatory",
                  cluster.GKE_CLUSTER, cluster.check_gke_private_nodes),

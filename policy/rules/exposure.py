@@ -21,6 +21,7 @@ from policy.rules.data import (
     check_s3_no_public_policy,
 )
 from policy.rules.inputs import falsy, get, items, preview_value, truthy
+from policy.rules.pipeline import AIRFLOW_CHART, RELEASE
 from policy.rules.pods import pod_spec
 
 SERVICE = frozenset({"kubernetes:core/v1:Service"})
@@ -124,6 +125,16 @@ def _network_policy_openings(inputs: Mapping[str, Any]) -> list[Opening]:
     return found
 
 
+def _release_openings(inputs: Mapping[str, Any]) -> list[Opening]:
+    """Airflow's api-server Service, which the chart makes from its values."""
+    if inputs.get("chart") != AIRFLOW_CHART:
+        return []
+    service = get(inputs, "values", "apiServer", "service") or {}
+    as_service = {"metadata": {"annotations": service.get("annotations") or {}},
+                  "spec": {"type": service.get("type"), "loadBalancerSourceRanges": service.get("loadBalancerSourceRanges")}}
+    return [Opening("Airflow's api-server load balancer", "TCP 8080", o.source) for o in _service_openings(as_service)]
+
+
 def _cluster_openings(inputs: Mapping[str, Any]) -> list[Opening]:
     found = []
     if not truthy(get(inputs, "privateClusterConfig", "enablePrivateEndpoint")):
@@ -168,6 +179,8 @@ def openings(type_: str, inputs: Mapping[str, Any]) -> list[Opening]:
         return _service_openings(inputs)
     if type_ in NETWORK_POLICY:
         return _network_policy_openings(inputs)
+    if type_ in RELEASE:
+        return _release_openings(inputs)
     if type_ in GKE_CLUSTER:
         return _cluster_openings(inputs)
     if type_ in INGRESS_TYPES:

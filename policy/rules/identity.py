@@ -25,8 +25,10 @@ POLICY_ATTACHMENT = frozenset(
         "aws:iam/policyAttachment:PolicyAttachment",
     }
 )
-# Actions AWS only grants on Resource "*": they have no resource-level permissions.
-WILDCARD_RESOURCE_ACTIONS = frozenset({"ecr:GetAuthorizationToken"})
+# Actions AWS only grants on Resource "*": they have no resource-level permissions (the Service
+# Authorization Reference lists no resource type for them: list_amazonelasticcontainerregistry,
+# list_awsbatch). The pipeline follows its Batch jobs with the two Describe calls.
+WILDCARD_RESOURCE_ACTIONS = frozenset({"ecr:GetAuthorizationToken", "batch:DescribeJobs", "batch:DescribeJobDefinitions"})
 ADMIN_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
 
 

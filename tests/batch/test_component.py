@@ -124,7 +124,9 @@ def test_queue_and_job_definition_are_exported(dev: Recording) -> None:
     assert dev.outputs["projects"]["iris"]["jobDefinition"] == dev.one(JOB_DEFINITION).inputs["name"] == "mlops-dev-iris-train"
 
 
-def test_train_now_command_submits_to_the_queue(dev: Recording) -> None:
+def test_train_now_command_submits_to_the_queue(dev_scheduled: Recording) -> None:
+    # Without Airflow (with it, trainNowCommand starts the project's DAG: tests/pipeline/test_airflow_outputs.py).
+    dev = dev_scheduled
     command = shlex.split(dev.outputs["projects"]["iris"]["trainNowCommand"])
     assert command[:3] == ["aws", "batch", "submit-job"]
     assert command[command.index("--region") + 1] == "us-east-1"
@@ -146,9 +148,9 @@ def test_logs_command_follows_the_jobs_log_stream(dev: Recording) -> None:
     assert "container.logStreamName" in command[command.index("--log-stream-names") + 1]
 
 
-def test_train_now_command_is_exact(dev: Recording) -> None:
+def test_train_now_command_is_exact(dev_scheduled: Recording) -> None:
     # The README's quick start pipes this into JOB_ID: another --query or --output breaks it.
-    assert dev.outputs["projects"]["iris"]["trainNowCommand"] == (
+    assert dev_scheduled.outputs["projects"]["iris"]["trainNowCommand"] == (
         "aws batch submit-job --region us-east-1 --job-queue mlops-dev-train --job-definition mlops-dev-iris-train"
         " --job-name mlops-dev-iris-train-manual --query jobId --output text"
     )

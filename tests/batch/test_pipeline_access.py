@@ -1,6 +1,7 @@
-"""What Airflow's identity may do with Batch (components/batch/pipeline_access.py), as the stand-in
-Airflow is granted it: submit and follow the stack's jobs, register reproduce revisions, pass
-exactly the job roles to Batch, and check the training images."""
+"""What Airflow's identity may do with Batch (components/batch/pipeline_access.py), as Airflow's
+identity is granted it beside the pipeline's own (components/pipeline/access.py): submit and follow
+the stack's jobs, register reproduce revisions, pass exactly the job roles to Batch, and check the
+training images."""
 
 from __future__ import annotations
 
@@ -9,29 +10,37 @@ from typing import Any
 
 import pytest
 
-from offline.engine import ACCOUNT_ID, Recording
+from offline.engine import ACCOUNT_ID, Recording, run_program, stack_config_with
 from tests.batch.recorded import JOB_DEFINITION, JOB_QUEUE
-from tests.conftest import run_stand_in
 from tests.iam_policy import evaluate
-from tests.test_permissions_boundary import BOUNDARY, inline_allows
+from tests.test_permissions_boundary import BOUNDARY, _key_tags, inline_allows
 
 REGION = f"us-east-1:{ACCOUNT_ID}"
 DEFINITIONS = f"arn:aws:batch:{REGION}:job-definition"
 
 
+PIPELINE_OWN = {
+    "ListPipelinePrefixes", "TaskLogs", "ReadModels", "PromoteModels", "ReadData", "UseBucketKeyThroughS3",
+    "PublishToTopic", "UseTopicKeyThroughSns",
+}
+"""The pipeline's own statements (tests/pipeline/test_airflow_identity.py checks them)."""
+
+
 def granted(run: Recording) -> dict[str, dict[str, Any]]:
-    policy = json.loads(run.named("stand-in-airflow-identity-policy").inputs["policy"])
-    return {s["Sid"]: s for s in policy["Statement"]}
+    """The statements the training backend adds to Airflow's identity."""
+    # A user's policy on a kubeconfig cluster (dev), a role's on GKE: one of that name either way.
+    policy = json.loads(run.named("airflow-identity-policy").inputs["policy"])
+    return {s["Sid"]: s for s in policy["Statement"] if s["Sid"] not in PIPELINE_OWN}
 
 
 @pytest.fixture(scope="module")
 def two() -> Recording:
-    """dev with digits training beside iris, and the stand-in Airflow."""
-    return run_stand_in("dev", **{"mlops:projects": {"digits": {"train": {"source": "images/train", "data": "builtin:digits"}}}})
+    """dev with digits training beside iris."""
+    return run_program("dev", stack_config_with("dev", {"mlops:projects": {"digits": {"train": {"source": "images/train", "data": "builtin:digits"}}}}))
 
 
-def test_airflow_gets_exactly_these_statements(dev_pipeline: Recording) -> None:
-    assert list(granted(dev_pipeline)) == [
+def test_airflow_gets_exactly_these_statements(dev: Recording) -> None:
+    assert list(granted(dev)) == [
         "SubmitTraining", "FollowTraining", "StopTraining", "RegisterReproduceRevisions", "PassTheJobRoles", "CheckReproducedImages",
     ]
 
@@ -57,13 +66,13 @@ def test_airflow_passes_exactly_the_job_roles_and_only_to_batch(two: Recording) 
         "iam:PassRole", roles, {"StringEquals": {"iam:PassedToService": ["batch.amazonaws.com", "ecs-tasks.amazonaws.com"]}})
 
 
-def test_the_roles_passed_are_the_ones_the_job_definitions_run_as(dev_pipeline: Recording) -> None:
-    job_role = json.loads(dev_pipeline.one(JOB_DEFINITION).inputs["containerProperties"])["jobRoleArn"]
-    assert granted(dev_pipeline)["PassTheJobRoles"]["Resource"] == [job_role]
+def test_the_roles_passed_are_the_ones_the_job_definitions_run_as(dev: Recording) -> None:
+    job_role = json.loads(dev.one(JOB_DEFINITION).inputs["containerProperties"])["jobRoleArn"]
+    assert granted(dev)["PassTheJobRoles"]["Resource"] == [job_role]
 
 
-def test_airflow_follows_and_stops_jobs_of_this_account_and_region(dev_pipeline: Recording) -> None:
-    statements = granted(dev_pipeline)
+def test_airflow_follows_and_stops_jobs_of_this_account_and_region(dev: Recording) -> None:
+    statements = granted(dev)
     assert {k: (statements[k]["Action"], statements[k]["Resource"]) for k in ("FollowTraining", "StopTraining")} == {
         # DescribeJobs and DescribeJobDefinitions take no resource.
         "FollowTraining": (["batch:DescribeJobs", "batch:DescribeJobDefinitions"], "*"),
@@ -71,21 +80,22 @@ def test_airflow_follows_and_stops_jobs_of_this_account_and_region(dev_pipeline:
     }
 
 
-def test_airflow_may_look_up_images_in_the_training_repository_only(dev_pipeline: Recording) -> None:
+def test_airflow_may_look_up_images_in_the_training_repository_only(dev: Recording) -> None:
     # A reproduce run whose image has expired (registry.keepImages) is refused before it is submitted.
-    check = granted(dev_pipeline)["CheckReproducedImages"]
+    check = granted(dev)["CheckReproducedImages"]
     assert (check["Action"], check["Resource"]) == ("ecr:DescribeImages", f"arn:aws:ecr:{REGION}:repository/mlops-dev/train")
 
 
-@pytest.mark.parametrize("stack", ["dev_pipeline", "two"])
+@pytest.mark.parametrize("stack", ["dev", "two"])
 def test_every_grant_airflow_gets_is_within_the_workload_boundary(request: pytest.FixtureRequest, stack: str) -> None:
     run: Recording = request.getfixturevalue(stack)
-    grants = [g for g in inline_allows(run) if g[0] == "stand-in-airflow-identity-policy"]
+    grants = [g for g in inline_allows(run) if g[0] == "airflow-identity-policy"]
     assert grants != []
-    assert [g for g in grants if evaluate(BOUNDARY, g[1], g[2], g[3]) != "allow"] == []
+    # With the tags IAM sees on a KMS key (the pipeline's own statements use the bucket's and the topic's keys).
+    assert [g for g in grants if evaluate(BOUNDARY, g[1], g[2], {**g[3], **_key_tags(run, g[2])}) != "allow"] == []
 
 
-def test_the_boundary_keeps_the_new_grants_to_the_project(dev_pipeline: Recording) -> None:
+def test_the_boundary_keeps_the_new_grants_to_the_project(dev: Recording) -> None:
     role = f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/training-iris-job-role"
     assert evaluate(BOUNDARY, "iam:PassRole", role, {"iam:PassedToService": "lambda.amazonaws.com"}) == "implicit-deny"
     assert evaluate(BOUNDARY, "iam:PassRole", f"arn:aws:iam::{ACCOUNT_ID}:role/admin", {"iam:PassedToService": "batch.amazonaws.com"}) == (
@@ -95,5 +105,5 @@ def test_the_boundary_keeps_the_new_grants_to_the_project(dev_pipeline: Recordin
     assert evaluate(BOUNDARY, "ecr:DescribeImages", f"arn:aws:ecr:{REGION}:repository/someone-else") == "implicit-deny"
 
 
-def test_the_cluster_backend_asks_for_no_aws_grant(prod_pipeline: Recording) -> None:
-    assert prod_pipeline.outputs["standInPipelineStatements"] == []
+def test_the_cluster_backend_asks_for_no_aws_grant(prod: Recording) -> None:
+    assert granted(prod) == {}

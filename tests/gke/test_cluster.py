@@ -108,6 +108,6 @@ def test_a_training_attempt_waits_for_a_gpu_node_only_when_the_pool_starts_at_ze
 
 def test_commands_in_the_outputs_name_the_gke_context(prod: Recording) -> None:
     # Without --context they act on whatever cluster the laptop last used.
-    assert prod.outputs["projects"]["iris"]["trainNowCommand"] == (
-        f"kubectl --context {KUBECONFIG_CONTEXT} create job -n mlops-prod --from=cronjob/iris-train iris-train-manual-$(date +%s)"
+    assert prod.outputs["airflowApiCommand"] == (
+        f"kubectl --context {KUBECONFIG_CONTEXT} port-forward -n mlops-prod-airflow service/airflow-api-server 8080:8080"
     )

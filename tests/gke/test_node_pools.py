@@ -43,10 +43,11 @@ def test_pool_names_are_unique_in_the_stack(prod: Recording) -> None:
     assert len(set(names)) == len(names) == 2
 
 
-def test_cpu_pool_is_sized_for_the_serving_replicas(prod: Recording) -> None:
+def test_cpu_pool_is_sized_for_the_serving_replicas_and_airflow(prod: Recording) -> None:
     # prod serves 2..6 one-CPU pods; an e2-standard-2 holds one, plus one node for a rollout's surge pod.
+    # Airflow's always-on pods (1350m together) hold one more, and one for its rollout and its task pods.
     autoscaling = pool(prod, "cpu").inputs["autoscaling"]
-    assert (autoscaling["totalMinNodeCount"], autoscaling["totalMaxNodeCount"]) == (2, 7)
+    assert (autoscaling["totalMinNodeCount"], autoscaling["totalMaxNodeCount"]) == (2 + 1, 7 + 2)
     assert pool(prod, "cpu").inputs["nodeConfig"]["machineType"] == "e2-standard-2"
 
 
@@ -157,16 +158,18 @@ def test_pools_autoscale_on_total_counts_only(prod: Recording) -> None:
 
 def test_cpu_pool_bounds_follow_another_config(prod_variant: Recording, dev_on_gke: Recording) -> None:
     # prod_variant: 4..8 two-core pods, one per e2-standard-4, plus the surge pod; dev: 1..2 one-core pods.
+    # Airflow's always-on pods add one node to each (on an e2-standard-4, room for its rollout too).
     variant, dev = pool(prod_variant, "cpu").inputs, pool(dev_on_gke, "cpu").inputs
-    assert (variant["autoscaling"]["totalMinNodeCount"], variant["autoscaling"]["totalMaxNodeCount"]) == (4, 9)
+    assert (variant["autoscaling"]["totalMinNodeCount"], variant["autoscaling"]["totalMaxNodeCount"]) == (4 + 1, 9 + 1)
     assert variant["nodeConfig"]["machineType"] == "e2-standard-4"
-    assert (dev["autoscaling"]["totalMinNodeCount"], dev["autoscaling"]["totalMaxNodeCount"]) == (1, 3)
+    assert (dev["autoscaling"]["totalMinNodeCount"], dev["autoscaling"]["totalMaxNodeCount"]) == (1 + 1, 3 + 2)
     assert dev["nodeConfig"]["machineType"] == "e2-standard-2"
 
 
 def test_cpu_pool_starts_with_its_minimum_spread_over_the_zones(prod: Recording, prod_variant: Recording) -> None:
-    # initialNodeCount is per zone: 2 nodes over 2 zones is 1 each; 4 over 3 zones, 2 each (6 >= 4).
-    assert pool(prod, "cpu").inputs["initialNodeCount"] == 1
+    # initialNodeCount is per zone: 3 nodes (iris' 2, Airflow's 1) over 2 zones is 2 each (4 >= 3);
+    # 5 over 3 zones, 2 each (6 >= 5).
+    assert pool(prod, "cpu").inputs["initialNodeCount"] == 2
     assert pool(prod_variant, "cpu").inputs["initialNodeCount"] == 2
 
 

@@ -48,7 +48,7 @@ def test_dev_budget_is_its_monthly_usd_on_the_dev_tag_alerting_the_topic(dev: Re
 
 def test_prod_budget_counts_the_prod_tag(prod: Recording) -> None:
     budget = prod.one("aws:budgets/budget:Budget").inputs
-    assert (budget["name"], budget["limitAmount"]) == ("mlops-prod-monthly", "250.00")
+    assert (budget["name"], budget["limitAmount"]) == ("mlops-prod-monthly", "350.00")
     assert budget["costFilters"] == [{"name": "TagKeyValue", "values": ["user:stack$prod"]}]
     assert budget["notifications"] == alerts("prod", 100.0, 100.0)
 

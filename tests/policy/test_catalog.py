@@ -9,14 +9,15 @@ from __future__ import annotations
 from offline.engine import Recording
 from policy.rules import RULES, RULES_BY_NAME, ResourceRule, StackRule, Violation, evaluate, mandatory
 from tests.policy import (
-    test_cluster, test_compute, test_data, test_database, test_eks, test_identity, test_messaging, test_pods, test_registry,
+    test_cluster, test_compute, test_data, test_database, test_eks, test_identity, test_messaging, test_pipeline, test_pods,
+    test_registry,
 )
 from tests.policy.support import DEPLOYMENT, SSE, bucket_with_guards, pod, stack_violations, violations_of
 
 # Each group's case tables (imported by module, so that pytest does not collect their tests twice).
 GROUPS = (test_data.TestDataRules, test_registry.TestRegistryRules, test_messaging.TestMessagingRules,
           test_compute.TestComputeRules, test_identity.TestIdentityRules, test_pods.TestPodRules,
-          test_cluster.TestClusterRules, test_eks.TestEksRules, test_database.TestDatabaseRules)
+          test_pipeline.TestPipelineRules, test_cluster.TestClusterRules, test_eks.TestEksRules, test_database.TestDatabaseRules)
 ACCEPTED = {case: entry for group in GROUPS for case, entry in group.ACCEPTED.items()}
 REJECTED = {case: entry for group in GROUPS for case, entry in group.REJECTED.items()}
 REJECTED_ON_EVERY_TYPE = {rule: by_type for group in GROUPS for rule, by_type in group.REJECTED_ON_EVERY_TYPE.items()}
@@ -66,7 +67,7 @@ SEVERITY = {
     "k8s-no-privilege-escalation": "mandatory", "k8s-read-only-root-filesystem": "mandatory",
     "k8s-drop-all-capabilities": "mandatory", "k8s-seccomp-runtime-default": "mandatory",
     "k8s-resource-limits": "mandatory", "k8s-image-digest": "mandatory", "k8s-no-privileged-or-host": "mandatory",
-    "gke-private-nodes": "mandatory", "gke-control-plane-not-open": "mandatory", "gke-workload-identity": "mandatory",
+    "airflow-release-hardened": "mandatory", "gke-private-nodes": "mandatory", "gke-control-plane-not-open": "mandatory", "gke-workload-identity": "mandatory",
     "gke-network-policy-enforced": "mandatory", "gke-shielded-nodes": "mandatory",
     "gke-prod-deletion-protection": "mandatory", "eks-endpoint-not-open": "mandatory",
     "eks-control-plane-logs": "mandatory", "eks-secrets-encrypted": "mandatory", "eks-prod-deletion-protection": "mandatory",

@@ -14,6 +14,8 @@ class TestIdentityRules(RuleCases):
         "deny-with-wildcard-action": ("iam-no-wildcard-action", ROLE_POLICY, {"policy": document(TLS_ONLY)}),
         "scoped-resource": ("iam-no-wildcard-resource", ROLE_POLICY, {"policy": document(allow("s3:GetObject", "arn:aws:s3:::b/*"))}),
         "registry-login-on-star": ("iam-no-wildcard-resource", ROLE_POLICY, {"policy": document(allow("ecr:GetAuthorizationToken", "*"))}),
+        "batch-describe-on-star": ("iam-no-wildcard-resource", ROLE_POLICY,
+                                   {"policy": document(allow(["batch:DescribeJobs", "batch:DescribeJobDefinitions"], "*"))}),
         "scoped-managed-policy": ("iam-no-admin-policy", ATTACHMENT, {"policyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"}),
     }
 
@@ -22,6 +24,8 @@ class TestIdentityRules(RuleCases):
         "service-star-action": ("iam-no-wildcard-action", ROLE_POLICY, {"policy": document(allow("s3:*", "arn:aws:s3:::b"))}),
         "inline-role-policy-star-action": ("iam-no-wildcard-action", ROLE, {"inlinePolicies": [{"name": "p", "policy": document(allow("*", "arn:aws:s3:::b"))}]}),
         "star-resource": ("iam-no-wildcard-resource", ROLE_POLICY, {"policy": document(allow("s3:GetObject", "*"))}),
+        "batch-describe-with-terminate-on-star": ("iam-no-wildcard-resource", ROLE_POLICY,
+                                                  {"policy": document(allow(["batch:DescribeJobs", "batch:TerminateJob"], "*"))}),
         "registry-login-with-pull-on-star": ("iam-no-wildcard-resource", ROLE_POLICY, {"policy": document(allow(["ecr:GetAuthorizationToken", "ecr:BatchGetImage"], "*"))}),
         "administrator-access": ("iam-no-admin-policy", ATTACHMENT, {"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
     }
