@@ -332,7 +332,7 @@ def main() -> None:
     pipeline = pipeline_for(
         cfg, name_prefix=name_prefix, cluster=cluster, registry=registry, images=images, training_images=training_images,
         placement=placement, servers=servers, training=training, notifications=notifications,
-        on_gcp=providers.on_gcp, on_cluster=on_cluster,
+        in_region=providers.in_region, on_gcp=providers.on_gcp, on_cluster=on_cluster,
     )
 
     stack_budget(cfg, name_prefix=name_prefix, topic_arn=notifications.topic_arn, providers=providers)

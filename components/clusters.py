@@ -19,6 +19,7 @@ from components.eks import LOAD_BALANCER_CLASS, EksCluster, EksClusterArgs, gpu_
 from components.eks import load_balancer_annotations as nlb_annotations
 from components.gke import GkeCluster, GkeClusterArgs, ServedPods, load_balancer_annotations
 from components.identity import AccessKeyIdentities, WorkloadIdentities
+from components.namespace import kube_dns_pods
 from components.network import TrainingNetwork
 from components.pod_identity import PodIdentityIdentities, agent_egress
 from components.pipeline.chart import always_on_millicores
@@ -26,6 +27,19 @@ from components.providers import default_tags
 from components.registry import ContainerRegistry
 from components.serving import ServiceExposure
 from components.web_identity import WebIdentityIdentities, WebIdentityProvider
+
+
+@dataclass(frozen=True)
+class NodeNetwork:
+    """The AWS VPC a cluster's nodes and pods run in, as a managed database beside them needs it."""
+
+    vpc_id: pulumi.Output[str]
+    cidr: str
+    private_subnet_ids: Sequence[pulumi.Input[str]]
+    """The private subnets the nodes run in (two zones at least): a database's subnet group."""
+    security_group_id: pulumi.Output[str]
+    """The security group every node carries, and so every pod (pods use their node's network
+    interfaces and its groups): what a database admits the cluster's pods by."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,12 @@ class Cluster:
     peers with it and gets a private IP there); None for a cluster you bring."""
     pod_egress: Sequence[k8s.networking.v1.NetworkPolicyEgressRuleArgs] = ()
     """What the pods must reach beyond DNS and HTTPS, which the namespaces admit (EKS: the Pod Identity Agent)."""
+    node_network: NodeNetwork | None = None
+    """The AWS VPC the nodes and pods run in, where the program made it (EKS: a database there admits
+    them by their security group); None where the pods are not in one of the program's VPCs."""
+    dns_servers: Sequence[k8s.networking.v1.NetworkPolicyPeerArgs] = field(default_factory=kube_dns_pods)
+    """Where the pods' DNS queries go, as a NetworkPolicy names them; empty: no pod selector can name
+    them (EKS Auto Mode answers on each node), so DNS egress is admitted on port 53 to any address."""
 
     def role_exports(self, service_accounts: Mapping[str, str | None]) -> dict[str, pulumi.Output[str]]:
         """Each output name with the AWS role of its workload's ServiceAccount (None: no such workload)."""
@@ -86,7 +106,11 @@ def cluster_for(
         identities = PodIdentityIdentities(
             cluster_name=cluster.name, cluster_arn=cluster.arn, name_prefix=name_prefix, region=cfg.aws_region
         )
-        return eks_cluster(cfg, cluster, identities)
+        nodes = NodeNetwork(
+            vpc_id=network.vpc_id, cidr=network.cidr_block, private_subnet_ids=network.subnet_ids,
+            security_group_id=cluster.security_group_id,
+        )
+        return eks_cluster(cfg, cluster, identities, nodes)
     if not runs_on_gke(cfg):
         return kubeconfig_cluster("cluster", cfg)
     gke = build_gke(cfg, name_prefix=name_prefix, registry=registry, opts=on_gcp)
@@ -169,8 +193,8 @@ def build_gke(cfg: StackConfig, *, name_prefix: str, registry: ContainerRegistry
     )
 
 
-def eks_cluster(cfg: StackConfig, cluster: EksCluster, identities: PodIdentityIdentities) -> Cluster:
-    """The program's EKS cluster (`serving.cluster: eks`): Pod Identity, an internal NLB."""
+def eks_cluster(cfg: StackConfig, cluster: EksCluster, identities: PodIdentityIdentities, nodes: NodeNetwork) -> Cluster:
+    """The program's EKS cluster (`serving.cluster: eks`): Pod Identity, an internal NLB, its nodes in `nodes`."""
     public = cfg.eks.public_endpoint
     return Cluster(
         provider=cluster.provider,
@@ -191,6 +215,11 @@ def eks_cluster(cfg: StackConfig, cluster: EksCluster, identities: PodIdentityId
         role_arns=identities.role_arns,
         # The pods' credentials come from the agent on their node.
         pod_egress=[agent_egress()],
+        node_network=nodes,
+        # Auto Mode runs CoreDNS as a service of each node, not as pods: the kube-dns Service's
+        # address answers there, and a selector of kube-system's pods matches nothing (README,
+        # "Prod on AWS (EKS)", DNS).
+        dns_servers=[],
     )
 
 

@@ -16,6 +16,10 @@ from components.renew_pull_secret import docker_config_json
 
 DNS_PORT = 53
 HTTPS_PORT = 443
+NAMESPACE_LABEL = "kubernetes.io/metadata.name"
+"""The label the API server puts on every namespace: its own name (Kubernetes 1.21+)."""
+KUBE_DNS = {"k8s-app": "kube-dns"}
+"""The cluster DNS pods' label, in kube-system (kind's CoreDNS and GKE's kube-dns both carry it)."""
 PULL_SECRET = "registry-pull"
 QUOTA = "workloads"
 LIMITS = "container-defaults"
@@ -39,6 +43,16 @@ def memory_quantity(size: int) -> str:
         if size and size % factor == 0:
             return f"{size // factor}{unit}"
     return str(size)
+
+
+def kube_dns_pods() -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
+    """The cluster DNS pods (`k8s-app: kube-dns` in kube-system), as a NetworkPolicy names them."""
+    return [
+        k8s.networking.v1.NetworkPolicyPeerArgs(
+            namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={NAMESPACE_LABEL: "kube-system"}),
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=KUBE_DNS),
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -157,6 +171,8 @@ class WorkloadNamespace(pulumi.ComponentResource):
                 pod_selector=k8s.meta.v1.LabelSelectorArgs(),
                 policy_types=["Egress"],
                 egress=[
+                    # DNS to any address: it is answered by kube-dns pods on kind and GKE, but on each
+                    # node on EKS Auto Mode, where no pod selector would name the server.
                     k8s.networking.v1.NetworkPolicyEgressRuleArgs(
                         ports=[
                             k8s.networking.v1.NetworkPolicyPortArgs(protocol="UDP", port=DNS_PORT),

@@ -78,5 +78,5 @@ class PipelineConfig(Section):
     )
     database: DatabaseConfig = Field(
         default=DatabaseConfig(),
-        description="Airflow's metadata database where it is managed: Cloud SQL on a private IP (GKE stacks).",
+        description="Airflow's metadata database where it is managed: Cloud SQL on a private IP (GKE stacks), RDS (EKS stacks).",
     )

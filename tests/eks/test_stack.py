@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from offline.engine import Recording, stack_config
 from offline.placeholders import placeholders
-from tests.manifests import manifest, pod_spec
+from tests.manifests import manifest, of_kind, pod_spec
 from tests.support import RunWith
 
 PROTECTED = {
@@ -43,7 +43,10 @@ def test_serving_keeps_two_pods_spread_behind_a_disruption_budget(prod_aws: Reco
 
 
 def test_the_nodes_pull_images_so_there_is_no_pull_secret(prod_aws: Recording) -> None:
-    assert prod_aws.of_type("kubernetes:core/v1:Secret") == []
+    # The only Secrets are Airflow's (its generated keys and the database's connection string).
+    secrets = [m for m in of_kind(prod_aws, "Secret") if m["type"] == "kubernetes.io/dockerconfigjson"]
+    assert secrets == []
+    assert {m["metadata"]["namespace"] for m in of_kind(prod_aws, "Secret")} == {"mlops-prod-aws-airflow"}
     assert "imagePullSecrets" not in pod_spec(manifest(prod_aws, "Deployment", "iris-server"))
 
 
