@@ -30,6 +30,8 @@ POLICY = {"Version": "2012-10-17", "Statement": [s for document in DOCUMENTS for
 """What the deployer may do: the statements of both managed policies, as IAM evaluates them together."""
 ACTIONS = json.loads((ROOT / "docs" / "deployer-actions.json").read_text())
 BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT_ID}:policy/mlops/mlops-workload-boundary"
+EKS_BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT_ID}:policy/mlops/mlops-eks-service-boundary"
+EKS_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/eks/mlops-prod-aws-eks-cluster"
 PHASES = ("create", "read", "update", "delete")
 RECORDINGS = ("dev", "prod", "prod_on_aws", "dev_cluster_training")
 
@@ -235,11 +237,27 @@ def test_a_role_without_the_boundary_cannot_be_created() -> None:
     assert evaluate(POLICY, "iam:CreateRole", role, {"iam:PermissionsBoundary": BOUNDARY_ARN}) == "allow"
 
 
-def test_the_boundary_can_be_neither_removed_nor_edited() -> None:
+def test_the_eks_service_boundary_is_given_only_on_its_path() -> None:
+    # The two roles Auto Mode acts as: what their managed policies need, and nothing past it, on /mlops/eks/ only.
+    eks = {"iam:PermissionsBoundary": EKS_BOUNDARY_ARN}
+    for action in ("iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"):
+        assert evaluate(POLICY, action, EKS_ROLE, eks) == "allow"
+        assert evaluate(POLICY, action, f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/mlops-prod-aws-iris-server", eks) == "implicit-deny"
+    admin = {"iam:PermissionsBoundary": f"arn:aws:iam::{ACCOUNT_ID}:policy/AdministratorAccess"}
+    assert evaluate(POLICY, "iam:CreateRole", EKS_ROLE, admin) == "deny"
+    assert evaluate(POLICY, "iam:CreateRole", EKS_ROLE, {}) == "deny"
+    # A user never gets it: only roles are Auto Mode's.
+    assert evaluate(POLICY, "iam:CreateUser", f"arn:aws:iam::{ACCOUNT_ID}:user/mlops/eks/x", eks) == "implicit-deny"
+
+
+def test_the_boundaries_can_be_neither_removed_nor_edited() -> None:
     role = f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/anything"
     assert evaluate(POLICY, "iam:DeleteRolePermissionsBoundary", role, {}) == "deny"
+    assert evaluate(POLICY, "iam:DeleteRolePermissionsBoundary", EKS_ROLE, {}) == "deny"
     assert evaluate(POLICY, "iam:DeleteUserPermissionsBoundary", f"arn:aws:iam::{ACCOUNT_ID}:user/mlops/x", {}) == "deny"
     assert evaluate(POLICY, "iam:CreatePolicyVersion", BOUNDARY_ARN, {}) == "deny"
+    assert evaluate(POLICY, "iam:CreatePolicyVersion", EKS_BOUNDARY_ARN, {}) == "deny"
+    assert evaluate(POLICY, "iam:SetDefaultPolicyVersion", EKS_BOUNDARY_ARN, {}) == "deny"
 
 
 def test_roles_outside_the_project_path_are_out_of_reach() -> None:
@@ -299,14 +317,18 @@ def test_without_the_eks_policy_the_database_cannot_be_made(rds_database: Record
 
 
 def test_only_the_auto_mode_managed_policies_may_be_attached() -> None:
-    role = f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/mlops-prod-aws-eks-cluster"
-    bounded = {"iam:PermissionsBoundary": BOUNDARY_ARN}
-    allowed = {**bounded, "iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonEKSComputePolicy"}
-    assert evaluate(POLICY, "iam:AttachRolePolicy", role, allowed) == "allow"
+    compute = "arn:aws:iam::aws:policy/AmazonEKSComputePolicy"
+    bounded = {"iam:PermissionsBoundary": EKS_BOUNDARY_ARN}
+    assert evaluate(POLICY, "iam:AttachRolePolicy", EKS_ROLE, {**bounded, "iam:PolicyARN": compute}) == "allow"
     admin = {**bounded, "iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}
-    assert evaluate(POLICY, "iam:AttachRolePolicy", role, admin) == "implicit-deny"
-    unbounded = {"iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonEKSComputePolicy"}
-    assert evaluate(POLICY, "iam:AttachRolePolicy", role, unbounded) == "implicit-deny"
+    assert evaluate(POLICY, "iam:AttachRolePolicy", EKS_ROLE, admin) == "implicit-deny"
+    unbounded = {"iam:PolicyARN": compute}
+    assert evaluate(POLICY, "iam:AttachRolePolicy", EKS_ROLE, unbounded) == "implicit-deny"
+    # Not to a workload's role (its boundary would cut them to nothing), nor anywhere but /mlops/eks/.
+    workload = {"iam:PermissionsBoundary": BOUNDARY_ARN, "iam:PolicyARN": compute}
+    assert evaluate(POLICY, "iam:AttachRolePolicy", EKS_ROLE, workload) == "implicit-deny"
+    elsewhere = f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/mlops-prod-aws-eks-cluster"
+    assert evaluate(POLICY, "iam:AttachRolePolicy", elsewhere, {**bounded, "iam:PolicyARN": compute}) == "implicit-deny"
 
 
 def test_roles_are_passed_to_eks_and_pod_identity_only_as_project_roles() -> None:

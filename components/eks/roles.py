@@ -1,5 +1,11 @@
 """The two roles EKS Auto Mode acts with: the cluster's (it runs the nodes, load balancers, volumes and
-the network) and the nodes', each with exactly the AWS managed policies Auto Mode documents."""
+the network) and the nodes', each with exactly the AWS managed policies Auto Mode documents.
+
+They live under their own path (`/mlops/eks/`) with the EKS service boundary, not the workload one:
+a role's effective permissions are its policies intersected with its boundary, and the workload
+boundary allows none of the EC2, load balancing, volume, network interface and instance profile
+actions those policies grant, nor the secrets key's use. The deployer may give that boundary to
+roles on that path only (docs/deployer-policy-eks.json)."""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import IAM_PATH, assumable_by, workload_boundary_arn
+from components.iam import EKS_SERVICE_PATH, assumable_by, eks_service_boundary_arn
 
 # EKS User Guide, "Amazon EKS Auto Mode cluster IAM role".
 CLUSTER_POLICIES = (
@@ -45,7 +51,7 @@ def service_role(
     managed_policies: Sequence[str],
     parent: pulumi.Resource,
 ) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
-    """A role under the project's path, with the workload boundary, and the AWS managed policies attached."""
+    """A role under the EKS service path, with the EKS service boundary, and the AWS managed policies attached."""
     child = pulumi.ResourceOptions(parent=parent)
     invoke = pulumi.InvokeOutputOptions(parent=parent)
     role = aws.iam.Role(
@@ -53,8 +59,8 @@ def service_role(
         name=role_name,
         description=description,
         assume_role_policy=pulumi.Output.json_dumps(trust),
-        path=IAM_PATH,
-        permissions_boundary=workload_boundary_arn(invoke),
+        path=EKS_SERVICE_PATH,
+        permissions_boundary=eks_service_boundary_arn(invoke),
         opts=child,
     )
     partition = aws.get_partition_output(opts=invoke).partition

@@ -1,5 +1,6 @@
 """The cluster's and the nodes' roles: exactly the AWS managed policies EKS Auto Mode documents, the
-trust it documents, and the project's IAM path and workload boundary."""
+trust it documents, and the EKS service path and boundary (what those policies need, which the
+workload boundary does not allow)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 from offline.engine import ACCOUNT_ID, Recording
 from tests.eks.support import attached_policies
 
-BOUNDARY = f"arn:aws:iam::{ACCOUNT_ID}:policy/mlops/mlops-workload-boundary"
+BOUNDARY = f"arn:aws:iam::{ACCOUNT_ID}:policy/mlops/mlops-eks-service-boundary"
 
 
 def test_the_cluster_role_has_auto_modes_five_policies(prod_aws: Recording) -> None:
@@ -41,7 +42,13 @@ def test_only_ec2_assumes_the_node_role(prod_aws: Recording) -> None:
     assert trust["Statement"] == [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]
 
 
-def test_both_roles_live_under_the_project_path_with_the_boundary(prod_aws: Recording) -> None:
+def test_both_roles_live_under_the_eks_service_path_with_its_boundary(prod_aws: Recording) -> None:
     for name, role_name in (("eks-cluster-role", "mlops-prod-aws-eks-cluster"), ("eks-node-role", "mlops-prod-aws-eks-node")):
         role = prod_aws.get("aws:iam/role:Role", name)
-        assert (role.inputs["name"], role.inputs["path"], role.inputs["permissionsBoundary"]) == (role_name, "/mlops/", BOUNDARY)
+        assert (role.inputs["name"], role.inputs["path"], role.inputs["permissionsBoundary"]) == (role_name, "/mlops/eks/", BOUNDARY)
+
+
+def test_the_cluster_is_given_the_roles_on_that_path(prod_aws: Recording) -> None:
+    cluster = prod_aws.one("aws:eks/cluster:Cluster").inputs
+    assert cluster["roleArn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/eks/mlops-prod-aws-eks-cluster"
+    assert cluster["computeConfig"]["nodeRoleArn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/eks/mlops-prod-aws-eks-node"
