@@ -55,6 +55,8 @@ def pipeline_line(pipeline: PipelineCost) -> str:
             f"{nodes.count} x {nodes.machine} node(s) {money(nodes.monthly)} for its always-on pods "
             f"({pipeline.millicores}m CPU: scheduler, api-server, dag-processor; disks and Cloud NAT VM fee included)"
         )
+    elif any(r.kind == "auto-mode-nodes" for r in pipeline.resources):
+        parts.append(f"its always-on pods ({pipeline.millicores}m CPU) on an Auto Mode node of their own, in its release's price")
     else:
         parts.append(
             f"its always-on pods ({pipeline.millicores}m CPU) and its database's volume are the bill of the cluster you bring"

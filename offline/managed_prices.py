@@ -1,5 +1,6 @@
-"""Idle prices of what AWS runs for an EKS stack: Auto Mode's nodes under a workload, a Network Load
-Balancer, an RDS database and the control plane's log group (offline/data/prices.json `eks`, `rds`).
+"""Idle prices of what AWS runs for an EKS stack: Auto Mode's nodes under a workload (a Deployment, or
+the Airflow release's always-on pods), a Network Load Balancer, an RDS database and the control
+plane's log group (offline/data/prices.json `eks`, `rds`).
 """
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from offline.auto_mode_cost import cheapest_nodes, pod_shape, spread_one_per_node
+from components.pipeline.chart import ALWAYS_ON
+from offline.auto_mode_cost import Nodes, cheapest_nodes, pod_shape, spread_one_per_node
 from offline.tables import data_table
 
 Priced = tuple[str, float | None, str]
@@ -42,14 +44,39 @@ def workload_nodes(inputs: Mapping[str, Any], auto_mode: AutoMode) -> Priced:
     shape = f"{pod.millicores}m CPU, {pod.mebibytes}Mi" + (f", {pod.gpus} GPU" if pod.gpus else "")
     if nodes is None:
         return "unpriced", None, f"UNPRICED: no node type in offline/data/prices.json (eks.node_types) holds a pod of {shape}"
-    eks = data_table("prices")["eks"]
     spread = ", one per node" if one_per_node else ""
+    return "auto-mode-nodes", nodes.monthly(), f"{replicas} pod(s) of {shape}{spread}: {_node_note(nodes)}"
+
+
+def release_nodes(values: Mapping[str, Any], service: Priced) -> Priced:
+    """The Airflow release on Auto Mode: the node its always-on pods (scheduler, api-server,
+    dag-processor, with their log groomers) keep, packed onto the cheapest type that holds them all
+    (priced on their own, as every workload here is: none counts on another's spare room), and its
+    api-server's Service (`service`, priced as any Service)."""
+    containers = []
+    for name in ALWAYS_ON:
+        section = values.get(name) or {}
+        containers.append({"resources": section["resources"]})
+        groomer = section.get("logGroomerSidecar") or {}
+        if groomer.get("enabled", True) and groomer.get("resources"):
+            containers.append({"resources": groomer["resources"]})
+    pods = pod_shape({"containers": containers})
+    nodes = cheapest_nodes(pods, 1, one_per_node=False)
+    shape = f"{pods.millicores}m CPU, {pods.mebibytes}Mi"
+    if nodes is None or service[1] is None:
+        return "unpriced", None, f"UNPRICED: no node type in offline/data/prices.json (eks.node_types) holds Airflow's always-on pods ({shape})"
     return (
         "auto-mode-nodes",
-        nodes.monthly(),
-        f"{replicas} pod(s) of {shape}{spread}: {nodes.count} x {nodes.type.name} at ${nodes.type.on_demand}/h "
-        f"+ Auto Mode ${nodes.type.management_fee}/h x {_hours()} h + {eks['ephemeral_storage_gb']} GB gp3 "
-        f"x ${eks['gp3_per_gb_month']}/GB-month each",
+        nodes.monthly() + service[1],
+        f"its always-on pods ({shape}: scheduler, api-server, dag-processor) on {_node_note(nodes)}; the api-server's Service: {service[2]}",
+    )
+
+
+def _node_note(nodes: Nodes) -> str:
+    eks = data_table("prices")["eks"]
+    return (
+        f"{nodes.count} x {nodes.type.name} at ${nodes.type.on_demand}/h + Auto Mode ${nodes.type.management_fee}/h x {_hours()} h "
+        f"+ {eks['ephemeral_storage_gb']} GB gp3 x ${eks['gp3_per_gb_month']}/GB-month each"
     )
 
 

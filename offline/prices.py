@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from offline.engine import Registration
-from offline.managed_prices import AutoMode, control_plane_logs, is_nlb, network_load_balancer, rds_instance, workload_nodes
+from offline.managed_prices import (
+    AutoMode, control_plane_logs, is_nlb, network_load_balancer, rds_instance, release_nodes, workload_nodes,
+)
 from offline.tables import data_table
 from offline.values import reveal
 
@@ -111,8 +113,12 @@ def _by_kind(entry: dict[str, Any], inputs: dict[str, Any], idle_nodes: int, aut
         return _service((inputs.get("spec") or {}).get("type"), hours)
     if kind == "airflow-release":
         # The chart makes the api-server's Service from these values; it is no resource of the program's.
-        service = ((inputs.get("values") or {}).get("apiServer") or {}).get("service") or {}
-        kind, monthly, service_note = _service(service.get("type", "ClusterIP"), hours)
+        values = inputs.get("values") or {}
+        service = (values.get("apiServer") or {}).get("service") or {}
+        priced_service = _service(service.get("type", "ClusterIP"), hours)
+        if auto_mode is not None:  # Auto Mode starts a node for its pods, which nothing else prices
+            return release_nodes(values, priced_service)
+        kind, monthly, service_note = priced_service
         return kind, monthly, f"the api-server's Service: {service_note}; {note}"
     if kind == "cloud-sql":
         return _cloud_sql(inputs.get("settings") or {})

@@ -10,7 +10,7 @@ import pytest
 from offline.auto_mode_cost import NodeType, PodShape, cheapest_nodes, minimum_replicas, node_types, reserved_millicores, runs_auto_mode
 from offline.cost_by_project import OneMoreProject, ProjectCost
 from offline.cost_text import one_more_line
-from offline.engine import Registration
+from offline.engine import Recording, Registration
 from offline.managed_prices import AutoMode
 from offline.prices import price, price_table
 from offline.stack_cost import stack_cost
@@ -192,28 +192,22 @@ def test_one_more_project_on_auto_mode_is_not_said_to_serve_on_a_cluster_of_your
     assert line == "  one more served project like iris (cpu 1, memory 1Gi, minReplicas 2) adds $68.95/month while idle"
 
 
-def test_the_readme_prod_aws_estimate_is_what_the_price_table_gives() -> None:
-    # README "Prod on AWS: idle cost": what prod-aws keeps while idle, resource by resource, until its stack
-    # file is priced by `make cost STACK=prod-aws` itself.
-    resources = [
-        reg("aws:eks/cluster:Cluster", "eks", computeConfig={"enabled": True}),
-        reg(DEPLOYMENT, "serving-iris-deployment", **server()),
-        reg("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "serving-iris-hpa",
-            metadata={"namespace": "mlops-prod-aws", "name": "iris-server", "labels": {"mlops/project": "iris"}},
-            spec={"scaleTargetRef": {"kind": "Deployment", "name": "iris-server"}, "minReplicas": 2}),
-        reg("kubernetes:core/v1:Service", "serving-iris-service", metadata={"labels": {"mlops/project": "iris"}},
-            spec={"type": "LoadBalancer", "loadBalancerClass": "eks.amazonaws.com/nlb"}),
-        reg("aws:rds/instance:Instance", "airflow-db", instanceClass="db.t4g.micro", allocatedStorage=20, storageType="gp3"),
-        reg("aws:ec2/natGateway:NatGateway", "nat"),
-        reg("aws:ec2/eip:Eip", "nat-eip"),
-        reg("aws:cloudwatch/logGroup:LogGroup", "eks-logs", name="/aws/eks/mlops-prod-aws/cluster", retentionInDays=90),
-        *(reg("aws:kms/key:Key", f"{key}-key") for key in ("data", "backup", "notifications", "registry", "eks-secrets", "airflow-db")),
-        reg("aws:cloudwatch/metricAlarm:MetricAlarm", "dead-letters"),
-    ]
-    cost = stack_cost("prod-aws", resources)
+def test_prod_aws_idle_cost_is_the_readmes_resource_by_resource(prod_aws: Recording) -> None:
+    # README "Prod on AWS (EKS)", its idle cost: `make cost STACK=prod-aws`.
+    cost = stack_cost("prod-aws", prod_aws.resources)
+    assert [r.name for r in cost.resources if r.kind == "unpriced"] == []
     assert {r.name: r.monthly for r in cost.resources if r.monthly} == {
-        "eks": 73.0, "serving-iris-deployment": 137.89, "serving-iris-service": 16.43, "airflow-db": 13.98, "nat": 32.85,
-        "nat-eip": 3.65, "eks-logs": 1.18, "data-key": 1.0, "backup-key": 1.0, "notifications-key": 1.0, "registry-key": 1.0,
-        "eks-secrets-key": 1.0, "airflow-db-key": 1.0, "dead-letters": 0.1,
+        "eks": 73.0, "serving-iris-deployment": 137.89, "serving-iris-service": 16.43, "airflow-release": 68.95,
+        "airflow-database": 13.98, "network-nat": 32.85, "network-nat-eip": 3.65, "eks-logs": 1.18, "data-key": 1.0,
+        "data-backup-key": 1.0, "notifications-key": 1.0, "registry-key": 1.0, "eks-secrets-key": 1.0, "airflow-database-key": 1.0,
     }
-    assert cost.idle_monthly == 285.08
+    assert cost.idle_monthly == 353.93
+
+
+def test_prod_aws_idles_within_ten_percent_of_gke_prod_both_with_airflow(prod_aws: Recording, prod: Recording) -> None:
+    # Like with like: each with its Airflow (GKE: a CPU node and Cloud SQL; EKS: an Auto Mode node and RDS).
+    aws_cost, gke_cost = stack_cost("prod-aws", prod_aws.resources), stack_cost("prod", prod.resources)
+    assert aws_cost.pipeline is not None and gke_cost.pipeline is not None
+    assert (aws_cost.pipeline.idle_monthly, gke_cost.pipeline.idle_monthly) == (83.93, 105.95)
+    assert (aws_cost.idle_monthly, gke_cost.idle_monthly) == (353.93, 325.72)
+    assert abs(aws_cost.idle_monthly - gke_cost.idle_monthly) <= 0.10 * gke_cost.idle_monthly
