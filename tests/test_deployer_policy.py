@@ -33,7 +33,7 @@ BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT_ID}:policy/mlops/mlops-workload-boundary"
 EKS_BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT_ID}:policy/mlops/mlops-eks-service-boundary"
 EKS_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/eks/mlops-prod-aws-eks-cluster"
 PHASES = ("create", "read", "update", "delete")
-RECORDINGS = ("dev", "prod", "prod_on_aws", "dev_cluster_training")
+RECORDINGS = ("dev", "prod", "prod_on_aws", "dev_cluster_training", "prod_aws")
 
 
 class Resolver:
@@ -148,6 +148,9 @@ SERVICE_LINKED_ROLES = {
     "rdsServiceLinkedRole": ("rds.amazonaws.com", "AWSServiceRoleForRDS"),
 }
 """The service-linked roles a service makes on first use, as the caller must be allowed to."""
+INVOKE_TARGETS = {"*": "*", "deployingRole": f"arn:aws:iam::{ACCOUNT_ID}:role/github-actions-deploy"}
+"""What a data source's call acts on: nothing in particular, or the deploying session's own role (any
+path: it is not the program's)."""
 
 
 def _encryption_key(inputs: dict[str, Any]) -> str:
@@ -182,8 +185,8 @@ def denied_calls(policy: dict[str, Any], recording: Recording) -> list[str]:
                     denied.append(f"{reg.type} {reg.name} {phase}: {action} on {resource}")
     for token in sorted({t for t, _ in recording.invokes if t.startswith("aws:")}):
         for entry in ACTIONS["invokes"][token]["actions"]:
-            action = entry.partition(" ")[0]
-            if evaluate(policy, action, "*", {"aws:RequestedRegion": "us-east-1"}) != "allow":
+            action, _, target = entry.partition(" ")
+            if evaluate(policy, action, INVOKE_TARGETS[target], {"aws:RequestedRegion": "us-east-1"}) != "allow":
                 denied.append(f"{token}: {action}")
     return denied
 

@@ -12,6 +12,7 @@ import re
 import pulumi_aws as aws
 import pytest
 
+from offline.engine import Recording
 from offline.properties import replacement_table
 
 TYPES = {
@@ -69,3 +70,8 @@ def test_every_entry_cites_its_provider_source_file(type_: str) -> None:
     service, _, kind = type_.removeprefix("aws:").partition("/")
     file = re.sub(r"(?<!^)([A-Z])", r"_\1", kind.split(":")[0]).lower()
     assert source.startswith(f"hashicorp/terraform-provider-aws internal/service/{service}/{file}.go")
+
+
+def test_every_eks_and_rds_type_prod_aws_registers_is_checked_here(prod_aws: Recording, prod_aws_gpu: Recording) -> None:
+    registered = {r.type for rec in (prod_aws, prod_aws_gpu) for r in rec.resources if r.type.startswith(("aws:eks/", "aws:rds/"))}
+    assert registered == set(TYPES)

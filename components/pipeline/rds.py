@@ -3,7 +3,7 @@
 Private and closed: no public address, port 5432 open only to the cluster's security group,
 TLS forced by a parameter group (`rds.force_ssl`), storage encrypted with a key of the
 stack's own. Daily automated backups, kept `backupRetentionDays`, allow a restore to any
-second in that window (README, "Airflow's database on RDS"). In prod deletion protection is
+second in that window (README, "The pipeline's database"). In prod deletion protection is
 on, Pulumi protects the instance and its key, and a deletion that gets past both still
 leaves a final snapshot.
 

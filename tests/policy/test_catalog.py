@@ -48,6 +48,12 @@ def test_prod_stack_has_no_mandatory_violation(prod: Recording) -> None:
     assert mandatory(evaluate(prod.resources, environment="prod")) == []
 
 
+def test_prod_aws_stack_has_no_violation_at_all(prod_aws: Recording, prod_aws_gpu: Recording) -> None:
+    # The EKS and RDS rules on the real stack file (and its GPU variant's NodePool), advisories included.
+    for recording in (prod_aws, prod_aws_gpu):
+        assert [(v.rule, v.urn) for v in evaluate(recording.resources, environment="prod")] == []
+
+
 def test_the_type_table_names_exactly_the_types_each_rule_checks() -> None:
     # So that the groups' type tables cannot miss a type, and a type dropped from a rule shows here too.
     resource_rules = {rule.name: set(rule.types) for rule in RULES if isinstance(rule, ResourceRule)}
