@@ -53,7 +53,8 @@ def assumable_role(
 ) -> aws.iam.Role:
     """A role that `trust` lets a service (or a web-identity principal) assume, allowed `policy` inline.
 
-    Under the project's path, with the workload boundary: the deployer may create no other role.
+    Under the project's path, with the workload boundary: the deployer may create no other role
+    (but EKS Auto Mode's two, with the EKS service boundary under `EKS_SERVICE_PATH`, components/eks/roles.py).
     `aliases` and `policy_aliases` are the role's and its policy's names before a rename.
     """
     child = pulumi.ResourceOptions(parent=parent)
