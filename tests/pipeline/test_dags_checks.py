@@ -264,3 +264,45 @@ def test_the_service_is_read_from_the_serving_url() -> None:
 def test_a_spec_project_the_runtime_lacks_fails_the_dag_file_with_its_name() -> None:
     with pytest.raises(RuntimeError, match=r"MLOPS_PIPELINE_RUNTIME has no entry for project\(s\) digits of pipeline.json"):
         settings.projects({"projects": {"digits": {}}}, {"projects": {}})
+
+
+def test_roll_out_sends_a_public_servers_token_on_every_call() -> None:
+    import http.server
+    import threading
+
+    seen: list[tuple[str, str | None]] = []
+
+    class Server(http.server.BaseHTTPRequestHandler):
+        def answer(self, body: dict[str, Any]) -> None:
+            seen.append((f"{self.command} {self.path}", self.headers.get("Authorization")))
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.answer({"version": "v2"})
+
+        def do_GET(self) -> None:  # noqa: N802
+            self.answer({"versions": ["v2"]})
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class names it)
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Server)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        assert rollout.roll_out([base], "iris", "v2", token="s3cret") == [f"{base} loaded v2"]
+    finally:
+        server.shutdown()
+    assert seen[0] == ("POST /v2/repository/models/iris/load", "Bearer s3cret")
+    assert {auth for _, auth in seen} == {"Bearer s3cret"} and len(seen) == 5  # the load, then 4 answers in a row
+
+
+def test_the_token_secrets_key_is_the_one_the_server_reads() -> None:
+    from components.serving import TOKEN_KEY
+
+    assert rollout.TOKEN_KEY == TOKEN_KEY
