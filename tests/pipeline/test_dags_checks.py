@@ -44,6 +44,26 @@ def test_sane_data_is_pinned_to_the_version_read(moto: Moto, bucket: str) -> Non
     assert data_check.check_data(moto.client("s3"), f"s3://{bucket}/datasets/iris.csv", None).rows == 40
 
 
+def test_a_run_reads_the_data_version_current_at_its_interval_end(moto: Moto, bucket: str) -> None:
+    import time
+
+    s3, key = moto.client("s3"), "datasets/iris.csv"
+    uri = f"s3://{bucket}/{key}"
+    first = put(moto, bucket, key, csv_rows(30))
+    time.sleep(1.1)  # S3 times versions to the second
+    second = put(moto, bucket, key, csv_rows(40))
+    listed = {v["VersionId"]: v["LastModified"] for v in s3.list_object_versions(Bucket=bucket, Prefix=key)["Versions"]}
+    assert data_check.version_at(s3, uri, listed[first]) == first  # a run of the first interval, cleared later
+    assert data_check.version_at(s3, uri, listed[second]) == second
+    assert data_check.version_at(s3, uri, listed[first].replace(year=2000)) is None  # written after: today's is read
+    assert data_check.version_at(s3, "builtin:iris", listed[first]) is None
+    time.sleep(1.1)
+    s3.delete_object(Bucket=bucket, Key=key)
+    deleted_at = max(m["LastModified"] for m in s3.list_object_versions(Bucket=bucket, Prefix=key)["DeleteMarkers"])
+    with pytest.raises(Refused, match=r"was deleted at the end of this run's data interval"):
+        data_check.version_at(s3, uri, deleted_at)
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [

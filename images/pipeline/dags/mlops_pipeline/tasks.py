@@ -72,7 +72,12 @@ def validate_data(project_name: str, **context: Any) -> dict[str, Any]:
     if params["reproduce"]:
         return reproduction(p, params)
     uri = params["data"] or data_uri(p.spec["data"], p.bucket)
-    checked = data_check.check_data(s3(p), uri, params["data_version"])
+    client = s3(p)
+    # The data of the run's own interval: a retry or a cleared run days later reads the same bytes.
+    # A run started over REST without a logical date has no interval: it reads what is there now.
+    interval_end = context.get("data_interval_end")
+    version_id = params["data_version"] or (data_check.version_at(client, uri, interval_end) if interval_end else None)
+    checked = data_check.check_data(client, uri, version_id)
     log.info(
         "data %s: version %s, %s rows, label %s with %s classes",
         checked.uri, checked.version_id, checked.rows, checked.label, checked.classes,
