@@ -95,6 +95,8 @@ def runtime(
             project["serving_url"] = pulumi.Output.concat(
                 "http://", servers[name].service_name, ".", placement.namespace, f".svc.cluster.local:{SERVING_PORT}"
             )
+            if servers[name].token_secret is not None:
+                project["serving_token_secret"] = servers[name].token_secret
         projects[name] = project
     document = {
         "region": cfg.aws_region,
@@ -194,6 +196,7 @@ def pipeline_for(
             topic_arn=notifications.topic_arn,
             topic_key_arn=notifications.key_arn,
             public_api=cfg.pipeline.public_api,
+            serving_token_secrets=sorted(s.token_secret for s in servers.values() if s.token_secret is not None),
             labels=marks,
         ),
         opts=on_cluster,

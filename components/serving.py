@@ -88,6 +88,8 @@ class ModelServing(pulumi.ComponentResource):
     port_forward_command: pulumi.Output[str]
     auth_token: pulumi.Output[str] | None
     """The bearer token a public endpoint requires (a secret); None when the endpoint is not public."""
+    token_secret: str | None
+    """The Secret (in the workloads' namespace) holding that token under TOKEN_KEY; None when not public."""
 
     service_account: str
     """The workloads' ServiceAccount name: what a cloud identity trusts."""
@@ -113,6 +115,7 @@ class ModelServing(pulumi.ComponentResource):
         self.auth_token, auth_env = (
             _bearer_token(name, args, labels=selector, child=child) if args.exposure.public else (None, [])
         )
+        self.token_secret = token_secret_name(args.project) if args.exposure.public else None
         pod = restricted_pod_spec(
             _server_container(args, auth_env),
             service_account_name=service_account.metadata.name,
@@ -277,6 +280,10 @@ def _metadata(args: ModelServingArgs, selector: dict[str, str]) -> k8s.meta.v1.O
     return k8s.meta.v1.ObjectMetaArgs(name=server_name(args.project), namespace=args.placement.namespace, labels=selector)
 
 
+def token_secret_name(project: str) -> str:
+    return f"{server_name(project)}-token"
+
+
 def _bearer_token(
     name: str, args: ModelServingArgs, *, labels: dict[str, str], child: pulumi.ResourceOptions
 ) -> tuple[pulumi.Output[str], list[k8s.core.v1.EnvVarArgs]]:
@@ -288,7 +295,7 @@ def _bearer_token(
     token = random.RandomPassword(f"{name}-token", length=TOKEN_LENGTH, special=False, opts=child)
     secret = k8s.core.v1.Secret(
         f"{name}-token",
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{server_name(args.project)}-token", namespace=args.placement.namespace, labels=labels),
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=token_secret_name(args.project), namespace=args.placement.namespace, labels=labels),
         type="Opaque",
         string_data={TOKEN_KEY: token.result},
         opts=child,

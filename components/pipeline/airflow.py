@@ -10,7 +10,7 @@ the database, and the DAG image.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -49,6 +49,8 @@ class AirflowPipelineArgs:
     topic_arn: pulumi.Input[str]
     topic_key_arn: pulumi.Input[str]
     public_api: bool
+    serving_token_secrets: Sequence[str]
+    """The public model servers' token Secrets in the workloads' namespace: the roll-out's bearer tokens."""
     labels: Mapping[str, str]
 
 
@@ -139,7 +141,8 @@ class AirflowPipeline(pulumi.ComponentResource):
         self.register_outputs({"apiCommand": self.api_command})
 
     def _rollout_access(self, name: str, args: AirflowPipelineArgs, opts: pulumi.ResourceOptions) -> None:
-        """The roll-out task finds each model server's pods (their EndpointSlices) to call its load endpoint."""
+        """The roll-out task finds each model server's pods (their EndpointSlices) to call its load endpoint,
+        with the bearer token a public server requires (exactly those Secrets, nothing else of the namespace)."""
         metadata = k8s.meta.v1.ObjectMetaArgs(name="airflow-rollout", namespace=args.placement.namespace, labels=dict(args.labels))
         role = k8s.rbac.v1.Role(
             f"{name}-rollout",
@@ -147,7 +150,14 @@ class AirflowPipeline(pulumi.ComponentResource):
             rules=[
                 k8s.rbac.v1.PolicyRuleArgs(
                     api_groups=["discovery.k8s.io"], resources=["endpointslices"], verbs=["get", "list", "watch"]
-                )
+                ),
+                *(
+                    [k8s.rbac.v1.PolicyRuleArgs(
+                        api_groups=[""], resources=["secrets"], verbs=["get"], resource_names=list(args.serving_token_secrets)
+                    )]
+                    if args.serving_token_secrets
+                    else []
+                ),
             ],
             opts=opts,
         )

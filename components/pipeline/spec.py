@@ -42,7 +42,8 @@ class ProjectSpec(TypedDict):
     gpus: int
     timeout_minutes: int
     served: bool
-    """A model server follows the project's LATEST: the roll-out task calls it."""
+    """A model server follows the project's LATEST (serve.modelVersion latest): the roll-out task calls
+    it. A server pinned to a version is not rolled out to: a promotion does not change what it serves."""
 
 
 class PipelineSpec(TypedDict):
@@ -67,6 +68,9 @@ class ProjectRuntime(TypedDict, total=False):
     """cronjob: the suspended CronJob in `workloads_namespace` whose job template a run copies."""
     serving_url: str
     """The model server's in-cluster URL, http://<service>.<namespace>.svc.cluster.local:8080, where served."""
+    serving_token_secret: str
+    """Where the server is public: the Secret in `workloads_namespace` whose `token` key it requires
+    as a bearer token; the roll-out task reads it (its Role may get exactly that Secret)."""
 
 
 class PipelineRuntime(TypedDict):
@@ -108,7 +112,7 @@ def pipeline_spec(cfg: StackConfig) -> PipelineSpec:
         promote_margin=cfg.pipeline.promote_margin,
         runnable_timeout_minutes=cfg.pipeline.runnable_timeout_minutes,
         projects={
-            name: project_spec(project.train, served=project.serve is not None)
+            name: project_spec(project.train, served=project.serve is not None and project.serve.model_version == "latest")
             for name, project in sorted(cfg.projects.items())
             if project.train is not None
         },

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from offline.engine import Recording
+from components.pipeline.spec import RUNTIME_ENV
 from tests.manifests import manifest
+from tests.pipeline.airflow_support import env
 
 
 def policy(recording: Recording, type_: str) -> dict[str, Any]:
@@ -72,3 +74,14 @@ def test_the_rollout_may_read_the_model_servers_endpoints_and_nothing_else(reque
     binding = manifest(recording, "RoleBinding", "airflow-rollout", namespace=workloads)
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "airflow", "namespace": f"{workloads}-airflow"}]
     assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "airflow-rollout"}
+
+
+def test_a_public_servers_token_is_the_one_secret_the_rollout_may_read(prod_public: Recording) -> None:
+    role = manifest(prod_public, "Role", "airflow-rollout", namespace="mlops-prod")
+    assert role["rules"] == [
+        {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["iris-server-token"]},
+    ]
+    runtime = json.loads(env(prod_public)[RUNTIME_ENV])
+    assert runtime["projects"]["iris"]["serving_token_secret"] == "iris-server-token"
+    assert manifest(prod_public, "Secret", "iris-server-token", namespace="mlops-prod")["type"] == "Opaque"

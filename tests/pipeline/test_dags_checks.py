@@ -44,6 +44,26 @@ def test_sane_data_is_pinned_to_the_version_read(moto: Moto, bucket: str) -> Non
     assert data_check.check_data(moto.client("s3"), f"s3://{bucket}/datasets/iris.csv", None).rows == 40
 
 
+def test_a_run_reads_the_data_version_current_at_its_interval_end(moto: Moto, bucket: str) -> None:
+    import time
+
+    s3, key = moto.client("s3"), "datasets/iris.csv"
+    uri = f"s3://{bucket}/{key}"
+    first = put(moto, bucket, key, csv_rows(30))
+    time.sleep(1.1)  # S3 times versions to the second
+    second = put(moto, bucket, key, csv_rows(40))
+    listed = {v["VersionId"]: v["LastModified"] for v in s3.list_object_versions(Bucket=bucket, Prefix=key)["Versions"]}
+    assert data_check.version_at(s3, uri, listed[first]) == first  # a run of the first interval, cleared later
+    assert data_check.version_at(s3, uri, listed[second]) == second
+    assert data_check.version_at(s3, uri, listed[first].replace(year=2000)) is None  # written after: today's is read
+    assert data_check.version_at(s3, "builtin:iris", listed[first]) is None
+    time.sleep(1.1)
+    s3.delete_object(Bucket=bucket, Key=key)
+    deleted_at = max(m["LastModified"] for m in s3.list_object_versions(Bucket=bucket, Prefix=key)["DeleteMarkers"])
+    with pytest.raises(Refused, match=r"was deleted at the end of this run's data interval"):
+        data_check.version_at(s3, uri, deleted_at)
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
@@ -264,3 +284,45 @@ def test_the_service_is_read_from_the_serving_url() -> None:
 def test_a_spec_project_the_runtime_lacks_fails_the_dag_file_with_its_name() -> None:
     with pytest.raises(RuntimeError, match=r"MLOPS_PIPELINE_RUNTIME has no entry for project\(s\) digits of pipeline.json"):
         settings.projects({"projects": {"digits": {}}}, {"projects": {}})
+
+
+def test_roll_out_sends_a_public_servers_token_on_every_call() -> None:
+    import http.server
+    import threading
+
+    seen: list[tuple[str, str | None]] = []
+
+    class Server(http.server.BaseHTTPRequestHandler):
+        def answer(self, body: dict[str, Any]) -> None:
+            seen.append((f"{self.command} {self.path}", self.headers.get("Authorization")))
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.answer({"version": "v2"})
+
+        def do_GET(self) -> None:  # noqa: N802
+            self.answer({"versions": ["v2"]})
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class names it)
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Server)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        assert rollout.roll_out([base], "iris", "v2", token="s3cret") == [f"{base} loaded v2"]
+    finally:
+        server.shutdown()
+    assert seen[0] == ("POST /v2/repository/models/iris/load", "Bearer s3cret")
+    assert {auth for _, auth in seen} == {"Bearer s3cret"} and len(seen) == 5  # the load, then 4 answers in a row
+
+
+def test_the_token_secrets_key_is_the_one_the_server_reads() -> None:
+    from components.serving import TOKEN_KEY
+
+    assert rollout.TOKEN_KEY == TOKEN_KEY

@@ -68,6 +68,14 @@ class TestPipelineRules(RuleCases):
         "airflow-public-api-not-asked-for": (NAME, RELEASE, release(apiServer={**HARDENED, "service": {"type": "LoadBalancer"}})),
     }
     REJECTED_ON_EVERY_TYPE = {NAME: {RELEASE: release(executor="CeleryExecutor")}}
+    # Each component the rule lists is checked: one left with the chart's defaults is refused.
+    VALUE_CASES = {
+        f"airflow-{component}-unhardened": (NAME, RELEASE, release(**{component: {}}), False)
+        for component in rule.COMPONENTS
+    } | {
+        "airflow-fab-auth-manager": (NAME, RELEASE, release(config={"core": {"auth_manager": FAB}}), True),
+        "airflow-simple-auth-manager-listed": (NAME, RELEASE, release(config={"core": {"auth_manager": rule.SIMPLE_AUTH_MANAGER}}), False),
+    }
 
 
 def test_every_problem_is_named_in_one_message() -> None:

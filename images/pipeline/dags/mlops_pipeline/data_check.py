@@ -11,6 +11,7 @@ import codecs
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -46,6 +47,32 @@ def check_data(s3: Any, uri: str, version_id: str | None) -> CheckedData:
     rows, label, classes = check_csv(lines(response["Body"]), uri)
     found = response.get("VersionId")
     return CheckedData(uri, found if found and found != "null" else None, rows, label, classes)
+
+
+def version_at(s3: Any, uri: str, at: datetime) -> str | None:
+    """The version of an s3:// object that was current at `at` (a run's data interval end), so a
+    run cleared or retried days later trains on the data of its own interval, not today's.
+
+    None for builtin data, an unversioned bucket, or an object first written after `at` (then the
+    run reads what is there now, and records that version).
+    """
+    if not uri.startswith("s3://"):
+        return None
+    bucket, key = split_s3(uri)
+    listed = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key)
+    entries = [
+        (entry["LastModified"], entry.get("VersionId"), kind == "Versions")
+        for page in listed
+        for kind in ("Versions", "DeleteMarkers")
+        for entry in page.get(kind) or []
+        if entry["Key"] == key and entry["LastModified"] <= at
+    ]
+    if not entries:
+        return None
+    _, version_id, is_version = max(entries, key=lambda entry: entry[0])
+    if not is_version:
+        raise Refused(f"{uri} was deleted at the end of this run's data interval ({at.isoformat()})")
+    return version_id if version_id and version_id != "null" else None
 
 
 def get_object(s3: Any, bucket: str, key: str, version_id: str | None, uri: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from mlops_pipeline.errors import Refused
 CONFIRM_SECONDS = 30.0
 HTTP_TIMEOUT = 30.0  # a load fetches, verifies and test-predicts the model before it answers
 SERVICE_LABEL = "kubernetes.io/service-name"
+TOKEN_KEY = "token"  # the key of a public server's token Secret (components/serving.py TOKEN_KEY)
 
 
 def ready_endpoints(slices: list[dict[str, Any]]) -> list[str]:
@@ -35,8 +36,10 @@ def ready_endpoints(slices: list[dict[str, Any]]) -> list[str]:
     return sorted(set(urls))
 
 
-def call(method: str, url: str, body: bytes | None = None) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/json"})
+def call(method: str, url: str, body: bytes | None = None, *, token: str | None = None) -> tuple[int, dict[str, Any]]:
+    """One request; `token` is the bearer token a public model server requires."""
+    headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
             return response.status, json.loads(response.read() or b"{}")
@@ -48,8 +51,8 @@ def call(method: str, url: str, body: bytes | None = None) -> tuple[int, dict[st
             return error.code, {"error": text.decode(errors="replace")}
 
 
-def load(base: str, model: str, version: str) -> str:
-    status, answer = call("POST", f"{base}/v2/repository/models/{model}/load", b"{}")
+def load(base: str, model: str, version: str, *, token: str | None = None) -> str:
+    status, answer = call("POST", f"{base}/v2/repository/models/{model}/load", b"{}", token=token)
     if status == 409:
         raise RuntimeError(f"{base} refused to load {version}: {answer.get('error')}")  # kept the old one: retried
     if status != 200:
@@ -62,11 +65,14 @@ def load(base: str, model: str, version: str) -> str:
     return f"{base} loaded {version}"
 
 
-def confirm(base: str, model: str, version: str, *, seconds: float = CONFIRM_SECONDS, sleep: Callable[[float], None] = time.sleep) -> None:
+def confirm(
+    base: str, model: str, version: str, *, token: str | None = None,
+    seconds: float = CONFIRM_SECONDS, sleep: Callable[[float], None] = time.sleep,
+) -> None:
     """Every answer names the new version: a few in a row, since each may come from another worker."""
     deadline, in_a_row, last = time.monotonic() + seconds, 0, None
     while in_a_row < 4:
-        status, answer = call("GET", f"{base}/v2/models/{model}")
+        status, answer = call("GET", f"{base}/v2/models/{model}", token=token)
         last = answer.get("versions") if status == 200 else f"{status} {answer}"
         in_a_row = in_a_row + 1 if last == [version] else 0
         if in_a_row < 4:
@@ -75,11 +81,11 @@ def confirm(base: str, model: str, version: str, *, seconds: float = CONFIRM_SEC
             sleep(0.25)
 
 
-def roll_out(bases: list[str], model: str, version: str) -> list[str]:
+def roll_out(bases: list[str], model: str, version: str, *, token: str | None = None) -> list[str]:
     if not bases:
         raise RuntimeError(f"no ready serving endpoint for {model}: nothing to roll out to (is the Deployment up?)")
     done = []
     for base in bases:
-        done.append(load(base, model, version))
-        confirm(base, model, version)
+        done.append(load(base, model, version, token=token))
+        confirm(base, model, version, token=token)
     return done

@@ -6,6 +6,7 @@ once, no retry: a person must act), anything else is raised as is, for Airflow's
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
 import json
@@ -71,7 +72,12 @@ def validate_data(project_name: str, **context: Any) -> dict[str, Any]:
     if params["reproduce"]:
         return reproduction(p, params)
     uri = params["data"] or data_uri(p.spec["data"], p.bucket)
-    checked = data_check.check_data(s3(p), uri, params["data_version"])
+    client = s3(p)
+    # The data of the run's own interval: a retry or a cleared run days later reads the same bytes.
+    # A run started over REST without a logical date has no interval: it reads what is there now.
+    interval_end = context.get("data_interval_end")
+    version_id = params["data_version"] or (data_check.version_at(client, uri, interval_end) if interval_end else None)
+    checked = data_check.check_data(client, uri, version_id)
     log.info(
         "data %s: version %s, %s rows, label %s with %s classes",
         checked.uri, checked.version_id, checked.rows, checked.label, checked.classes,
@@ -133,8 +139,11 @@ def promote(project_name: str, **context: Any) -> str:
 def roll_out(project_name: str, **context: Any) -> list[str]:
     p = project(project_name)
     version = context["ti"].xcom_pull(task_ids="promote")
-    bases = [p.runtime["serving_url"]] if local_trainer() else serving_endpoints(p)
-    done = rollout.roll_out(bases, p.name, version)
+    if local_trainer():
+        bases, token = [p.runtime["serving_url"]], None
+    else:
+        bases, token = serving_endpoints(p), serving_token(p)
+    done = rollout.roll_out(bases, p.name, version, token=token)
     for line in done:
         log.info("%s", line)
     return done
@@ -150,6 +159,18 @@ def serving_endpoints(p: Project) -> list[str]:
         namespace, label_selector=f"{rollout.SERVICE_LABEL}={service}", _preload_content=False
     )
     return rollout.ready_endpoints(json.loads(answer.data)["items"])
+
+
+def serving_token(p: Project) -> str | None:
+    """A public model server's bearer token, from its Secret (the roll-out's Role may get exactly it)."""
+    secret_name = p.runtime.get("serving_token_secret")
+    if not secret_name:
+        return None
+    from kubernetes import client, config
+
+    config.load_incluster_config()
+    secret: Any = client.CoreV1Api().read_namespaced_secret(secret_name, p.workloads_namespace)
+    return base64.b64decode(secret.data[rollout.TOKEN_KEY]).decode()
 
 
 def on_failure(context: Any) -> None:
