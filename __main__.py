@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.clusters import Cluster, cluster_for, runs_on_gke
+from components.clusters import Cluster, cluster_for, runs_on_eks, runs_on_gke
 from components.config import StackConfig
 from components.images import ContainerImages
 from components.migration import renamed
@@ -21,6 +21,7 @@ from components.monitoring_backends import served_projects, serving_monitor_for
 from components.monitoring.notifications import NotificationTopic, NotificationTopicArgs
 from components import pull_secret_renewer, training_cronjob
 from components.namespace import PodBudget, WorkloadNamespace, WorkloadNamespaceArgs
+from components.network import NetworkArgs, TrainingNetwork
 from components.pipeline.dag_image import IMAGE as DAG_IMAGE, dag_image_build
 from components.pipeline_backends import Pipeline, pipeline_for
 from components.pods import Placement
@@ -65,6 +66,16 @@ def providers_for(cfg: StackConfig) -> Providers:
         in_region=pulumi.ResourceOptions(providers={"aws": provider}),
         on_gcp=pulumi.ResourceOptions(providers={"gcp": google} if google else {}),
         both=pulumi.ResourceOptions(providers={"aws": provider, **({"gcp": google} if google else {})}),
+    )
+
+
+def shared_network(cfg: StackConfig, *, providers: Providers) -> TrainingNetwork | None:
+    """One VPC for the EKS cluster and Batch (its private subnets, tagged for the cluster's load
+    balancers); None elsewhere, where Batch keeps its own as before."""
+    if not runs_on_eks(cfg):
+        return None
+    return TrainingNetwork(
+        "network", NetworkArgs(subnets=cfg.subnets, load_balancer_tags=True), opts=providers.in_region
     )
 
 
@@ -127,6 +138,7 @@ def workload_placement(
             registry=None if cluster.nodes_pull_images else registry.credentials,
             budgets=namespace_budgets(cfg, renews_pull_secret=renews_pull_secret),
             pull_secret_renewed=cfg.registry.kind == "ecr",
+            extra_egress=cluster.pod_egress,
         ),
         opts=opts,
     )
@@ -292,8 +304,10 @@ def main() -> None:
     images = container_images(cfg, registry=registry, opts=providers.in_region)
 
     # Serving runs on the cluster `serving.cluster` names, and training too where the cluster trains.
+    network = shared_network(cfg, providers=providers)
     cluster = cluster_for(
-        cfg, name_prefix=name_prefix, registry=registry, in_region=providers.in_region, on_gcp=providers.on_gcp
+        cfg, name_prefix=name_prefix, registry=registry, in_region=providers.in_region, on_gcp=providers.on_gcp,
+        network=network,
     )
     on_cluster = pulumi.ResourceOptions(providers={"aws": providers.aws, "kubernetes": cluster.provider})
     namespace, placement = workload_placement(
@@ -312,13 +326,13 @@ def main() -> None:
     training = training_backend_for(
         cfg, name_prefix=name_prefix, storage=storage, registry=registry, image_refs=training_images,
         cluster=cluster, placement=placement, notification_topic_arn=notifications.topic_arn,
-        in_region=providers.in_region, on_cluster=on_cluster,
+        in_region=providers.in_region, on_cluster=on_cluster, network=network,
     )
     # Airflow runs each project's DAG: on its schedule, or started over its REST API.
     pipeline = pipeline_for(
         cfg, name_prefix=name_prefix, cluster=cluster, registry=registry, images=images, training_images=training_images,
         placement=placement, servers=servers, training=training, notifications=notifications,
-        on_gcp=providers.on_gcp, on_cluster=on_cluster,
+        in_region=providers.in_region, on_gcp=providers.on_gcp, on_cluster=on_cluster,
     )
 
     stack_budget(cfg, name_prefix=name_prefix, topic_arn=notifications.topic_arn, providers=providers)

@@ -13,13 +13,28 @@ IAM_PATH = "/mlops/"
 """Every role, user and instance profile the program creates lives here; the deployer may touch nothing else."""
 BOUNDARY_POLICY = "mlops-workload-boundary"
 """The permissions boundary every role and user gets: docs/workload-boundary.json, created once (README)."""
+EKS_SERVICE_PATH = f"{IAM_PATH}eks/"
+"""Where the two roles EKS Auto Mode acts as live (the cluster's, the nodes'): the only path the deployer
+may create a role with the EKS service boundary on."""
+EKS_SERVICE_BOUNDARY_POLICY = "mlops-eks-service-boundary"
+"""Their boundary instead: docs/eks-service-boundary.json, what Auto Mode's managed policies allow (its
+nodes, volumes, load balancers and network interfaces), which the workload boundary allows none of."""
 
 
 def workload_boundary_arn(opts: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
     """The boundary's ARN in the caller's account (the deployer policy refuses roles without it)."""
+    return _project_policy_arn(BOUNDARY_POLICY, opts)
+
+
+def eks_service_boundary_arn(opts: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
+    """The EKS service boundary's ARN in the caller's account (for roles under `EKS_SERVICE_PATH` only)."""
+    return _project_policy_arn(EKS_SERVICE_BOUNDARY_POLICY, opts)
+
+
+def _project_policy_arn(name: str, opts: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
     account = aws.get_caller_identity_output(opts=opts).account_id
     partition = aws.get_partition_output(opts=opts).partition
-    return pulumi.Output.concat("arn:", partition, ":iam::", account, f":policy{IAM_PATH}{BOUNDARY_POLICY}")
+    return pulumi.Output.concat("arn:", partition, ":iam::", account, f":policy{IAM_PATH}{name}")
 
 
 def assumable_role(
@@ -38,7 +53,8 @@ def assumable_role(
 ) -> aws.iam.Role:
     """A role that `trust` lets a service (or a web-identity principal) assume, allowed `policy` inline.
 
-    Under the project's path, with the workload boundary: the deployer may create no other role.
+    Under the project's path, with the workload boundary: the deployer may create no other role
+    (but EKS Auto Mode's two, with the EKS service boundary under `EKS_SERVICE_PATH`, components/eks/roles.py).
     `aliases` and `policy_aliases` are the role's and its policy's names before a rename.
     """
     child = pulumi.ResourceOptions(parent=parent)

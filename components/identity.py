@@ -7,9 +7,9 @@ once, with the cluster (components/clusters.py):
 
 - `AccessKeyIdentities` (a kubeconfig cluster, dev only): a least-privilege IAM user per
   workload, its access key in a Kubernetes Secret mounted as an AWS credentials file;
-- IRSA / Pod Identity on EKS, or web identity federation from GKE, come with those clusters:
-  a role trusted by the ServiceAccount, an annotation or a projected token, and no Secret.
-  Callers do not change.
+- `PodIdentityIdentities` on EKS (components/pod_identity.py) and `WebIdentityIdentities` from
+  GKE (components/web_identity.py) come with those clusters: a role trusted by the
+  ServiceAccount, no Secret. Callers do not change.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ class PodAccess:
     volume_mounts: Sequence[k8s.core.v1.VolumeMountArgs]
     mount_service_account_token: bool
     """Only an identity that trades the ServiceAccount token for cloud credentials needs it."""
+    ready: Sequence[pulumi.Resource] = ()
+    """What must exist before a pod of the ServiceAccount starts (EKS adds Pod Identity's credentials
+    to a pod only if its association exists when the pod is admitted)."""
 
 
 def projected_token_volume(
@@ -67,7 +70,9 @@ def projected_token_volume(
 class WorkloadIdentities(Protocol):
     """Makes a cloud identity for one workload's ServiceAccount, allowed exactly `policy`.
 
-    `tags` go on the cloud resources it makes, `labels` on any Kubernetes object it makes.
+    `tags` go on the cloud resources it makes, `labels` on any Kubernetes object it makes; they are
+    the workload's pod selector, so an identity may also admit those pods' traffic to a credentials
+    agent on the node (Pod Identity's).
     """
 
     def grant(

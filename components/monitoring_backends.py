@@ -14,6 +14,7 @@ from typing import Protocol
 
 import pulumi
 
+from components.clusters import runs_on_eks
 from components.config import StackConfig
 from components.monitoring.alert_rules import ServedProject
 from components.monitoring.managed_prometheus import ManagedPrometheus, ManagedPrometheusArgs
@@ -67,6 +68,8 @@ def serving_monitor_for(
                     placement=placement,
                     notification_topic_arn=notifications.topic_arn,
                     notification_key_arn=notifications.key_arn,
+                    # Pod Identity needs nothing in Alertmanager's pods: a role for its ServiceAccount, no key.
+                    publisher_identities=placement.identities if runs_on_eks(cfg) else None,
                 ),
                 opts=on_cluster,
             )

@@ -16,6 +16,10 @@ from components.renew_pull_secret import docker_config_json
 
 DNS_PORT = 53
 HTTPS_PORT = 443
+NAMESPACE_LABEL = "kubernetes.io/metadata.name"
+"""The label the API server puts on every namespace: its own name (Kubernetes 1.21+)."""
+KUBE_DNS = {"k8s-app": "kube-dns"}
+"""The cluster DNS pods' label, in kube-system (kind's CoreDNS and GKE's kube-dns both carry it)."""
 PULL_SECRET = "registry-pull"
 QUOTA = "workloads"
 LIMITS = "container-defaults"
@@ -39,6 +43,16 @@ def memory_quantity(size: int) -> str:
         if size and size % factor == 0:
             return f"{size // factor}{unit}"
     return str(size)
+
+
+def kube_dns_pods() -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
+    """The cluster DNS pods (`k8s-app: kube-dns` in kube-system), as a NetworkPolicy names them."""
+    return [
+        k8s.networking.v1.NetworkPolicyPeerArgs(
+            namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={NAMESPACE_LABEL: "kube-system"}),
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=KUBE_DNS),
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,8 @@ class WorkloadNamespaceArgs:
     pull_secret_renewed: bool = False
     """Something on the cluster renews the pull secret (components/pull_secret_renewer.py):
     Pulumi then writes its token once and leaves its data alone."""
+    extra_egress: Sequence[k8s.networking.v1.NetworkPolicyEgressRuleArgs] = ()
+    """Egress the cluster's pods need beyond DNS and HTTPS (EKS: the Pod Identity Agent on the node)."""
 
 
 class WorkloadNamespace(pulumi.ComponentResource):
@@ -111,8 +127,8 @@ class WorkloadNamespace(pulumi.ComponentResource):
     ResourceQuota that holds the stack's workloads at their most (so a runaway one can't take
     the cluster) and a LimitRange for containers that set no resources.
 
-    Egress is open only to DNS and HTTPS (S3 and the other AWS APIs). Image pulls are the
-    kubelet's, outside any NetworkPolicy.
+    Egress is open only to DNS and HTTPS (S3 and the other AWS APIs), and to what the cluster's
+    identities need (`extra_egress`). Image pulls are the kubelet's, outside any NetworkPolicy.
     """
 
     name: pulumi.Output[str]
@@ -155,6 +171,8 @@ class WorkloadNamespace(pulumi.ComponentResource):
                 pod_selector=k8s.meta.v1.LabelSelectorArgs(),
                 policy_types=["Egress"],
                 egress=[
+                    # DNS to any address: it is answered by kube-dns pods on kind and GKE, but on each
+                    # node on EKS Auto Mode, where no pod selector would name the server.
                     k8s.networking.v1.NetworkPolicyEgressRuleArgs(
                         ports=[
                             k8s.networking.v1.NetworkPolicyPortArgs(protocol="UDP", port=DNS_PORT),
@@ -164,6 +182,7 @@ class WorkloadNamespace(pulumi.ComponentResource):
                     k8s.networking.v1.NetworkPolicyEgressRuleArgs(
                         ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=HTTPS_PORT)]
                     ),
+                    *args.extra_egress,
                 ],
             ),
             opts=in_namespace,

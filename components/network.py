@@ -1,4 +1,4 @@
-"""The training network: a VPC sized to the stack, public subnets without NAT or private ones behind one."""
+"""The stack's VPC: public subnets without NAT or private ones behind one; Batch's, and EKS's beside it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ import pulumi
 import pulumi_aws as aws
 
 ANY_IPV4 = "0.0.0.0/0"
+# The subnet tags EKS Auto Mode's load balancing picks subnets by (EKS User Guide, "Tag subnets for
+# EKS Auto Mode"): internet-facing load balancers go to the public tier, internal ones to the private.
+PUBLIC_LOAD_BALANCERS = {"kubernetes.io/role/elb": "1"}
+INTERNAL_LOAD_BALANCERS = {"kubernetes.io/role/internal-elb": "1"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -22,7 +26,10 @@ class NetworkArgs:
     cidr_block: str = "10.40.0.0/16"
     """The VPC's IPv4 range; split into one public (and, if private, one private) subnet per zone."""
     availability_zones: int = 2
-    """How many zones get subnets (at least 1). Two let Batch find GPU capacity in either."""
+    """How many zones get subnets (at least 1). Two let Batch find GPU capacity in either (and EKS needs two)."""
+    load_balancer_tags: bool = False
+    """Tag the tiers for EKS's load balancers (a cluster shares the network): public subnets for
+    internet-facing ones, private ones for internal ones."""
 
 
 class TrainingNetwork(pulumi.ComponentResource):
@@ -39,12 +46,14 @@ class TrainingNetwork(pulumi.ComponentResource):
     Either way, bucket traffic goes through the S3 gateway endpoint, which is free, instead of
     the NAT gateway (billed per GB) or the internet.
 
-    Public attributes: `vpc_id`, `subnet_ids` (where jobs run, in zone order) and
-    `route_table_ids` (the tables of those subnets).
+    Public attributes: `vpc_id`, `subnet_ids` (where jobs run, in zone order: an EKS cluster's
+    nodes run there too), `public_subnet_ids`, `cidr_block` and `route_table_ids` (the tables of `subnet_ids`).
     """
 
     vpc_id: pulumi.Output[str]
+    cidr_block: str
     subnet_ids: list[pulumi.Output[str]]
+    public_subnet_ids: list[pulumi.Output[str]]
     route_table_ids: list[pulumi.Output[str]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -91,23 +100,25 @@ class TrainingNetwork(pulumi.ComponentResource):
                 # Public mode: jobs run here and need an address to reach ECR, ECS and S3.
                 # Private mode: only the NAT gateway lives here, with its own Elastic IP.
                 public_ip=not private,
+                tags=PUBLIC_LOAD_BALANCERS if args.load_balancer_tags else {},
                 child=child,
             )
             for index in range(zones)
         ]
+        self.public_subnet_ids = [subnet.id for subnet in public_subnets]
 
         if private:
             private_rt = _nat_route_table(name, vpc=vpc, igw=igw, nat_subnet=public_subnets[0], parent=self)
             self.subnet_ids = [
                 _subnet(
                     name, "private", index, vpc=vpc, cidr=cidrs[zones + index], zone=zone_of[index], route_table=private_rt,
-                    public_ip=False, child=child,
+                    public_ip=False, tags=INTERNAL_LOAD_BALANCERS if args.load_balancer_tags else {}, child=child,
                 ).id
                 for index in range(zones)
             ]
             self.route_table_ids = [private_rt.id]
         else:
-            self.subnet_ids = [subnet.id for subnet in public_subnets]
+            self.subnet_ids = list(self.public_subnet_ids)
             self.route_table_ids = [public_rt.id]
 
         aws.ec2.VpcEndpoint(
@@ -121,6 +132,7 @@ class TrainingNetwork(pulumi.ComponentResource):
         )
 
         self.vpc_id = vpc.id
+        self.cidr_block = args.cidr_block
         self.register_outputs(
             {"vpcId": self.vpc_id, "subnetIds": self.subnet_ids, "routeTableIds": self.route_table_ids}
         )
@@ -174,16 +186,17 @@ def _subnet(
     zone: pulumi.Input[str],
     route_table: aws.ec2.RouteTable,
     public_ip: bool,
+    tags: dict[str, str],
     child: pulumi.ResourceOptions,
 ) -> aws.ec2.Subnet:
-    """One zone's subnet of a tier, on that tier's route table."""
+    """One zone's subnet of a tier, on that tier's route table, with `tags` beside its Name."""
     subnet = aws.ec2.Subnet(
         f"{name}-{tier}-{index}",
         vpc_id=vpc.id,
         cidr_block=cidr,
         availability_zone=zone,
         map_public_ip_on_launch=public_ip,
-        tags={"Name": f"{name}-{tier}-{index}"},
+        tags={"Name": f"{name}-{tier}-{index}", **tags},
         opts=child,
     )
     aws.ec2.RouteTableAssociation(

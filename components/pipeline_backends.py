@@ -1,8 +1,8 @@
 """The pipeline, chosen once: Apache Airflow on the serving cluster (`pipeline.kind: airflow`), or none.
 
 With Airflow: its namespace (and, where the nodes need one, its own pull secret and renewer), its
-metadata database (Cloud SQL next to GKE, else the chart's bundled Postgres on the cluster you
-bring), and the chart with the DAG image. The stack then starts a project's training over
+metadata database (Cloud SQL next to GKE, RDS in the VPC of an EKS cluster's nodes, else the
+chart's bundled Postgres on the cluster you bring), and the chart with the DAG image. The stack then starts a project's training over
 Airflow's REST API (`trainNowCommand`), and exports how to reach it.
 """
 
@@ -26,6 +26,7 @@ from components.pipeline.dag_image import IMAGE as DAG_IMAGE
 from components.pipeline.database import MetadataDatabase
 from components.pipeline.in_cluster_postgres import in_cluster_postgres
 from components.pipeline.namespace import AirflowNamespace, AirflowNamespaceArgs, airflow_namespace_name
+from components.pipeline.rds import rds_database
 from components.pipeline.spec import dag_id, runtime_json
 from components.pipeline.values import DagImage
 from components.pods import PART_OF, Placement, labels
@@ -110,10 +111,19 @@ def runtime(
 
 def metadata_database(
     cfg: StackConfig, *, name_prefix: str, cluster: Cluster, namespace: AirflowNamespace, labels: Mapping[str, str],
-    on_gcp: pulumi.ResourceOptions, on_cluster: pulumi.ResourceOptions,
+    in_region: pulumi.ResourceOptions, on_gcp: pulumi.ResourceOptions, on_cluster: pulumi.ResourceOptions,
 ) -> MetadataDatabase:
-    """Cloud SQL on the GKE cluster's VPC; the chart's bundled Postgres on a cluster you bring. Their
-    Secrets name the namespace by its output, so they wait for it; Cloud SQL itself need not."""
+    """Cloud SQL on the GKE cluster's VPC; RDS in the private subnets of the VPC the cluster's nodes run
+    in, open to their security group; the chart's bundled Postgres on a cluster you bring. Their
+    Secrets name the namespace by its output, so they wait for it; the databases themselves need not."""
+    if cluster.node_network is not None:
+        nodes = cluster.node_network
+        return rds_database(
+            "airflow-database", database=cfg.pipeline.database, vpc_id=nodes.vpc_id, subnet_ids=nodes.private_subnet_ids,
+            client_security_group_id=nodes.security_group_id, vpc_cidr=nodes.cidr, namespace=namespace.name,
+            name_prefix=name_prefix, protect=cfg.protect_data, key_deletion_window_days=cfg.key_deletion_window_days,
+            tags={}, in_region=in_region, on_cluster=on_cluster,
+        )
     if runs_on_gke(cfg):
         if cluster.private_network is None or cfg.gke.project is None:  # the GKE cluster always has both
             raise ValueError("Cloud SQL needs the GKE cluster's network and project")
@@ -137,6 +147,7 @@ def pipeline_for(
     servers: Mapping[str, ModelServing],
     training: TrainingBackend,
     notifications: NotificationTopic,
+    in_region: pulumi.ResourceOptions,
     on_gcp: pulumi.ResourceOptions,
     on_cluster: pulumi.ResourceOptions,
 ) -> Pipeline | None:
@@ -152,7 +163,7 @@ def pipeline_for(
         AirflowNamespaceArgs(
             name=name, labels={"app.kubernetes.io/part-of": PART_OF}, workloads_namespace=placement.namespace,
             public_api=cfg.pipeline.public_api, registry=None if cluster.nodes_pull_images else registry.credentials,
-            pull_secret_renewed=renewed,
+            pull_secret_renewed=renewed, dns_servers=cluster.dns_servers, cluster_egress=cluster.pod_egress,
         ),
         opts=on_cluster,
     )
@@ -168,7 +179,8 @@ def pipeline_for(
             opts=on_cluster.merge(pulumi.ResourceOptions(depends_on=[namespace])),
         )
     database = metadata_database(
-        cfg, name_prefix=name_prefix, cluster=cluster, namespace=namespace, labels=marks, on_gcp=on_gcp, on_cluster=on_cluster
+        cfg, name_prefix=name_prefix, cluster=cluster, namespace=namespace, labels=marks,
+        in_region=in_region, on_gcp=on_gcp, on_cluster=on_cluster,
     )
     airflow = AirflowPipeline(
         "airflow",

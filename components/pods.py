@@ -96,7 +96,8 @@ def workload_identity(
             annotations=dict(access.service_account_annotations) or None,
         ),
         automount_service_account_token=access.mount_service_account_token,
-        opts=pulumi.ResourceOptions(parent=parent),
+        # The workload's pods name this account: they start after what the identity needs first.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(access.ready)),
     )
     return access, account
 

@@ -57,6 +57,8 @@ class ServiceExposure:
     """ClusterIP (a port-forward reaches it), or LoadBalancer."""
     annotations: Mapping[str, str] = field(default_factory=dict)
     """For a LoadBalancer: which kind the cloud makes (internal unless asked otherwise)."""
+    load_balancer_class: str | None = None
+    """For a LoadBalancer: the controller that makes it, where the cluster names one (EKS Auto Mode's)."""
     public: bool = False
     """Reachable from the internet: the server then requires a bearer token."""
 
@@ -220,6 +222,7 @@ def _service(name: str, args: ModelServingArgs, *, selector: dict[str, str], chi
         ),
         spec=k8s.core.v1.ServiceSpecArgs(
             type=args.exposure.type,
+            load_balancer_class=args.exposure.load_balancer_class,
             selector=selector,
             ports=[k8s.core.v1.ServicePortArgs(name=PORT_NAME, port=PORT, target_port=PORT_NAME, protocol="TCP")],
         ),

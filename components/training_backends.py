@@ -20,6 +20,7 @@ from components.batch import BatchProject, BatchTraining, BatchTrainingArgs
 from components.clusters import Cluster
 from components.config import StackConfig, TrainConfig
 from components.migration import renamed
+from components.network import TrainingNetwork
 from components.pods import Placement
 from components.registry import ContainerRegistry
 from components.storage import DataBucket
@@ -82,16 +83,18 @@ def training_backend_for(
     notification_topic_arn: pulumi.Input[str],
     in_region: pulumi.ResourceOptions,
     on_cluster: pulumi.ResourceOptions,
+    network: TrainingNetwork | None = None,
 ) -> TrainingBackend:
     """Batch with `compute.kind: ec2`; otherwise the cluster trains (gke on its GPU pool, none on its CPUs).
 
     `image_refs` is each training project's image by digest. Batch tells `notification_topic_arn`
-    of its failures; on the cluster, the alert rules watch the training Jobs instead.
+    of its failures; on the cluster, the alert rules watch the training Jobs instead. `network` is
+    the stack's, where Batch shares it with an EKS cluster.
     """
     if cfg.compute.kind == "ec2":
         return batch_backend(
             cfg, name_prefix=name_prefix, storage=storage, registry=registry, image_refs=image_refs,
-            notification_topic_arn=notification_topic_arn, opts=in_region,
+            notification_topic_arn=notification_topic_arn, network=network, opts=in_region,
         )
     return cronjob_backend(cfg, image_refs=image_refs, cluster=cluster, placement=placement, opts=on_cluster)
 
@@ -105,8 +108,10 @@ def batch_backend(
     image_refs: Mapping[str, pulumi.Input[str]],
     notification_topic_arn: pulumi.Input[str],
     opts: pulumi.ResourceOptions,
+    network: TrainingNetwork | None = None,
 ) -> TrainingBackend:
-    """AWS Batch on EC2 GPU instances, which cost nothing between runs; one job per project."""
+    """AWS Batch on EC2 GPU instances, which cost nothing between runs; one job per project (in the
+    stack's `network` where there is one, else in its own)."""
     training = BatchTraining(
         "training",
         BatchTrainingArgs(
@@ -123,6 +128,7 @@ def batch_backend(
             runnable_timeout_minutes=cfg.pipeline.runnable_timeout_minutes,
             scheduled=cfg.pipeline.kind == "none",
             log_retention_days=90 if cfg.is_prod else 14,
+            network=network,
         ),
         opts=opts,
     )

@@ -4,8 +4,9 @@ Its resources are those of the `mlops:pipeline:*` components (the chart's releas
 namespace, its database). Its pods are the chart's, which the mock engine never sees: on the GKE
 cluster they hold CPU-pool nodes, as many as the program sizes the pool for them
 (components/clusters.py counts Airflow's always-on pods as one of their summed CPU), read here
-from the release's values. On a cluster you bring (dev) they, and the bundled Postgres's volume,
-are that cluster's bill, not the stack's.
+from the release's values. On EKS Auto Mode the node they keep is in the release's own price
+(offline/managed_prices.py, release_nodes). On a cluster you bring (dev) they, and the bundled
+Postgres's volume, are that cluster's bill, not the stack's.
 """
 
 from __future__ import annotations

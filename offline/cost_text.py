@@ -55,6 +55,8 @@ def pipeline_line(pipeline: PipelineCost) -> str:
             f"{nodes.count} x {nodes.machine} node(s) {money(nodes.monthly)} for its always-on pods "
             f"({pipeline.millicores}m CPU: scheduler, api-server, dag-processor; disks and Cloud NAT VM fee included)"
         )
+    elif any(r.kind == "auto-mode-nodes" for r in pipeline.resources):
+        parts.append(f"its always-on pods ({pipeline.millicores}m CPU) on an Auto Mode node of their own, in its release's price")
     else:
         parts.append(
             f"its always-on pods ({pipeline.millicores}m CPU) and its database's volume are the bill of the cluster you bring"
@@ -69,7 +71,8 @@ def one_more_line(one_more: OneMoreProject) -> str:
     """What a copy of the first served project would add while idle, with its serving settings."""
     serve = one_more.serve
     settings = ", ".join(f"{key} {serve[key]}" for key in ("cpu", "memory", "minReplicas") if key in serve)
-    where = "" if one_more.share.nodes else " (it serves on the kubeconfig cluster, which the stack does not bill)"
+    billed_nodes = one_more.share.nodes or any(r.kind == "auto-mode-nodes" for r in one_more.share.resources)
+    where = "" if billed_nodes else " (it serves on the kubeconfig cluster, which the stack does not bill)"
     return f"  one more served project like {one_more.like} ({settings}) adds {money(one_more.monthly)}/month while idle{where}"
 
 

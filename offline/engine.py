@@ -41,6 +41,9 @@ MOCK_GCP_ACCESS_TOKEN = "ya29.mock-access-token"
 MOCK_GCP_PROJECT_NUMBER = "123456789012"  # the number Google Cloud gives a project (the GKE DNS endpoint's)
 MOCK_RANDOM_PASSWORD = "mockRandomPassword0123456789"  # repeated to the asked length
 MOCK_SQL_PRIVATE_IP = "10.40.0.3"
+# An EKS API server's endpoint, https://<32 hex>.<suffix>.<region>.eks.amazonaws.com, as EKS reports it.
+MOCK_EKS_ENDPOINT = "https://0F1E2D3C4B5A69788796A5B4C3D2E1F0.gr7.{region}.eks.amazonaws.com"
+MOCK_EKS_CREATED_AT = "2026-12-01T00:00:00Z"
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,18 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif args.typ == "aws:cloudwatch/logGroup:LogGroup":
             resource_id = inputs["name"]
             state.update(arn=f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{inputs['name']}")
+        elif args.typ == "aws:rds/parameterGroup:ParameterGroup":
+            # name_prefix + 26 characters, as the provider's PrefixedUniqueId makes them.
+            name = inputs.get("name") or f"{inputs.get('namePrefix', args.name)}{(_fake_id(args.name) * 2)[:26]}"
+            resource_id = name
+            state.update(name=name, arn=f"arn:aws:rds:{region}:{ACCOUNT_ID}:pg:{name}")
+        elif args.typ == "aws:rds/instance:Instance":
+            # <identifier>.<12 characters of the account's and region's>.<region>.rds.amazonaws.com
+            address = f"{inputs['identifier']}.c{_fake_id(region)[:11]}.{region}.rds.amazonaws.com"
+            resource_id = f"db-{_fake_id(args.name).upper()[:26]}"
+            port = int(inputs.get("port") or 5432)
+            state.update(address=address, endpoint=f"{address}:{port}", port=port,
+                         arn=f"arn:aws:rds:{region}:{ACCOUNT_ID}:db:{inputs['identifier']}")
         elif args.typ == "aws:sns/topic:Topic":
             resource_id = f"arn:aws:sns:{region}:{ACCOUNT_ID}:{inputs['name']}"
             state.update(arn=resource_id)
@@ -226,6 +241,20 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif args.typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
             resource_id = inputs["name"]
             state.update(arn=f"arn:aws:cloudwatch:{region}:{ACCOUNT_ID}:alarm:{inputs['name']}")
+        elif args.typ == "aws:eks/cluster:Cluster":
+            name = inputs.get("name") or f"{args.name}-{_fake_id(args.name)[:7]}"
+            resource_id = name
+            state.update(
+                name=name,
+                arn=f"arn:aws:eks:{region}:{ACCOUNT_ID}:cluster/{name}",
+                endpoint=MOCK_EKS_ENDPOINT.format(region=region),
+                # A base64 PEM, as EKS's certificateAuthority.data is (placeholder content).
+                certificateAuthority={"data": MOCK_GKE_CA},
+                createdAt=MOCK_EKS_CREATED_AT,
+                status="ACTIVE",
+                # The security group EKS makes for the control plane and the Auto Mode nodes.
+                vpcConfig={**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-{_fake_id(args.name, 'cluster')}"},
+            )
         elif args.typ == "aws:iam/accessKey:AccessKey":
             # The id is the access key id; the secret is known only once, at creation.
             resource_id = f"AKIA{_fake_id(args.name)[:16].upper()}"
@@ -340,6 +369,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline",
                     "userId": "AIDAOFFLINE", "id": ACCOUNT_ID}, []
+        if args.token == "aws:iam/getSessionContext:getSessionContext":
+            # An assumed-role session's issuer is its role; any other ARN is its own issuer.
+            arn = str(args.args["arn"])
+            account, _, rest = arn.removeprefix("arn:aws:sts::").partition(":assumed-role/")
+            issuer = f"arn:aws:iam::{account}:role/{rest.split('/')[0]}" if rest else arn
+            return {"arn": arn, "issuerArn": issuer, "issuerId": "AROAOFFLINE", "issuerName": issuer.rsplit("/", 1)[-1],
+                    "sessionName": rest.split("/")[-1] if rest else "", "id": arn}, []
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if args.token == "gcp:organizations/getClientConfig:getClientConfig":

@@ -2,8 +2,10 @@
 
 Prices come from offline/data/prices.json (list prices, us-east-1, dated, with sources).
 Every custom resource is priced by kind: hourly, monthly, an EC2 instance (hours plus root
-volume), a node pool's idle minimum, a Cloud SQL instance (its tier and disk), usage-priced ($0
-while idle), free, or UNPRICED when the table does not know its type. An unpriced type is named, never counted as $0 in silence.
+volume), a node pool's idle minimum, the EKS Auto Mode nodes a workload keeps, a Cloud SQL
+instance (its tier and disk), an RDS database, an estimate (an EKS control plane's logs),
+usage-priced ($0 while idle), free, or UNPRICED when the table does not know its type. An
+unpriced type is named, never counted as $0 in silence.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from offline.engine import Registration
+from offline.managed_prices import (
+    AutoMode, control_plane_logs, is_nlb, network_load_balancer, rds_instance, release_nodes, workload_nodes,
+)
 from offline.tables import data_table
 from offline.values import reveal
 
@@ -27,7 +32,8 @@ class ResourceCost:
     type: str
     name: str
     kind: str
-    """hourly, monthly, instance, vpc-endpoint (all idle costs), usage, free, or unpriced."""
+    """hourly, monthly, instance, node-pool, cloud-nat, auto-mode-nodes, rds-instance, estimate (all idle
+    costs), usage, free, or unpriced."""
     monthly: float | None
     """USD a month while idle; None when unpriced."""
     note: str
@@ -68,21 +74,22 @@ Priced = tuple[str, float | None, str]
 """(kind, USD a month while idle or None when unpriced, note): one resource as its kind prices it."""
 
 
-def price(resource: Registration, *, idle_nodes: int = 0) -> ResourceCost:
+def price(resource: Registration, *, idle_nodes: int = 0, auto_mode: AutoMode | None = None) -> ResourceCost:
     """What `resource` bills per month while nothing runs.
 
     `idle_nodes` is how many Kubernetes nodes the stack keeps up while idle (its node pools'
-    minimums), which is what a Cloud NAT gateway bills per VM.
+    minimums), which is what a Cloud NAT gateway bills per VM. `auto_mode` is given where the
+    workloads run on EKS Auto Mode, whose nodes their pods keep (offline/auto_mode_cost.py).
     """
     entry = price_table()["types"].get(resource.type)
     if entry is None:
         kind, monthly, note = "unpriced", None, "UNPRICED: this type is not in offline/data/prices.json"
     else:
-        kind, monthly, note = _by_kind(entry, reveal(resource.inputs), idle_nodes)
+        kind, monthly, note = _by_kind(entry, reveal(resource.inputs), idle_nodes, auto_mode)
     return ResourceCost(resource.urn, resource.type, resource.name, kind, round_usd(monthly), note)
 
 
-def _by_kind(entry: dict[str, Any], inputs: dict[str, Any], idle_nodes: int) -> Priced:
+def _by_kind(entry: dict[str, Any], inputs: dict[str, Any], idle_nodes: int, auto_mode: AutoMode | None) -> Priced:
     kind, note = entry["kind"], entry.get("note", "")
     hours = price_table()["hours_per_month"]
     if kind == "hourly":
@@ -101,14 +108,26 @@ def _by_kind(entry: dict[str, Any], inputs: dict[str, Any], idle_nodes: int) -> 
     if kind == "cloud-nat":
         return _cloud_nat(idle_nodes)
     if kind == "k8s-service":
+        if is_nlb(inputs):
+            return network_load_balancer()
         return _service((inputs.get("spec") or {}).get("type"), hours)
     if kind == "airflow-release":
         # The chart makes the api-server's Service from these values; it is no resource of the program's.
-        service = ((inputs.get("values") or {}).get("apiServer") or {}).get("service") or {}
-        kind, monthly, service_note = _service(service.get("type", "ClusterIP"), hours)
+        values = inputs.get("values") or {}
+        service = (values.get("apiServer") or {}).get("service") or {}
+        priced_service = _service(service.get("type", "ClusterIP"), hours)
+        if auto_mode is not None:  # Auto Mode starts a node for its pods, which nothing else prices
+            return release_nodes(values, priced_service)
+        kind, monthly, service_note = priced_service
         return kind, monthly, f"the api-server's Service: {service_note}; {note}"
     if kind == "cloud-sql":
         return _cloud_sql(inputs.get("settings") or {})
+    if kind == "k8s-workload":
+        return workload_nodes(inputs, auto_mode) if auto_mode is not None else ("free", 0.0, note)
+    if kind == "rds-instance":
+        return rds_instance(inputs)
+    if kind == "log-group":
+        return control_plane_logs(inputs, note)
     if kind in ("usage", "free"):
         return kind, 0.0, note or kind
     return "unpriced", None, f"UNPRICED: unknown price kind {kind!r}"

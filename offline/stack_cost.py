@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offline.cost_by_project import OneMoreProject, ProjectCost, pipeline_schedules, project_costs, shared_parts
+from offline.auto_mode_cost import minimum_replicas, runs_auto_mode
 from offline.cost_pipeline import PipelineCost, pipeline_cost
 from offline.engine import Registration
+from offline.managed_prices import AutoMode
 from offline.prices import ResourceCost, pool_min_nodes, price, round_usd
 from offline.training_cost import CrossCloudEgress, TrainingRun, cross_cloud_egress, training_runs
 from offline.values import reveal
@@ -123,7 +125,8 @@ def _pipeline_json(pipeline: PipelineCost) -> dict[str, Any]:
 def stack_cost(stack: str, resources: Sequence[Registration]) -> StackCost:
     custom = sorted((r for r in resources if r.custom), key=lambda r: r.urn)
     idle_nodes = sum(pool_min_nodes(reveal(r.inputs)) for r in custom if r.type == "gcp:container/nodePool:NodePool")
-    priced = [price(r, idle_nodes=idle_nodes) for r in custom]
+    auto_mode = AutoMode(minimum_replicas(custom)) if runs_auto_mode(custom) else None
+    priced = [price(r, idle_nodes=idle_nodes, auto_mode=auto_mode) for r in custom]
     projects = project_costs(stack, custom, priced, pipeline=pipeline_schedules(resources))
     pipeline = pipeline_cost(custom, priced)
     shared = shared_parts(

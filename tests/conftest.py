@@ -10,7 +10,7 @@ import pytest
 
 from offline.engine import ROOT, Recording, run_program, run_stack, stack_config_with
 from tests.loopback import Moto, moto_on_loopback
-from tests.support import CPU_TRAINING, PROD_ON_AWS, SCHEDULED, RunWith
+from tests.support import CPU_TRAINING, GPU_SERVING, PROD_ON_AWS, SCHEDULED, RunWith
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +51,18 @@ def prod_on_aws_scheduled() -> Recording:
 def prod_public() -> Recording:
     """prod with `gke.publicEndpoint: true`: serving behind a public load balancer."""
     return run_program("prod", stack_config_with("prod", {"mlops:gke": {"publicEndpoint": True}}))
+
+
+@pytest.fixture(scope="session")
+def prod_aws() -> Recording:
+    """The prod-aws stack file: EKS serving, Batch training, all on AWS."""
+    return run_stack("prod-aws")
+
+
+@pytest.fixture(scope="session")
+def prod_aws_gpu() -> Recording:
+    """prod-aws with iris served on a GPU: the tainted GPU NodePool, and the server's GPU pods."""
+    return run_program("prod-aws", stack_config_with("prod-aws", GPU_SERVING))
 
 
 @pytest.fixture

@@ -20,6 +20,10 @@ PROD_ON_AWS: dict[str, Any] = {
 SCHEDULED: dict[str, Any] = {"mlops:pipeline": {"kind": "none"}}
 """A stack without Airflow: each project's EventBridge schedule (Batch) or CronJob starts its runs."""
 
+GPU_SERVING: dict[str, Any] = {"mlops:projects": {"iris": {"serve": {"gpus": 1, "maxReplicas": 3}}}, "mlops:eks": {"gpuNodes": 4}}
+"""prod-aws with iris's server on one GPU, up to 3 pods (and a rollout's fourth) on 4 GPU nodes:
+`run_with("prod-aws", **GPU_SERVING)`."""
+
 CPU_TRAINING: dict[str, Any] = {"mlops:compute": {"kind": "none"}, "mlops:projects": {"iris": {"train": {"gpus": 0}}}}
 """dev with `compute.kind: none`: iris trains on the serving cluster's CPUs (a GPU it could not get)."""
 

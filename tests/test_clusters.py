@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import pytest
 
-from components.clusters import Cluster, gke_cluster, runs_on_gke
+from components.clusters import Cluster, NodeNetwork, eks_cluster, gke_cluster, runs_on_gke
 from components.serving import ServiceExposure
 
 PROVIDER = cast(Any, object())
@@ -94,11 +94,76 @@ def test_access_key_identities_export_no_roles() -> None:
         provider=PROVIDER, identities=IDENTITIES, kubectl="kubectl", exposure=ServiceExposure(),
         nodes_pull_images=False, gpu_nodes_start_from_zero=False,
     )
-    # A cluster you bring has no network the program knows: no managed database peers with it.
-    assert (keys.exports, keys.role_arns, keys.private_network) == ({}, None, None)
+    # A cluster you bring has no network the program knows: no managed database peers with it or runs in it.
+    assert (keys.exports, keys.role_arns, keys.private_network, keys.node_network) == ({}, None, None, None)
     assert keys.role_exports({"servingRoleArn": "iris-server"}) == {}
 
 
 @pytest.mark.parametrize(("kind", "gke"), [("gke", True), ("ec2", False), ("none", False)])
 def test_only_compute_kind_gke_runs_on_the_programs_gke_cluster(kind: str, gke: bool) -> None:
     assert runs_on_gke(cast(Any, SimpleNamespace(compute=SimpleNamespace(kind=kind)))) is gke
+
+
+EKS_CONTEXT = "mlops-prod-aws"
+EKS_OUTPUTS = {"kubeconfig": "{kubeconfig}", "clusterName": "mlops-prod-aws", "clusterEndpoint": "https://eks"}
+
+
+NODES = NodeNetwork(
+    vpc_id=cast(Any, "vpc-1"), cidr="10.40.0.0/16", private_subnet_ids=["subnet-a", "subnet-b"],
+    security_group_id=cast(Any, "sg-cluster"),
+)
+
+
+def on_eks(*, public: bool = False) -> Cluster:
+    cfg = SimpleNamespace(eks=SimpleNamespace(public_endpoint=public))
+    cluster = SimpleNamespace(provider=PROVIDER, context=EKS_CONTEXT, kubeconfig="{kubeconfig}", name="mlops-prod-aws", endpoint="https://eks")
+    return eks_cluster(cast(Any, cfg), cast(Any, cluster), IDENTITIES, NODES)
+
+
+def test_eks_serving_is_an_internal_nlb_of_auto_modes_class_unless_public() -> None:
+    assert on_eks().exposure == ServiceExposure(
+        type="LoadBalancer",
+        annotations={
+            "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+            "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+        },
+        load_balancer_class="eks.amazonaws.com/nlb",
+        public=False,
+    )
+
+
+def test_a_public_eks_endpoint_is_an_internet_facing_nlb_marked_public() -> None:
+    # public=True makes the server require a bearer token, as on GKE.
+    exposure = on_eks(public=True).exposure
+    assert (exposure.annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"], exposure.public) == ("internet-facing", True)
+
+
+def test_eks_nodes_pull_images_and_gpu_nodes_start_from_zero() -> None:
+    cluster = on_eks()
+    assert (cluster.nodes_pull_images, cluster.gpu_nodes_start_from_zero) == (True, True)
+
+
+def test_eks_commands_name_its_context_and_it_exports_its_kubeconfig_name_and_endpoint() -> None:
+    cluster = on_eks()
+    assert (cluster.kubectl, cluster.exports) == (f"kubectl --context {EKS_CONTEXT}", EKS_OUTPUTS)
+    assert (cluster.provider, cluster.identities, cluster.role_arns) == (PROVIDER, IDENTITIES, ROLE_ARNS)
+
+
+def test_eks_pods_may_reach_the_pod_identity_agent() -> None:
+    [rule] = on_eks().pod_egress
+    assert rule.to is not None and rule.ports is not None
+    peer, port = cast(Any, rule.to)[0], cast(Any, rule.ports)[0]
+    assert (peer.ip_block.cidr, port.port, port.protocol) == ("169.254.170.23/32", 80, "TCP")
+    assert on_gke().pod_egress == ()
+
+
+def test_a_managed_database_runs_in_the_eks_nodes_network_and_none_peers() -> None:
+    assert (on_eks().node_network, on_eks().private_network) == (NODES, None)
+    assert on_gke().node_network is None
+
+
+def test_dns_is_named_by_the_kube_dns_pods_except_on_eks_whose_nodes_answer_it() -> None:
+    [peer] = on_gke().dns_servers
+    assert cast(Any, peer).namespace_selector.match_labels == {"kubernetes.io/metadata.name": "kube-system"}
+    assert cast(Any, peer).pod_selector.match_labels == {"k8s-app": "kube-dns"}
+    assert on_eks().dns_servers == []

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from offline.cost_pipeline import always_on_millicores, of_pipeline, pipeline_cost
 from offline.cost_text import pipeline_line
 from offline.engine import Recording
+from offline.managed_prices import release_nodes
 from offline.stack_cost import stack_cost
 from tests.registrations import reg
 from tests.support import RunWith
@@ -57,3 +60,25 @@ def test_the_always_on_cpu_is_read_from_the_release_values() -> None:
                       urn="urn:pulumi:dev::mlops::mlops:pipeline:AirflowPipeline$kubernetes:helm.sh/v3:Release::r")
     cost = pipeline_cost([release], [])
     assert cost is not None and (cost.millicores, cost.nodes) == (1550, None)
+
+
+def test_on_auto_mode_airflow_keeps_a_node_of_its_own_priced_on_its_release(prod_aws: Recording) -> None:
+    # No node pool to size: Auto Mode starts the cheapest node its always-on pods fit together (1350m, 2944Mi).
+    cost = stack_cost("prod-aws", prod_aws.resources)
+    assert cost.pipeline is not None and cost.pipeline.nodes is None
+    release = next(r for r in cost.pipeline.resources if r.name == "airflow-release")
+    assert (release.kind, release.monthly) == ("auto-mode-nodes", 68.95)
+    assert release.note.startswith("its always-on pods (1350m CPU, 2944Mi: scheduler, api-server, dag-processor) on 1 x c6a.large")
+    assert [(r.name, r.monthly) for r in cost.pipeline.resources if r.monthly] == [
+        ("airflow-release", 68.95), ("airflow-database-key", 1.0), ("airflow-database", 13.98)]
+    assert pipeline_line(cost.pipeline) == (
+        "      $83.93  pipeline (Airflow): its always-on pods (1350m CPU) on an Auto Mode node of their own, in its "
+        "release's price; airflow-release $68.95 + airflow-database-key $1.00 + airflow-database $13.98")
+
+
+def test_bigger_always_on_pods_get_a_bigger_node() -> None:
+    # The node follows the release's values: three pods of 1 CPU and 2 GiB (3000m, 6144Mi) fit a c6a.xlarge.
+    big = {"resources": {"requests": {"cpu": "1", "memory": "2Gi"}}}
+    kind, monthly, note = release_nodes({"scheduler": big, "apiServer": big, "dagProcessor": big}, ("free", 0.0, "ClusterIP"))
+    assert kind == "auto-mode-nodes" and monthly == pytest.approx((0.153 + 0.01836) * 730 + 80 * 0.08)
+    assert note.startswith("its always-on pods (3000m CPU, 6144Mi: scheduler, api-server, dag-processor) on 1 x c6a.xlarge")

@@ -20,6 +20,7 @@ def test_every_kind_the_program_creates_has_a_schema() -> None:
         ("monitoring.coreos.com/v1", "PrometheusRule"),
         ("monitoring.coreos.com/v1alpha1", "AlertmanagerConfig"),
         ("monitoring.googleapis.com/v1", "PodMonitoring"),
+        ("karpenter.sh/v1", "NodePool"),
     }
 
 

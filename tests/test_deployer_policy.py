@@ -1,4 +1,8 @@
-"""docs/deployer-policy.json allows every call `pulumi up`, refresh and destroy make, and no more than it must.
+"""docs/deployer-policy.json and docs/deployer-policy-eks.json allow every call `pulumi up`, refresh and destroy
+make, and no more than they must.
+
+The deployer gets both managed policies (IAM holds each to 6,144 characters, and one is not enough
+for EKS and RDS too); IAM evaluates what is attached together, so the tests check their union.
 
 docs/deployer-actions.json maps each AWS type (and data source) the program uses to the IAM
 actions its create, read, update and delete make, from the provider's source. Each run of
@@ -20,11 +24,16 @@ import pytest
 from offline.engine import ACCOUNT_ID, ROOT, Recording, Registration
 from tests.iam_policy import evaluate
 
-POLICY = json.loads((ROOT / "docs" / "deployer-policy.json").read_text())
+POLICY_FILES = ("deployer-policy.json", "deployer-policy-eks.json")
+DOCUMENTS = [json.loads((ROOT / "docs" / name).read_text()) for name in POLICY_FILES]
+POLICY = {"Version": "2012-10-17", "Statement": [s for document in DOCUMENTS for s in document["Statement"]]}
+"""What the deployer may do: the statements of both managed policies, as IAM evaluates them together."""
 ACTIONS = json.loads((ROOT / "docs" / "deployer-actions.json").read_text())
 BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT_ID}:policy/mlops/mlops-workload-boundary"
+EKS_BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT_ID}:policy/mlops/mlops-eks-service-boundary"
+EKS_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/eks/mlops-prod-aws-eks-cluster"
 PHASES = ("create", "read", "update", "delete")
-RECORDINGS = ("dev", "prod", "prod_on_aws", "dev_cluster_training")
+RECORDINGS = ("dev", "prod", "prod_on_aws", "dev_cluster_training", "prod_aws")
 
 
 class Resolver:
@@ -73,8 +82,12 @@ class Resolver:
         if target == "repository":
             return self.find("aws:ecr/repository:Repository", name=inputs["repository"])
         if target == "key":
-            key = inputs.get("targetKeyId") or inputs["encryptionConfigurations"][0]["kmsKey"]
+            key = inputs.get("targetKeyId") or inputs.get("kmsKeyId") or _encryption_key(inputs)
             return self.find("aws:kms/key:Key", keyId=key, arn=key)
+        if target == "cluster":
+            return self.find("aws:eks/cluster:Cluster", name=inputs["clusterName"])
+        if target == "nodeRole":
+            return self.find("aws:iam/role:Role", arn=inputs["computeConfig"]["nodeRoleArn"])
         if target == "topic":
             return self.find("aws:sns/topic:Topic", arn=inputs.get("topic") or inputs["arn"])
         if target == "rule":
@@ -95,6 +108,8 @@ class Resolver:
             return self.find(role, arn=json.loads(reg.inputs["containerProperties"])["jobRoleArn"])
         if reg.type == "aws:scheduler/schedule:Schedule":
             return self.find(role, arn=reg.inputs["target"]["roleArn"])
+        if reg.type in ("aws:eks/cluster:Cluster", "aws:eks/podIdentityAssociation:PodIdentityAssociation"):
+            return self.find(role, arn=reg.inputs["roleArn"])
         return self.find(role, arn=reg.inputs["role"])
 
     def request(self, reg: Registration, phase: str, index: int, entry: str) -> tuple[str, str, dict[str, Any]]:
@@ -107,9 +122,10 @@ class Resolver:
             return action, "*", context
         if target == "objects":
             return action, self.arn(reg) + "/*", context
-        if target == "batchServiceLinkedRole":
-            context["iam:AWSServiceName"] = "batch.amazonaws.com"
-            return action, f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch", context
+        if target in SERVICE_LINKED_ROLES:
+            service, role = SERVICE_LINKED_ROLES[target]
+            context["iam:AWSServiceName"] = service
+            return action, f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/{service}/{role}", context
         if target:
             subject = self.related(reg, target)
         else:
@@ -124,6 +140,24 @@ class Resolver:
         if action == "iam:PassRole":
             context["iam:PassedToService"] = trusted_service(subject)
         return action, self.arn(subject), context
+
+
+SERVICE_LINKED_ROLES = {
+    "batchServiceLinkedRole": ("batch.amazonaws.com", "AWSServiceRoleForBatch"),
+    "eksServiceLinkedRole": ("eks.amazonaws.com", "AWSServiceRoleForAmazonEKS"),
+    "rdsServiceLinkedRole": ("rds.amazonaws.com", "AWSServiceRoleForRDS"),
+}
+"""The service-linked roles a service makes on first use, as the caller must be allowed to."""
+INVOKE_TARGETS = {"*": "*", "deployingRole": f"arn:aws:iam::{ACCOUNT_ID}:role/github-actions-deploy"}
+"""What a data source's call acts on: nothing in particular, or the deploying session's own role (any
+path: it is not the program's)."""
+
+
+def _encryption_key(inputs: dict[str, Any]) -> str:
+    """The key of an ECR repository's encryption configuration, or of an EKS cluster's Secrets."""
+    if "encryptionConfigurations" in inputs:
+        return inputs["encryptionConfigurations"][0]["kmsKey"]
+    return inputs["encryptionConfig"]["provider"]["keyArn"]
 
 
 def trusted_service(role: Registration) -> str:
@@ -151,8 +185,8 @@ def denied_calls(policy: dict[str, Any], recording: Recording) -> list[str]:
                     denied.append(f"{reg.type} {reg.name} {phase}: {action} on {resource}")
     for token in sorted({t for t, _ in recording.invokes if t.startswith("aws:")}):
         for entry in ACTIONS["invokes"][token]["actions"]:
-            action = entry.partition(" ")[0]
-            if evaluate(policy, action, "*", {"aws:RequestedRegion": "us-east-1"}) != "allow":
+            action, _, target = entry.partition(" ")
+            if evaluate(policy, action, INVOKE_TARGETS[target], {"aws:RequestedRegion": "us-east-1"}) != "allow":
                 denied.append(f"{token}: {action}")
     return denied
 
@@ -206,11 +240,27 @@ def test_a_role_without_the_boundary_cannot_be_created() -> None:
     assert evaluate(POLICY, "iam:CreateRole", role, {"iam:PermissionsBoundary": BOUNDARY_ARN}) == "allow"
 
 
-def test_the_boundary_can_be_neither_removed_nor_edited() -> None:
+def test_the_eks_service_boundary_is_given_only_on_its_path() -> None:
+    # The two roles Auto Mode acts as: what their managed policies need, and nothing past it, on /mlops/eks/ only.
+    eks = {"iam:PermissionsBoundary": EKS_BOUNDARY_ARN}
+    for action in ("iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"):
+        assert evaluate(POLICY, action, EKS_ROLE, eks) == "allow"
+        assert evaluate(POLICY, action, f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/mlops-prod-aws-iris-server", eks) == "implicit-deny"
+    admin = {"iam:PermissionsBoundary": f"arn:aws:iam::{ACCOUNT_ID}:policy/AdministratorAccess"}
+    assert evaluate(POLICY, "iam:CreateRole", EKS_ROLE, admin) == "deny"
+    assert evaluate(POLICY, "iam:CreateRole", EKS_ROLE, {}) == "deny"
+    # A user never gets it: only roles are Auto Mode's.
+    assert evaluate(POLICY, "iam:CreateUser", f"arn:aws:iam::{ACCOUNT_ID}:user/mlops/eks/x", eks) == "implicit-deny"
+
+
+def test_the_boundaries_can_be_neither_removed_nor_edited() -> None:
     role = f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/anything"
     assert evaluate(POLICY, "iam:DeleteRolePermissionsBoundary", role, {}) == "deny"
+    assert evaluate(POLICY, "iam:DeleteRolePermissionsBoundary", EKS_ROLE, {}) == "deny"
     assert evaluate(POLICY, "iam:DeleteUserPermissionsBoundary", f"arn:aws:iam::{ACCOUNT_ID}:user/mlops/x", {}) == "deny"
     assert evaluate(POLICY, "iam:CreatePolicyVersion", BOUNDARY_ARN, {}) == "deny"
+    assert evaluate(POLICY, "iam:CreatePolicyVersion", EKS_BOUNDARY_ARN, {}) == "deny"
+    assert evaluate(POLICY, "iam:SetDefaultPolicyVersion", EKS_BOUNDARY_ARN, {}) == "deny"
 
 
 def test_roles_outside_the_project_path_are_out_of_reach() -> None:
@@ -233,7 +283,66 @@ def test_keys_are_usable_only_when_tagged_for_the_project() -> None:
     assert evaluate(POLICY, "kms:CreateKey", "*", {"aws:RequestTag/project": "mlops"}) == "allow"
 
 
-def test_policy_fits_a_managed_policy() -> None:
+@pytest.mark.parametrize("name", POLICY_FILES)
+def test_each_policy_fits_a_managed_policy(name: str) -> None:
     # IAM refuses a managed policy over 6,144 characters, whitespace not counted.
-    text = (ROOT / "docs" / "deployer-policy.json").read_text()
+    text = (ROOT / "docs" / name).read_text()
     assert len(re.sub(r"\s", "", text)) <= 6144
+
+
+def test_the_two_policies_share_no_statement_id() -> None:
+    sids = [s["Sid"] for s in POLICY["Statement"]]
+    assert len(sids) == len(set(sids))
+
+
+# --- Airflow's database on RDS, as components/pipeline/rds.py registers it ----------------------
+
+
+@pytest.fixture(scope="module")
+def rds_database(tmp_path_factory: pytest.TempPathFactory) -> Recording:
+    from tests.pipeline.test_rds import PROD, database_alone
+
+    return database_alone(tmp_path_factory.mktemp("deployer-rds"), PROD)
+
+
+def test_every_aws_type_of_the_database_is_mapped(rds_database: Recording) -> None:
+    assert unmapped_types(rds_database) == set()
+
+
+def test_the_policies_allow_every_call_of_the_database(rds_database: Recording) -> None:
+    assert denied_calls(POLICY, rds_database) == []
+
+
+def test_without_the_eks_policy_the_database_cannot_be_made(rds_database: Recording) -> None:
+    # The split is real: the first policy alone refuses the RDS calls.
+    denied = denied_calls(DOCUMENTS[0], rds_database)
+    assert "aws:rds/instance:Instance airflow-db create: rds:CreateDBInstance on arn:aws:rds:us-east-1:123456789012:db:mlops-test-airflow-db" in denied
+
+
+def test_only_the_auto_mode_managed_policies_may_be_attached() -> None:
+    compute = "arn:aws:iam::aws:policy/AmazonEKSComputePolicy"
+    bounded = {"iam:PermissionsBoundary": EKS_BOUNDARY_ARN}
+    assert evaluate(POLICY, "iam:AttachRolePolicy", EKS_ROLE, {**bounded, "iam:PolicyARN": compute}) == "allow"
+    admin = {**bounded, "iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}
+    assert evaluate(POLICY, "iam:AttachRolePolicy", EKS_ROLE, admin) == "implicit-deny"
+    unbounded = {"iam:PolicyARN": compute}
+    assert evaluate(POLICY, "iam:AttachRolePolicy", EKS_ROLE, unbounded) == "implicit-deny"
+    # Not to a workload's role (its boundary would cut them to nothing), nor anywhere but /mlops/eks/.
+    workload = {"iam:PermissionsBoundary": BOUNDARY_ARN, "iam:PolicyARN": compute}
+    assert evaluate(POLICY, "iam:AttachRolePolicy", EKS_ROLE, workload) == "implicit-deny"
+    elsewhere = f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/mlops-prod-aws-eks-cluster"
+    assert evaluate(POLICY, "iam:AttachRolePolicy", elsewhere, {**bounded, "iam:PolicyARN": compute}) == "implicit-deny"
+
+
+def test_roles_are_passed_to_eks_and_pod_identity_only_as_project_roles() -> None:
+    role = f"arn:aws:iam::{ACCOUNT_ID}:role/mlops/mlops-prod-aws-iris-server"
+    for service in ("eks.amazonaws.com", "pods.eks.amazonaws.com"):
+        assert evaluate(POLICY, "iam:PassRole", role, {"iam:PassedToService": service}) == "allow"
+    outside = f"arn:aws:iam::{ACCOUNT_ID}:role/OrganizationAccountAccessRole"
+    assert evaluate(POLICY, "iam:PassRole", outside, {"iam:PassedToService": "pods.eks.amazonaws.com"}) == "implicit-deny"
+
+
+def test_clusters_and_databases_outside_the_project_are_out_of_reach() -> None:
+    assert evaluate(POLICY, "eks:DeleteCluster", f"arn:aws:eks:us-east-1:{ACCOUNT_ID}:cluster/payments", {}) == "implicit-deny"
+    assert evaluate(POLICY, "rds:DeleteDBInstance", f"arn:aws:rds:us-east-1:{ACCOUNT_ID}:db:payments", {}) == "implicit-deny"
+    assert evaluate(POLICY, "eks:DeleteCluster", f"arn:aws:eks:us-east-1:{ACCOUNT_ID}:cluster/mlops-prod-aws", {}) == "allow"

@@ -151,6 +151,22 @@ def test_a_log_group_id_is_its_name(mocked: Recording) -> None:
         "/aws/batch/mlops-dev", {"arn": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/batch/mlops-dev"})
 
 
+def test_a_database_instance_answers_with_its_address_endpoint_and_port(mocked: Recording) -> None:
+    # Its id is the DbiResourceId (provider v5 on), its address names its identifier, region and account.
+    instance_id, state = computed(mocked, "db")
+    address = state["address"]
+    assert re.fullmatch(r"db-[0-9A-F]{17}", instance_id)
+    assert re.fullmatch(r"mlops-dev-airflow\.c[0-9a-f]{11}\.us-east-1\.rds\.amazonaws\.com", address)
+    assert (state["endpoint"], state["port"]) == (f"{address}:5432", 5432)
+    assert state["arn"] == "arn:aws:rds:us-east-1:123456789012:db:mlops-dev-airflow"
+
+
+def test_a_prefixed_parameter_group_gets_a_generated_name_after_its_prefix(mocked: Recording) -> None:
+    group_id, state = computed(mocked, "db-params")
+    assert re.fullmatch(r"mlops-dev-airflow-[0-9a-f]{26}", group_id)
+    assert state == {"name": group_id, "arn": f"arn:aws:rds:us-east-1:123456789012:pg:{group_id}"}
+
+
 def test_an_access_key_id_looks_like_one_and_its_secret_is_the_mock_secret(mocked: Recording) -> None:
     # The tests look for MOCK_SECRET_ACCESS_KEY to prove the secret never shows in a plan or diff.
     assert MOCK_SECRET_ACCESS_KEY == "mock-secret-access-key"

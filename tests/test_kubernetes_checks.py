@@ -23,9 +23,9 @@ from tests.manifests import manifests
 # the newest that kubernetes-validate ships.
 KUBERNETES_VERSION = kubernetes_validate.latest_version()
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
-# The recordings checked: both stack files, dev with the training CronJob, and prod with a
-# public endpoint (its token Secret, and the server reading it).
-RUNS = ["dev", "prod", "dev_cluster_training", "prod_public"]
+# The recordings checked: the stack files, dev with the training CronJob, prod with a public
+# endpoint (its token Secret, and the server reading it), and prod-aws serving on a GPU (its NodePool).
+RUNS = ["dev", "prod", "prod_aws", "dev_cluster_training", "prod_public", "prod_aws_gpu"]
 
 # checkov checks skipped for every object, each with its reason. None is needed today:
 # CKV_K8S_15 (imagePullPolicy Always) accepts IfNotPresent for an image pinned by digest.
@@ -146,7 +146,7 @@ def test_each_accepted_failure_happens_only_where_accepted(checkov_results: dict
     # An acceptance that no longer matches a failure would hide the next one of that check.
     failed = {(c["check_id"], c["resource"]) for c in _in_run(checkov_results["failed"], checkov_results["root"], "prod_public")}
     assert failed == set(ACCEPTED_FAILURES)
-    for run in ("dev", "prod", "dev_cluster_training"):
+    for run in ("dev", "prod", "prod_aws", "dev_cluster_training", "prod_aws_gpu"):
         assert _in_run(checkov_results["failed"], checkov_results["root"], run) == []
 
 

@@ -48,7 +48,7 @@ def test_a_namespace_line_shows_its_pod_security_level() -> None:
 # --- every reviewed setting is on its resource's line ------------------------------------------
 #
 # Per type, the settings `make plan` shows for the stack files (dev, prod, prod on AWS, dev with
-# cluster training). A setting read from a wrong path is None and silently left off the line:
+# cluster training, prod-aws and its GPU variant). A setting read from a wrong path is None and silently left off the line:
 # the reviewer would not see that a bucket is force-destroyed or a pod may escalate.
 
 SHOWN: dict[str, list[str]] = {
@@ -67,7 +67,7 @@ SHOWN: dict[str, list[str]] = {
     'aws:iam/rolePolicyAttachment:RolePolicyAttachment': ['role', 'policy'],
     'kubernetes:core/v1:ServiceAccount': ['name', 'tokenMounted'],
     'kubernetes:networking.k8s.io/v1:NetworkPolicy': ['name', 'types', 'ports'],
-    'kubernetes:core/v1:Service': ['type', 'ports'],
+    'kubernetes:core/v1:Service': ['type', 'ports', 'class', 'scheme'],
     'aws:kms/alias:Alias': ['name'],
     'aws:s3/bucketOwnershipControls:BucketOwnershipControls': ['ownership'],
     'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock': ['blockPublicAcls', 'blockPublicPolicy', 'ignorePublicAcls', 'restrictPublicBuckets'],
@@ -116,17 +116,26 @@ SHOWN: dict[str, list[str]] = {
     'kubernetes:monitoring.coreos.com/v1:ServiceMonitor': ['name', 'selects', 'endpoints'],
     'kubernetes:monitoring.coreos.com/v1:PrometheusRule': ['name', 'alerts'],
     'kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig': ['name', 'groupBy', 'sns', 'sendResolved'],
+    'aws:eks/cluster:Cluster': ['name', 'version', 'privateEndpoint', 'publicEndpoint', 'publicAccessCidrs', 'authenticationMode',
+                                'autoMode', 'nodePools', 'encrypted', 'logs', 'support', 'deletionProtection'],
+    'aws:eks/accessPolicyAssociation:AccessPolicyAssociation': ['principal', 'policy', 'scope'],
+    'kubernetes:karpenter.sh/v1:NodePool': ['name', 'requirements', 'taints', 'consolidation', 'limits'],
 }
 
 
 @pytest.fixture(scope="module")
 def stack_files(
-    dev: Recording, prod: Recording, prod_on_aws: Recording, dev_cluster_training: Recording, dev_scheduled: Recording
+    dev: Recording, prod: Recording, prod_on_aws: Recording, dev_cluster_training: Recording, dev_scheduled: Recording,
+    prod_aws: Recording, prod_aws_gpu: Recording,
 ) -> list[Recording]:
     # prod with a Cloud Billing account too: the only stack that has a Google Cloud budget; dev
-    # without Airflow, the only one with a Scheduler schedule.
+    # without Airflow, the only one with a Scheduler schedule; prod-aws serving on a GPU, the only
+    # one with a NodePool.
     billing = {"mlops:monitoring": {"budget": {"gcpBillingAccount": "01A2B3-C4D5E6-F7A8B9"}}}
-    return [dev, prod, prod_on_aws, dev_cluster_training, run_program("prod", stack_config_with("prod", billing)), dev_scheduled]
+    return [
+        dev, prod, prod_on_aws, dev_cluster_training, run_program("prod", stack_config_with("prod", billing)), dev_scheduled,
+        prod_aws, prod_aws_gpu,
+    ]
 
 
 def test_every_type_with_its_own_line_is_in_the_table() -> None:

@@ -16,6 +16,7 @@ SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryption
 
 def test_offline_check_takes_the_environment_from_the_stack_file() -> None:
     assert (check.stack_environment("dev"), check.stack_environment("prod")) == ("dev", "prod")
+    assert check.stack_environment("prod-aws") == "prod"  # checked with prod's rules
 
 
 def test_markdown_report_has_one_row_per_violation() -> None:

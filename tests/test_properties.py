@@ -46,9 +46,10 @@ def test_a_change_to_json_keeps_a_secret_value_out() -> None:
 
 
 def test_replacement_table_covers_every_type_the_program_registers(
-    dev: Recording, prod: Recording, prod_on_aws: Recording, dev_cluster_training: Recording, dev_with_backup: Recording
+    dev: Recording, prod: Recording, prod_on_aws: Recording, dev_cluster_training: Recording, dev_with_backup: Recording,
+    prod_aws: Recording, prod_aws_gpu: Recording,
 ) -> None:
-    recordings = (dev, prod, prod_on_aws, dev_cluster_training, dev_with_backup)
+    recordings = (dev, prod, prod_on_aws, dev_cluster_training, dev_with_backup, prod_aws, prod_aws_gpu)
     registered = {r.type for rec in recordings for r in rec.resources if r.custom}
     missing = registered - set(replacement_table()["types"])
     assert missing == set(), f"add these types to offline/data/replacements.json: {sorted(missing)}"
@@ -89,3 +90,39 @@ def test_an_ignored_input_never_forces_a_replacement(prod: Recording, run_with: 
     pool = _pool(diff_between("prod", prod, head), gpu=False)
     assert pool.action == "update"
     assert [p.path for p in pool.properties] == ["autoscaling.totalMinNodeCount"]
+
+
+# --- the EKS and RDS entries on the prod-aws stack file's own changes ---------------------------
+
+
+def _one(diff: StackDiff, type_: str) -> Any:
+    [change] = [c for c in diff.changes if c.type == type_]
+    return change
+
+
+def test_a_new_kubernetes_version_updates_the_eks_cluster_in_place(prod_aws: Recording, run_with: RunWith) -> None:
+    # version is no ForceNew field of aws_eks_cluster: UpdateClusterVersion, every object stays.
+    head = run_with("prod-aws", **{"mlops:eks": {"kubernetesVersion": "1.36"}})
+    diff = diff_between("prod-aws", prod_aws, head)
+    cluster = _one(diff, "aws:eks/cluster:Cluster")
+    assert (cluster.action, [(p.path, p.old, p.new) for p in cluster.properties]) == ("update", [("version", "1.35", "1.36")])
+    assert "prod-delete" not in labels([diff])
+
+
+def test_a_bigger_rds_class_updates_airflows_database_in_place(prod_aws: Recording, run_with: RunWith) -> None:
+    head = run_with("prod-aws", **{"mlops:pipeline": {"database": {"instanceClass": "db.t4g.small"}}})
+    diff = diff_between("prod-aws", prod_aws, head)
+    database = _one(diff, "aws:rds/instance:Instance")
+    assert (database.action, [(p.path, p.old, p.new) for p in database.properties]) == (
+        "update", [("instanceClass", "db.t4g.micro", "db.t4g.small")])
+    assert "prod-delete" not in labels([diff])
+
+
+def test_another_ci_role_replaces_its_access_entry(run_with: RunWith) -> None:
+    # principal_arn is ForceNew in terraform-provider-aws access_entry.go and access_policy_association.go:
+    # a new entry and association, the old ones deleted; the cluster itself is untouched.
+    base = run_with("prod-aws", **{"mlops:eks": {"ciRoleArn": "arn:aws:iam::123456789012:role/ci-preview"}})
+    head = run_with("prod-aws", **{"mlops:eks": {"ciRoleArn": "arn:aws:iam::123456789012:role/ci-preview-2"}})
+    diff = diff_between("prod-aws", base, head)
+    assert {c.name: c.action for c in diff.changes if c.type.startswith("aws:eks/")} == {
+        "eks-ci-entry": "replace", "eks-ci-policy": "replace"}

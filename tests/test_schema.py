@@ -15,7 +15,7 @@ from components.config import _SECTION_MODELS, SCALAR_KEYS, ServeConfig, TrainCo
 from offline.engine import STACKS_DIR
 from offline.schema import SCHEMA_PATH, render
 
-STACKS = ["dev", "prod"]
+STACKS = ["dev", "prod", "prod-aws"]
 
 
 def schema() -> dict[str, Any]:

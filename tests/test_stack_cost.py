@@ -132,7 +132,7 @@ def test_cpu_training_on_the_cluster_adds_runs_but_no_compute(dev_cluster_traini
     assert (cost.scheduled_runs, cost.scheduled_monthly, cost.month_estimate) == (31, 0.0, cost.idle_monthly)
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod_aws"])
 def test_each_stack_files_budget_is_near_make_costs_estimate(request: pytest.FixtureRequest, stack: str) -> None:
     # At least the estimate (else the forecast alert fires every month), and near it (else a runaway
     # GPU or a stuck instance hides under the slack): at most 1.5 times it, plus $10.

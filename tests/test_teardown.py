@@ -185,3 +185,13 @@ def test_teardown_needs_a_stack_name(tmp_path: Path, args: list[str]) -> None:
     code, calls = run_teardown(tmp_path, *args)
     assert code == 2
     assert calls == []
+
+
+def test_an_eks_stack_is_torn_down_in_two_steps_and_never_drops_unreachable_objects(tmp_path: Path) -> None:
+    # EKS's API server out of reach is a network rule (publicAccessCidrs) or an outage: dropping
+    # its NLB Services from state would leave the load balancers running. Step 1 lifts the
+    # cluster's deletion protection as it lifts the buckets'.
+    code, calls = run_teardown(tmp_path, "prod-aws", env={"CONFIRM": "prod-aws"}, config={"mlops:serving.cluster": "eks"})
+    assert code == 0
+    assert [c for c in calls if c.startswith(("up", "destroy"))] == ["up --stack prod-aws --yes", "destroy --stack prod-aws --yes"]
+    assert [c for c in calls if "UNREACHABLE" in c] == []

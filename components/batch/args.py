@@ -11,6 +11,7 @@ import pulumi
 
 from components.config import ComputeConfig, TrainConfig
 from components.instance_types import GPU_INSTANCE_TYPES, InstanceSize
+from components.network import TrainingNetwork
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ class BatchTrainingArgs:
     submits them, so there is no schedule, nor the role and dead-letter queue only a schedule uses."""
     log_retention_days: int = 30
     """How long CloudWatch keeps the jobs' logs."""
+    network: TrainingNetwork | None = None
+    """The stack's network where it shares one with its EKS cluster (in `subnets`' tier); None: Batch
+    makes its own, as its child."""
 
 
 def instance_sizes(compute: ComputeConfig) -> list[InstanceSize]:

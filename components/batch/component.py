@@ -67,7 +67,9 @@ class BatchTraining(pulumi.ComponentResource):
             for project in args.projects
         }
         definitions = {project: job.definition for project, job in jobs.items()}
-        network = TrainingNetwork(f"{name}-net", NetworkArgs(subnets=args.subnets), opts=pulumi.ResourceOptions(parent=self))
+        network = args.network or TrainingNetwork(
+            f"{name}-net", NetworkArgs(subnets=args.subnets), opts=pulumi.ResourceOptions(parent=self)
+        )
         queue = gpu_queue(name, args, network=network, parent=self)
         if args.scheduled:
             self._schedules(name, args, queue=queue, definitions=definitions)

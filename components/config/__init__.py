@@ -6,7 +6,7 @@ Components take the typed sections, never raw config. Any invalid value becomes 
 the key as written in the stack file, the bad value and what is allowed.
 
 One module per concern: `stack` composes the sections (`storage`, `registry`, `compute`,
-`serving`, `projects`, `gke`, `monitoring`, `pipeline`, each on the base in `section`); `rules` holds the rules that
+`serving`, `projects`, `gke`, `eks`, `monitoring`, `pipeline`, each on the base in `section`); `rules` holds the rules that
 span sections, `project_rules` those on the projects against the rest of the stack;
 `legacy` the single-model keys that moved under `projects`; `errors` the messages and their
 hints; `cron` the schedule translation; `regions` the AWS regions; `samples` the stack
@@ -15,6 +15,7 @@ files' placeholder values. Callers import from here.
 
 from components.config.compute import GKE_GPU_MACHINES, ComputeConfig
 from components.config.cron import cron_to_scheduler
+from components.config.eks import EksConfig
 from components.config.errors import ConfigError
 from components.config.gke import GkeConfig
 from components.config.pipeline import DatabaseConfig, PipelineConfig
@@ -51,6 +52,7 @@ __all__ = [
     "ComputeConfig",
     "ConfigError",
     "DatabaseConfig",
+    "EksConfig",
     "Environment",
     "GkeConfig",
     "PipelineConfig",

@@ -16,16 +16,25 @@ from components.config.section import Section
 
 
 class DatabaseConfig(Section):
-    """Airflow's metadata database where it is managed (Cloud SQL next to GKE)."""
+    """Airflow's metadata database where it is managed: Cloud SQL next to GKE, RDS next to EKS.
+
+    `tier` is Cloud SQL's and `instance_class` RDS's; the disk and the backups are both's."""
 
     tier: str = Field(
         default="db-custom-1-3840",
         pattern=r"^db-(custom-[0-9]+-[0-9]+|f1-micro|g1-small)$",
         description="Cloud SQL machine tier: db-custom-<vCPUs>-<MiB>, or the shared-core db-f1-micro / db-g1-small.",
     )
-    disk_gb: int = Field(default=10, ge=10, le=1000, description="Cloud SQL SSD size in GB (grows by itself).")
+    instance_class: str = Field(
+        default="db.t4g.micro",
+        pattern=r"^db\.[a-z][a-z0-9]*\.[a-z0-9][a-z0-9-]*$",
+        description="RDS instance class (EKS stacks): db.<family>.<size>, e.g. db.t4g.micro or db.m7g.large.",
+    )
+    disk_gb: int = Field(
+        default=10, ge=10, le=1000, description="SSD size in GB, grows by itself (RDS allocates at least its minimum of 20)."
+    )
     backup_retention_days: int = Field(
-        default=7, ge=1, le=365, description="How many daily automated backups Cloud SQL keeps."
+        default=7, ge=1, le=365, description="How many daily automated backups are kept (Cloud SQL; RDS keeps at most 35)."
     )
     point_in_time_recovery_days: int = Field(
         default=7, ge=1, le=7, description="How far back the write-ahead log allows a point-in-time restore (1..7)."
@@ -69,5 +78,5 @@ class PipelineConfig(Section):
     )
     database: DatabaseConfig = Field(
         default=DatabaseConfig(),
-        description="Airflow's metadata database where it is managed: Cloud SQL on a private IP (GKE stacks).",
+        description="Airflow's metadata database where it is managed: Cloud SQL on a private IP (GKE stacks), RDS (EKS stacks).",
     )

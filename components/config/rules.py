@@ -1,5 +1,5 @@
 """The rules that span sections: what prod needs, what GKE and Artifact Registry need
-together, and the projects' rules (components/config/project_rules.py).
+together, what EKS needs, and the projects' rules (components/config/project_rules.py).
 
 Each broken rule names its key relative to the whole namespace (`serving.minReplicas`),
 so the message points at the line of the stack file to change.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from components.config.eks import ROLLOUT_SURGE, gpus_per_node
 from components.config.errors import BrokenRule
 from components.config.project_rules import project_rules
 
@@ -20,18 +21,60 @@ def broken_rules(stack: StackConfig) -> list[BrokenRule]:
     """Every cross-section rule `stack` breaks, in the order they are reported."""
     return [
         *_google_cloud_rules(stack),
-        *_serving_cluster_is_built(stack),
+        *_eks_rules(stack),
         *_backup_rules(stack),
         *project_rules(stack),
         *_monitoring_rules(stack),
         *_pipeline_rules(stack),
+        *_rds_rules(stack),
     ]
 
 
-def _serving_cluster_is_built(stack: StackConfig) -> list[BrokenRule]:
-    if stack.serving.cluster != "eks":
+def _eks_rules(stack: StackConfig) -> list[BrokenRule]:
+    """EKS serves and Batch trains: the cluster shares the training network's private subnets."""
+    if stack.serving.cluster != "eks" or stack.compute.kind == "gke":  # gke: _cluster_rules says it
         return []
-    return [BrokenRule("serving.cluster", stack.serving.cluster, "is planned, not built yet; use kubeconfig or gke")]
+    if stack.compute.kind != "ec2":
+        return [
+            BrokenRule(
+                "serving.cluster",
+                "eks",
+                f"needs compute.kind: ec2, not {stack.compute.kind}: an EKS stack trains on AWS Batch GPU instances "
+                "(training on the cluster itself is built for GKE and kubeconfig clusters only)",
+            )
+        ]
+    if stack.subnets != "private":
+        return [
+            BrokenRule(
+                "compute.subnets",
+                stack.subnets,
+                "must be private with serving.cluster: eks: the cluster's nodes and API server interfaces run in "
+                "the private subnets, behind the NAT gateway",
+            )
+        ]
+    return _gpu_pool_rule(stack)
+
+
+def _gpu_pool_rule(stack: StackConfig) -> list[BrokenRule]:
+    """The GPU NodePool holds every GPU-served project at its maxReplicas, and a rollout's extra pod:
+    a pod past the pool's limit would stay Pending, and a rollout (maxUnavailable 0) with it."""
+    served = {name: p.serve for name, p in stack.projects.items() if p.serve is not None and p.serve.gpus > 0}
+    if not served:
+        return []
+    per_node = gpus_per_node(max(serve.gpus for serve in served.values()))
+    needed = sum((serve.max_replicas + ROLLOUT_SURGE) * serve.gpus for serve in served.values())
+    nodes = -(-needed // per_node)
+    if stack.eks.gpu_nodes >= nodes:
+        return []
+    pods = ", ".join(f"{name} ({serve.max_replicas} + 1 pods of {serve.gpus})" for name, serve in sorted(served.items()))
+    return [
+        BrokenRule(
+            "eks.gpuNodes",
+            stack.eks.gpu_nodes,
+            f"GPU nodes of {per_node} GPU(s) hold {stack.eks.gpu_nodes * per_node} GPUs; the served GPU pods need "
+            f"{needed} at their most ({pods}): set it to {nodes} or more, or lower maxReplicas",
+        )
+    ]
 
 
 def _pipeline_rules(stack: StackConfig) -> list[BrokenRule]:
@@ -39,6 +82,25 @@ def _pipeline_rules(stack: StackConfig) -> list[BrokenRule]:
         return [
             BrokenRule(
                 "pipeline.publicApi", True, "needs serving.cluster gke (a kubeconfig cluster has no load balancer the program makes)"
+            )
+        ]
+    return []
+
+
+RDS_MAX_BACKUP_RETENTION_DAYS = 35
+"""The longest automated backup retention RDS allows (Cloud SQL allows 365)."""
+
+
+def _rds_rules(stack: StackConfig) -> list[BrokenRule]:
+    """Where Airflow's database is RDS (an EKS stack), what RDS allows of the shared database settings."""
+    database = stack.pipeline.database
+    on_rds = stack.serving.cluster == "eks" and stack.pipeline.kind == "airflow"
+    if on_rds and database.backup_retention_days > RDS_MAX_BACKUP_RETENTION_DAYS:
+        return [
+            BrokenRule(
+                "pipeline.database.backupRetentionDays",
+                database.backup_retention_days,
+                f"must be at most {RDS_MAX_BACKUP_RETENTION_DAYS} on RDS (serving.cluster eks)",
             )
         ]
     return []

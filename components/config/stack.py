@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from components.config.compute import ComputeConfig
 from components.config.errors import BrokenRules, ConfigError, describe, unknown_top_level_key
 from components.config.legacy import OLD_SECTIONS, without_old_keys
+from components.config.eks import EksConfig
 from components.config.gke import GkeConfig
 from components.config.monitoring import MonitoringConfig
 from components.config.pipeline import PipelineConfig
@@ -61,6 +62,7 @@ class StackConfig(BaseModel):
         description="kubernetes:context: the kubeconfig context to deploy to; None is the current context.",
     )
     gke: GkeConfig = GkeConfig()
+    eks: EksConfig = EksConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     pipeline: PipelineConfig = PipelineConfig()
 

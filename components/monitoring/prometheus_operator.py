@@ -19,7 +19,7 @@ import pulumi_kubernetes as k8s
 
 from components import serving
 from components.iam import topic_publisher_policy
-from components.identity import AccessKeyIdentity
+from components.identity import AccessKeyIdentity, WorkloadIdentities
 from components.monitoring.alert_rules import ServedProject, rule_group, serving_rules
 from components.pods import Placement, labels
 from components.project_names import alert_rules_name, cloud_name, project_labels, server_name
@@ -36,6 +36,11 @@ ALERTS = "alerts"
 """The AlertmanagerConfig and its one receiver."""
 SNS_PUBLISHER = "alertmanager-sns"
 """Names the IAM user whose key Alertmanager signs with (`<prefix>-alertmanager-sns`)."""
+ALERTMANAGER_NAMESPACE = "monitoring"
+ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
+"""Alertmanager's ServiceAccount, as README's install of kube-prometheus-stack names it
+(`--namespace monitoring --set alertmanager.serviceAccount.name=alertmanager`): on EKS its role's
+Pod Identity association names it."""
 ACCESS_KEY_ID = "access-key-id"
 SECRET_ACCESS_KEY = "secret-access-key"
 # One notification per alert and project (the operator adds the namespace matcher to the route).
@@ -62,6 +67,10 @@ class PrometheusOperatorMonitorArgs:
     """The stack's SNS topic, where Alertmanager publishes."""
     notification_key_arn: pulumi.Output[str]
     """The topic's KMS key: publishing to an encrypted topic uses it."""
+    publisher_identities: WorkloadIdentities | None = None
+    """The cluster's identities where they need nothing in Alertmanager's own pods (EKS Pod Identity):
+    Alertmanager's ServiceAccount then gets a role, and no key exists. None: an IAM user's key in a
+    Secret, for a cluster AWS cannot trust."""
 
 
 class PrometheusOperatorMonitor(pulumi.ComponentResource):
@@ -73,26 +82,15 @@ class PrometheusOperatorMonitor(pulumi.ComponentResource):
         self._placement = args.placement
         self._child = pulumi.ResourceOptions(parent=self)
         stack_labels = labels(COMPONENT, instance=args.placement.instance)
-        publisher = AccessKeyIdentity(
-            f"{name}-sns-publisher",
-            user_name=cloud_name(args.placement.instance, SNS_PUBLISHER),
-            namespace=args.placement.namespace,
-            policy=topic_publisher_policy(
-                topic_arn=args.notification_topic_arn,
-                kms_key_arn=args.notification_key_arn,
-                region=args.placement.region,
-            ),
-            labels=stack_labels,
-            layout=_sigv4_keys,
-            opts=self._child,
-        )
         self._custom_resource(
             f"{name}-alertmanager-config",
             "monitoring.coreos.com/v1alpha1",
             "AlertmanagerConfig",
             object_name=ALERTS,
             object_labels=stack_labels,
-            spec=alertmanager_config_spec(args.notification_topic_arn, secret=publisher.secret_name, region=args.placement.region),
+            spec=alertmanager_config_spec(
+                args.notification_topic_arn, secret=self._publisher(name, args, stack_labels), region=args.placement.region
+            ),
         )
         k8s.core.v1.ConfigMap(
             f"{name}-dashboard",
@@ -105,6 +103,32 @@ class PrometheusOperatorMonitor(pulumi.ComponentResource):
             opts=self._child,
         )
         self.register_outputs({})
+
+    def _publisher(self, name: str, args: PrometheusOperatorMonitorArgs, stack_labels: Mapping[str, str]) -> pulumi.Output[str] | None:
+        """Who Alertmanager publishes as: its ServiceAccount's role (None: no Secret to sign with), or an
+        IAM user whose key is in the Secret this returns."""
+        policy = topic_publisher_policy(
+            topic_arn=args.notification_topic_arn, kms_key_arn=args.notification_key_arn, region=args.placement.region
+        )
+        if args.publisher_identities is not None:
+            args.publisher_identities.grant(
+                f"{name}-sns-publisher",
+                namespace=ALERTMANAGER_NAMESPACE,
+                service_account=ALERTMANAGER_SERVICE_ACCOUNT,
+                policy=policy,
+                parent=self,
+                labels=stack_labels,
+            )
+            return None
+        return AccessKeyIdentity(
+            f"{name}-sns-publisher",
+            user_name=cloud_name(args.placement.instance, SNS_PUBLISHER),
+            namespace=args.placement.namespace,
+            policy=policy,
+            labels=stack_labels,
+            layout=_sigv4_keys,
+            opts=self._child,
+        ).secret_name
 
     def watch(self, served: ServedProject) -> None:
         """Scrape the project's server and evaluate its rules."""
@@ -149,9 +173,13 @@ def _sigv4_keys(key_id: pulumi.Output[str], secret: pulumi.Output[str]) -> Mappi
     return {ACCESS_KEY_ID: key_id, SECRET_ACCESS_KEY: secret}
 
 
-def alertmanager_config_spec(topic_arn: pulumi.Input[str], *, secret: pulumi.Input[str], region: str) -> dict[str, Any]:
+def alertmanager_config_spec(topic_arn: pulumi.Input[str], *, secret: pulumi.Input[str] | None, region: str) -> dict[str, Any]:
     """Every alert of the namespace (the operator adds that matcher to the route) to the topic,
-    signed with the publisher's key in the topic's region, and again once resolved."""
+    signed in the topic's region with the publisher's key from `secret`, or (None) with the
+    credentials Alertmanager's pod has (Pod Identity), and again once resolved."""
+    sigv4: dict[str, Any] = {"region": region}
+    if secret is not None:
+        sigv4 |= {"accessKey": {"name": secret, "key": ACCESS_KEY_ID}, "secretKey": {"name": secret, "key": SECRET_ACCESS_KEY}}
     return {
         "route": {"receiver": ALERTS, "groupBy": GROUP_BY},
         "receivers": [
@@ -160,11 +188,7 @@ def alertmanager_config_spec(topic_arn: pulumi.Input[str], *, secret: pulumi.Inp
                 "snsConfigs": [
                     {
                         "topicARN": topic_arn,
-                        "sigv4": {
-                            "region": region,
-                            "accessKey": {"name": secret, "key": ACCESS_KEY_ID},
-                            "secretKey": {"name": secret, "key": SECRET_ACCESS_KEY},
-                        },
+                        "sigv4": sigv4,
                         "subject": SUBJECT,
                         "message": MESSAGE,
                         "sendResolved": True,

@@ -91,7 +91,9 @@ class AirflowPipeline(pulumi.ComponentResource):
             ),
             # The scheduler starts task pods and the api-server reads their logs through the API.
             automount_service_account_token=True,
-            opts=child,
+            # Airflow's pods name this account: they start after what the identity needs first (EKS
+            # adds Pod Identity's credentials only to a pod admitted once its association exists).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(access.ready)),
         )
         args.targets.allow_runner(args.namespace.namespace_name, SERVICE_ACCOUNT, child)
         self._rollout_access(name, args, child)

@@ -1,7 +1,7 @@
 """Airflow's metadata database, as the chart and the NetworkPolicies see it.
 
-Two implementations return a `MetadataDatabase`: `cloud_sql.cloud_sql_database` (Cloud SQL on a
-private IP, next to GKE) and a small Postgres on a kubeconfig cluster. The Airflow component
+Three implementations return a `MetadataDatabase`: `cloud_sql.cloud_sql_database` (Cloud SQL on a
+private IP, next to GKE), `rds.rds_database` (RDS, next to EKS) and a small Postgres on a kubeconfig cluster. The Airflow component
 takes whichever the stack has and never learns which.
 """
 
@@ -22,4 +22,4 @@ class MetadataDatabase:
     """The chart's `postgresql` and `data` sections (Inputs allowed), e.g.
     {"postgresql": {"enabled": False}, "data": {"metadataSecretName": "<secret>"}}."""
     egress: Sequence[k8s.networking.v1.NetworkPolicyEgressRuleArgs]
-    """How Airflow's pods reach it (Cloud SQL: ipBlock <private ip>/32, TCP 5432)."""
+    """How Airflow's pods reach it (Cloud SQL: ipBlock <private ip>/32; RDS: the VPC's CIDR; TCP 5432)."""

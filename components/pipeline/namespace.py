@@ -1,11 +1,12 @@
 """Airflow's own namespace, locked down before the chart puts anything in it.
 
 It enforces the "restricted" Pod Security Standard, denies all traffic, and then admits only what
-Airflow needs: DNS from kube-dns, the Kubernetes API and the cloud APIs, its pods to one another
-(the api-server and a running task's log server), its workers to the model servers (the roll-out
-task), and, only with `pipeline.publicApi`, the api-server from anywhere. Its database's egress
-comes with the database (components/pipeline/airflow.py). Image pulls are the kubelet's, outside
-any NetworkPolicy.
+Airflow needs: DNS from the cluster's DNS servers, the Kubernetes API and the cloud APIs, what the
+cluster's pods must reach besides (EKS: the Pod Identity Agent, for their credentials), its pods to
+one another (the api-server and a running task's log server), its workers to the model servers (the
+roll-out task), and, only with `pipeline.publicApi`, the api-server from anywhere. Its database's
+egress comes with the database (components/pipeline/airflow.py). Image pulls are the kubelet's,
+outside any NetworkPolicy.
 """
 
 from __future__ import annotations
@@ -16,16 +17,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.namespace import DNS_PORT, HTTPS_PORT, registry_pull_secret
+from components.namespace import DNS_PORT, HTTPS_PORT, NAMESPACE_LABEL, registry_pull_secret
 from components.pipeline.chart import AIRFLOW_PODS, API_PORT, API_SERVER_PODS, SERVING_PORT, TASK_LOG_PORT, WORKER_PODS
 from components.pull_secret_renewer import API_SERVER_PORT
 from components.registry import RegistryCredentials
 from components.serving import NAME as MODEL_SERVER
 
-NAMESPACE_LABEL = "kubernetes.io/metadata.name"
-"""The label the API server puts on every namespace: its own name (Kubernetes 1.21+)."""
-KUBE_DNS = {"k8s-app": "kube-dns"}
-"""The cluster DNS pods' label, in kube-system: CoreDNS on kind, kube-dns on GKE."""
 MODEL_SERVERS = {"app.kubernetes.io/name": MODEL_SERVER}
 
 
@@ -48,6 +45,10 @@ class AirflowNamespaceArgs:
     """The registry's pull credentials, for a pull secret; None where the nodes pull themselves (GKE)."""
     pull_secret_renewed: bool = False
     """Something on the cluster renews the pull secret (components/pull_secret_renewer.py)."""
+    dns_servers: Sequence[k8s.networking.v1.NetworkPolicyPeerArgs] = ()
+    """Where the cluster answers DNS (components/clusters.py `Cluster.dns_servers`); empty: port 53 anywhere."""
+    cluster_egress: Sequence[k8s.networking.v1.NetworkPolicyEgressRuleArgs] = ()
+    """What the cluster's pods must reach besides (`Cluster.pod_egress`; EKS: the Pod Identity Agent)."""
 
 
 def _ports(*ports: int, protocol: str = "TCP") -> list[k8s.networking.v1.NetworkPolicyPortArgs]:
@@ -62,12 +63,13 @@ def _in_namespace(namespace: pulumi.Input[str], pods: Mapping[str, str] | None =
     )
 
 
-def egress_rules(workloads_namespace: pulumi.Input[str]) -> dict[str, list[k8s.networking.v1.NetworkPolicyEgressRuleArgs]]:
-    """Each egress policy's rules, by the policy's name."""
-    return {
+def egress_rules(args: AirflowNamespaceArgs) -> dict[str, list[k8s.networking.v1.NetworkPolicyEgressRuleArgs]]:
+    """Each egress policy's rules, by the policy's name (the cluster's own only where it names some)."""
+    rules = {
         "allow-dns-egress": [
             k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                to=[_in_namespace("kube-system", KUBE_DNS)], ports=[*_ports(DNS_PORT, protocol="UDP"), *_ports(DNS_PORT)]
+                # No peer: any address (a rule's `to` left out admits every destination).
+                to=list(args.dns_servers) or None, ports=[*_ports(DNS_PORT, protocol="UDP"), *_ports(DNS_PORT)]
             )
         ],
         # The Kubernetes API (the scheduler starts task pods, the api-server reads their logs, the
@@ -77,10 +79,13 @@ def egress_rules(workloads_namespace: pulumi.Input[str]) -> dict[str, list[k8s.n
         "allow-api-egress": [k8s.networking.v1.NetworkPolicyEgressRuleArgs(ports=_ports(HTTPS_PORT, API_SERVER_PORT))],
         "allow-serving-egress": [
             k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                to=[_in_namespace(workloads_namespace, MODEL_SERVERS)], ports=_ports(SERVING_PORT)
+                to=[_in_namespace(args.workloads_namespace, MODEL_SERVERS)], ports=_ports(SERVING_PORT)
             )
         ],
     }
+    if args.cluster_egress:
+        rules["allow-cluster-egress"] = list(args.cluster_egress)
+    return rules
 
 
 class AirflowNamespace(pulumi.ComponentResource):
@@ -145,7 +150,7 @@ class AirflowNamespace(pulumi.ComponentResource):
             )
 
         policy("default-deny", types=["Ingress", "Egress"])
-        for suffix, rules in egress_rules(args.workloads_namespace).items():
+        for suffix, rules in egress_rules(args).items():
             policy(suffix, egress=rules, pods=WORKER_PODS if suffix == "allow-serving-egress" else None, types=["Egress"])
         own = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=AIRFLOW_PODS))]
         policy(

@@ -1,9 +1,9 @@
 """The project's policy rules, as plain functions over resource inputs, grouped by what they guard.
 
 - `data`: S3 buckets and their KMS keys; `registry`: ECR; `messaging`: SNS topics and SQS
-  queues; `compute`: EC2 hosts and their network; `cluster`: GKE; `pods`: Kubernetes workloads;
-  `pipeline`: Airflow's Helm release (its values); `identity`: IAM; `exposure`: what
-  the internet can reach (shared with `make diff`) and public endpoints;
+  queues; `compute`: EC2 hosts and their network; `cluster`: GKE; `eks`: EKS; `database`: RDS; `pods`: Kubernetes
+  workloads; `pipeline`: Airflow's Helm release (its values); `identity`: IAM; `exposure`: what the internet can
+  reach (shared with `make diff`) and public endpoints;
 - `core`: the rule types; `inputs`: reading inputs as the engine sends them;
 - `catalog`: `RULES`, the one list, and `evaluate`.
 

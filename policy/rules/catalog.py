@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from policy.rules import cluster, compute, data, exposure, identity, messaging, pipeline, pods, registry
+from policy.rules import cluster, compute, data, database, eks, exposure, identity, messaging, pipeline, pods, registry
 from policy.rules.core import Context, ResourceRule, ResourceView, Rule, StackRule, Violation
 from policy.rules.exposure import AUTH_TOKEN_ENV
 
@@ -108,6 +108,24 @@ RULES: tuple[Rule, ...] = (
                  cluster.GKE_CLUSTER, cluster.check_gke_shielded_nodes),
     ResourceRule("gke-prod-deletion-protection", "A prod GKE cluster has deletion protection.", "mandatory",
                  cluster.GKE_CLUSTER, cluster.check_gke_prod_deletion_protection),
+    # EKS
+    ResourceRule("eks-endpoint-not-open", "The EKS API server's public endpoint, where there is one, admits only "
+                 "listed networks, never 0.0.0.0/0.", "mandatory", eks.EKS_CLUSTER, eks.check_eks_endpoint_not_open),
+    ResourceRule("eks-control-plane-logs", "EKS logs the api, audit and authenticator streams of its control plane.",
+                 "mandatory", eks.EKS_CLUSTER, eks.check_eks_control_plane_logs),
+    ResourceRule("eks-secrets-encrypted", "EKS envelope-encrypts Kubernetes Secrets with a KMS key.", "mandatory",
+                 eks.EKS_CLUSTER, eks.check_eks_secrets_encrypted),
+    ResourceRule("eks-prod-deletion-protection", "A prod EKS cluster has deletion protection.", "mandatory",
+                 eks.EKS_CLUSTER, eks.check_eks_prod_deletion_protection),
+    # RDS
+    ResourceRule("rds-not-public", "RDS databases have no public address.", "mandatory",
+                 database.RDS_INSTANCE, database.check_rds_not_public),
+    ResourceRule("rds-storage-encrypted", "RDS storage, backups and snapshots are encrypted.", "mandatory",
+                 database.RDS_INSTANCE, database.check_rds_storage_encrypted),
+    ResourceRule("rds-backups", "RDS keeps automated backups (a point-in-time restore needs them).", "mandatory",
+                 database.RDS_INSTANCE, database.check_rds_backups),
+    ResourceRule("rds-prod-deletion-protection", "A prod RDS database has deletion protection.", "mandatory",
+                 database.RDS_INSTANCE, database.check_rds_prod_deletion_protection),
     # Exposure
     StackRule("prod-public-endpoint-authenticated", "In prod, a public LoadBalancer Service's pods check a bearer "
               f"token ({AUTH_TOKEN_ENV} from a Secret).", "mandatory", exposure.check_prod_public_endpoint_authenticated,

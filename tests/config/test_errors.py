@@ -13,7 +13,7 @@ from tests.config.support import iris, with_budget
 
 # Every message a user can get, word for word. The restructuring after this one must keep
 # them exactly: people search for them, and the README quotes some.
-ALLOWED_TOP = "allowed keys are environment, teardown, storage, registry, compute, serving, gke, monitoring, pipeline, projects"
+ALLOWED_TOP = "allowed keys are environment, teardown, storage, registry, compute, serving, gke, eks, monitoring, pipeline, projects"
 MOVED = (
     'moved under mlops:projects.<name>.serve / .train (README "Projects"); e.g. mlops:projects: '
     "{iris: {train: {source: images/train, ...}, serve: {minReplicas: 1, ...}}}"
@@ -64,7 +64,12 @@ EXACT: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("more training GPUs than the type has", "dev", iris(gpus=2),
      ["mlops:projects.iris.train.gpus: 2 is more than the smallest of compute.instanceType has (1); the job would wait for an "
       "instance it can never get"]),
-    ("serving on eks", "dev", {"serving": {"cluster": "eks"}}, ['mlops:serving.cluster: "eks" is planned, not built yet; use kubeconfig or gke']),
+    ("serving on eks in public subnets", "dev", {"serving": {"cluster": "eks"}},
+     ['mlops:compute.subnets: "public" must be private with serving.cluster: eks: the cluster\'s nodes and API server '
+      "interfaces run in the private subnets, behind the NAT gateway"]),
+    ("serving on eks training on the cluster", "dev", {"serving": {"cluster": "eks"}, "compute": {"kind": "none"}},
+     ['mlops:serving.cluster: "eks" needs compute.kind: ec2, not none: an EKS stack trains on AWS Batch GPU instances '
+      "(training on the cluster itself is built for GKE and kubeconfig clusters only)"]),
     ("serving on gke without gke", "dev", {"serving": {"cluster": "gke"}},
      ['mlops:serving.cluster: "gke" needs compute.kind: gke (the program\'s GKE cluster), not ec2']),
     ("artifact registry with ec2", "dev", {"registry": {"kind": "artifact-registry"}, "gke": {"project": "mlops-dev-123456"}},

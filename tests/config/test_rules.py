@@ -57,11 +57,12 @@ def test_gke_compute_needs_serving_on_gke() -> None:
 
 
 def test_broken_rules_are_reported_in_a_fixed_order() -> None:
-    # Google Cloud's first, then the cluster, the backup, and the projects' (GPUs, then prod serving), project by project.
+    # Google Cloud's first, then the cluster (EKS's subnets), the backup, and the projects' (GPUs, then prod serving), project by project.
     broken = problems(
         "prod",
         registry={"kind": "artifact-registry"},
         serving={"cluster": "eks"},
+        compute={"subnets": "public"},
         storage={"backupRegion": None},
         projects={
             "iris": {"train": {"source": "images/train", "gpus": 2}, "serve": {"minReplicas": 1}},
@@ -71,7 +72,7 @@ def test_broken_rules_are_reported_in_a_fixed_order() -> None:
     assert [problem.split(": ", 1)[0] for problem in broken] == [
         "mlops:gke.project",
         "mlops:registry.kind",
-        "mlops:serving.cluster",
+        "mlops:compute.subnets",
         "mlops:storage.backupRegion",
         "mlops:projects.iris.train.gpus",
         "mlops:projects.iris.serve.minReplicas",

@@ -56,7 +56,7 @@ INVALID: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
     ("missing environment", "dev", {"mlops:environment": None}, ("mlops:environment", "missing", "dev or prod")),
     ("missing region", "dev", {"aws:region": None}, ("aws:region", "missing", "for example us-east-1")),
     ("section that is not an object", "dev", {"mlops:storage": "30"}, ("mlops:storage", "must be an object")),
-    ("serving on eks", "dev", {"mlops:serving": {"cluster": "eks"}}, ("mlops:serving.cluster", '"eks"', "planned")),
+    ("serving on eks with cluster training", "dev", {"mlops:serving": {"cluster": "eks"}, "mlops:compute": {"kind": "none"}, "mlops:projects": {"iris": {"train": {"gpus": 0}}}}, ("mlops:serving.cluster", '"eks"', "needs compute.kind: ec2")),
     ("serving with no CPU", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train"}, "serve": {"cpu": 0}}}}, ("mlops:projects.iris.serve.cpu", "0", "between 10m and 64 cores")),
     ("memory without a unit", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train"}, "serve": {"memory": "512"}}}}, ("mlops:projects.iris.serve.memory", '"512"', "Kubernetes memory quantity")),
     ("memory in a made-up unit", "dev", {"mlops:projects": {"iris": {"train": {"source": "images/train"}, "serve": {"memory": "1GB"}}}}, ("mlops:projects.iris.serve.memory", '"1GB"', "512Mi or 2Gi")),
@@ -184,6 +184,12 @@ DEFAULTS: list[tuple[str, Any]] = [
     ("gke.authorized_networks", []),
     ("gke.public_endpoint", False),
     ("gke.release_channel", "REGULAR"),
+    ("eks.kubernetes_version", "1.35"),
+    ("eks.public_access_cidrs", []),
+    ("eks.public_endpoint", False),
+    ("eks.log_retention_days", 90),
+    ("eks.ci_role_arn", None),
+    ("eks.gpu_nodes", 2),
     ("monitoring.scraping", "auto"),
     ("monitoring.notify.emails", []),
     ("monitoring.notify.https", []),
@@ -202,6 +208,7 @@ DEFAULTS: list[tuple[str, Any]] = [
     ("pipeline.runnable_timeout_minutes", 30),
     ("pipeline.public_api", False),
     ("pipeline.database.tier", "db-custom-1-3840"),
+    ("pipeline.database.instance_class", "db.t4g.micro"),
     ("pipeline.database.disk_gb", 10),
     ("pipeline.database.backup_retention_days", 7),
     ("pipeline.database.point_in_time_recovery_days", 7),
@@ -266,7 +273,7 @@ def settings_of(prefix: str, section: BaseModel) -> set[str]:
 def test_every_setting_has_a_default_row() -> None:
     # A new setting without a row here has an untested default.
     cfg = parse(**iris(serve={}))
-    sections = {"storage", "registry", "compute", "serving", "gke", "monitoring", "pipeline"}
+    sections = {"storage", "registry", "compute", "serving", "gke", "eks", "monitoring", "pipeline"}
     every = set().union(*(settings_of(name, getattr(cfg, name)) for name in sections))
     every |= {name for name in StackConfig.model_fields if name not in sections | {"project", "stack", "aws_region", "environment"}}
     assert every - REQUIRED == {path for path, _ in DEFAULTS}

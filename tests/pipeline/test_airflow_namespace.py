@@ -38,14 +38,20 @@ def test_the_namespace_enforces_the_restricted_standard(request: pytest.FixtureR
     }
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+OWN_POLICIES = {
+    "dev": ["allow-database-ingress", "renew-airflow-pull-secret-api-egress"],  # the bundled Postgres, the renewer
+    "prod": [],
+    "prod_aws": ["allow-cluster-egress"],  # the Pod Identity Agent
+}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "prod_aws"])
 def test_these_are_all_the_networkpolicies_of_the_namespace(request: pytest.FixtureRequest, stack: str) -> None:
     recording: Recording = request.getfixturevalue(stack)
     names = sorted(p["metadata"]["name"] for p in of_kind(recording, "NetworkPolicy", namespace=recording.outputs["airflowNamespace"]))
-    dev_only = ["allow-database-ingress", "renew-airflow-pull-secret-api-egress"] if stack == "dev" else []
     assert names == sorted([
         "default-deny", "allow-dns-egress", "allow-api-egress", "allow-serving-egress", "allow-airflow-traffic",
-        "allow-database-egress", *dev_only,
+        "allow-database-egress", *OWN_POLICIES[stack],
     ])
 
 

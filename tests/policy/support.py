@@ -40,6 +40,8 @@ ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 CRONJOB = "kubernetes:batch/v1:CronJob"
 CLUSTER = "gcp:container/cluster:Cluster"
+EKS = "aws:eks/cluster:Cluster"
+RDS = "aws:rds/instance:Instance"
 
 DIGEST = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-dev/serve@sha256:" + "a" * 64
 TLS_ONLY = {
@@ -59,8 +61,17 @@ GOOD_CLUSTER: dict[str, Any] = {
     "deletionProtection": True,
 }
 
+GOOD_EKS: dict[str, Any] = {
+    "vpcConfig": {"endpointPrivateAccess": True, "endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]},
+    "enabledClusterLogTypes": ["api", "audit", "authenticator"],
+    "encryptionConfig": {"provider": {"keyArn": "arn:aws:kms:us-east-1:123456789012:key/k"}, "resources": ["secrets"]},
+    "deletionProtection": True,
+}
+GOOD_RDS: dict[str, Any] = {"publiclyAccessible": False, "storageEncrypted": True, "backupRetentionPeriod": 7, "deletionProtection": True}
+
 # The rules that hold in prod only; every other rule holds in dev and prod alike.
-PROD_ONLY = {"gke-prod-deletion-protection", "prod-data-protected", "prod-public-endpoint-authenticated"}
+PROD_ONLY = {"gke-prod-deletion-protection", "eks-prod-deletion-protection", "rds-prod-deletion-protection",
+             "prod-data-protected", "prod-public-endpoint-authenticated"}
 
 
 def violations_of(rule: str, type_: str, inputs: Mapping[str, Any], *, environment: str = "dev") -> list[Violation]:

@@ -9,14 +9,15 @@ from __future__ import annotations
 from offline.engine import Recording
 from policy.rules import RULES, RULES_BY_NAME, ResourceRule, StackRule, Violation, evaluate, mandatory
 from tests.policy import (
-    test_cluster, test_compute, test_data, test_identity, test_messaging, test_pipeline, test_pods, test_registry,
+    test_cluster, test_compute, test_data, test_database, test_eks, test_identity, test_messaging, test_pipeline, test_pods,
+    test_registry,
 )
 from tests.policy.support import DEPLOYMENT, SSE, bucket_with_guards, pod, stack_violations, violations_of
 
 # Each group's case tables (imported by module, so that pytest does not collect their tests twice).
 GROUPS = (test_data.TestDataRules, test_registry.TestRegistryRules, test_messaging.TestMessagingRules,
           test_compute.TestComputeRules, test_identity.TestIdentityRules, test_pods.TestPodRules,
-          test_pipeline.TestPipelineRules, test_cluster.TestClusterRules)
+          test_pipeline.TestPipelineRules, test_cluster.TestClusterRules, test_eks.TestEksRules, test_database.TestDatabaseRules)
 ACCEPTED = {case: entry for group in GROUPS for case, entry in group.ACCEPTED.items()}
 REJECTED = {case: entry for group in GROUPS for case, entry in group.REJECTED.items()}
 REJECTED_ON_EVERY_TYPE = {rule: by_type for group in GROUPS for rule, by_type in group.REJECTED_ON_EVERY_TYPE.items()}
@@ -47,6 +48,12 @@ def test_prod_stack_has_no_mandatory_violation(prod: Recording) -> None:
     assert mandatory(evaluate(prod.resources, environment="prod")) == []
 
 
+def test_prod_aws_stack_has_no_violation_at_all(prod_aws: Recording, prod_aws_gpu: Recording) -> None:
+    # The EKS and RDS rules on the real stack file (and its GPU variant's NodePool), advisories included.
+    for recording in (prod_aws, prod_aws_gpu):
+        assert [(v.rule, v.urn) for v in evaluate(recording.resources, environment="prod")] == []
+
+
 def test_the_type_table_names_exactly_the_types_each_rule_checks() -> None:
     # So that the groups' type tables cannot miss a type, and a type dropped from a rule shows here too.
     resource_rules = {rule.name: set(rule.types) for rule in RULES if isinstance(rule, ResourceRule)}
@@ -68,7 +75,10 @@ SEVERITY = {
     "k8s-resource-limits": "mandatory", "k8s-image-digest": "mandatory", "k8s-no-privileged-or-host": "mandatory",
     "airflow-release-hardened": "mandatory", "gke-private-nodes": "mandatory", "gke-control-plane-not-open": "mandatory", "gke-workload-identity": "mandatory",
     "gke-network-policy-enforced": "mandatory", "gke-shielded-nodes": "mandatory",
-    "gke-prod-deletion-protection": "mandatory", "prod-public-endpoint-authenticated": "mandatory",
+    "gke-prod-deletion-protection": "mandatory", "eks-endpoint-not-open": "mandatory",
+    "eks-control-plane-logs": "mandatory", "eks-secrets-encrypted": "mandatory", "eks-prod-deletion-protection": "mandatory",
+    "rds-not-public": "mandatory", "rds-storage-encrypted": "mandatory", "rds-backups": "mandatory",
+    "rds-prod-deletion-protection": "mandatory", "prod-public-endpoint-authenticated": "mandatory",
     "public-endpoint-authenticated": "advisory",
 }
 

@@ -27,5 +27,6 @@ def test_policy_pack_has_one_policy_per_rule_with_its_enforcement_level() -> Non
 
 def test_the_teardown_config_lowers_every_prod_protection_rule() -> None:
     lowered = json.loads((ROOT / "policy" / "teardown.json").read_text())
-    assert set(lowered) == {"prod-data-protected", "gke-prod-deletion-protection"}
+    assert set(lowered) == {"prod-data-protected", "gke-prod-deletion-protection", "eks-prod-deletion-protection",
+                            "rds-prod-deletion-protection"}
     assert all(level == {"enforcementLevel": "advisory"} for level in lowered.values())
