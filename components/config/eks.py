@@ -3,11 +3,11 @@ who may reach its API server, how serving is exposed, its logs, CI's read access
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 from pydantic import Field, field_validator
 
+from components.config.cidrs import check_control_plane_cidrs
 from components.config.section import Section
 
 # The oldest minor version EKS Auto Mode runs on (EKS User Guide, "Create an EKS Auto Mode cluster").
@@ -82,20 +82,7 @@ class EksConfig(Section):
     @field_validator("public_access_cidrs")
     @classmethod
     def _cidrs(cls, value: list[str]) -> list[str]:
-        for cidr in value:
-            try:
-                network = ipaddress.ip_network(cidr, strict=True)
-            except ValueError as error:
-                raise ValueError(f"'{cidr}' is not a CIDR such as 203.0.113.0/24 ({error})") from None
-            if network.version != 4:
-                raise ValueError(f"'{cidr}' is IPv6; the EKS public endpoint takes IPv4 CIDRs")
-            if network.prefixlen == 0:
-                # The API server would answer the whole internet (it still wants a token, but every
-                # credential leak and API server CVE is then one request away); list your own networks.
-                raise ValueError(f"'{cidr}' opens the API server to the whole internet; list your own networks")
-        if len(set(value)) != len(value):
-            raise ValueError("lists a network twice")
-        return value
+        return check_control_plane_cidrs(value, takes="the EKS public endpoint takes", endpoint="the API server")
 
     @field_validator("log_retention_days")
     @classmethod

@@ -3,13 +3,13 @@ Artifact Registry, and who may reach the cluster."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from components.config.errors import BrokenRule
+from components.config.cidrs import check_control_plane_cidrs
 from components.config.section import Section
 
 # A Google Cloud project id: 6 to 30 lowercase letters, digits or hyphens, starting with a
@@ -71,20 +71,7 @@ class GkeConfig(Section):
     @field_validator("authorized_networks")
     @classmethod
     def _cidrs(cls, value: list[str]) -> list[str]:
-        for cidr in value:
-            try:
-                network = ipaddress.ip_network(cidr, strict=True)
-            except ValueError as error:
-                raise ValueError(f"'{cidr}' is not a CIDR such as 203.0.113.0/24 ({error})") from None
-            if network.version != 4:
-                raise ValueError(f"'{cidr}' is IPv6; GKE authorized networks take IPv4 CIDRs")
-            if network.prefixlen == 0:
-                # The control plane would answer the whole internet; list the networks that
-                # run kubectl and pulumi instead (a CI runner's egress range, an office, a VPN).
-                raise ValueError(f"'{cidr}' opens the control plane to the whole internet; list your own networks")
-        if len(set(value)) != len(value):
-            raise ValueError("lists a network twice")
-        return value
+        return check_control_plane_cidrs(value, takes="GKE authorized networks take", endpoint="the control plane")
 
     @model_validator(mode="after")
     def _zones_in_region(self) -> GkeConfig:
